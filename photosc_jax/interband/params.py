@@ -1,0 +1,139 @@
+"""Parameters of the driven-dissipative two-band model (Porta et al., Sec. II).
+
+Units: E_g = ħ = k_B = 1 (energies and rates in E_g, times in ħ/E_g, momenta in
+inverse lattice constants). See MODEL.md, part I.
+"""
+
+from __future__ import annotations
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+# v = 0.098 makes v/A1 exactly 7 grid steps at the Fig. 2 parameters (A1 = 7, dk = 2e-3).
+DEFAULT_PHONON_VELOCITY = 0.098
+
+
+def _as_float(x) -> Float[Array, ""]:
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def _concrete(x) -> float | None:
+    """The Python value of a parameter, or None while it is being traced."""
+    if isinstance(x, jax.core.Tracer):
+        return None
+    try:
+        return float(np.asarray(x))
+    except (TypeError, ValueError):  # e.g. a batched array inside a sweep
+        return None
+
+
+def phonon_shift(A: float, v: float, dk: float) -> int:
+    """Grid steps a phonon emission moves an electron by: round(v / (A dk)), halves away
+    from zero (MODEL.md part I)."""
+    return int(math.floor(v / (A * dk) + 0.5))
+
+
+class InterbandParams(eqx.Module):
+    """Physical and numerical parameters of the laser-driven two-band semiconductor.
+
+    Bands E_1(k) = A1 k² − 1/2 and E_2(k) = A2 k² + 1/2 (paper Eq. B1), driven at the
+    resonance ν = E_g = 1 with Rabi frequency `Omega` (Eq. 1, rotating-wave approximation),
+    interband repulsion `V` entering the self-consistent order parameter
+    Δ* = (V dk / 2π) Σ_k s21_k (Eq. B3), acoustic phonons of velocity `v` at temperature `T`
+    with constant rate `gamma_ph` (Eq. 9), radiative recombination rate `gamma_rr` (Eq. 10).
+    The momentum grid is k_j = −k_max + j·dk, j = 0…N−1, N = round(2 k_max/dk) + 1.
+
+    **Arguments** (all in units of E_g = ħ = 1; defaults are the paper's Fig. 2–3 set):
+
+    - `A1`, `A2`: band curvatures (> 0, same concavity). Default 7, 24.
+    - `Omega`: Rabi frequency Ω. Default 0.25.
+    - `V`: interband interaction strength (either sign). Default 5.
+    - `gamma_ph`: phonon rate Γph ≥ 0 (jump rate 2Γph(1 + n_B)). Default 0.02.
+    - `gamma_rr`: radiative recombination rate Γrr ≥ 0 (jump rate 2Γrr). Default Γph/10 = 0.002.
+    - `v`: acoustic phonon velocity (> 0). Not given by the paper; default 0.098
+      (v/A1 = 7 grid steps at the defaults). Results depend on it at the tens-of-percent level.
+    - `T`: bath temperature ≥ 0 (k_B = 1). Default 0.
+    - `k_max`, `dk`: half-width of the momentum box (the paper's δ_k) and grid step. These
+      fix array shapes, so they are static (changing them recompiles). Defaults 0.2, 2e-3.
+
+    Construction validates concrete values and raises `ValueError` with the fix.
+    Parameters may also be JAX tracers (inside `jit`/`vmap`/`grad`); then only the static
+    fields are checked.
+    """
+
+    A1: Float[Array, ""] = eqx.field(default=7.0, converter=_as_float)
+    A2: Float[Array, ""] = eqx.field(default=24.0, converter=_as_float)
+    Omega: Float[Array, ""] = eqx.field(default=0.25, converter=_as_float)
+    V: Float[Array, ""] = eqx.field(default=5.0, converter=_as_float)
+    gamma_ph: Float[Array, ""] = eqx.field(default=0.02, converter=_as_float)
+    gamma_rr: Float[Array, ""] = eqx.field(default=0.002, converter=_as_float)
+    v: Float[Array, ""] = eqx.field(default=DEFAULT_PHONON_VELOCITY, converter=_as_float)
+    T: Float[Array, ""] = eqx.field(default=0.0, converter=_as_float)
+    k_max: float = eqx.field(default=0.2, static=True, converter=float)
+    dk: float = eqx.field(default=2e-3, static=True, converter=float)
+
+    def __check_init__(self):
+        _validate(self)
+
+    @property
+    def n_k(self) -> int:
+        """Number of grid points N = round(2 k_max / dk) + 1."""
+        return int(round(2.0 * self.k_max / self.dk)) + 1
+
+
+_FIELDS = ("A1", "A2", "Omega", "V", "gamma_ph", "gamma_rr", "v", "T")
+
+
+def _validate(p: InterbandParams) -> None:
+    if not (math.isfinite(p.k_max) and math.isfinite(p.dk)) or p.k_max <= 0 or p.dk <= 0:
+        raise ValueError(f"k_max and dk must be finite and positive, got k_max={p.k_max}, dk={p.dk}.")
+    if p.dk > p.k_max * (1 + 1e-12):
+        raise ValueError(
+            f"dk={p.dk} must not exceed k_max={p.k_max}: the grid would have fewer than "
+            "3 points (dk = k_max gives the smallest grid, {-k_max, 0, k_max}). "
+            "The paper uses k_max=0.2, dk=2e-3."
+        )
+    ratio = 2.0 * p.k_max / p.dk
+    if abs(ratio - round(ratio)) > 1e-6 * ratio:
+        raise ValueError(
+            f"2*k_max/dk = {ratio:.6g} is not a whole number, so the grid would not end at "
+            f"±k_max. Choose dk = 2*k_max/(N-1) for an integer N."
+        )
+    vals = {name: _concrete(getattr(p, name)) for name in _FIELDS}
+    for name, x in vals.items():
+        if x is not None and not math.isfinite(x):
+            raise ValueError(f"InterbandParams.{name} = {x} is not finite.")
+    for name in ("gamma_ph", "gamma_rr", "T"):
+        x = vals[name]
+        if x is not None and x < 0:
+            raise ValueError(f"InterbandParams.{name} = {x} must be non-negative (a rate or a temperature).")
+    for name in ("A1", "A2", "v"):
+        x = vals[name]
+        if x is not None and x <= 0:
+            what = "band curvatures must be positive (same concavity, paper Sec. II)" if name != "v" \
+                else "the phonon velocity must be positive"
+            raise ValueError(f"InterbandParams.{name} = {x}: {what}.")
+    v = vals["v"]
+    n = p.n_k
+    for band in ("A1", "A2"):
+        A = vals[band]
+        if A is None or v is None:
+            continue
+        step = v / A
+        if step < p.dk:
+            raise ValueError(
+                f"The phonon momentum step v/{band} = {step:.4g} is smaller than the grid step "
+                f"dk = {p.dk:.4g}: phonon emission in band {band[-1]} is not resolved. Use "
+                f"dk <= {step:.4g} (e.g. dk = {step / 2:.3g}) or a larger v."
+            )
+        if phonon_shift(A, v, p.dk) >= n:
+            raise ValueError(
+                f"The phonon momentum step v/{band} = {step:.4g} exceeds the box width "
+                f"2*k_max = {2 * p.k_max:.4g}: no state in band {band[-1]} can emit a phonon. "
+                "Use a smaller v or a larger k_max."
+            )

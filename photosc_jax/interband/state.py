@@ -1,0 +1,42 @@
+"""The mean-field state: one-body correlators on the momentum grid (paper Sec. II B)."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Complex, Float
+
+from .params import InterbandParams
+
+
+class InterbandState(eqx.Module):
+    """Correlators of the mirror-symmetric Gaussian state, arrays over the k grid:
+
+    - `n11[k] = ⟨c1†_k c1_k⟩`, `n22[k] = ⟨c2†_k c2_k⟩` (real, band populations),
+    - `n21[k] = ⟨c2†_k c1_k⟩` (complex, interband coherence),
+    - `s21[k] = ⟨c2†_k c1†_{−k}⟩` (complex, anomalous interband pairing amplitude).
+    """
+
+    n11: Float[Array, "*batch N"]
+    n22: Float[Array, "*batch N"]
+    n21: Complex[Array, "*batch N"]
+    s21: Complex[Array, "*batch N"]
+
+    def n_tilde(self) -> Float[Array, "*batch N"]:
+        """ñ_k = n22_k + n11_{−k} − 1, the factor driving s21 (paper Sec. III A)."""
+        return self.n22 + jnp.flip(self.n11, axis=-1) - 1.0
+
+    def particle_number(self) -> Float[Array, "*batch"]:
+        """Σ_k (n11_k + n22_k): electrons in the box (conserved by the dynamics)."""
+        return jnp.sum(self.n11 + self.n22, axis=-1)
+
+
+def initial_state(params: InterbandParams, seed=1e-20 * (1 + 1j)) -> InterbandState:
+    """The paper's initial state: valence band full, conduction band empty, no coherence,
+    and a tiny anomalous seed s21 = `seed` (scalar or array over k) that only sets when the
+    pairing instability shows (App. B 2)."""
+    n = params.n_k
+    s = jnp.broadcast_to(jnp.asarray(seed, dtype=complex), (n,))
+    return InterbandState(
+        n11=jnp.ones(n), n22=jnp.zeros(n), n21=jnp.zeros(n, dtype=complex), s21=s
+    )
