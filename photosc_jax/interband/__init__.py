@@ -11,3 +11,8 @@ from .grid import phonon_tables as phonon_tables
 from .params import InterbandParams as InterbandParams
 from .state import InterbandState as InterbandState
 from .state import initial_state as initial_state
+from .evolve import EvolveResult as EvolveResult
+from .evolve import evolve as evolve
+from .steady import SteadyState as SteadyState
+from .steady import steady_state as steady_state
+from .steady import stationarity as stationarity

@@ -1,0 +1,154 @@
+"""Steady states of the driven model, detected on gauge-invariant quantities.
+
+In the paired steady state the populations, n21 and |s| are stationary while the phase of
+s (and of Δ) rotates uniformly: Δ(t) = |Δ| e^{iμt} (MODEL.md "Steady state"). The detector
+therefore measures, at the current state,
+
+- `populations`: max |d/dt| of n11, n22, n21 (gauge invariant);
+- `growth`: d ln|s|/dt (= dλ/dt in the solver variables);
+- `shape`: max |du/dt − iω u| / rms(u), the change of s's shape in the frame co-rotating at
+  the instantaneous frequency ω = Im(u†u̇)/(u†u);
+
+and calls the state steady when all three are below `tol`, or when the populations are
+stationary, Δ is below `delta_floor` and still decaying (the normal state below threshold,
+where s decays exponentially forever).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import diffrax as dfx
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Float
+
+from .equations import coefficients
+from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver, solve
+from .params import InterbandParams
+from .solver_state import rates, unpack
+from .state import InterbandState, initial_state
+
+DEFAULT_STEADY_TOL = 1e-8
+DEFAULT_DELTA_FLOOR = 1e-12
+
+
+class Stationarity(eqx.Module):
+    """Residuals of the steady-state conditions (rates in E_g/ħ)."""
+
+    populations: Float[Array, ""]
+    growth: Float[Array, ""]
+    shape: Float[Array, ""]
+    mu: Float[Array, ""]
+    delta_abs: Float[Array, ""]
+
+    def is_steady(self, tol, delta_floor) -> Bool[Array, ""]:
+        paired = (jnp.abs(self.growth) < tol) & (self.shape < tol)
+        normal = (self.delta_abs < delta_floor) & (self.growth < 0)
+        return (self.populations < tol) & (paired | normal)
+
+
+def stationarity(y, c) -> Stationarity:
+    """Residuals at the packed solver state `y` (see `solver_state`)."""
+    dn11, dn22, dn21, du, dlam, u, delta = rates(y, c)
+    uu = jnp.real(jnp.vdot(u, u))
+    omega = jnp.imag(jnp.vdot(u, du)) / uu
+    rms = jnp.sqrt(uu / u.shape[-1])
+    # Δ = conj(pair e^λ Σu): its phase rotates at μ = −Im(Σu̇ / Σu).
+    mu = -jnp.imag(jnp.sum(du) / jnp.sum(u))
+    return Stationarity(
+        populations=jnp.max(jnp.abs(jnp.concatenate([dn11, dn22, jnp.abs(dn21)]))),
+        growth=dlam,
+        shape=jnp.max(jnp.abs(du - 1j * omega * u)) / rms,
+        mu=mu,
+        delta_abs=jnp.abs(delta),
+    )
+
+
+class SteadyState(eqx.Module):
+    """Outcome of `steady_state`.
+
+    - `delta_abs`: |Δ| in the steady state (E_g); 0 up to `delta_floor` in the normal state.
+    - `mu`: rotation frequency of Δ, Δ(t) ≈ |Δ|e^{iμt} (E_g/ħ); 0 in the normal state.
+    - `state`: the final `InterbandState`.
+    - `converged`: True iff the detector fired before `t_max` and the solver succeeded.
+    - `t`: the time at which the state was declared steady (or where the solve stopped).
+    - `residual`: the `Stationarity` residuals at `t`.
+    - `stats`, `result`: solver statistics and diffrax result code.
+    """
+
+    delta_abs: Float[Array, "*batch"]
+    mu: Float[Array, "*batch"]
+    state: InterbandState
+    converged: Bool[Array, "*batch"]
+    t: Float[Array, "*batch"]
+    residual: Stationarity
+    stats: dict[str, Any]
+    result: Any
+    params: InterbandParams
+
+
+@eqx.filter_jit
+def _steady(params, y0, t_max, tol, delta_floor, solver, rtol, atol, max_steps, progress):
+    c = coefficients(params)
+
+    def cond_fn(t, y, args, **kwargs):
+        return stationarity(y, args).is_steady(tol, delta_floor)
+
+    sol = solve(
+        params, y0, 0.0, t_max, saveat=dfx.SaveAt(t1=True), solver=solver, rtol=rtol,
+        atol=atol, max_steps=max_steps, event=dfx.Event(cond_fn), progress=progress,
+    )
+    y1 = sol.ys[-1]
+    res = stationarity(y1, c)
+    fired = sol.event_mask if sol.event_mask is not None else False
+    ok = (sol.result == dfx.RESULTS.successful) | (sol.result == dfx.RESULTS.event_occurred)
+    converged = ok & jnp.asarray(fired) & res.is_steady(tol, delta_floor)
+    paired = res.delta_abs >= delta_floor
+    return (
+        jnp.where(paired, res.delta_abs, 0.0),
+        jnp.where(paired, res.mu, 0.0),
+        unpack(y1),
+        converged,
+        sol.ts[-1],
+        res,
+        sol.stats,
+        sol.result,
+    )
+
+
+def steady_state(
+    params: InterbandParams,
+    *,
+    t_max: float = 50_000.0,
+    tol: float = DEFAULT_STEADY_TOL,
+    delta_floor: float = DEFAULT_DELTA_FLOOR,
+    y0: InterbandState | None = None,
+    solver: dfx.AbstractSolver | None = None,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    progress: bool = False,
+) -> SteadyState:
+    """Evolve from `y0` (default: the paper's initial state) until the steady-state detector
+    fires (module docstring) or `t_max` is reached.
+
+    `tol` bounds the stationarity residuals (rates, E_g/ħ); the distance to the fixed point
+    is roughly tol / (slowest relaxation rate). `converged=False` flags a run that hit
+    `t_max` or failed (check `result`), e.g. slow growth just above threshold, or a limit
+    cycle. Never raises on a failed solve.
+
+    Example: `ss = steady_state(InterbandParams(Omega=0.25, V=5)); ss.delta_abs, ss.mu`.
+    """
+    if tol <= 0 or delta_floor <= 0:
+        raise ValueError("tol and delta_floor must be positive.")
+    y0 = initial_state(params) if y0 is None else y0
+    solver = default_solver() if solver is None else solver
+    out = _steady(
+        params, y0, float(t_max), tol, delta_floor, solver, rtol, atol, int(max_steps), progress
+    )
+    delta_abs, mu, state, converged, t, res, stats, result = out
+    return SteadyState(
+        delta_abs=delta_abs, mu=mu, state=state, converged=converged, t=t, residual=res,
+        stats=stats, result=result, params=params,
+    )
