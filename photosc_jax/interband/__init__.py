@@ -16,3 +16,4 @@ from .evolve import evolve as evolve
 from .steady import SteadyState as SteadyState
 from .steady import steady_state as steady_state
 from .steady import stationarity as stationarity
+from .effective import effective_occupations as effective_occupations

@@ -1,0 +1,166 @@
+"""Structural physics of the interband equations: tables, conservation, detailed balance,
+the normal-state fixed point, parameter validation."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import photosc_jax as ps
+from photosc_jax.interband import k_grid, phonon_tables, vector_field
+
+SMALL = dict(k_max=0.2, dk=0.01, A1=7.0, A2=24.0, v=0.3)  # N = 41, s1 = 4, s2 = 1
+
+
+def _random_state(rng, n, pairing=0.1):
+    """A random mirror-symmetric state (not necessarily Gaussian-consistent)."""
+    half = rng.uniform(0.05, 0.95, size=(4, n // 2 + 1))
+    sym = lambda a: np.concatenate([a[:0:-1], a])  # noqa: E731
+    n11, n22 = sym(half[0]), sym(half[1])
+    n21 = sym(0.2 * (half[2] - 0.5)) + 1j * sym(0.2 * (half[3] - 0.5))
+    s = pairing * (sym(rng.normal(size=n // 2 + 1)) + 1j * sym(rng.normal(size=n // 2 + 1)))
+    return ps.InterbandState(
+        n11=jnp.asarray(n11), n22=jnp.asarray(n22), n21=jnp.asarray(n21), s21=jnp.asarray(s)
+    )
+
+
+def test_grid_and_paper_defaults():
+    p = ps.InterbandParams()
+    k = np.asarray(k_grid(p))
+    assert p.n_k == 201 and k[0] == pytest.approx(-0.2) and k[-1] == pytest.approx(0.2)
+    assert k[100] == 0.0
+    tab = phonon_tables(p)
+    assert list(np.asarray(tab.shift)) == [7, 2]  # v/A1 = 7 steps exactly at the defaults
+
+
+@pytest.mark.parametrize("params", [ps.InterbandParams(), ps.InterbandParams(**SMALL, T=0.02)])
+def test_phonon_tables_follow_the_jump_rule(params):
+    tab = jax.tree_util.tree_map(np.asarray, phonon_tables(params))
+    k = np.asarray(k_grid(params))
+    c = (params.n_k - 1) // 2
+    for band, A in enumerate((float(params.A1), float(params.A2))):
+        s = int(tab.shift[band])
+        assert s == int(np.floor(float(params.v) / (A * params.dk) + 0.5))
+        for j in range(params.n_k):
+            x = j - c
+            t = int(tab.target[band, j])
+            emits = 2 * abs(x) > s
+            assert (float(tab.emit[band, j]) > 0) == emits
+            if emits:
+                assert t - c == -x + np.sign(x) * s  # lands across k = 0, closer to it
+                assert abs(t - c) < abs(x)
+                w = A * (k[j] ** 2 - k[t] ** 2)
+                assert w > 0 and float(tab.w[band, j]) == pytest.approx(w)
+                # the grid energy loss equals v|k - k'| when v/A is a whole number of steps
+                if abs(float(params.v) / (A * params.dk) - s) < 1e-9:
+                    assert w == pytest.approx(float(params.v) * abs(k[j] - k[t]))
+        # inflow tables list exactly the emitters landing on each point
+        for y in range(params.n_k):
+            src = [int(tab.in_src[band, r, y]) for r in range(2) if tab.in_mask[band, r, y] > 0]
+            expected = [j for j in range(params.n_k)
+                        if float(tab.emit[band, j]) > 0 and int(tab.target[band, j]) == y]
+            assert sorted(src) == expected
+
+
+@pytest.mark.parametrize("Omega", [0.0, 0.25, 1.3])
+def test_particle_number_conserved_in_the_normal_state(Omega):
+    rng = np.random.default_rng(0)
+    p = ps.InterbandParams(**SMALL, Omega=Omega, gamma_rr=0.05, T=0.03)
+    st = _random_state(rng, p.n_k, pairing=0.0)
+    d = vector_field(0.0, st, p)
+    assert float(jnp.sum(d.n11 + d.n22)) == pytest.approx(0.0, abs=1e-14)
+    assert np.all(np.asarray(d.s21) == 0)  # s ≡ 0 is a fixed point: the normal state
+
+
+def test_particle_number_conserved_with_self_consistent_pairing():
+    """With Δ self-consistent, Σ_p Im(Δ s_p) = Im(Vdk/2π |Σs|²) = 0: pairs are not created
+    out of nothing, the mean-field dynamics conserves N exactly (any V)."""
+    rng = np.random.default_rng(1)
+    for V in (-3.0, 5.0):
+        p = ps.InterbandParams(**SMALL, V=V, gamma_rr=0.05)
+        st = _random_state(rng, p.n_k, pairing=0.3)
+        d = vector_field(0.0, st, p)
+        assert float(jnp.sum(d.n11 + d.n22)) == pytest.approx(0.0, abs=1e-13)
+        # ... while each band alone is not conserved (the check can fail)
+        assert abs(float(jnp.sum(d.n22))) > 1e-4
+
+
+def test_fermi_dirac_is_exactly_stationary():
+    """Detailed balance on the grid: any Fermi–Dirac population (own μ per band) is a fixed
+    point of the phonon dynamics at T > 0, whatever v (here v/A is not a whole number)."""
+    p = ps.InterbandParams(**{**SMALL, "v": 0.3456}, Omega=0.0, V=0.0, gamma_rr=0.0, T=0.02)
+    k = k_grid(p)
+    fd = lambda A, mu: 1.0 / (jnp.exp((A * k**2 - mu) / 0.02) + 1.0)  # noqa: E731
+    st = ps.InterbandState(
+        n11=fd(p.A1, 0.05), n22=fd(p.A2, 0.1), n21=jnp.zeros(p.n_k, complex),
+        s21=jnp.zeros(p.n_k, complex),
+    )
+    d = vector_field(0.0, st, p)
+    assert float(jnp.max(jnp.abs(d.n11))) < 1e-15
+    assert float(jnp.max(jnp.abs(d.n22))) < 1e-15
+    # a distribution at the wrong temperature is not stationary
+    st2 = ps.InterbandState(n11=fd(p.A1 * 2, 0.05), n22=st.n22, n21=st.n21, s21=st.s21)
+    assert float(jnp.max(jnp.abs(vector_field(0.0, st2, p).n11))) > 1e-4
+
+
+@pytest.mark.slow
+def test_detailed_balance_reached_dynamically():
+    """Ω = V = Γrr = 0, T > 0, from random populations: the steady state obeys
+    n_a(1−n_b)/(n_b(1−n_a)) = exp(−(E_a−E_b)/T) on every phonon-connected pair."""
+    T = 0.02
+    p = ps.InterbandParams(**SMALL, Omega=0.0, V=0.0, gamma_rr=0.0, T=T, gamma_ph=0.05)
+    st = _random_state(np.random.default_rng(3), p.n_k, pairing=0.0)
+    st = ps.InterbandState(n11=st.n11, n22=st.n22, n21=st.n21 * 0, s21=st.s21)
+    r = ps.interband.evolve(p, 40000.0, y0=st, saveat=2, rtol=1e-10, atol=1e-12)
+    assert bool(r.success)
+    tab = phonon_tables(p)
+    k = np.asarray(k_grid(p))
+    checked = 0
+    for band, (A, n) in enumerate([(float(p.A1), r.state.n11), (float(p.A2), r.state.n22)]):
+        n = np.asarray(n)
+        for j in range(p.n_k):
+            if float(tab.emit[band, j]) == 0:
+                continue
+            t = int(tab.target[band, j])
+            lhs = n[j] * (1 - n[t]) / (n[t] * (1 - n[j]))
+            assert lhs == pytest.approx(np.exp(-A * (k[j] ** 2 - k[t] ** 2) / T), rel=1e-6)
+            checked += 1
+    assert checked > 40
+    # the populations moved: the initial random state was far from this
+    assert np.max(np.abs(np.asarray(r.state.n11) - np.asarray(st.n11))) > 0.1
+
+
+def test_vector_field_is_jit_vmap_grad_safe():
+    p = ps.InterbandParams(**SMALL)
+    st = _random_state(np.random.default_rng(4), p.n_k)
+    f = jax.jit(lambda V: vector_field(0.0, st, ps.InterbandParams(**{**SMALL, "V": 1.0})).n22)
+    assert f(1.0).shape == (p.n_k,)
+    Vs = jnp.linspace(1.0, 5.0, 3)
+    import equinox as eqx
+
+    batched = jax.vmap(lambda V: vector_field(0.0, st, eqx.tree_at(lambda q: q.V, p, V)).n22)(Vs)
+    assert batched.shape == (3, p.n_k)
+    # dn22/dt is linear in V through Δ: check the gradient against a finite difference
+    g = jax.grad(lambda V: jnp.sum(vector_field(0.0, st, eqx.tree_at(lambda q: q.V, p, V)).n22))
+    h = 1e-4
+    fd = (batched[2] - batched[0]).sum() / (Vs[2] - Vs[0])
+    assert float(g(3.0)) == pytest.approx(float(fd), rel=1e-8, abs=h)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(gamma_ph=-0.1), "gamma_ph"),
+        (dict(gamma_rr=-1e-3), "gamma_rr"),
+        (dict(T=-0.01), "T"),
+        (dict(dk=0.3), "must not exceed k_max"),
+        (dict(v=0.01), "not resolved"),
+        (dict(Omega=float("nan")), "not finite"),
+        (dict(A1=-7.0), "positive"),
+        (dict(dk=0.003), "whole number"),
+        (dict(v=50.0), "exceeds the box"),
+    ],
+)
+def test_bad_parameters_are_refused_with_a_clear_message(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ps.InterbandParams(**kwargs)

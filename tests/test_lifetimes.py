@@ -1,0 +1,171 @@
+"""Golden-rule rates (App. C, Eqs. C3–C5) and τ_g (Eqs. 12–13, corrected per MODEL.md)."""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+import photosc_jax  # noqa: F401  (float64)
+from photosc_jax import lifetimes as L
+
+# A smooth Debye-like Eliashberg function with an exponential tail (phonon units).
+A, W0 = 0.5, 0.3
+
+
+def a2F(W):
+    return A * W**2 * jnp.exp(-W / W0)
+
+
+def a2F_np(W):
+    return A * W**2 * np.exp(-W / W0)
+
+
+def a2F_log_slope(W):  # α²F'/α²F
+    return 2.0 / W - 1.0 / W0
+
+
+def fermi(E, T, mu):
+    return 1.0 / (np.exp((E + mu) / T) + 1.0)
+
+
+def bose(W, T):
+    return 1.0 / np.expm1(W / T)
+
+
+def scipy_rates(D, T, mu):
+    """Independent evaluation of C3, C4, C5 as printed (scipy adaptive quadrature in the
+    substituted variable Ω = Ω_lo + u², so that the edge singularity is removed)."""
+    f, n = (lambda E: fermi(E, T, mu)), (lambda W: bose(W, T))
+    top = 2 * D + 80 * T
+    g = quad(lambda u: 2 * np.sqrt(2 * D + u * u) * a2F_np(2 * D + u * u) * (1 - f(D + u * u))
+             * (1 - f(D)) * n(2 * D + u * u), 0, math.sqrt(top - 2 * D), epsabs=0, epsrel=1e-12)[0]
+    s = quad(lambda W: a2F_np(W) * np.sqrt(W / (W + 2 * D)) * (1 - f(W + D)) * (1 - f(D)) * n(W),
+             0, 80 * T, epsabs=0, epsrel=1e-12, limit=200)[0]
+    r = quad(lambda u: 2 * np.sqrt(2 * D + u * u) * a2F_np(2 * D + u * u) * f(D + u * u)
+             * (1 - f(D)) * (1 + n(2 * D + u * u)), 0, math.sqrt(top - 2 * D),
+             epsabs=0, epsrel=1e-12)[0]
+    return 2 * np.pi * g, 2 * np.pi * s, 2 * np.pi * r
+
+
+@pytest.mark.parametrize("D,T,mu", [(0.1, 0.03, 0.0), (0.1, 0.03, 0.05), (0.05, 0.04, -0.02)])
+def test_rates_match_independent_quadrature(D, T, mu):
+    g, s, r = scipy_rates(D, T, mu)
+    np.testing.assert_allclose(L.generation_rate(D, T, a2F, mu), g, rtol=1e-8)
+    np.testing.assert_allclose(L.scattering_rate(D, T, a2F, mu), s, rtol=1e-8)
+    np.testing.assert_allclose(L.recombination_rate(D, T, a2F, mu), r, rtol=1e-8)
+    # A table of the same function gives the same rates to interpolation accuracy.
+    W = np.linspace(0.0, 4.0, 8001)
+    tab = L.Alpha2FTable(jnp.asarray(W), jnp.asarray(a2F_np(W)))
+    np.testing.assert_allclose(L.generation_rate(D, T, tab, mu), g, rtol=1e-4)
+    np.testing.assert_allclose(L.scattering_rate(D, T, (W, a2F_np(W)), mu), s, rtol=1e-4)
+
+
+@pytest.mark.parametrize("D,T", [(0.1, 0.02), (0.1, 0.08), (0.03, 0.1), (0.2, 0.05)])
+def test_detailed_balance_in_thermal_equilibrium(D, T):
+    """μ = 0: creation of a quasi-particle at Δ balances its recombination,
+    Γ_g = f(Δ) Γ_r^qp. The as-printed C5 (extra 1 − f(Δ)) misses it by e^{−Δ/T}."""
+    g = L.generation_rate(D, T, a2F)
+    r_qp = L.recombination_rate_per_qp(D, T, a2F)
+    fD = fermi(D, T, 0.0)
+    np.testing.assert_allclose(g, fD * r_qp, rtol=1e-10)
+    r_printed = L.recombination_rate(D, T, a2F)
+    np.testing.assert_allclose(g / (fD * r_printed), 1.0 / (1.0 - fD), rtol=1e-10)
+    assert abs(g / (fD * r_printed) - 1.0) > 0.5 * math.exp(-D / T)
+
+
+@pytest.mark.parametrize("mu", [0.03, -0.01])
+def test_trapped_distribution_breaks_balance_by_exp_2mu_over_T(mu):
+    """A trapped state (μ > 0: fewer quasi-particles than thermal) generates faster than it
+    recombines: Γ_g / (f(Δ) Γ_r^qp) = e^{2μ/T} exactly."""
+    D, T = 0.1, 0.03
+    ratio = L.generation_rate(D, T, a2F, mu) / (
+        fermi(D, T, mu) * L.recombination_rate_per_qp(D, T, a2F, mu)
+    )
+    np.testing.assert_allclose(ratio, math.exp(2 * mu / T), rtol=1e-10)
+
+
+def test_per_qp_rates_drop_only_the_blocking_factor():
+    D, T, mu = 0.08, 0.05, 0.01
+    block = 1.0 - fermi(D, T, mu)
+    np.testing.assert_allclose(
+        L.scattering_rate(D, T, a2F, mu), block * L.scattering_rate_per_qp(D, T, a2F, mu), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        L.recombination_rate(D, T, a2F, mu),
+        block * L.recombination_rate_per_qp(D, T, a2F, mu), rtol=1e-12,
+    )
+
+
+def test_tau_g_approaches_closed_form_as_T_decreases():
+    """Eq. 12 (corrected) is the T ≪ Δ limit of 1/Γ_g: the relative error shrinks with T and
+    its slope matches the first correction T/(8Δ) + (T/2) α²F'/α²F at 2Δ."""
+    D = 0.1
+    Ts = D * np.array([0.2, 0.1, 0.05, 0.025, 0.0125])
+    errs = np.array([float(L.tau_g_low_T(D, T, a2F) / L.tau_g(D, T, a2F) - 1.0) for T in Ts])
+    assert np.all(np.abs(np.diff(np.abs(errs))) > 0) and np.all(np.diff(np.abs(errs)) < 0)
+    assert abs(errs[-1]) < 8e-3
+    slope = 1.0 / (8 * D) + 0.5 * a2F_log_slope(2 * D)
+    np.testing.assert_allclose(errs[-2:] / Ts[-2:], slope, rtol=0.03)
+    # closed_form_error is the same quantity, computed without overflow.
+    np.testing.assert_allclose(L.closed_form_error(D, Ts[-1], a2F), errs[-1], rtol=1e-8)
+    # Deep in the limit, tau_g stays finite where e^{2Δ/T} is huge (2Δ/T = 400).
+    tg = L.tau_g(D, D / 200, a2F)
+    assert np.isfinite(tg) and abs(tg / L.tau_g_low_T(D, D / 200, a2F) - 1) < 3e-3
+
+
+def test_closed_form_validity_scan():
+    D = 0.1
+    v = L.closed_form_validity(D, a2F, rtol=0.02, T_over_Delta=np.geomspace(0.005, 1.0, 40))
+    err = np.asarray(v.rel_error)
+    T_max = float(v.T_max)
+    assert 0 < T_max < D
+    assert np.all(np.abs(err[np.asarray(v.T) <= T_max]) <= 0.02)
+    assert np.abs(err[np.searchsorted(np.asarray(v.T), T_max) + 1]) > 0.02
+
+
+def test_eq13_constants_and_paper_bound():
+    D = 0.1
+    np.testing.assert_allclose(1 / L.tau_0(D, a2F), 2 * math.pi**1.5 * float(a2F(2 * D)) * 2 * D)
+    # τ_g/τ0 at the weak-coupling 2Δ0/Tc = 3.54: the formula gives 64.9, not the quoted 45.9.
+    np.testing.assert_allclose(L.activated_enhancement(1.77, 1.0), 64.85, rtol=1e-3)
+    assert abs(math.sqrt(1.77) * math.exp(3.54) - 45.9) < 0.05
+
+
+def test_phonon_bottleneck_gap_in_alpha2F():
+    """If α²F has no weight at Ω ≥ 2Δ (a gapped phonon spectrum), no bath phonon can break a
+    pair: Γ_g = 0, while number-conserving scattering Γ_s stays finite."""
+    W = np.linspace(0.0, 0.15, 301)
+    tab = (W, 2.0 * W**2)
+    D, T = 0.1, 0.05
+    assert float(L.generation_rate(D, T, tab)) == 0.0
+    assert float(L.scattering_rate_per_qp(D, T, tab)) > 1e-4
+
+
+def test_jit_vmap_grad():
+    D = 0.1
+    Ts = jnp.linspace(0.01, 0.1, 7)
+    batched = jax.jit(jax.vmap(lambda T: L.tau_g(D, T, a2F)))(Ts)
+    np.testing.assert_allclose(batched, [L.tau_g(D, T, a2F) for T in Ts], rtol=1e-12)
+    g = jax.grad(lambda d: jnp.log(L.tau_g(d, 0.03, a2F)))(D)
+    h = 1e-5
+    fd = (math.log(L.tau_g(D + h, 0.03, a2F)) - math.log(L.tau_g(D - h, 0.03, a2F))) / (2 * h)
+    np.testing.assert_allclose(g, fd, rtol=1e-6)
+
+
+def test_errors_say_what_is_wrong():
+    with pytest.raises(ValueError, match="must be >= 0"):
+        L.Alpha2FTable(jnp.array([0.0, 1.0]), jnp.array([0.1, -0.2]))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        L.Alpha2FTable(jnp.array([1.0, 0.0]), jnp.array([0.1, 0.2]))
+    with pytest.raises(ValueError, match="T = 0.0 must be > 0"):
+        L.generation_rate(0.1, 0.0, a2F)
+    with pytest.raises(ValueError, match="Delta"):
+        L.tau_g(-0.1, 0.1, a2F)
+    with pytest.raises(Exception, match="negative"):
+        jax.block_until_ready(L.generation_rate(0.1, 0.05, lambda W: -W))
+    with pytest.raises(TypeError, match="alpha2F must be"):
+        L.generation_rate(0.1, 0.05, 3.0)
