@@ -160,25 +160,45 @@ def _gap_fn(y, args):
     return gap_integral(jnp.exp(y), T, omega, mu) - 1.0 / lam
 
 
-def gap(lam, T, omega=1.0, mu=0.0) -> Scalar:
-    """Δ(λ, T): the largest solution of the gap equation (Eq. 10) at fixed μ (μ = 0: thermal BCS).
-
-    Returns exactly 0 (with finite, zero gradients) when there is no superconducting solution:
-    for μ = 0 when T ≥ T_c(λ) or λ ≤ 0; for μ ≠ 0 when the gap equation has no root above
-    10⁻¹²Δ0. Δ ≤ Δ0 always. Units of ω. Differentiable in λ, T, ω, μ (implicit function
-    theorem through the optimistix root).
-    """
-    lam, T, omega, mu = _f(lam), _f(T), _f(omega), _f(mu)
-    lp = jnp.where(lam > 0, lam, 1.0)
+def _bracket(lp, omega):
     D0 = zero_temperature_gap(lp, omega)
-    lower, upper = jnp.log(_DELTA_LO * D0), jnp.log(D0) + 1e-9
-    below_tc = T < critical_temperature(lp, omega)
-    has_root = _gap_fn(lower, (lp, T, omega, mu)) > 0
-    sc = (lam > 0) & jnp.where(mu == 0, below_tc, has_root)
+    return jnp.log(_DELTA_LO * D0), jnp.log(D0) + 1e-9
+
+
+def _gap_solve(lp, T, omega, mu, sc):
+    lower, upper = _bracket(lp, omega)
     # In the normal branch solve a harmless stand-in problem (T = μ = 0) so no NaN leaks into grads.
     args = (lp, jnp.where(sc, T, 0.0), omega, jnp.where(sc, mu, 0.0))
     Delta = jnp.exp(_solve(_gap_fn, lower, upper, args, decreasing=True))
     return jnp.where(sc, Delta, 0.0)
+
+
+def _inputs(lam, T, omega, mu):
+    lam, T, omega, mu = _f(lam), _f(T), _f(omega), _f(mu)
+    return lam, jnp.where(lam > 0, lam, 1.0), T, omega, mu
+
+
+def gap(lam, T, omega=1.0, mu=0.0) -> Scalar:
+    """Δ(λ, T): the largest solution of the gap equation (Eq. 10) at fixed μ (μ = 0: thermal BCS).
+
+    Returns exactly 0 (with finite, zero gradients) when there is no superconducting solution:
+    for μ = 0 when T ≥ T_c(λ) (computed by `critical_temperature`) or λ ≤ 0; for μ ≠ 0 when the
+    gap equation has no root above 10⁻¹²Δ0. Δ ≤ Δ0 always. Units of ω. Differentiable in λ, T,
+    ω, μ (implicit function theorem through the optimistix root).
+    """
+    lam, lp, T, omega, mu = _inputs(lam, T, omega, mu)
+    below_tc = T < critical_temperature(lp, omega)
+    has_root = _gap_fn(_bracket(lp, omega)[0], (lp, T, omega, mu)) > 0
+    return _gap_solve(lp, T, omega, mu, (lam > 0) & jnp.where(mu == 0, below_tc, has_root))
+
+
+def solve_gap_equation(lam, T, omega=1.0, mu=0.0) -> Scalar:
+    """As `gap`, but decides Δ = 0 from the sign of the gap equation at Δ = 10⁻¹²Δ0 instead of
+    solving for T_c: about twice as fast (used inside landscape scans). Within ~10⁻¹² of T_c it
+    may return a tiny Δ where `gap` returns exactly 0."""
+    lam, lp, T, omega, mu = _inputs(lam, T, omega, mu)
+    has_root = _gap_fn(_bracket(lp, omega)[0], (lp, T, omega, mu)) > 0
+    return _gap_solve(lp, T, omega, mu, (lam > 0) & has_root)
 
 
 def _mu_for_n(Delta, n_star, T, nu, omega):

@@ -1,0 +1,138 @@
+"""BCS core and quasi-particle trapping (Chattopadhyay et al. Eqs. 7, 9–11; MODEL.md part II)."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import integrate, optimize
+
+import photosc_jax  # noqa: F401  (enables float64)
+from photosc_jax import bcs
+
+BCS_RATIO = 2.0 * math.pi * math.exp(-np.euler_gamma)  # 2Δ0/Tc = 3.5276 in weak coupling
+
+
+def fd(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def test_weak_coupling_ratio():
+    lam = 0.1
+    ratio = 2 * bcs.zero_temperature_gap(lam) / bcs.critical_temperature(lam)
+    assert abs(float(ratio) - BCS_RATIO) < 1e-6
+    # strong coupling (finite cutoff) visibly departs from it
+    assert float(2 * bcs.zero_temperature_gap(1.0) / bcs.critical_temperature(1.0)) > 3.7
+
+
+def _scipy_gap_integral(D, T):
+    g = lambda x: math.tanh(math.sqrt(x * x + D * D) / (2 * T)) / math.sqrt(x * x + D * D)
+    return integrate.quad(g, 0.0, 1.0, points=[D, T], epsabs=1e-14, epsrel=1e-13, limit=200)[0]
+
+
+def test_finite_cutoff_against_scipy():
+    lam = 0.3
+    Tc_ref = optimize.brentq(lambda T: _scipy_gap_integral(0.0, T) - 1 / lam, 1e-3, 0.5, xtol=1e-15)
+    Tc = float(bcs.critical_temperature(lam))
+    assert abs(Tc / Tc_ref - 1) < 1e-9
+    T = 0.6 * Tc_ref
+    D_ref = optimize.brentq(lambda D: _scipy_gap_integral(D, T) - 1 / lam, 1e-6, 0.2, xtol=1e-15)
+    assert abs(float(bcs.gap(lam, T)) / D_ref - 1) < 1e-9
+    ratio = 2 * float(bcs.zero_temperature_gap(lam)) / Tc_ref
+    assert abs(ratio - 3.5322) < 1e-3 and abs(ratio - BCS_RATIO) > 1e-3
+
+
+@pytest.mark.parametrize("lam,nu", [(0.3, 1.0), (0.5, 0.7)])
+def test_closed_form_condensation_energy(lam, nu):
+    res = optimize.minimize_scalar(lambda D: float(bcs.free_energy(D, lam, 0.0, nu=nu)),
+                                   bounds=(1e-4, 1.0), method="bounded",
+                                   options=dict(xatol=1e-12))
+    assert abs(res.x - float(bcs.zero_temperature_gap(lam))) < 1e-6
+    E = float(bcs.condensation_energy(lam, nu))
+    assert abs(res.fun - E) < 1e-12
+    assert abs(E + nu * (1 / math.tanh(1 / lam) - 1)) < 1e-14
+    assert abs(float(bcs.zero_temperature_gap(lam)) - 1 / math.sinh(1 / lam)) < 1e-15
+
+
+def test_gradients_against_finite_differences():
+    D, lam, T, mu, ns = 0.05, 0.3, 0.03, 0.02, 0.01
+    F = lambda D, mu: bcs.free_energy(D, lam, T, nu=0.8, mu=mu, n_star=ns)
+    gD, gmu = jax.grad(F, argnums=(0, 1))(D, mu)
+    assert abs(float(gD) - float(fd(lambda x: F(x, mu), D))) < 1e-8
+    assert abs(float(gmu) - float(fd(lambda x: F(D, x), mu))) < 1e-8
+    # ∂F/∂μ = n(Δ, μ) − n*
+    assert abs(float(gmu) - (float(bcs.quasiparticle_number(D, T, mu, 0.8)) - ns)) < 1e-12
+
+
+def test_gap_solution_is_stationary_and_hellmann_feynman():
+    lam, T, nu = 0.3, 0.025, 0.7
+    D = bcs.gap(lam, T)
+    assert abs(float(jax.grad(bcs.free_energy)(D, lam, T, nu=nu))) < 1e-10
+    assert float(jax.grad(jax.grad(bcs.free_energy))(D, lam, T, nu=nu)) > 0  # a minimum
+    # total dF/dλ through the implicit gap solution = ∂F/∂λ = −ν(0)Δ²/λ² (∂F/∂U = −Δ²/U²)
+    dF = jax.grad(lambda l: bcs.free_energy(bcs.gap(l, T), l, T, nu=nu))(lam)
+    assert abs(float(dF) + nu * float(D) ** 2 / lam**2) < 1e-10
+    assert abs(float(dF) - float(fd(lambda l: bcs.free_energy(bcs.gap(l, T), l, T, nu=nu), lam))) < 1e-8
+
+
+def test_gap_is_exactly_zero_above_tc_with_finite_gradients():
+    lam = 0.3
+    Tc = bcs.critical_temperature(lam)
+    for T in [Tc, 1.01 * Tc, 3.0 * Tc]:
+        assert float(bcs.gap(lam, T)) == 0.0
+        g = jax.grad(bcs.gap, argnums=(0, 1))(lam, T)
+        assert all(np.isfinite(float(x)) and float(x) == 0.0 for x in g)
+    # just below: small, with the Ginzburg–Landau amplitude ≈ 3.06 Tc √(1 − T/Tc)
+    T = float(Tc) * (1 - 1e-6)
+    assert abs(float(bcs.gap(lam, T)) / (3.063 * float(Tc) * 1e-3) - 1) < 1e-2
+    # gradient of the gap below Tc against finite differences
+    T = 0.7 * float(Tc)
+    gl, gT = jax.grad(bcs.gap, argnums=(0, 1))(lam, T)
+    assert abs(float(gT) - float(fd(lambda t: bcs.gap(lam, t), T, 1e-6))) < 1e-6
+    assert abs(float(gl) - float(fd(lambda l: bcs.gap(l, T), lam, 1e-6))) < 1e-6
+    assert float(bcs.gap(0.0, 0.01)) == 0.0 and float(bcs.critical_temperature(-0.1)) == 0.0
+
+
+def test_gap_vmaps_and_jits():
+    Ts = jnp.linspace(0.0, 0.05, 11)
+    D = jax.jit(jax.vmap(bcs.gap, in_axes=(None, 0)))(0.3, Ts)
+    assert float(D[0]) == pytest.approx(float(bcs.zero_temperature_gap(0.3)), rel=1e-12)
+    assert np.all(np.diff(np.asarray(D)) <= 0) and float(D[-1]) == 0.0
+
+
+# ---------------------------------------------------------------- quasi-particle trapping
+def test_trapping_limits():
+    lam = 0.3
+    Tc = float(bcs.critical_temperature(lam))
+    T = 1.3 * Tc
+    Dtr, mu = bcs.trapped_gap(1e-12, lam, T)
+    assert abs(float(Dtr) / float(bcs.zero_temperature_gap(lam)) - 1) < 1e-9 and float(mu) > 0
+    # μ = 0 ⇒ thermal BCS: freeze the thermal number of the thermal state
+    T = 0.6 * Tc
+    D = bcs.gap(lam, T)
+    Dtr, mu = bcs.trapped_gap(bcs.quasiparticle_number(D, T), lam, T)
+    assert abs(float(Dtr) / float(D) - 1) < 1e-9 and abs(float(mu)) < 1e-10
+
+
+def test_trapped_state_is_a_saddle_of_eq9():
+    lam, T, ns, nu = 0.3, 0.05, 3e-3, 0.9
+    Dtr, mu = bcs.trapped_gap(ns, lam, T, nu=nu)
+    F = lambda D, m: bcs.free_energy(D, lam, T, nu=nu, mu=m, n_star=ns)
+    gD, gmu = jax.grad(F, argnums=(0, 1))(Dtr, mu)
+    assert abs(float(gD)) < 1e-10 and abs(float(gmu)) < 1e-12
+    H = jax.hessian(F, argnums=(0, 1))(Dtr, mu)
+    assert float(H[0][0]) > 0 and float(H[1][1]) < 0  # min in Δ, max in μ (MODEL.md)
+
+
+@pytest.mark.slow
+def test_trapped_gap_decreases_with_n_star():
+    lam = 0.3
+    T = 1.2 * float(bcs.critical_temperature(lam))
+    ns = jnp.logspace(-6, -1.3, 6)
+    D = jax.vmap(lambda n: bcs.trapped_gap(n, lam, T)[0])(ns)
+    assert np.all(np.diff(np.asarray(D)) < 0) and float(D[0]) < float(bcs.zero_temperature_gap(lam))
+    assert float(D[-1]) > 0  # above Tc, yet gapped
+    # a large frozen number (above the normal-state thermal value) gives no gap
+    n_normal = float(bcs.quasiparticle_number(0.0, T))
+    assert float(bcs.trapped_gap(1.05 * n_normal, lam, T)[0]) == 0.0
