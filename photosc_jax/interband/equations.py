@@ -62,45 +62,50 @@ def order_parameter(state: InterbandState, params: InterbandParams) -> Complex[A
     return jnp.conj(params.V * params.dk / (2 * jnp.pi) * jnp.sum(state.s21, axis=-1))
 
 
-def _phonon_band(n, t: PhononTables, band: int):
-    """Population flux and dephasing rate κ of one band."""
-    target, emit, absorb = t.target[band], t.emit[band], t.absorb[band]
-    nt = n[target]
+def _phonons(n, t: PhononTables):
+    """Population flux and dephasing rate κ for both bands at once; `n` has shape (2, N).
+    Two gathers in all (targets, and the at most two emitters landing on each point)."""
+    flat = n.reshape(-1)
+    nt = flat[t.flat_target].reshape(n.shape)
+    emit, absorb = t.emit, t.absorb
     flux = emit * n * (1.0 - nt) - absorb * nt * (1.0 - n)  # j → target(j)
     kap_src = emit * (1.0 - nt) + absorb * nt
     kap_tgt = emit * n + absorb * (1.0 - n)  # felt at target(j)
-    src, mask = t.in_src[band], t.in_mask[band]
-    inflow = mask[0] * flux[src[0]] + mask[1] * flux[src[1]]
-    kap_in = mask[0] * kap_tgt[src[0]] + mask[1] * kap_tgt[src[1]]
+    both = jnp.stack([flux.reshape(-1), kap_tgt.reshape(-1)])  # (2, 2N)
+    got = both[:, t.flat_in_src] * t.flat_in_mask  # (2, 2 sources, 2N)
+    inflow, kap_in = (got[:, 0] + got[:, 1]).reshape(2, *n.shape)
     return inflow - flux, kap_src + kap_in
 
 
-def normal_rates(n11, n22, n21, s, delta, c: Coefficients):
-    """Time derivatives of n11, n22, n21 and the decay rate γ_s of s (ds ⊃ −γ_s s)."""
-    dphi1, kap1 = _phonon_band(n11, c.tables, 0)
-    dphi2, kap2 = _phonon_band(n22, c.tables, 1)
-    rad = 2.0 * c.gamma_rr * (
-        n22 * (1.0 - n11) + jnp.abs(n21) ** 2 - c.at_zero * jnp.abs(s) ** 2
-    )
-    laser = c.Omega * n21.imag
-    dn11 = -laser - 2.0 * jnp.imag(delta * jnp.flip(s)) + rad + dphi1
-    dn22 = laser - 2.0 * jnp.imag(delta * s) - rad + dphi2
-    dn21 = (
-        -0.5j * c.Omega * (n22 - n11)
-        + 1j * c.eps * n21
-        - (c.gamma_rr + 0.5 * (kap1 + kap2)) * n21
-    )
-    gamma_s = 0.5 * (jnp.flip(kap1) + kap2) + c.gamma_rr * (
+def normal_rates(n11, n22, a, b, sr, si, delta_re, delta_im, c: Coefficients):
+    """Real form of the population and coherence equations (module docstring).
+
+    `a, b` = Re, Im n21; `sr, si` = Re, Im s; Δ = delta_re + i delta_im. Returns
+    (dn11, dn22, da, db, γ_s) with ds ⊃ −γ_s s.
+    """
+    dphi, kap = _phonons(jnp.stack([n11, n22]), c.tables)
+    rad = 2.0 * c.gamma_rr * (n22 * (1.0 - n11) + a * a + b * b - c.at_zero * (sr * sr + si * si))
+    laser = c.Omega * b
+    im_ds = delta_re * si + delta_im * sr  # Im(Δ s_p)
+    dn11 = -laser - 2.0 * jnp.flip(im_ds) + rad + dphi[0]
+    dn22 = laser - 2.0 * im_ds - rad + dphi[1]
+    dephase = c.gamma_rr + 0.5 * (kap[0] + kap[1])
+    da = -c.eps * b - dephase * a
+    db = -0.5 * c.Omega * (n22 - n11) + c.eps * a - dephase * b
+    gamma_s = 0.5 * (jnp.flip(kap[0]) + kap[1]) + c.gamma_rr * (
         1.0 - n11 + jnp.flip(n22)
     ) * (1.0 - c.at_zero)
-    return dn11, dn22, dn21, gamma_s
+    return dn11, dn22, da, db, gamma_s
 
 
-def anomalous_rate(x, n11, n22, gamma_s, c: Coefficients):
-    """ds/dt evaluated at s = x: linear in x (Δ* = (V dk/2π) Σ x), given the populations."""
-    delta_conj = c.pair * jnp.sum(x)
+def anomalous_rate(xr, xi, n11, n22, gamma_s, c: Coefficients):
+    """ds/dt at s = xr + i xi (real and imaginary parts): linear in x, with
+    Δ* = (V dk/2π) Σ x, given the populations."""
+    pr, pi = c.pair * jnp.sum(xr), c.pair * jnp.sum(xi)  # Δ*
     n_tilde = n22 + jnp.flip(n11) - 1.0
-    return 1j * delta_conj * n_tilde + (1j * c.esum - gamma_s) * x
+    gr = -pi * n_tilde - c.esum * xi - gamma_s * xr
+    gi = pr * n_tilde + c.esum * xr - gamma_s * xi
+    return gr, gi
 
 
 def vector_field(
@@ -112,8 +117,9 @@ def vector_field(
     del t
     c = coefficients(params) if coeffs is None else coeffs
     delta = order_parameter(state, params)
-    dn11, dn22, dn21, gamma_s = normal_rates(
-        state.n11, state.n22, state.n21, state.s21, delta, c
+    n11, n22, n21, s = state.n11, state.n22, state.n21, state.s21
+    dn11, dn22, da, db, gamma_s = normal_rates(
+        n11, n22, n21.real, n21.imag, s.real, s.imag, delta.real, delta.imag, c
     )
-    ds = anomalous_rate(state.s21, state.n11, state.n22, gamma_s, c)
-    return InterbandState(n11=dn11, n22=dn22, n21=dn21, s21=ds)
+    gr, gi = anomalous_rate(s.real, s.imag, n11, n22, gamma_s, c)
+    return InterbandState(n11=dn11, n22=dn22, n21=da + 1j * db, s21=gr + 1j * gi)

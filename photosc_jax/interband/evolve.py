@@ -12,7 +12,7 @@ from jaxtyping import Array, Bool, Complex, Float
 
 from .equations import coefficients
 from .params import InterbandParams
-from .solver_state import pack, rates, rhs, unpack
+from .solver_state import pack, rhs, split, unpack
 from .state import InterbandState, initial_state
 
 DEFAULT_RTOL = 1e-6
@@ -48,13 +48,18 @@ class EvolveResult(eqx.Module):
 
 
 def default_solver() -> dfx.AbstractSolver:
-    """Tsit5: 5th-order adaptive explicit Runge–Kutta (the paper used adaptive RK4)."""
-    return dfx.Tsit5()
+    """Dopri8 (8th-order adaptive explicit Runge–Kutta; the paper used adaptive RK4).
+
+    At the paper's accuracy (rtol 1e-6, atol 1e-9) it takes ~5× fewer steps than Tsit5
+    (2.7k vs 13k to t = 8000 at Fig. 3 parameters, final |Δ| equal to 1e-7) and, since the
+    per-step cost on a CPU is dominated by fixed overhead, runs ~2.5× faster
+    (benchmarks/bench_interband.py)."""
+    return dfx.Dopri8()
 
 
 def _observables(t, y, c):
-    _, n22, _, _, _, _, delta = rates(y, c)
-    return delta, jnp.sum(n22)
+    n11, n22, n21, u, lam = split(y)
+    return jnp.exp(lam) * jnp.conj(c.pair * jnp.sum(u)), jnp.sum(n22)
 
 
 def solve(
@@ -131,7 +136,7 @@ def evolve(
     - `y0`: initial state; default `initial_state(params)` (the paper's, seed 1e-20(1+i)).
     - `saveat`: number of equally spaced save times in [t0, t1] (default 401), or an array
       of times (its last entry should be t1).
-    - `solver`: a diffrax solver; default Tsit5.
+    - `solver`: a diffrax solver; default `default_solver()` (Dopri8).
     - `rtol`, `atol`: tolerances (default 1e-6, 1e-9, the paper's accuracy). The pairing
       amplitude is integrated in log-scaled variables, so its growth from the 1e-20 seed is
       controlled relatively, independent of `atol`.

@@ -52,20 +52,22 @@ def unpack(y: Float[Array, " 6N+1"]) -> InterbandState:
 
 
 def rates(y, c: Coefficients):
-    """(dn11, dn22, dn21, du, dλ) and the pieces needed for diagnostics."""
-    n11, n22, n21, u, lam = split(y)
-    scale = jnp.exp(lam)
-    s = scale * u
-    delta = jnp.conj(c.pair * jnp.sum(s))
-    dn11, dn22, dn21, gamma_s = normal_rates(n11, n22, n21, s, delta, c)
-    g = anomalous_rate(u, n11, n22, gamma_s, c)
-    dlam = jnp.real(jnp.vdot(u, g)) / jnp.real(jnp.vdot(u, u))
-    du = g - dlam * u
-    return dn11, dn22, dn21, du, dlam, u, delta
+    """Real-arithmetic rates at the packed state `y`:
+    (dn11, dn22, da, db, dur, dui, dλ) with n21 = a + ib, u = ur + i ui."""
+    n = (y.shape[-1] - 1) // 6
+    n11, n22, a, b, ur, ui = (y[i * n : (i + 1) * n] for i in range(6))
+    scale = jnp.exp(y[-1])
+    sr, si = scale * ur, scale * ui
+    # Δ = conj((V dk/2π) Σ s)
+    delta_re, delta_im = c.pair * jnp.sum(sr), -c.pair * jnp.sum(si)
+    dn11, dn22, da, db, gamma_s = normal_rates(n11, n22, a, b, sr, si, delta_re, delta_im, c)
+    gr, gi = anomalous_rate(ur, ui, n11, n22, gamma_s, c)
+    dlam = jnp.sum(ur * gr + ui * gi) / jnp.sum(ur * ur + ui * ui)
+    return dn11, dn22, da, db, gr - dlam * ur, gi - dlam * ui, dlam
 
 
 def rhs(t, y, c: Coefficients) -> Float[Array, " 6N+1"]:
     """The ODE right-hand side in solver variables (diffrax signature)."""
     del t
-    dn11, dn22, dn21, du, dlam, _, _ = rates(y, c)
-    return jnp.concatenate([dn11, dn22, dn21.real, dn21.imag, du.real, du.imag, dlam[None]])
+    *parts, dlam = rates(y, c)
+    return jnp.concatenate([*parts, dlam[None]])
