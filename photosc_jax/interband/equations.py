@@ -63,18 +63,22 @@ def order_parameter(state: InterbandState, params: InterbandParams) -> Complex[A
 
 
 def _phonons(n, t: PhononTables):
-    """Population flux and dephasing rate κ for both bands at once; `n` has shape (2, N).
-    Two gathers in all (targets, and the at most two emitters landing on each point)."""
+    """Population flux and dephasing rate κ of both bands; `n` has shape (2, N).
+
+    For the jump j → target(j) with rates e_j (emission) and a_j (absorption back):
+    outflow_j = e_j n_j(1 − n_t) − a_j n_t(1 − n_j); the inflow at y sums the same over the
+    emitters landing on y; κ adds e(1 − n_target) + a n_target at the source and
+    e n_source + a(1 − n_source) at the target. One gather fetches all neighbours."""
     flat = n.reshape(-1)
-    nt = flat[t.flat_target].reshape(n.shape)
-    emit, absorb = t.emit, t.absorb
-    flux = emit * n * (1.0 - nt) - absorb * nt * (1.0 - n)  # j → target(j)
-    kap_src = emit * (1.0 - nt) + absorb * nt
-    kap_tgt = emit * n + absorb * (1.0 - n)  # felt at target(j)
-    both = jnp.stack([flux.reshape(-1), kap_tgt.reshape(-1)])  # (2, 2N)
-    got = both[:, t.flat_in_src] * t.flat_in_mask  # (2, 2 sources, 2N)
-    inflow, kap_in = (got[:, 0] + got[:, 1]).reshape(2, *n.shape)
-    return inflow - flux, kap_src + kap_in
+    nt, s0, s1 = flat[t.gather_idx]
+    e, a = t.emit.reshape(-1), t.absorb.reshape(-1)
+    ie, ia = t.in_emit, t.in_absorb
+    gain = ie[0] * s0 + ie[1] * s1
+    back = ia[0] * (1.0 - s0) + ia[1] * (1.0 - s1)
+    out = e * flat * (1.0 - nt) - a * nt * (1.0 - flat)
+    dn = gain * (1.0 - flat) - back * flat - out
+    kappa = e * (1.0 - nt) + a * nt + gain + back
+    return dn.reshape(n.shape), kappa.reshape(n.shape)
 
 
 def normal_rates(n11, n22, a, b, sr, si, delta_re, delta_im, c: Coefficients):

@@ -51,11 +51,12 @@ class PhononTables(eqx.Module):
     in_mask: Float[Array, "2 2 N"]
     w: Float[Array, "2 N"]
 
-    # The same maps as indices into the flattened (2N,) array [band 1, band 2], so that
-    # both bands are handled by one gather each (built once, not in the right-hand side).
-    flat_target: Int[Array, " 2N"]
-    flat_in_src: Int[Array, "2 2N"]
-    flat_in_mask: Float[Array, "2 2N"]
+    # For the right-hand side: both bands flattened to one (2N,) array [band 1, band 2], so
+    # that one gather fetches n at every point's emission target and at the (at most two)
+    # emitters landing on it; the rest is elementwise (see equations._phonons).
+    gather_idx: Int[Array, "3 2N"]
+    in_emit: Float[Array, "2 2N"]
+    in_absorb: Float[Array, "2 2N"]
 
 
 def _band_table(A, params: InterbandParams, k):
@@ -86,12 +87,13 @@ def phonon_tables(params: InterbandParams) -> PhononTables:
     k = k_grid(params)
     bands = [_band_table(A, params, k) for A in (params.A1, params.A2)]
     shift, target, emit, absorb, in_src, in_mask, w = (jnp.stack(p) for p in zip(*bands))
-    n = params.n_k
-    offset = n * jnp.arange(2)
+    offset = params.n_k * jnp.arange(2)
+    flat_src = jnp.moveaxis(in_src + offset[:, None, None], 0, 1).reshape(2, -1)
+    flat_mask = jnp.moveaxis(in_mask, 0, 1).reshape(2, -1)
     return PhononTables(
         shift=shift, target=target, emit=emit, absorb=absorb, in_src=in_src,
         in_mask=in_mask, w=w,
-        flat_target=(target + offset[:, None]).reshape(-1),
-        flat_in_src=jnp.moveaxis(in_src + offset[:, None, None], 0, 1).reshape(2, -1),
-        flat_in_mask=jnp.moveaxis(in_mask, 0, 1).reshape(2, -1),
+        gather_idx=jnp.concatenate([(target + offset[:, None]).reshape(1, -1), flat_src]),
+        in_emit=emit.reshape(-1)[flat_src] * flat_mask,
+        in_absorb=absorb.reshape(-1)[flat_src] * flat_mask,
     )
