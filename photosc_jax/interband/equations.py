@@ -102,10 +102,11 @@ def normal_rates(n11, n22, a, b, sr, si, delta_re, delta_im, c: Coefficients):
     return dn11, dn22, da, db, gamma_s
 
 
-def anomalous_rate(xr, xi, n11, n22, gamma_s, c: Coefficients):
+def anomalous_rate(xr, xi, n11, n22, gamma_s, c: Coefficients, sums=None):
     """ds/dt at s = xr + i xi (real and imaginary parts): linear in x, with
-    Δ* = (V dk/2π) Σ x, given the populations."""
-    pr, pi = c.pair * jnp.sum(xr), c.pair * jnp.sum(xi)  # Δ*
+    Δ* = (V dk/2π) Σ x, given the populations. `sums` = (Σ xr, Σ xi) if already known."""
+    sum_r, sum_i = (jnp.sum(xr), jnp.sum(xi)) if sums is None else sums
+    pr, pi = c.pair * sum_r, c.pair * sum_i  # Δ*
     n_tilde = n22 + jnp.flip(n11) - 1.0
     gr = -pi * n_tilde - c.esum * xi - gamma_s * xr
     gi = pr * n_tilde + c.esum * xr - gamma_s * xi
