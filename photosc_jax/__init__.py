@@ -1,5 +1,15 @@
 """photosc_jax: a JAX toolkit for photo-induced superconductivity.
 
+Two models, each a small family of modules:
+
+- Driven-dissipative interband pairing (Porta et al.): `photosc_jax.interband`.
+- Long-lived photo-induced superconductivity (Chattopadhyay et al.): `bcs` (gap equation,
+  free energies, quasi-particle trapping), `attraction` (U(Q), Eqs. 5, 14), `metastability`
+  (landscapes, Q_B/Q_MS/T_B, phase diagram), `materials` (K3C60), `lifetimes` (App. C),
+  `langevin` (Eq. 6); `units` converts phonon units to meV / THz / K.
+
+Shared: `plot` (figures, one call each). Command line: `photosc` (see `photosc --help`).
+
 Importing this package turns on JAX's float64 mode (``jax_enable_x64``): the models'
 tolerances (rtol 1e-6, atol 1e-9, seeds of 1e-20) are meaningless in float32.
 """
@@ -9,11 +19,27 @@ import jax as _jax
 # Visible, documented global switch (README "Units and conventions"): float64 by default.
 _jax.config.update("jax_enable_x64", True)
 
-from . import interband as interband  # noqa: E402
+from . import (  # noqa: E402
+    attraction as attraction,
+    bcs as bcs,
+    interband as interband,
+    langevin as langevin,
+    lifetimes as lifetimes,
+    materials as materials,
+    metastability as metastability,
+    units as units,
+)
+from .interband import EvolveResult as EvolveResult  # noqa: E402
 from .interband import InterbandParams as InterbandParams  # noqa: E402
 from .interband import InterbandState as InterbandState  # noqa: E402
+from .interband import SteadyState as SteadyState  # noqa: E402
+from .interband import evolve as evolve  # noqa: E402
 from .interband import initial_state as initial_state  # noqa: E402
 from .interband import order_parameter as order_parameter  # noqa: E402
+from .interband import steady_state as steady_state  # noqa: E402
 from .interband import vector_field as vector_field  # noqa: E402
+from .materials import k3c60 as k3c60  # noqa: E402
+from .metastability import MetastabilityParams as MetastabilityParams  # noqa: E402
+from .metastability import analyze as analyze  # noqa: E402
 
 __version__ = "0.1.0"

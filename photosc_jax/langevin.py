@@ -171,7 +171,7 @@ def simulate(
     — fixed SDE step (1/ω); `n_save` points saved uniformly on [t_save_from or t0, t1];
     `solver` (default ShARK for the SDE, Tsit5 for the ODE); `max_steps`; `brownian` —
     "fast" (`UnsafeBrownianPath`, fixed steps, forward-mode autodiff only; ~25× faster) or
-    "tree" (`VirtualBrownianTree`, reverse-mode differentiable, reproducible under any dt).
+    "tree" (`VirtualBrownianTree`, reverse-mode differentiable, the diffrax default choice).
 
     **Returns:** `LangevinSolution`. vmap over `key` for an ensemble (see `simulate_ensemble`).
     """

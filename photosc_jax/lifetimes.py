@@ -101,7 +101,8 @@ def _check(Delta, T, mu):
             raise ValueError(f"{name} = {x} is not finite.")
     if not isinstance(T, jax.core.Tracer) and np.any(np.asarray(T) <= 0):
         raise ValueError(
-            f"T = {T} must be > 0 (units of ω): the golden-rule rates involve n(Ω) = 1/(e^(Ω/T)−1); "
+            f"T = {T} must be > 0 (units of ω): the golden-rule rates involve "
+            "n(Ω) = 1/(e^(Ω/T)−1); "
             "at T = 0 the generation rate vanishes identically."
         )
     if not isinstance(Delta, jax.core.Tracer) and np.any(np.asarray(Delta) < 0):
@@ -120,8 +121,8 @@ def _gauss_legendre(n_panels: int, order: int):
 
 
 def _integrate(integrand, a2F, Omega_lo, span, Omega_max, n_panels, order):
-    """∫_{Omega_lo}^{min(Omega_lo+span, Omega_max)} integrand(Ω, α²F(Ω), u²) dΩ with Ω = Omega_lo + u²;
-    `integrand` receives the Jacobian-free pieces and must include dΩ/du = 2u itself."""
+    """∫ integrand dΩ over [Omega_lo, min(Omega_lo + span, Omega_max)] with Ω = Omega_lo + u²;
+    `integrand(Ω, α²F(Ω), u)` is the integrand in u, i.e. it includes dΩ/du = 2u itself."""
     if Omega_max is None:
         Omega_max = getattr(a2F, "Omega_max", jnp.inf)
     top = jnp.minimum(Omega_lo + span, Omega_max)
@@ -182,7 +183,8 @@ def generation_rate(
     return s * jnp.exp(-2 * Delta / T)
 
 
-def tau_g(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels: int = 64, order: int = 8):
+def tau_g(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels: int = 64,
+          order: int = 8) -> Float[Array, ""]:
     """τ_g = 1/Γ_g (Eq. C3), units of 1/ω; the lifetime of a quasi-particle-trapped state.
     Evaluated as e^{2Δ/T}/(Γ_g e^{2Δ/T}), so it stays accurate (and overflows to inf only at
     2Δ/T ≳ 700) at low T. Arguments as `generation_rate`."""
@@ -199,7 +201,8 @@ def _scattering(Delta, T, a2F, mu, Omega_max, n_panels, order, printed):
         val = 2.0 * un / jnp.sqrt(Om + 2 * Delta) * a * _emp(Om + Delta, T, mu)
         return val * _emp(Delta, T, mu) if printed else val
 
-    return 2 * jnp.pi * _integrate(integrand, a2F, 0.0, _THERMAL_CUTOFF * T, Omega_max, n_panels, order)
+    span = _THERMAL_CUTOFF * T
+    return 2 * jnp.pi * _integrate(integrand, a2F, 0.0, span, Omega_max, n_panels, order)
 
 
 def _recombination(Delta, T, a2F, mu, Omega_max, n_panels, order, printed):
@@ -227,7 +230,9 @@ def scattering_rate(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_pan
 
 
 @_rate_doc
-def scattering_rate_per_qp(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8):
+def scattering_rate_per_qp(
+    Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8
+):
     """Γ_s per quasi-particle at Δ: Eq. C4 without the factor (1 − f(Δ)) (MODEL.md part II)."""
     Delta, T = _check(Delta, T, mu)
     return _scattering(Delta, T, as_alpha2F(alpha2F), mu, Omega_max, n_panels, order, False)
@@ -235,8 +240,9 @@ def scattering_rate_per_qp(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None
 
 @_rate_doc
 def recombination_rate(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8):
-    """Γ_r of Eq. C5 **as printed**, including the spurious (1 − f(Δ)) factor (MODEL.md);
-    it violates detailed balance with Γ_g by the factor (1 − f(Δ))/f(Δ) = e^{(Δ+μ)/T}."""
+    """Γ_r of Eq. C5 **as printed**, including the spurious (1 − f(Δ)) factor (MODEL.md).
+    It cannot balance Γ_g: in equilibrium (μ = 0) f(Δ)·Γ_r = (1 − f(Δ))·Γ_g, and Γ_r = e^{Δ/T} Γ_g,
+    whereas the per-quasi-particle rate gives f(Δ)·Γ_r^qp = Γ_g exactly."""
     Delta, T = _check(Delta, T, mu)
     return _recombination(Delta, T, as_alpha2F(alpha2F), mu, Omega_max, n_panels, order, True)
 

@@ -7,7 +7,7 @@ gℓ0/ω ≈ 0.6. Mott (Brinkman–Rice) renormalisation with quasi-particle res
 notation read as in MODEL.md).
 
 Known inconsistency: with ω = 90.98 meV as the BCS cutoff, λ0 = 0.3 gives T_c ≈ 42.7 K, not the
-quoted 20 K (which needs λ0 ≈ 0.246). λ0 is the input here; `critical_temperature_K` reports the
+quoted 20 K (which needs λ0 ≈ 0.2444). λ0 is the input here; `critical_temperature_K` reports the
 T_c it implies and `lam0_for_tc` the λ0 a given T_c requires.
 
 Validity: the metastable stretch lies at ΔE/ω < 1, outside the Schrieffer–Wolff regime of Eq. 5.
@@ -53,7 +53,7 @@ def critical_temperature_K(lam0=LAM0_DEFAULT) -> Float[Array, ""]:
 
 
 def lam0_for_tc(Tc_K) -> Float[Array, ""]:
-    """The λ0 whose BCS T_c at cutoff ħω = 90.98 meV equals `Tc_K` (≈ 0.246 for 20 K)."""
+    """The λ0 whose BCS T_c at cutoff ħω = 90.98 meV equals `Tc_K` (≈ 0.2444 for 20 K)."""
     t = units.kelvin_to_phonon_units(Tc_K, OMEGA_MEV)
     fn = lambda lam, _: jnp.log(bcs.critical_temperature(lam)) - jnp.log(t)  # noqa: E731
     sol = optx.root_find(fn, optx.Bisection(rtol=1e-12, atol=1e-12, flip=False), 0.3, None,

@@ -1,5 +1,5 @@
-"""Photo-induced metastability of a displaced Raman phonon (Chattopadhyay et al., Sec. "Photo-induced
-metastability", Fig. 2; MODEL.md part II).
+"""Photo-induced metastability of a displaced Raman phonon (Chattopadhyay et al., Sec.
+"Photo-induced metastability", Fig. 2; MODEL.md part II).
 
 Phonon units throughout: energies and temperatures in ω, lengths in ℓ0 = 1/√(Mω). Per site,
 

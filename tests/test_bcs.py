@@ -115,6 +115,7 @@ def test_trapping_limits():
     assert abs(float(Dtr) / float(D) - 1) < 1e-9 and abs(float(mu)) < 1e-10
 
 
+@pytest.mark.slow
 def test_trapped_state_is_a_saddle_of_eq9():
     lam, T, ns, nu = 0.3, 0.05, 3e-3, 0.9
     Dtr, mu = bcs.trapped_gap(ns, lam, T, nu=nu)

@@ -2,7 +2,6 @@
 
 import math
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -92,7 +91,8 @@ def test_per_qp_rates_drop_only_the_blocking_factor():
     D, T, mu = 0.08, 0.05, 0.01
     block = 1.0 - fermi(D, T, mu)
     np.testing.assert_allclose(
-        L.scattering_rate(D, T, a2F, mu), block * L.scattering_rate_per_qp(D, T, a2F, mu), rtol=1e-12
+        L.scattering_rate(D, T, a2F, mu), block * L.scattering_rate_per_qp(D, T, a2F, mu),
+        rtol=1e-12,
     )
     np.testing.assert_allclose(
         L.recombination_rate(D, T, a2F, mu),
@@ -169,3 +169,18 @@ def test_errors_say_what_is_wrong():
         jax.block_until_ready(L.generation_rate(0.1, 0.05, lambda W: -W))
     with pytest.raises(TypeError, match="alpha2F must be"):
         L.generation_rate(0.1, 0.05, 3.0)
+
+
+def test_trapped_lifetime_is_self_consistent():
+    """τ_g of the trapped state uses (Δ_tr, μ) from bcs.trapped_gap (Eqs. 10–11). With n* equal
+    to the thermal number below T_c it is the thermal τ_g; fewer quasi-particles (μ > 0) mean
+    less Pauli blocking in C3, so at the same Δ the trapped state generates faster."""
+    from photosc_jax import bcs
+
+    lam, T = 0.3, 0.02  # T_c ≈ 0.040
+    D = float(bcs.gap(lam, T))
+    n_th = float(bcs.quasiparticle_number(D, T))
+    np.testing.assert_allclose(L.trapped_tau_g(n_th, lam, T, a2F), L.tau_g(D, T, a2F), rtol=1e-6)
+    D_tr, mu = bcs.trapped_gap(1e-3 * n_th, lam, T)
+    assert float(mu) > 0 and float(D_tr) > D
+    assert float(L.trapped_tau_g(1e-3 * n_th, lam, T, a2F)) < float(L.tau_g(D_tr, T, a2F))
