@@ -36,9 +36,7 @@ def demo(
     import sys
 
     from .interband import InterbandParams, evolve
-    from .interband.equations import coefficients
-    from .interband.solver_state import pack
-    from .interband.steady import stationarity
+    from .interband.steady import state_stationarity
     from .plot import demo_figure
 
     params = InterbandParams(Omega=Omega, V=V, gamma_ph=gamma_ph, gamma_rr=gamma_rr, v=v, dk=dk)
@@ -47,7 +45,7 @@ def demo(
     if not bool(res.success):
         typer.echo(f"Solver did not reach t1: {res.result}. Try a larger max_steps.", err=True)
         raise typer.Exit(1)
-    st = stationarity(pack(res.state), coefficients(params))
+    st = state_stationarity(res.state, params)
     steady = bool(st.is_steady(1e-7, 1e-12))
     typer.echo(f"|Delta(t1)| = {abs(complex(res.delta[-1])):.6g} E_g")
     typer.echo(f"mu = {float(st.mu):.4f} E_g (phase rotation of Delta)   steady: {steady}")

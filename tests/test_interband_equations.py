@@ -164,3 +164,27 @@ def test_vector_field_is_jit_vmap_grad_safe():
 def test_bad_parameters_are_refused_with_a_clear_message(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ps.InterbandParams(**kwargs)
+
+
+@pytest.mark.parametrize("T", [0.0, 0.03])
+def test_mirror_reduced_solver_rhs_equals_full_grid(T):
+    """The solvers integrate k ≥ 0 only; on mirror-symmetric states this must be exact:
+    the reduced right-hand side equals the k ≥ 0 half of the full-grid one."""
+    from photosc_jax.interband import coefficients
+    from photosc_jax.interband.solver_state import full_grid, half_grid, pack, rhs
+
+    for params in (ps.InterbandParams(T=T), ps.InterbandParams(**SMALL, T=T, V=-2.0)):
+        st = _random_state(np.random.default_rng(5), params.n_k, pairing=0.2)
+        y_half = pack(st)
+        m = (y_half.shape[0] - 1) // 6
+        y_full = jnp.concatenate(
+            [full_grid(y_half[i * m : (i + 1) * m]) for i in range(6)] + [y_half[-1:]]
+        )
+        d_full = rhs(0.0, y_full, coefficients(params))
+        d_half = rhs(0.0, y_half, coefficients(params, half=True))
+        n = params.n_k
+        expected = jnp.concatenate(
+            [half_grid(d_full[i * n : (i + 1) * n]) for i in range(6)] + [d_full[-1:]]
+        )
+        np.testing.assert_allclose(np.asarray(d_half), np.asarray(expected), atol=1e-14)
+        assert float(jnp.max(jnp.abs(d_half))) > 1e-3

@@ -25,36 +25,81 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Complex, Float
+from jaxtyping import Array, Complex, Float, Int
 
-from .grid import PhononTables, k_grid, phonon_tables
+from .grid import k_grid, phonon_tables
 from .params import InterbandParams
 from .state import InterbandState
 
 
 class Coefficients(eqx.Module):
-    """Everything the right-hand side needs, derived once from the parameters."""
+    """Everything the right-hand side needs, derived once from the parameters, on the full
+    grid (M = N points) or, with `half=True`, on the mirror-reduced grid k ≥ 0
+    (M = (N+1)/2 points; the state is mirror symmetric, so k < 0 is redundant)."""
 
-    tables: PhononTables
-    eps: Float[Array, " N"]  # (A2 − A1) k²: n21 rotation in the rotating frame
-    esum: Float[Array, " N"]  # (A1 + A2) k²: s rotation
-    at_zero: Float[Array, " N"]  # δ_{k,0}
+    emit: Float[Array, " 2M"]  # phonon emission rate from each point (both bands, flattened)
+    absorb: Float[Array, " 2M"]  # rate of the reverse absorption jump
+    gather_idx: Int[Array, "3 2M"]  # [emission target, incoming emitter 0, 1]
+    in_emit: Float[Array, "2 2M"]  # emission rates of the incoming emitters (0: none)
+    in_absorb: Float[Array, "2 2M"]
+    eps: Float[Array, " M"]  # (A2 − A1) k²: n21 rotation in the rotating frame
+    esum: Float[Array, " M"]  # (A1 + A2) k²: s rotation
+    at_zero: Float[Array, " M"]  # δ_{k,0}
+    weights: Float[Array, " M"]  # multiplicity of each point in Σ_k (1 on the full grid)
     pair: Float[Array, ""]  # V dk / 2π
     Omega: Float[Array, ""]
     gamma_rr: Float[Array, ""]
+    half: bool = eqx.field(static=True, default=False)
 
 
-def coefficients(params: InterbandParams) -> Coefficients:
+def coefficients(params: InterbandParams, *, half: bool = False) -> Coefficients:
+    """Right-hand-side coefficients; `half=True` gives the mirror-reduced grid k ≥ 0 used by
+    the solvers (exact for mirror-symmetric states, half the work)."""
     k = k_grid(params)
-    return Coefficients(
-        tables=phonon_tables(params),
+    n = params.n_k
+    m = (n - 1) // 2
+    t = phonon_tables(params)
+    at_zero = (jnp.arange(n) == m).astype(float)
+    full = Coefficients(
+        emit=t.emit.reshape(-1),
+        absorb=t.absorb.reshape(-1),
+        gather_idx=t.gather_idx,
+        in_emit=t.in_emit,
+        in_absorb=t.in_absorb,
         eps=(params.A2 - params.A1) * k**2,
         esum=(params.A1 + params.A2) * k**2,
-        at_zero=(jnp.arange(params.n_k) == (params.n_k - 1) // 2).astype(float),
+        at_zero=at_zero,
+        weights=jnp.ones(n),
         pair=params.V * params.dk / (2 * jnp.pi),
         Omega=params.Omega,
         gamma_rr=params.gamma_rr,
     )
+    if not half:
+        return full
+    # Keep the points x = 0…m of each band; point x stands for ±x (weight 2 for x > 0) and
+    # any full-grid index j is represented by |j − m|.
+    cols = jnp.concatenate([jnp.arange(m, n), n + jnp.arange(m, n)])
+    to_half = lambda idx: (idx // n) * (m + 1) + jnp.abs(idx % n - m)  # noqa: E731
+    return Coefficients(
+        emit=full.emit[cols],
+        absorb=full.absorb[cols],
+        gather_idx=to_half(full.gather_idx[:, cols]),
+        in_emit=full.in_emit[:, cols],
+        in_absorb=full.in_absorb[:, cols],
+        eps=full.eps[m:],
+        esum=full.esum[m:],
+        at_zero=at_zero[m:],
+        weights=jnp.where(jnp.arange(m + 1) == 0, 1.0, 2.0),
+        pair=full.pair,
+        Omega=full.Omega,
+        gamma_rr=full.gamma_rr,
+        half=True,
+    )
+
+
+def mirror(x, c: Coefficients):
+    """x_{−k}: a flip on the full grid, the identity on the mirror-reduced one."""
+    return x if c.half else jnp.flip(x, axis=-1)
 
 
 def order_parameter(state: InterbandState, params: InterbandParams) -> Complex[Array, "*batch"]:
@@ -62,7 +107,7 @@ def order_parameter(state: InterbandState, params: InterbandParams) -> Complex[A
     return jnp.conj(params.V * params.dk / (2 * jnp.pi) * jnp.sum(state.s21, axis=-1))
 
 
-def _phonons(n, t: PhononTables):
+def _phonons(n, t: Coefficients):
     """Population flux and dephasing rate κ of both bands; `n` has shape (2, N).
 
     For the jump j → target(j) with rates e_j (emission) and a_j (absorption back):
@@ -71,7 +116,7 @@ def _phonons(n, t: PhononTables):
     e n_source + a(1 − n_source) at the target. One gather fetches all neighbours."""
     flat = n.reshape(-1)
     nt, s0, s1 = flat[t.gather_idx]
-    e, a = t.emit.reshape(-1), t.absorb.reshape(-1)
+    e, a = t.emit, t.absorb
     ie, ia = t.in_emit, t.in_absorb
     gain = ie[0] * s0 + ie[1] * s1
     back = ia[0] * (1.0 - s0) + ia[1] * (1.0 - s1)
@@ -87,27 +132,29 @@ def normal_rates(n11, n22, a, b, sr, si, delta_re, delta_im, c: Coefficients):
     `a, b` = Re, Im n21; `sr, si` = Re, Im s; Δ = delta_re + i delta_im. Returns
     (dn11, dn22, da, db, γ_s) with ds ⊃ −γ_s s.
     """
-    dphi, kap = _phonons(jnp.stack([n11, n22]), c.tables)
+    dphi, kap = _phonons(jnp.stack([n11, n22]), c)
     rad = 2.0 * c.gamma_rr * (n22 * (1.0 - n11) + a * a + b * b - c.at_zero * (sr * sr + si * si))
     laser = c.Omega * b
     im_ds = delta_re * si + delta_im * sr  # Im(Δ s_p)
-    dn11 = -laser - 2.0 * jnp.flip(im_ds) + rad + dphi[0]
+    dn11 = -laser - 2.0 * mirror(im_ds, c) + rad + dphi[0]
     dn22 = laser - 2.0 * im_ds - rad + dphi[1]
     dephase = c.gamma_rr + 0.5 * (kap[0] + kap[1])
     da = -c.eps * b - dephase * a
     db = -0.5 * c.Omega * (n22 - n11) + c.eps * a - dephase * b
-    gamma_s = 0.5 * (jnp.flip(kap[0]) + kap[1]) + c.gamma_rr * (
-        1.0 - n11 + jnp.flip(n22)
+    gamma_s = 0.5 * (mirror(kap[0], c) + kap[1]) + c.gamma_rr * (
+        1.0 - n11 + mirror(n22, c)
     ) * (1.0 - c.at_zero)
     return dn11, dn22, da, db, gamma_s
 
 
 def anomalous_rate(xr, xi, n11, n22, gamma_s, c: Coefficients, sums=None):
     """ds/dt at s = xr + i xi (real and imaginary parts): linear in x, with
-    Δ* = (V dk/2π) Σ x, given the populations. `sums` = (Σ xr, Σ xi) if already known."""
-    sum_r, sum_i = (jnp.sum(xr), jnp.sum(xi)) if sums is None else sums
+    Δ* = (V dk/2π) Σ_k x, given the populations. `sums` = (Σ_k xr, Σ_k xi) if known."""
+    if sums is None:
+        sums = (jnp.sum(c.weights * xr), jnp.sum(c.weights * xi))
+    sum_r, sum_i = sums
     pr, pi = c.pair * sum_r, c.pair * sum_i  # Δ*
-    n_tilde = n22 + jnp.flip(n11) - 1.0
+    n_tilde = n22 + mirror(n11, c) - 1.0
     gr = -pi * n_tilde - c.esum * xi - gamma_s * xr
     gi = pr * n_tilde + c.esum * xr - gamma_s * xi
     return gr, gi

@@ -13,7 +13,7 @@ from jaxtyping import Array, Bool, Complex, Float
 from .equations import coefficients
 from .params import InterbandParams
 from .solver_state import pack, rhs, split, unpack
-from .state import InterbandState, initial_state
+from .state import InterbandState, check_mirror_symmetric, initial_state
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
@@ -59,7 +59,7 @@ def default_solver() -> dfx.AbstractSolver:
 
 def _observables(t, y, c):
     n11, n22, n21, u, lam = split(y)
-    return jnp.exp(lam) * jnp.conj(c.pair * jnp.sum(u)), jnp.sum(n22)
+    return jnp.exp(lam) * jnp.conj(c.pair * jnp.sum(c.weights * u)), jnp.sum(c.weights * n22)
 
 
 def solve(
@@ -79,7 +79,7 @@ def solve(
 ) -> dfx.Solution:
     """Low-level: diffeqsolve on the packed solver state (see `solver_state`). Not jitted;
     call it inside `eqx.filter_jit`. Never throws: check `sol.result`."""
-    c = coefficients(params)
+    c = coefficients(params, half=True)
     return dfx.diffeqsolve(
         dfx.ODETerm(rhs),
         solver,
@@ -99,7 +99,7 @@ def solve(
 
 @eqx.filter_jit
 def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress):
-    c = coefficients(params)
+    c = coefficients(params, half=True)
     saveat = dfx.SaveAt(
         subs=[
             dfx.SubSaveAt(ts=ts, fn=lambda t, y, args: _observables(t, y, c)),
@@ -148,6 +148,7 @@ def evolve(
     Example: `r = evolve(InterbandParams(Omega=0.25, V=5), 8000.0); abs(r.delta[-1])`.
     """
     y0 = initial_state(params) if y0 is None else y0
+    check_mirror_symmetric(y0)
     if isinstance(saveat, (int, np.integer)):
         if saveat < 1:
             raise ValueError(f"saveat={saveat}: need at least one save time.")

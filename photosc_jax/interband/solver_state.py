@@ -13,8 +13,10 @@ controlled from the seed on. s ≡ 0 is represented by λ = −1000 (e^λ underf
 normal state stays exactly normal.
 
 The solver state is one flat float64 vector [n11, n22, Re n21, Im n21, Re u, Im u, λ]
-(length 6N + 1): one leaf keeps per-step overhead low and avoids complex arithmetic in the
-solver.
+on the mirror-reduced grid k ≥ 0 (length 6M + 1, M = (N+1)/2): the model's states are
+mirror symmetric (MODEL.md), so k < 0 carries no information; one leaf keeps per-step
+overhead low and avoids complex arithmetic in the solver. The inner product in dλ/dt
+weights each k > 0 point twice, so Σ|u|² is the full-grid norm.
 """
 
 from __future__ import annotations
@@ -28,47 +30,62 @@ from .state import InterbandState
 LOG_ZERO = -1000.0  # λ representing s ≡ 0 (exp underflows to exactly 0)
 
 
-def pack(state: InterbandState) -> Float[Array, " 6N+1"]:
-    s = state.s21
-    n = s.shape[-1]
-    norm = jnp.sqrt(jnp.sum(jnp.abs(s) ** 2) / n)
+def half_grid(x):
+    """The k ≥ 0 half of a mirror-symmetric array over the full grid."""
+    n = x.shape[-1]
+    return x[..., (n - 1) // 2 :]
+
+
+def full_grid(x):
+    """Mirror a k ≥ 0 half back onto the full grid."""
+    return jnp.concatenate([jnp.flip(x[..., 1:], axis=-1), x], axis=-1)
+
+
+def pack(state: InterbandState) -> Float[Array, " 6M+1"]:
+    """Solver variables on the mirror-reduced grid k ≥ 0 (M = (N+1)/2 points); the state
+    must be mirror symmetric (`evolve` checks)."""
+    n = state.s21.shape[-1]
+    n11, n22, n21, s = (half_grid(x) for x in (state.n11, state.n22, state.n21, state.s21))
+    w = jnp.where(jnp.arange(s.shape[-1]) == 0, 1.0, 2.0)
+    norm = jnp.sqrt(jnp.sum(w * jnp.abs(s) ** 2) / n)
     is_zero = norm == 0
     lam = jnp.where(is_zero, LOG_ZERO, jnp.log(jnp.where(is_zero, 1.0, norm)))
     u = jnp.where(is_zero, jnp.ones_like(s), s / jnp.where(is_zero, 1.0, norm))
-    return jnp.concatenate(
-        [state.n11, state.n22, state.n21.real, state.n21.imag, u.real, u.imag, lam[None]]
-    )
+    return jnp.concatenate([n11, n22, n21.real, n21.imag, u.real, u.imag, lam[None]])
 
 
-def split(y: Float[Array, " 6N+1"]):
-    n = (y.shape[-1] - 1) // 6
-    n11, n22, a, b, ur, ui = (y[..., i * n : (i + 1) * n] for i in range(6))
+def split(y: Float[Array, " 6M+1"]):
+    m = (y.shape[-1] - 1) // 6
+    n11, n22, a, b, ur, ui = (y[..., i * m : (i + 1) * m] for i in range(6))
     return n11, n22, a + 1j * b, ur + 1j * ui, y[..., -1]
 
 
-def unpack(y: Float[Array, " 6N+1"]) -> InterbandState:
+def unpack(y: Float[Array, " 6M+1"]) -> InterbandState:
     n11, n22, n21, u, lam = split(y)
-    return InterbandState(n11=n11, n22=n22, n21=n21, s21=jnp.exp(lam)[..., None] * u)
+    s = jnp.exp(lam)[..., None] * u
+    return InterbandState(*(full_grid(x) for x in (n11, n22, n21, s)))
 
 
 def rates(y, c: Coefficients):
-    """Real-arithmetic rates at the packed state `y`:
-    (dn11, dn22, da, db, dur, dui, dλ) with n21 = a + ib, u = ur + i ui."""
-    n = (y.shape[-1] - 1) // 6
-    n11, n22, a, b, ur, ui = (y[i * n : (i + 1) * n] for i in range(6))
+    """Real-arithmetic rates at the packed state `y` (coefficients from
+    `coefficients(params, half=True)`): (dn11, dn22, da, db, dur, dui, dλ) with
+    n21 = a + ib, u = ur + i ui."""
+    m = (y.shape[-1] - 1) // 6
+    n11, n22, a, b, ur, ui = (y[i * m : (i + 1) * m] for i in range(6))
     scale = jnp.exp(y[-1])
     sr, si = scale * ur, scale * ui
     # Reductions stacked: fewer kernels per call (the RHS is launch-bound on a CPU).
-    sum_r, sum_i, norm2 = jnp.sum(jnp.stack([ur, ui, ur * ur + ui * ui]), axis=1)
-    # Δ = conj((V dk/2π) Σ s)
+    w = c.weights
+    sum_r, sum_i, norm2 = jnp.sum(w * jnp.stack([ur, ui, ur * ur + ui * ui]), axis=1)
+    # Δ = conj((V dk/2π) Σ_k s)
     delta_re, delta_im = c.pair * scale * sum_r, -c.pair * scale * sum_i
     dn11, dn22, da, db, gamma_s = normal_rates(n11, n22, a, b, sr, si, delta_re, delta_im, c)
     gr, gi = anomalous_rate(ur, ui, n11, n22, gamma_s, c, sums=(sum_r, sum_i))
-    dlam = jnp.sum(ur * gr + ui * gi) / norm2
+    dlam = jnp.sum(w * (ur * gr + ui * gi)) / norm2
     return dn11, dn22, da, db, gr - dlam * ur, gi - dlam * ui, dlam
 
 
-def rhs(t, y, c: Coefficients) -> Float[Array, " 6N+1"]:
+def rhs(t, y, c: Coefficients) -> Float[Array, " 6M+1"]:
     """The ODE right-hand side in solver variables (diffrax signature)."""
     del t
     *parts, dlam = rates(y, c)

@@ -40,3 +40,24 @@ def initial_state(params: InterbandParams, seed=1e-20 * (1 + 1j)) -> InterbandSt
     return InterbandState(
         n11=jnp.ones(n), n22=jnp.zeros(n), n21=jnp.zeros(n, dtype=complex), s21=s
     )
+
+
+def check_mirror_symmetric(state: InterbandState, tol: float = 1e-12) -> None:
+    """Raise `ValueError` if a concrete `state` is not mirror symmetric (x_k = x_{−k}); the
+    closed equations and the solvers (which integrate k ≥ 0 only) assume it. Traced states
+    are not checked."""
+    import jax
+
+    for name in ("n11", "n22", "n21", "s21"):
+        x = getattr(state, name)
+        if isinstance(x, jax.core.Tracer):
+            return
+        x = jnp.asarray(x)
+        err = float(jnp.max(jnp.abs(x - jnp.flip(x, axis=-1))))
+        scale = max(1.0, float(jnp.max(jnp.abs(x))))
+        if err > tol * scale:
+            raise ValueError(
+                f"InterbandState.{name} is not mirror symmetric (max |x_k − x_-k| = {err:.3g}). "
+                "The model's correlator set is closed only for states with x(k) = x(−k), and "
+                "the solvers integrate k ≥ 0; symmetrise it, e.g. 0.5 * (x + x[::-1])."
+            )

@@ -26,8 +26,8 @@ from jaxtyping import Array, Bool, Float
 from .equations import coefficients
 from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver, solve
 from .params import InterbandParams
-from .solver_state import rates, split, unpack
-from .state import InterbandState, initial_state
+from .solver_state import pack, rates, split, unpack
+from .state import InterbandState, check_mirror_symmetric, initial_state
 
 DEFAULT_STEADY_TOL = 1e-7
 DEFAULT_DELTA_FLOOR = 1e-12
@@ -48,17 +48,24 @@ class Stationarity(eqx.Module):
         return (self.populations < tol) & (paired | normal)
 
 
+def state_stationarity(state: InterbandState, params: InterbandParams) -> Stationarity:
+    """`stationarity` of an `InterbandState` (e.g. `evolve(...).state`)."""
+    return stationarity(pack(state), coefficients(params, half=True))
+
+
 def stationarity(y, c) -> Stationarity:
-    """Residuals at the packed solver state `y` (see `solver_state`)."""
+    """Residuals at the packed solver state `y` (see `solver_state`), with the mirror-reduced
+    coefficients `coefficients(params, half=True)`."""
     dn11, dn22, da, db, dur, dui, dlam = rates(y, c)
     _, _, _, u, lam = split(y)
     du, dn21 = dur + 1j * dui, da + 1j * db
-    delta = jnp.exp(lam) * jnp.conj(c.pair * jnp.sum(u))
-    uu = jnp.real(jnp.vdot(u, u))
-    omega = jnp.imag(jnp.vdot(u, du)) / uu
-    rms = jnp.sqrt(uu / u.shape[-1])
-    # Δ = conj(pair e^λ Σu): its phase rotates at μ = −Im(Σu̇ / Σu).
-    mu = -jnp.imag(jnp.sum(du) / jnp.sum(u))
+    w = c.weights
+    delta = jnp.exp(lam) * jnp.conj(c.pair * jnp.sum(w * u))
+    uu = jnp.sum(w * jnp.abs(u) ** 2)
+    omega = jnp.sum(w * jnp.imag(jnp.conj(u) * du)) / uu
+    rms = jnp.sqrt(uu / jnp.sum(w))
+    # Δ = conj(pair e^λ Σ_k u): its phase rotates at μ = −Im(Σ_k u̇ / Σ_k u).
+    mu = -jnp.imag(jnp.sum(w * du) / jnp.sum(w * u))
     return Stationarity(
         populations=jnp.max(jnp.abs(jnp.concatenate([dn11, dn22, jnp.abs(dn21)]))),
         growth=dlam,
@@ -93,7 +100,7 @@ class SteadyState(eqx.Module):
 
 @eqx.filter_jit
 def _steady(params, y0, t_max, tol, delta_floor, solver, rtol, atol, max_steps, progress):
-    c = coefficients(params)
+    c = coefficients(params, half=True)
 
     def cond_fn(t, y, args, **kwargs):
         return stationarity(y, args).is_steady(tol, delta_floor)
@@ -146,6 +153,7 @@ def steady_state(
     if tol <= 0 or delta_floor <= 0:
         raise ValueError("tol and delta_floor must be positive.")
     y0 = initial_state(params) if y0 is None else y0
+    check_mirror_symmetric(y0)
     solver = default_solver() if solver is None else solver
     out = _steady(
         params, y0, float(t_max), tol, delta_floor, solver, rtol, atol, int(max_steps), progress
