@@ -1,5 +1,5 @@
-"""Benchmark: one interband trajectory at the paper's grid, JAX (diffrax Dopri8, the default, and Tsit5) vs the plain
-numpy + scipy RK45 baseline of `scipy_baseline.py`.
+"""Benchmark: one interband trajectory at the paper's grid, JAX (diffrax Dopri8, the default,
+and Tsit5) vs the plain numpy + scipy RK45 baseline of `scipy_baseline.py`.
 
 Usage: python benchmarks/bench_interband.py [--t1 8000] [--jax-runs 3] [--scipy-runs 1]
 

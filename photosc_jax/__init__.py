@@ -19,27 +19,25 @@ import jax as _jax
 # Visible, documented global switch (README "Units and conventions"): float64 by default.
 _jax.config.update("jax_enable_x64", True)
 
-from . import (  # noqa: E402
-    attraction as attraction,
-    bcs as bcs,
-    interband as interband,
-    langevin as langevin,
-    lifetimes as lifetimes,
-    materials as materials,
-    metastability as metastability,
-    units as units,
-)
-from .interband import EvolveResult as EvolveResult  # noqa: E402
-from .interband import InterbandParams as InterbandParams  # noqa: E402
-from .interband import InterbandState as InterbandState  # noqa: E402
-from .interband import SteadyState as SteadyState  # noqa: E402
-from .interband import evolve as evolve  # noqa: E402
-from .interband import initial_state as initial_state  # noqa: E402
-from .interband import order_parameter as order_parameter  # noqa: E402
-from .interband import steady_state as steady_state  # noqa: E402
-from .interband import vector_field as vector_field  # noqa: E402
-from .materials import k3c60 as k3c60  # noqa: E402
-from .metastability import MetastabilityParams as MetastabilityParams  # noqa: E402
-from .metastability import analyze as analyze  # noqa: E402
+from . import attraction as attraction
+from . import bcs as bcs
+from . import interband as interband
+from . import langevin as langevin
+from . import lifetimes as lifetimes
+from . import materials as materials
+from . import metastability as metastability
+from . import units as units
+from .interband import EvolveResult as EvolveResult
+from .interband import InterbandParams as InterbandParams
+from .interband import InterbandState as InterbandState
+from .interband import SteadyState as SteadyState
+from .interband import evolve as evolve
+from .interband import initial_state as initial_state
+from .interband import order_parameter as order_parameter
+from .interband import steady_state as steady_state
+from .interband import vector_field as vector_field
+from .materials import k3c60 as k3c60
+from .metastability import MetastabilityParams as MetastabilityParams
+from .metastability import analyze as analyze
 
 __version__ = "0.1.0"

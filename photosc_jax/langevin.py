@@ -18,7 +18,7 @@ Without a PRNG key the noise is off and the ODE is integrated with adaptive Tsit
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Union
+from collections.abc import Callable
 
 import diffrax
 import equinox as eqx
@@ -114,7 +114,7 @@ class ForceTable(eqx.Module):
         return jnp.where(Q < self.Q[0], below, jnp.where(Q > self.Q[-1], above, inside))
 
 
-Landscape = Union[Callable[[Array], Array], ForceTable]
+Landscape = Callable[[Array], Array] | ForceTable
 
 
 def bcs_landscape(params: metastability.MetastabilityParams, T) -> Callable[[Array], Array]:
@@ -152,15 +152,15 @@ def simulate(
     Q0,
     t1: float,
     *,
-    key: Optional[PRNGKeyArray] = None,
-    pulse: Optional[Pulse] = None,
+    key: PRNGKeyArray | None = None,
+    pulse: Pulse | None = None,
     P0=0.0,
     t0: float = 0.0,
     dt: float = 0.02,
     n_save: int = 501,
-    t_save_from: Optional[float] = None,
-    solver: Optional[diffrax.AbstractSolver] = None,
-    max_steps: Optional[int] = None,
+    t_save_from: float | None = None,
+    solver: diffrax.AbstractSolver | None = None,
+    max_steps: int | None = None,
     brownian: str = "fast",
 ) -> LangevinSolution:
     """Integrate Eq. 6 (corrected) from (Q0, P0) at t0 to t1.

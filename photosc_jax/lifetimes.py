@@ -32,7 +32,7 @@ the inverse-square-root edge singularity; shapes are static, so every function i
 from __future__ import annotations
 
 import math
-from typing import Callable, Union
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
@@ -77,7 +77,7 @@ class Alpha2FTable(eqx.Module):
         return self.Omega[-1]
 
 
-Alpha2F = Union[Callable[[Array], Array], Alpha2FTable, tuple]
+Alpha2F = Callable[[Array], Array] | Alpha2FTable | tuple
 
 
 def as_alpha2F(alpha2F: Alpha2F) -> Callable[[Array], Array]:

@@ -28,29 +28,16 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Float, Int
 
 from . import bcs
+from ._checks import as_float, concrete
 from .attraction import q_of_saturation, saturation
 
 _TOL = 1e-12
 _GOLDEN_STEPS = 40
 _INVPHI = (math.sqrt(5.0) - 1.0) / 2.0
-
-
-def _f(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
-
-
-def _concrete(x) -> float | None:
-    if isinstance(x, jax.core.Tracer):
-        return None
-    try:
-        return float(np.asarray(x))
-    except (TypeError, ValueError):
-        return None
 
 
 class MetastabilityParams(eqx.Module):
@@ -67,10 +54,10 @@ class MetastabilityParams(eqx.Module):
     values (inside jit/vmap/grad) are not.
     """
 
-    DeltaE: Float[Array, ""] = eqx.field(converter=_f)
-    nu: Float[Array, ""] = eqx.field(converter=_f)
-    G: Float[Array, ""] = eqx.field(default=0.6, converter=_f)
-    lam0: Float[Array, ""] = eqx.field(default=0.3, converter=_f)
+    DeltaE: Float[Array, ""] = eqx.field(converter=as_float)
+    nu: Float[Array, ""] = eqx.field(converter=as_float)
+    G: Float[Array, ""] = eqx.field(default=0.6, converter=as_float)
+    lam0: Float[Array, ""] = eqx.field(default=0.3, converter=as_float)
     n_grid: int = eqx.field(default=128, static=True, converter=int)
 
     def __check_init__(self):
@@ -79,7 +66,7 @@ class MetastabilityParams(eqx.Module):
                   ("G", lambda x: x >= 0, "gℓ0/ω must be non-negative"),
                   ("lam0", lambda x: x >= 0, "λ0 = U0ν(0) must be non-negative (attractive U0)"))
         for name, ok, what in checks:
-            x = _concrete(getattr(self, name))
+            x = concrete(getattr(self, name))
             if x is not None and not (math.isfinite(x) and ok(x)):
                 raise ValueError(f"MetastabilityParams.{name} = {x}: {what}.")
         if self.n_grid < 8:
@@ -113,7 +100,7 @@ class MetastabilityResult(eqx.Module):
 
 
 def _is_zero(T) -> bool:
-    x = _concrete(T)
+    x = concrete(T)
     return x is not None and x == 0.0
 
 
@@ -141,7 +128,7 @@ def landscape(p: MetastabilityParams, Q, T=0.0) -> Float[Array, "..."]:
     """E(Q) at T = 0 (closed form E_SC) or F(Q, T) at T > 0 (Eq. 7 at the equilibrium gap), per
     site in units of ω, for Q in units of ℓ0 (any shape). Includes the constant of E_SC that the
     paper drops (+ν(0)ω²), so E(Q) − E(0) is what is meaningful. Differentiable in Q."""
-    return jnp.vectorize(lambda q: _landscape_scalar(p, q, T))(_f(Q))
+    return jnp.vectorize(lambda q: _landscape_scalar(p, q, T))(as_float(Q))
 
 
 def _golden_min(fn, a, b):
@@ -237,4 +224,4 @@ def phase_diagram(DeltaE, nu, G=0.6, lam0=0.3, *, n_grid: int = 128) -> Metastab
     def one(d, n):
         return analyze(MetastabilityParams(d, n, G, lam0, n_grid), 0.0, with_T_B=False)
     inner = jax.vmap(one, in_axes=(None, 0))
-    return jax.vmap(inner, in_axes=(0, None))(_f(DeltaE), _f(nu))
+    return jax.vmap(inner, in_axes=(0, None))(as_float(DeltaE), as_float(nu))

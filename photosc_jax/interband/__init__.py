@@ -1,19 +1,19 @@
 """Driven-dissipative interband pairing (Porta, Privitera, Traverso Ziani, Sassetti,
 Cavaliere, Trauzettel): params → grid/phonon tables → equations → evolve → steady state."""
 
+from .effective import effective_occupations as effective_occupations
 from .equations import Coefficients as Coefficients
 from .equations import coefficients as coefficients
 from .equations import order_parameter as order_parameter
 from .equations import vector_field as vector_field
+from .evolve import EvolveResult as EvolveResult
+from .evolve import evolve as evolve
 from .grid import PhononTables as PhononTables
 from .grid import k_grid as k_grid
 from .grid import phonon_tables as phonon_tables
 from .params import InterbandParams as InterbandParams
 from .state import InterbandState as InterbandState
 from .state import initial_state as initial_state
-from .evolve import EvolveResult as EvolveResult
-from .evolve import evolve as evolve
 from .steady import SteadyState as SteadyState
-from .steady import steady_state as steady_state
 from .steady import stationarity as stationarity
-from .effective import effective_occupations as effective_occupations
+from .steady import steady_state as steady_state

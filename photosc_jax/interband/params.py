@@ -9,27 +9,12 @@ from __future__ import annotations
 import math
 
 import equinox as eqx
-import jax
-import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float
+
+from .._checks import as_float, concrete
 
 # v = 0.098 makes v/A1 exactly 7 grid steps at the Fig. 2 parameters (A1 = 7, dk = 2e-3).
 DEFAULT_PHONON_VELOCITY = 0.098
-
-
-def _as_float(x) -> Float[Array, ""]:
-    return jnp.asarray(x, dtype=jnp.result_type(float))
-
-
-def _concrete(x) -> float | None:
-    """The Python value of a parameter, or None while it is being traced."""
-    if isinstance(x, jax.core.Tracer):
-        return None
-    try:
-        return float(np.asarray(x))
-    except (TypeError, ValueError):  # e.g. a batched array inside a sweep
-        return None
 
 
 def phonon_shift(A: float, v: float, dk: float) -> int:
@@ -66,14 +51,14 @@ class InterbandParams(eqx.Module):
     fields are checked.
     """
 
-    A1: Float[Array, ""] = eqx.field(default=7.0, converter=_as_float)
-    A2: Float[Array, ""] = eqx.field(default=24.0, converter=_as_float)
-    Omega: Float[Array, ""] = eqx.field(default=0.25, converter=_as_float)
-    V: Float[Array, ""] = eqx.field(default=5.0, converter=_as_float)
-    gamma_ph: Float[Array, ""] = eqx.field(default=0.02, converter=_as_float)
-    gamma_rr: Float[Array, ""] = eqx.field(default=0.002, converter=_as_float)
-    v: Float[Array, ""] = eqx.field(default=DEFAULT_PHONON_VELOCITY, converter=_as_float)
-    T: Float[Array, ""] = eqx.field(default=0.0, converter=_as_float)
+    A1: Float[Array, ""] = eqx.field(default=7.0, converter=as_float)
+    A2: Float[Array, ""] = eqx.field(default=24.0, converter=as_float)
+    Omega: Float[Array, ""] = eqx.field(default=0.25, converter=as_float)
+    V: Float[Array, ""] = eqx.field(default=5.0, converter=as_float)
+    gamma_ph: Float[Array, ""] = eqx.field(default=0.02, converter=as_float)
+    gamma_rr: Float[Array, ""] = eqx.field(default=0.002, converter=as_float)
+    v: Float[Array, ""] = eqx.field(default=DEFAULT_PHONON_VELOCITY, converter=as_float)
+    T: Float[Array, ""] = eqx.field(default=0.0, converter=as_float)
     k_max: float = eqx.field(default=0.2, static=True, converter=float)
     dk: float = eqx.field(default=2e-3, static=True, converter=float)
 
@@ -104,7 +89,7 @@ def _validate(p: InterbandParams) -> None:
             f"2*k_max/dk = {ratio:.6g} is not a whole number, so the grid would not end at "
             f"±k_max. Choose dk = 2*k_max/(N-1) for an integer N."
         )
-    vals = {name: _concrete(getattr(p, name)) for name in _FIELDS}
+    vals = {name: concrete(getattr(p, name)) for name in _FIELDS}
     for name, x in vals.items():
         if x is not None and not math.isfinite(x):
             raise ValueError(f"InterbandParams.{name} = {x} is not finite.")
