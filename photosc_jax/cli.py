@@ -54,6 +54,156 @@ def demo(
     typer.echo(f"Figure written to {out}")
 
 
+_SWEEP_HELP = """Sweep MODEL (interband | metastability) over a grid and store the results.
+
+Every parameter of the model is an option: a:b:n sweeps it (n points from a to b
+inclusive), a comma list sweeps those values, a single number fixes it. Run options
+(interband: --t1, --rtol, --atol, --steady-tol, --delta-floor, --max-steps; metastability:
+--T) take single numbers. Parameters can also come from a TOML file (--config) with tables
+[axes] (strings "a:b:n" or lists), [fixed] and [options]; the command line wins.
+
+Examples:
+
+  photosc sweep interband --Omega 0.01:0.5:32 --V 0:8:32 --out fig2.zarr
+
+  photosc sweep metastability --DeltaE 0.1:3:128 --nu 0.2:4:128 --out fig2b.zarr
+
+Re-running the same command on the same store resumes it (finished chunks are skipped);
+a store made with other parameters is refused. --shard i/n computes every n-th chunk
+starting at i, so n processes (e.g. a cluster array job) fill one store together.
+"""
+
+
+@app.command(
+    help=_SWEEP_HELP,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def sweep(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., help="interband or metastability"),
+    out: Path = typer.Option(None, "--out", help="zarr store to write (resumable)."),
+    config: Path = typer.Option(None, "--config", help="TOML file with [axes], [fixed], [options]."),
+    chunk_size: int = typer.Option(None, "--chunk-size", help="Points per jitted call."),
+    shard: str = typer.Option(None, "--shard", help="i/n: compute chunks i, i+n, ... only."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    from .sweep import StoreMismatchError, parse_axis, status_counts
+    from .sweep import sweep as run_sweep
+    from .sweep.models import get_model
+
+    try:
+        m = get_model(model)
+        axes, fixed, options = _read_config(config) if config else ({}, {}, {})
+        extra = list(ctx.args)
+        if len(extra) % 2:
+            raise ValueError(f"Options come in pairs --name value; got {' '.join(extra)}.")
+        fields = set(m.param_fields())
+        opt_names = {k.replace("_", "-"): k for k in m.options}
+        for flag, value in zip(extra[::2], extra[1::2]):
+            if not flag.startswith("--"):
+                raise ValueError(f"Expected an option --name, got {flag!r}.")
+            name = flag[2:]
+            if name in opt_names or name in m.options:
+                options[opt_names.get(name, name)] = float(value)
+            elif name in fields:
+                values = parse_axis(value)
+                if len(values) == 1 and ":" not in value and "," not in value:
+                    fixed[name] = float(values[0])
+                    axes.pop(name, None)
+                else:
+                    axes[name] = values
+                    fixed.pop(name, None)
+            else:
+                raise ValueError(
+                    f"Unknown option {flag} for the {m.name} model. Parameters: "
+                    f"{', '.join(sorted(fields))}; run options: "
+                    f"{', '.join('--' + k for k in sorted(opt_names))}."
+                )
+        shard_t = tuple(int(x) for x in shard.split("/")) if shard else None
+        ds = run_sweep(
+            m, axes, fixed=fixed, options=options, out=str(out) if out else None,
+            chunk_size=chunk_size, shard=shard_t, quiet=True if quiet else None,
+        )
+    except (ValueError, StoreMismatchError) as err:
+        typer.echo(f"Error: {err}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{m.name}: {ds.attrs['chunks_computed']} chunk(s) computed in "
+        f"{ds.attrs['wall_time']:.1f} s; status: {status_counts(ds)}"
+    )
+    if "vmap_waste" in ds.attrs:
+        typer.echo(f"vmap waste (solver work on finished points): {ds.attrs['vmap_waste']:.1%}")
+    if out:
+        typer.echo(f"Results in {out} (photosc info {out}; photosc plot {out})")
+    else:
+        main = ds[m.main]
+        typer.echo(main.to_pandas().to_string() if main.ndim <= 2 else str(main))
+
+
+def _read_config(path: Path):
+    import tomllib
+
+    from .sweep import parse_axis
+
+    with open(path, "rb") as f:
+        cfg = tomllib.load(f)
+    axes = {
+        k: parse_axis(v) if isinstance(v, str) else [float(x) for x in v]
+        for k, v in cfg.get("axes", {}).items()
+    }
+    return axes, dict(cfg.get("fixed", {})), dict(cfg.get("options", {}))
+
+
+@app.command()
+def info(store: Path = typer.Argument(..., help="A sweep store (.zarr).")) -> None:
+    """Describe a sweep store: model, axes, fixed parameters, progress, status counts."""
+    import json
+
+    import numpy as np
+
+    from .sweep import StoreMismatchError, open_sweep, status_counts
+
+    try:
+        ds = open_sweep(store)
+    except StoreMismatchError as err:
+        typer.echo(f"Error: {err}", err=True)
+        raise typer.Exit(2) from None
+    a = ds.attrs
+    typer.echo(f"model: {a['model']}   photosc_jax {a['version']}")
+    for d in ds[next(iter(ds.data_vars))].dims:
+        v = ds[d].values
+        typer.echo(f"axis {d}: {len(v)} points from {v[0]:g} to {v[-1]:g}")
+    typer.echo(f"fixed: {json.loads(a['fixed'])}")
+    typer.echo(f"options: {json.loads(a['options'])}")
+    typer.echo(f"chunks done: {a['chunks_done']}/{a['n_chunks']} (chunk size {a['chunk_size']})")
+    typer.echo(f"status: {status_counts(ds)}")
+    for name in ds.data_vars:
+        v = ds[name].values
+        if v.dtype.kind == "f" and np.isfinite(v).any():
+            typer.echo(f"  {name}: min {np.nanmin(v):.6g}, max {np.nanmax(v):.6g}")
+
+
+@app.command()
+def plot(
+    store: Path = typer.Argument(..., help="A sweep store (.zarr)."),
+    var: str = typer.Option(None, "--var", help="Variable to show (default: the model's main one)."),
+    out: Path = typer.Option(None, "--out", help="PNG path (default: next to the store)."),
+) -> None:
+    """Plot a sweep: a phase diagram for 2-D sweeps (flagged points hatched), a line for 1-D."""
+    from .plot import plot_sweep
+    from .sweep import StoreMismatchError, open_sweep
+
+    try:
+        ds = open_sweep(store)
+    except StoreMismatchError as err:
+        typer.echo(f"Error: {err}", err=True)
+        raise typer.Exit(2) from None
+    fig = plot_sweep(ds, var)
+    out = out or Path(str(store).rstrip("/")).with_suffix(".png")
+    fig.savefig(out, dpi=130)
+    typer.echo(f"Figure written to {out}")
+
+
 def main() -> None:
     app()
 

@@ -83,3 +83,118 @@ def demo_figure(result, *, effective=None):
         fontsize="medium",
     )
     return fig
+
+
+_LABELS = {
+    "Omega": r"$\Omega$ [$E_g$]", "V": r"$V$ [$E_g$]", "gamma_ph": r"$\Gamma_{ph}$ [$E_g$]",
+    "gamma_rr": r"$\Gamma_{rr}$ [$E_g$]", "delta_abs": r"$|\Delta|$ [$E_g$]",
+    "DeltaE": r"$\Delta E/\omega$", "nu": r"$\nu(0)\omega$", "regime": "regime",
+    "mu": r"$\mu$ [$E_g/\hbar$]",
+}
+_REGIMES = ["none", "metastable I", "metastable II", "Q = 0 unstable"]
+
+
+def plot_sweep(ds, var=None, ax=None):
+    """A sweep result (`photosc_jax.sweep.sweep` / `open_sweep`): for two swept axes a phase
+    diagram (pcolormesh, labelled axes and colour bar; points whose status is not "fixed
+    point" hatched), for one axis a line. `var` defaults to the model's main output
+    (|Δ| for the interband model, the regime for metastability)."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    var = var or {"interband": "delta_abs", "metastability": "regime"}.get(ds.attrs.get("model"))
+    da = ds[var]
+    fig, ax = _axes(ax, figsize=(5.5, 4.2))
+    flagged = (ds["status"].values != 0) if "status" in ds else np.zeros(da.shape, bool)
+    if da.ndim == 1:
+        x = ds[da.dims[0]].values
+        ax.plot(x, da.values, "o-", ms=3)
+        ax.plot(x[flagged], da.values[flagged], "x", color="tab:red", label="flagged")
+        ax.set_xlabel(_LABELS.get(da.dims[0], da.dims[0]))
+        ax.set_ylabel(_LABELS.get(var, var))
+        return fig
+    if da.ndim != 2:
+        raise ValueError(f"plot_sweep draws 1-D or 2-D sweeps; {var} has dims {da.dims}: "
+                         "select a slice first, e.g. ds.isel(T=0).")
+    ydim, xdim = da.dims
+    x, y = ds[xdim].values, ds[ydim].values
+    kw = {}
+    if var == "regime":
+        kw = dict(cmap=ListedColormap(["0.9", "tab:blue", "tab:green", "tab:red"]),
+                  norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], 4))
+    mesh = ax.pcolormesh(x, y, da.values, shading="nearest", **kw)
+    cb = fig.colorbar(mesh, ax=ax)
+    if var == "regime":
+        cb.set_ticks([0, 1, 2, 3], labels=_REGIMES)
+    else:
+        cb.set_label(_LABELS.get(var, var))
+    if flagged.any():
+        hatch = ax.pcolor(x, y, np.ma.masked_where(~flagged, np.ones(flagged.shape)),
+                          shading="nearest")
+        hatch.set(facecolor="none", edgecolor="0.15", linewidth=0.0, hatch="///")
+        ax.plot([], [], " ", label=f"hatched: {int(flagged.sum())} flagged (status ≠ fixed point)")
+        ax.legend(loc="upper left", fontsize="x-small", framealpha=0.8)
+    ax.set_xlabel(_LABELS.get(xdim, xdim))
+    ax.set_ylabel(_LABELS.get(ydim, ydim))
+    return fig
+
+
+def plot_landscape(params, T=0.0, ax=None, *, Q_max=None, num=400):
+    """The adiabatic landscape E(Q) − E(0) (T = 0) or F(Q, T) − F(0, T) of paper 2 (Fig. 3a),
+    with Q_B and Q_MS marked. Units: ω and ℓ0."""
+    from .metastability import analyze, landscape
+
+    r = analyze(params, T, with_T_B=False)
+    q_ms = float(r.Q_MS)
+    q_max = Q_max or (1.6 * q_ms if np.isfinite(q_ms) else 2.0)
+    q = np.linspace(0.0, q_max, num)
+    E = np.asarray(landscape(params, q, T))
+    fig, ax = _axes(ax)
+    ax.plot(q, E - E[0])
+    for name, qq, ee in (("$Q_B$", r.Q_B, r.E_B), ("$Q_{MS}$", r.Q_MS, r.E_MS)):
+        if np.isfinite(float(qq)):
+            ax.plot(float(qq), float(ee), "o", label=name)
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.set_xlabel(r"$Q/\ell_0$")
+    ax.set_ylabel(r"$E(Q) - E(0)$ [$\omega$]" if T == 0 else r"$F(Q,T) - F(0,T)$ [$\omega$]")
+    ax.set_title(f"regime: {_REGIMES[int(r.regime)]}", fontsize="medium")
+    if np.isfinite(q_ms):
+        ax.legend()
+    return fig
+
+
+def plot_free_energy_map(params, T=0.0, ax=None, *, Q_max=2.0, Delta_max=None, num=120):
+    """F(Δ, Q) = ½Q² + F_SC(Δ; U(Q), T) per site (paper 2, Fig. 3b), phonon units."""
+    import jax
+
+    from . import bcs
+    from .attraction import coupling
+
+    q = np.linspace(0.0, Q_max, num)
+    lam_q = np.asarray(coupling(q, params.DeltaE, params.nu, params.G, params.lam0))
+    D_max = Delta_max or 1.5 * float(bcs.zero_temperature_gap(float(np.max(lam_q))))
+    D = np.linspace(0.0, D_max, num)
+    F = jax.vmap(lambda l: jax.vmap(lambda d: bcs.free_energy(d, l, T, nu=float(params.nu)))(D))(lam_q)
+    F = np.asarray(F) + 0.5 * q[:, None] ** 2
+    fig, ax = _axes(ax)
+    mesh = ax.pcolormesh(D, q, F - F[0, 0], shading="nearest", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label=r"$F - F(0,0)$ [$\omega$]")
+    ax.set_xlabel(r"$\Delta/\omega$")
+    ax.set_ylabel(r"$Q/\ell_0$")
+    return fig
+
+
+def plot_trapped_gap(lam, T, n_star, ax=None, *, nu=1.0):
+    """Δ_tr(n*) at fixed quasi-particle number (paper 2, Fig. 4c), with Δ0 for reference."""
+    import jax
+
+    from . import bcs
+
+    n_star = np.asarray(n_star, dtype=float)
+    D, _ = jax.vmap(lambda n: bcs.trapped_gap(n, lam, T, nu=nu))(n_star)
+    fig, ax = _axes(ax)
+    ax.plot(n_star, np.asarray(D), label=rf"$\Delta_{{tr}}$ ($\lambda$={lam:g}, T={T:g}$\omega$)")
+    ax.axhline(float(bcs.zero_temperature_gap(lam)), color="0.5", ls="--", label=r"$\Delta_0$")
+    ax.set_xlabel(r"$n^*$ [$\nu(0)\omega$]")
+    ax.set_ylabel(r"$\Delta_{tr}/\omega$")
+    ax.legend(fontsize="small")
+    return fig

@@ -1,0 +1,12 @@
+"""Batched parameter sweeps of either model: chunked, vmapped, sharded over devices,
+stored in resumable zarr stores (see `engine.sweep`)."""
+
+from .engine import parse_axis as parse_axis
+from .engine import status_counts as status_counts
+from .engine import sweep as sweep
+from .engine import vmap_waste as vmap_waste
+from .models import MODELS as MODELS
+from .models import STATUS as STATUS
+from .models import SweepModel as SweepModel
+from .store import StoreMismatchError as StoreMismatchError
+from .store import open_sweep as open_sweep

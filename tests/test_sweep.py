@@ -1,0 +1,170 @@
+"""The sweep engine: correctness against direct computation, device sharding, resumable
+storage (SIGKILL, corrupt chunks, refused stores), shards from independent processes, CLI."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import zarr
+
+import photosc_jax as ps
+from photosc_jax.sweep import StoreMismatchError, open_sweep, sweep
+
+# A tiny interband grid (N = 41) and short runs: the engine, not the physics, is under test.
+TINY = dict(k_max=0.2, dk=0.01, v=0.3)
+OPTS = dict(t1=1500.0)
+AXES = {"Omega": [0.15, 0.25], "V": [1.0, 4.0, 6.0]}
+
+
+def _cli(*args, env=None, **kw):
+    return subprocess.run(
+        [sys.executable, "-m", "photosc_jax", *args], capture_output=True, text=True,
+        timeout=600, env={**os.environ, **(env or {})}, **kw,
+    )
+
+
+def _equal(a, b):
+    for name in a.data_vars:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
+def test_metastability_sweep_equals_the_vmapped_phase_diagram():
+    ds = sweep("metastability", {"DeltaE": "0.2:3:6", "nu": "0.2:4:7"}, chunk_size=8, quiet=True)
+    assert ds["regime"].dims == ("DeltaE", "nu") and ds["regime"].shape == (6, 7)
+    ref = ps.metastability.phase_diagram(ds.DeltaE.values, ds.nu.values)
+    np.testing.assert_array_equal(ds["regime"].values, np.asarray(ref.regime))
+    np.testing.assert_allclose(ds["Q_MS"].values, np.asarray(ref.Q_MS), rtol=1e-9)
+    assert set(np.unique(ds["regime"].values)) >= {0, 2, 3}  # a non-trivial map
+
+
+def test_interband_sweep_equals_single_point_runs_and_flags_failures():
+    ds = sweep("interband", AXES, fixed=TINY, options=OPTS, chunk_size=4, quiet=True)
+    assert ds["delta_abs"].dims == ("Omega", "V")
+    for i, om in enumerate(AXES["Omega"]):
+        for j, V in enumerate(AXES["V"]):
+            p = ps.InterbandParams(**TINY, Omega=om, V=V)
+            one = ps.evolve(p, 1500.0, saveat=2)
+            if ds["status"].values[i, j] == 0 and ds["delta_abs"].values[i, j] > 0:
+                # the detector stopped early at the steady state: compare to its |Δ|
+                assert abs(complex(one.delta[-1])) == pytest.approx(
+                    float(ds["delta_abs"].values[i, j]), rel=1e-4)
+    assert np.all(ds["delta_abs"].values[:, 0] == 0.0)  # V = 1: normal
+    assert np.all(ds["delta_abs"].values[:, 2] > 1e-3)  # V = 6: paired
+    # a solver failure (step budget) is flagged, the other points of its chunk are intact
+    bad = sweep("interband", {"Omega": [0.25, 40.0]}, fixed=TINY,
+                options=dict(t1=1500.0, max_steps=3000), quiet=True)
+    assert list(bad["status"].values) != [3, 3] and bad["status"].values[1] == 3
+    assert np.isnan(bad["delta_abs"].values[1]) and np.isfinite(bad["delta_abs"].values[0])
+
+
+def test_sharded_sweep_equals_unsharded_point_for_point(tmp_path):
+    script = f"""
+import jax, json, numpy as np, photosc_jax as ps
+from photosc_jax.sweep import sweep
+kw = dict(fixed={TINY!r}, options={OPTS!r}, chunk_size=8, quiet=True)
+a = sweep("interband", {AXES!r}, **kw)
+b = sweep("interband", {AXES!r}, devices=jax.devices()[:1], **kw)
+same = all(np.array_equal(a[v].values, b[v].values, equal_nan=True) for v in a.data_vars)
+print(json.dumps(dict(n=len(jax.devices()), devices=a.attrs["devices"], same=same)))
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+        env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out == dict(n=4, devices=4, same=True)
+
+
+def _done(store):
+    try:
+        return int(np.asarray(zarr.open_group(str(store), mode="r")["chunk_done"][:]).sum())
+    except Exception:  # noqa: BLE001
+        return 0
+
+
+@pytest.mark.slow
+def test_killed_sweep_resumes_without_recomputing(tmp_path):
+    store = tmp_path / "k.zarr"
+    args = ["sweep", "interband", "--Omega", "0.1:0.3:4", "--V", "3:6:4", "--k_max", "0.2",
+            "--dk", "0.01", "--v", "0.3", "--t1", "1500", "--chunk-size", "2", "--quiet",
+            "--out", str(store)]
+    proc = subprocess.Popen([sys.executable, "-m", "photosc_jax", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while _done(store) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = _done(store)
+    assert 2 <= before < 8, f"kill came too late or too early ({before} chunks done)"
+    partial = open_sweep(store)
+    assert partial.attrs["complete"] == 0
+    rerun = _cli(*args)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{8 - before} chunk(s) computed" in rerun.stdout  # finished chunks were skipped
+    ds = open_sweep(store)
+    assert ds.attrs["complete"] == 1
+    ref = sweep("interband", {"Omega": "0.1:0.3:4", "V": "3:6:4"}, fixed=TINY,
+                options=OPTS, chunk_size=2, quiet=True)
+    _equal(ds, ref)
+
+
+def test_store_refuses_other_parameters_and_recomputes_corrupt_chunks(tmp_path):
+    store = str(tmp_path / "s.zarr")
+    axes = {"DeltaE": "0.5:2:4", "nu": "1:3:4"}
+    first = sweep("metastability", axes, out=store, chunk_size=4, quiet=True)
+    assert first.attrs["chunks_computed"] == 4 and first.attrs["complete"] == 1
+    again = sweep("metastability", axes, out=store, chunk_size=4, quiet=True)
+    assert again.attrs["chunks_computed"] == 0
+    with pytest.raises(StoreMismatchError, match="different sweep"):
+        sweep("metastability", axes, fixed={"G": 0.5}, out=store, chunk_size=4, quiet=True)
+    with pytest.raises(StoreMismatchError, match="different sweep"):
+        sweep("metastability", {"DeltaE": "0.5:2:5", "nu": "1:3:4"}, out=store, chunk_size=4,
+              quiet=True)
+    # silently corrupt one chunk's data: its CRC no longer matches, so it is recomputed
+    g = zarr.open_group(store, mode="r+")
+    g["E_B"][4:8] = 123.0
+    fixed = sweep("metastability", axes, out=store, chunk_size=4, quiet=True)
+    assert fixed.attrs["chunks_computed"] == 1 and fixed.attrs["chunks_corrupt_recomputed"] == 1
+    _equal(fixed, first)
+
+
+@pytest.mark.slow
+def test_two_processes_fill_one_store_like_one_process(tmp_path):
+    store = tmp_path / "shards.zarr"
+    args = ["sweep", "interband", "--Omega", "0.15,0.25", "--V", "1,4,6", "--k_max", "0.2",
+            "--dk", "0.01", "--v", "0.3", "--t1", "1500", "--chunk-size", "2", "--quiet",
+            "--out", str(store)]
+    procs = [subprocess.Popen([sys.executable, "-m", "photosc_jax", *args, "--shard", f"{i}/2"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+    for p in procs:
+        assert p.wait(timeout=600) == 0, p.stderr.read()
+    ds = open_sweep(store)
+    assert ds.attrs["complete"] == 1
+    ref = sweep("interband", AXES, fixed=TINY, options=OPTS, chunk_size=2, quiet=True)
+    _equal(ds, ref)
+
+
+def test_cli_sweep_info_plot(tmp_path):
+    store = tmp_path / "fig2b.zarr"
+    run = _cli("sweep", "metastability", "--DeltaE", "0.2:3:6", "--nu", "0.2:4:6",
+               "--out", str(store), "--quiet")
+    assert run.returncode == 0, run.stderr
+    info = _cli("info", str(store))
+    assert info.returncode == 0 and "chunks done: 1/1" in info.stdout and "DeltaE" in info.stdout
+    png = tmp_path / "map.png"
+    plot = _cli("plot", str(store), "--out", str(png))
+    assert plot.returncode == 0, plot.stderr
+    assert png.exists() and png.stat().st_size > 10_000
+    bad = _cli("sweep", "metastability", "--DeltaE", "0.2:3:6", "--bogus", "1")
+    assert bad.returncode == 2 and "Unknown option --bogus" in bad.stderr
+    toml = tmp_path / "s.toml"
+    toml.write_text('[axes]\nDeltaE = "0.5:1.5:3"\nnu = [1.0, 2.0]\n[fixed]\nG = 0.6\n')
+    cfg = _cli("sweep", "metastability", "--config", str(toml), "--quiet")
+    assert cfg.returncode == 0, cfg.stderr
