@@ -204,6 +204,23 @@ def plot(
     typer.echo(f"Figure written to {out}")
 
 
+@app.command()
+def export(
+    store: Path = typer.Argument(..., help="A sweep store (.zarr)."),
+    out: Path = typer.Argument(..., help="netCDF file to write (.nc)."),
+) -> None:
+    """Export a sweep store to one netCDF file (same variables, axes and attributes)."""
+    from .sweep import StoreMismatchError, open_sweep
+
+    try:
+        ds = open_sweep(store)
+    except StoreMismatchError as err:
+        typer.echo(f"Error: {err}", err=True)
+        raise typer.Exit(2) from None
+    ds.to_netcdf(out)
+    typer.echo(f"Written {out}")
+
+
 def main() -> None:
     app()
 

@@ -139,6 +139,7 @@ def steady_state(
     atol: float = DEFAULT_ATOL,
     max_steps: int = DEFAULT_MAX_STEPS,
     progress: bool = False,
+    method: str = "evolve",
 ) -> SteadyState:
     """Evolve from `y0` (default: the paper's initial state) until the steady-state detector
     fires (module docstring) or `t_max` is reached.
@@ -148,8 +149,21 @@ def steady_state(
     `t_max` or failed (check `result`), e.g. slow growth just above threshold, or a limit
     cycle. Never raises on a failed solve.
 
+    `method="direct"` solves the stationary equations in the co-rotating frame by Newton's
+    method instead (`direct.direct_steady_state`, same arguments and result type; faster to
+    tight tolerances and differentiable by implicit differentiation).
+
     Example: `ss = steady_state(InterbandParams(Omega=0.25, V=5)); ss.delta_abs, ss.mu`.
     """
+    if method == "direct":
+        from .direct import direct_steady_state
+
+        return direct_steady_state(
+            params, y0=y0, t_max=t_max, tol=tol, delta_floor=delta_floor, solver=solver,
+            rtol=rtol, atol=atol, max_steps=max_steps, progress=progress,
+        )
+    if method != "evolve":
+        raise ValueError(f"method={method!r}: use 'evolve' (time evolution) or 'direct' (Newton).")
     if tol <= 0 or delta_floor <= 0:
         raise ValueError("tol and delta_floor must be positive.")
     y0 = initial_state(params) if y0 is None else y0

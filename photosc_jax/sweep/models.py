@@ -162,10 +162,15 @@ MODELS: dict[str, Callable[[], SweepModel]] = {
 }
 
 
+_BUILT: dict[str, SweepModel] = {}
+
+
 def get_model(name: str | SweepModel) -> SweepModel:
     if isinstance(name, SweepModel):
         return name
     try:
-        return MODELS[name]()
+        if name not in _BUILT:
+            _BUILT[name] = MODELS[name]()
+        return _BUILT[name]
     except KeyError:
         raise ValueError(f"Unknown model {name!r}; choose one of {sorted(MODELS)}.") from None

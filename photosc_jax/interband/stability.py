@@ -1,0 +1,199 @@
+"""Linear stability of the normal (Δ = 0) steady state: the pairing instability and the
+phase boundary V_c(Ω), Ω_c(V) without time stepping.
+
+At s ≡ 0 the pairing sector decouples linearly from the populations (they enter ds/dt only
+through ñ_k = n22_k + n11_{−k} − 1 and the dephasing γ_s; Im(Δ s) and |s_0|² in the
+population equations are quadratic in s). With Δ* = (V dk/2π) Σ_k s_k (Eq. B3) the
+linearised pairing equation (the Wick-reduced A12 of `equations`) is
+
+    ds/dt = L s,   L = diag(i(A1 + A2)k² − γ_s,k) + i (V dk/2π) ñ wᵀ,
+
+*complex*-linear in s (Δ* is linear in s, not s*), so the eigenvalues of the complex M×M
+matrix L (M = (N+1)/2 mirror-reduced points, w = multiplicities 1, 2, 2, …) are those of the
+real 2M×2M Jacobian, each with its complex conjugate (tested). The leading growth rate is
+g = max Re eig(L); the normal state is unstable toward pairing iff g > 0, and the threshold
+V_c(Ω) (or Ω_c(V)) is where g crosses zero. The normal state does not depend on V (V only
+multiplies s), so V_c needs one normal-state solve.
+
+The normal state comes from a time evolution with s ≡ 0 (`evolve` with seed 0; populations
+relax in a time ~ 1/Γph) polished by Newton on the 4M population/coherence equations
+(particle number fixed), with implicit differentiation. Newton alone from the initial state
+converges to an unphysical fixed point (populations outside [0, 1]); hence the evolution.
+
+Units: E_g = ħ = 1 (rates in E_g/ħ).
+"""
+
+from __future__ import annotations
+
+import diffrax as dfx
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import lineax as lx
+import optimistix as optx
+from jaxtyping import Array, Bool, Complex, Float
+
+from .equations import Coefficients, coefficients, normal_rates
+from .evolve import DEFAULT_ATOL, DEFAULT_RTOL, default_solver, solve
+from .params import InterbandParams
+from .solver_state import split
+from .state import initial_state
+
+DEFAULT_T_RELAX = 2000.0
+DEFAULT_V_BRACKET = (0.0, 40.0)
+DEFAULT_OMEGA_BRACKET = (1e-3, 1.0)
+
+
+class NormalState(eqx.Module):
+    """The normal (s ≡ 0) steady state on the mirror-reduced grid k ≥ 0.
+
+    `n11`, `n22` (real), `n21` (complex): correlators, shape (M,). `residual`: max-norm of
+    the stationarity residual (E_g/ħ). `success`: Newton converged.
+    """
+
+    n11: Float[Array, "*b M"]
+    n22: Float[Array, "*b M"]
+    n21: Complex[Array, "*b M"]
+    residual: Float[Array, "*b"]
+    success: Bool[Array, "*b"]
+
+
+class Stability(eqx.Module):
+    """Leading pairing mode of the normal state: `growth_rate` = max Re eig(L) (E_g/ħ; > 0 ⇔
+    unstable toward pairing), `frequency` = Im of that eigenvalue (s ∝ e^{λt}, so Δ rotates at
+    −frequency at onset), `normal`: the `NormalState`."""
+
+    growth_rate: Float[Array, "*b"]
+    frequency: Float[Array, "*b"]
+    normal: NormalState
+
+
+def _normal_residual(x, args):
+    c, n_e = args
+    m = c.esum.shape[0]
+    n11, n22, a, b = (x[i * m : (i + 1) * m] for i in range(4))
+    z = jnp.zeros_like(n11)
+    dn11, dn22, da, db, _ = normal_rates(n11, n22, a, b, z, z, 0.0, 0.0, c)
+    dn11 = dn11.at[0].set(jnp.sum(c.weights * (n11 + n22)) - n_e)
+    return jnp.concatenate([dn11, dn22, da, db])
+
+
+def normal_steady_state(params: InterbandParams, *, t_relax: float = DEFAULT_T_RELAX,
+                        tol: float = 1e-11, max_steps: int = 40) -> NormalState:
+    """Normal steady state: evolve the paper's initial state with s ≡ 0 for `t_relax` (ħ/E_g;
+    ≳ 20/Γph), then Newton on the stationary equations (gradients by implicit
+    differentiation, the evolution is `stop_gradient`ed). Jit/vmap/grad-safe.
+    Check `success`; if False, increase `t_relax`."""
+    c = coefficients(params, half=True)
+    p_sg = jax.lax.stop_gradient(params)
+    sol = solve(p_sg, initial_state(p_sg, seed=0.0), 0.0, t_relax, saveat=dfx.SaveAt(t1=True),
+                solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, max_steps=100_000)
+    n11, n22, n21, _, _ = split(jax.lax.stop_gradient(sol.ys[-1]))
+    n_e = jnp.sum(c.weights * (n11 + n22))
+    x0 = jnp.concatenate([n11, n22, n21.real, n21.imag])
+    solver = optx.Newton(rtol=tol, atol=tol, linear_solver=lx.LU())
+    out = optx.root_find(_normal_residual, solver, x0, (c, n_e), max_steps=max_steps,
+                         adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()), throw=False)
+    x = out.value
+    m = c.esum.shape[0]
+    res = jnp.max(jnp.abs(_normal_residual(jax.lax.stop_gradient(x), (c, n_e))))
+    return NormalState(n11=x[:m], n22=x[m : 2 * m], n21=x[2 * m : 3 * m] + 1j * x[3 * m :],
+                       residual=res, success=(out.result == optx.RESULTS.successful) & (res < 1e-8))
+
+
+def pairing_operator(normal: NormalState, c: Coefficients) -> Complex[Array, "M M"]:
+    """L of the module docstring: ds/dt = L s at the normal state (half grid; `c` =
+    `coefficients(params, half=True)`)."""
+    z = jnp.zeros_like(normal.n11)
+    *_, gamma_s = normal_rates(normal.n11, normal.n22, normal.n21.real, normal.n21.imag, z, z,
+                               0.0, 0.0, c)
+    n_tilde = normal.n22 + normal.n11 - 1.0  # mirror symmetric: n11_{−k} = n11_k
+    return jnp.diag(1j * c.esum - gamma_s) + 1j * c.pair * jnp.outer(n_tilde, c.weights)
+
+
+def _leading(normal, c):
+    ev = jnp.linalg.eigvals(pairing_operator(normal, c))
+    i = jnp.argmax(ev.real)
+    return ev[i].real, ev[i].imag
+
+
+def stability(params: InterbandParams, normal: NormalState | None = None, **kwargs) -> Stability:
+    """Leading growth rate of pairing fluctuations around the normal steady state (computed,
+    or passed as `normal`, e.g. reused across V which it does not depend on). `kwargs` go to
+    `normal_steady_state`. Differentiable (eigenvalue derivative of a simple eigenvalue)."""
+    normal = normal_steady_state(params, **kwargs) if normal is None else normal
+    g, f = _leading(normal, coefficients(params, half=True))
+    return Stability(growth_rate=g, frequency=f, normal=normal)
+
+
+def _bisect(fn, lower, upper, valid):
+    """Sign change of an increasing fn on [lower, upper] (optimistix bisection, implicit
+    adjoint); NaN where `valid` is False."""
+    mid = 0.5 * (lower + upper)
+
+    def g(x, _):
+        return jnp.where(valid, fn(x), x - mid)
+
+    solver = optx.Bisection(rtol=1e-12, atol=1e-10, flip=False)
+    sol = optx.root_find(g, solver, mid, None, options=dict(lower=lower, upper=upper),
+                         max_steps=200, throw=False)
+    return jnp.where(valid, sol.value, jnp.nan)
+
+
+def critical_V(params: InterbandParams, *, bracket: tuple[float, float] = DEFAULT_V_BRACKET,
+               **kwargs) -> Float[Array, ""]:
+    """Pairing threshold V_c at the other parameters of `params` (its V is ignored): the
+    smallest-|V| bracketed zero of the growth rate, by bisection on g(V) in `bracket` (E_g).
+    The normal state is solved once (it does not depend on V). Returns NaN if g does not
+    change sign in `bracket` (widen it; V < 0 brackets are allowed, e.g. (0, −40)).
+    Jit/vmap/grad-safe (d V_c/dθ by the implicit function theorem)."""
+    return _critical_V(params, tuple(map(float, bracket)), kwargs)
+
+
+@eqx.filter_jit
+def _critical_V(params, bracket, kwargs):
+    normal = normal_steady_state(params, **kwargs)
+    c0 = coefficients(params, half=True)
+    lo, hi = bracket
+    sign = 1.0 if hi >= lo else -1.0
+
+    def g(V):
+        c = eqx.tree_at(lambda c: c.pair, c0, V * sign * params.dk / (2 * jnp.pi))
+        return _leading(normal, c)[0]
+
+    lo_a, hi_a = abs(lo), abs(hi)
+    valid = (g(lo_a) < 0) & (g(hi_a) > 0) & normal.success
+    return sign * _bisect(g, lo_a, hi_a, valid)
+
+
+def critical_Omega(params: InterbandParams, *,
+                   bracket: tuple[float, float] = DEFAULT_OMEGA_BRACKET,
+                   **kwargs) -> Float[Array, ""]:
+    """Pairing threshold in the Rabi frequency, Ω_c (E_g), at the other parameters of
+    `params`: bisection on the growth rate g(Ω) between `bracket` ends where g < 0 (low Ω)
+    and g > 0. Each evaluation solves a normal state (costlier than `critical_V`). NaN if
+    there is no sign change."""
+    return _critical_Omega(params, tuple(map(float, bracket)), kwargs)
+
+
+@eqx.filter_jit
+def _critical_Omega(params, bracket, kwargs):
+    def g(Omega):
+        return stability(eqx.tree_at(lambda p: p.Omega, params, Omega), **kwargs).growth_rate
+
+    lo, hi = bracket
+    valid = (g(jnp.asarray(lo)) < 0) & (g(jnp.asarray(hi)) > 0)
+    return _bisect(g, jnp.asarray(lo, float), jnp.asarray(hi, float), valid)
+
+
+@eqx.filter_jit
+def phase_boundary(params: InterbandParams, Omega: Float[Array, " n"], *,
+                   bracket: tuple[float, float] = DEFAULT_V_BRACKET,
+                   t_relax: float = DEFAULT_T_RELAX) -> Float[Array, " n"]:
+    """V_c(Ω) for an array of Rabi frequencies (vmap of `critical_V`; NaN where no threshold
+    lies in `bracket`). Example: `phase_boundary(InterbandParams(), jnp.linspace(.05, .5, 64))`."""
+    def one(Om):
+        return _critical_V(eqx.tree_at(lambda p: p.Omega, params, Om), bracket,
+                           dict(t_relax=t_relax))
+
+    return jax.vmap(one)(jnp.asarray(Omega, float))
