@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(
-    help="photosc: simulate photo-induced superconductivity models (units: E_g = ħ = 1).",
+    help="photosc: simulate photo-induced superconductivity models (units: E_g = ħ = 1). "
+    "Every CPU core is used as a JAX device unless XLA_FLAGS sets "
+    "--xla_force_host_platform_device_count.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -221,7 +223,20 @@ def export(
     typer.echo(f"Written {out}")
 
 
+def _use_all_cpu_cores() -> None:
+    """Expose every CPU core as a JAX device (sweeps split their chunks over devices), unless
+    the user set the device count already. Must run before JAX initialises its backend;
+    accelerators are unaffected."""
+    import os
+
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        n = os.cpu_count() or 1
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
+
+
 def main() -> None:
+    _use_all_cpu_cores()
     app()
 
 
