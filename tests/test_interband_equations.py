@@ -188,3 +188,13 @@ def test_mirror_reduced_solver_rhs_equals_full_grid(T):
         )
         np.testing.assert_allclose(np.asarray(d_half), np.asarray(expected), atol=1e-14)
         assert float(jnp.max(jnp.abs(d_half))) > 1e-3
+
+
+def test_bose_factors_in_the_tables():
+    p = ps.InterbandParams(**SMALL, T=0.03)
+    t = jax.tree_util.tree_map(np.asarray, phonon_tables(p))
+    emits = t.emit > 0
+    np.testing.assert_allclose(t.bose[emits], 1.0 / np.expm1(t.w[emits] / 0.03), rtol=1e-12)
+    np.testing.assert_allclose(t.emit[emits], 2 * 0.02 * (1 + t.bose[emits]), rtol=1e-12)
+    np.testing.assert_allclose(t.absorb[emits], 2 * 0.02 * t.bose[emits], rtol=1e-12)
+    assert np.all(phonon_tables(ps.InterbandParams(**SMALL)).bose == 0)  # T = 0

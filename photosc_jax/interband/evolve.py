@@ -134,8 +134,8 @@ def evolve(
     - `params`: an `InterbandParams`.
     - `t1`: final time.
     - `y0`: initial state; default `initial_state(params)` (the paper's, seed 1e-20(1+i)).
-    - `saveat`: number of equally spaced save times in [t0, t1] (default 401), or an array
-      of times (its last entry should be t1).
+    - `saveat`: number of equally spaced save times in [t0, t1] (default 401), or an
+      increasing array of times in [t0, t1] (t1 is appended if it is not the last).
     - `solver`: a diffrax solver; default `default_solver()` (Dopri8).
     - `rtol`, `atol`: tolerances (default 1e-6, 1e-9, the paper's accuracy). The pairing
       amplitude is integrated in log-scaled variables, so its growth from the 1e-20 seed is
@@ -154,7 +154,14 @@ def evolve(
             raise ValueError(f"saveat={saveat}: need at least one save time.")
         ts = jnp.linspace(t0, t1, int(saveat)) if saveat > 1 else jnp.asarray([t1], float)
     else:
-        ts = jnp.asarray(saveat, dtype=float)
+        ts = np.asarray(saveat, dtype=float).reshape(-1)
+        if ts.size == 0 or np.any(np.diff(ts) <= 0) or ts[0] < t0 or ts[-1] > t1:
+            raise ValueError(
+                f"saveat must be increasing times within [t0, t1] = [{t0}, {t1}]; got {ts}."
+            )
+        if ts[-1] < t1:  # the last entry is always t1
+            ts = np.append(ts, float(t1))
+        ts = jnp.asarray(ts)
     if not float(t1) > float(t0):
         raise ValueError(f"t1={t1} must be larger than t0={t0}.")
     solver = default_solver() if solver is None else solver

@@ -41,6 +41,7 @@ class PhononTables(eqx.Module):
     - `in_src[α, r, y]`, `in_mask[α, r, y]` (r = 0, 1): the at most two emitters landing on y
       (one from each side of k = 0), so that inflows are gathers, not scatter-adds.
     - `w[α, j]`: energy lost in the emission from j (0 if none).
+    - `bose[α, j]`: Bose factor n_B(w) of that phonon (0 at T = 0 or if j does not emit).
     """
 
     shift: Int[Array, " 2"]
@@ -50,6 +51,7 @@ class PhononTables(eqx.Module):
     in_src: Int[Array, "2 2 N"]
     in_mask: Float[Array, "2 2 N"]
     w: Float[Array, "2 N"]
+    bose: Float[Array, "2 N"]
 
     # For the right-hand side: both bands flattened to one (2N,) array [band 1, band 2], so
     # that one gather fetches n at every point's emission target and at the (at most two)
@@ -78,7 +80,7 @@ def _band_table(A, params: InterbandParams, k):
     ok_neg = (-2 * x_neg > s) & (x_neg >= -c)
     in_src = jnp.stack([jnp.where(ok_pos, x_pos + c, 0), jnp.where(ok_neg, x_neg + c, 0)])
     in_mask = jnp.stack([ok_pos, ok_neg]).astype(float)
-    return s, target, emit, absorb, in_src, in_mask, w
+    return s, target, emit, absorb, in_src, in_mask, w, jnp.where(emits, nb, 0.0)
 
 
 def phonon_tables(params: InterbandParams) -> PhononTables:
@@ -86,13 +88,13 @@ def phonon_tables(params: InterbandParams) -> PhononTables:
     depend only on the static grid, the values on A_α, v, Γph and T)."""
     k = k_grid(params)
     bands = [_band_table(A, params, k) for A in (params.A1, params.A2)]
-    shift, target, emit, absorb, in_src, in_mask, w = (jnp.stack(p) for p in zip(*bands))
+    shift, target, emit, absorb, in_src, in_mask, w, nb = (jnp.stack(p) for p in zip(*bands))
     offset = params.n_k * jnp.arange(2)
     flat_src = jnp.moveaxis(in_src + offset[:, None, None], 0, 1).reshape(2, -1)
     flat_mask = jnp.moveaxis(in_mask, 0, 1).reshape(2, -1)
     return PhononTables(
         shift=shift, target=target, emit=emit, absorb=absorb, in_src=in_src,
-        in_mask=in_mask, w=w,
+        in_mask=in_mask, w=w, bose=nb,
         gather_idx=jnp.concatenate([(target + offset[:, None]).reshape(1, -1), flat_src]),
         in_emit=emit.reshape(-1)[flat_src] * flat_mask,
         in_absorb=absorb.reshape(-1)[flat_src] * flat_mask,
