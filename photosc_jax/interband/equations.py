@@ -18,7 +18,7 @@ secular form of the bath (MODEL.md "Bath structure"). Energies are in the frame 
 at ν = E_g (RWA), where band α has dispersion A_α k².
 
 The linear-in-s structure of ds/dt is kept explicit (`anomalous_rate`) so that the solver
-can integrate s = e^λ u with a normalised u (see `evolve`).
+can integrate s = e^λ u with a normalised u (see `solver_state`).
 """
 
 from __future__ import annotations
