@@ -8,7 +8,8 @@ Two models, each a small family of modules:
   (landscapes, Q_B/Q_MS/T_B, phase diagram), `materials` (K3C60), `lifetimes` (App. C),
   `langevin` (Eq. 6); `units` converts phonon units to meV / THz / K.
 
-Shared: `plot` (figures, one call each). Command line: `photosc` (see `photosc --help`).
+Shared: `sweep` (batched, sharded, resumable parameter sweeps), `plot` (figures, one call
+each), `fit` (gradient-based parameter fits). Command line: `photosc` (see `photosc --help`).
 
 Importing this package turns on JAX's float64 mode (``jax_enable_x64``): the models'
 tolerances (rtol 1e-6, atol 1e-9, seeds of 1e-20) are meaningless in float32.
@@ -21,6 +22,7 @@ _jax.config.update("jax_enable_x64", True)
 
 from . import attraction as attraction
 from . import bcs as bcs
+from . import fit as fit
 from . import interband as interband
 from . import langevin as langevin
 from . import lifetimes as lifetimes

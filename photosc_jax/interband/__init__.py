@@ -1,6 +1,7 @@
 """Driven-dissipative interband pairing (Porta, Privitera, Traverso Ziani, Sassetti,
 Cavaliere, Trauzettel): params → grid/phonon tables → equations → evolve → steady state."""
 
+from .direct import direct_steady_state as direct_steady_state
 from .effective import effective_occupations as effective_occupations
 from .equations import Coefficients as Coefficients
 from .equations import coefficients as coefficients
@@ -12,6 +13,12 @@ from .grid import PhononTables as PhononTables
 from .grid import k_grid as k_grid
 from .grid import phonon_tables as phonon_tables
 from .params import InterbandParams as InterbandParams
+from .stability import NormalState as NormalState
+from .stability import Stability as Stability
+from .stability import critical_Omega as critical_Omega
+from .stability import critical_V as critical_V
+from .stability import normal_steady_state as normal_steady_state
+from .stability import phase_boundary as phase_boundary
 from .state import InterbandState as InterbandState
 from .state import initial_state as initial_state
 from .steady import SteadyState as SteadyState

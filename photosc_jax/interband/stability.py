@@ -40,6 +40,7 @@ from .solver_state import split
 from .state import initial_state
 
 DEFAULT_T_RELAX = 2000.0
+_EPS = 1e-8
 DEFAULT_V_BRACKET = (0.0, 40.0)
 DEFAULT_OMEGA_BRACKET = (1e-3, 1.0)
 
@@ -91,8 +92,13 @@ def normal_steady_state(params: InterbandParams, *, t_relax: float = DEFAULT_T_R
     n11, n22, n21, _, _ = split(jax.lax.stop_gradient(sol.ys[-1]))
     n_e = jnp.sum(c.weights * (n11 + n22))
     x0 = jnp.concatenate([n11, n22, n21.real, n21.imag])
+    # At T = 0 Pauli blocking makes the Jacobian exactly singular (a point whose phonon
+    # target is full keeps any occupation: a continuum of normal states). The residual
+    # F(x) − ε(x − sg(x)) equals F(x) but has Jacobian J − εI: Newton and the implicit
+    # adjoint see a regular matrix (a pseudo-transient step of length 1/ε), the root is exact.
+    fn = lambda x, a: _normal_residual(x, a) - _EPS * (x - jax.lax.stop_gradient(x))  # noqa: E731
     solver = optx.Newton(rtol=tol, atol=tol, linear_solver=lx.LU())
-    out = optx.root_find(_normal_residual, solver, x0, (c, n_e), max_steps=max_steps,
+    out = optx.root_find(fn, solver, x0, (c, n_e), max_steps=max_steps,
                          adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()), throw=False)
     x = out.value
     m = c.esum.shape[0]
@@ -134,7 +140,7 @@ def _bisect(fn, lower, upper, valid):
     def g(x, _):
         return jnp.where(valid, fn(x), x - mid)
 
-    solver = optx.Bisection(rtol=1e-12, atol=1e-10, flip=False)
+    solver = optx.Bisection(rtol=1e-9, atol=1e-9, flip=False)
     sol = optx.root_find(g, solver, mid, None, options=dict(lower=lower, upper=upper),
                          max_steps=200, throw=False)
     return jnp.where(valid, sol.value, jnp.nan)
@@ -172,7 +178,7 @@ def critical_Omega(params: InterbandParams, *,
     """Pairing threshold in the Rabi frequency, Ω_c (E_g), at the other parameters of
     `params`: bisection on the growth rate g(Ω) between `bracket` ends where g < 0 (low Ω)
     and g > 0. Each evaluation solves a normal state (costlier than `critical_V`). NaN if
-    there is no sign change."""
+    there is no sign change. Not differentiable (plain bisection)."""
     return _critical_Omega(params, tuple(map(float, bracket)), kwargs)
 
 
@@ -181,9 +187,19 @@ def _critical_Omega(params, bracket, kwargs):
     def g(Omega):
         return stability(eqx.tree_at(lambda p: p.Omega, params, Omega), **kwargs).growth_rate
 
-    lo, hi = bracket
-    valid = (g(jnp.asarray(lo)) < 0) & (g(jnp.asarray(hi)) > 0)
-    return _bisect(g, jnp.asarray(lo, float), jnp.asarray(hi, float), valid)
+    lo, hi = jnp.asarray(bracket[0], float), jnp.asarray(bracket[1], float)
+    valid = (g(lo) < 0) & (g(hi) > 0)
+
+    # Plain bisection (40 halvings): a nested optimistix root find (Newton for the normal
+    # state inside Bisection) trips optimistix's closure conversion.
+    def body(_, ab):
+        a, b = ab
+        m = 0.5 * (a + b)
+        up = g(m) > 0
+        return jnp.where(up, a, m), jnp.where(up, m, b)
+
+    a, b = jax.lax.fori_loop(0, 40, body, (lo, hi))
+    return jnp.where(valid, 0.5 * (a + b), jnp.nan)
 
 
 @eqx.filter_jit

@@ -1,0 +1,80 @@
+"""Linear stability of the normal state: complex-linear pairing operator, growth rate vs
+time evolution, threshold bracketing (issue 5)."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import photosc_jax as ps
+from photosc_jax.interband import coefficients, evolve
+from photosc_jax.interband import stability as st
+from photosc_jax.interband.equations import anomalous_rate, normal_rates
+from photosc_jax.interband.solver_state import full_grid
+
+COARSE = dict(v=0.1, dk=4e-3)
+
+
+def test_complex_operator_matches_real_jacobian():
+    p = ps.InterbandParams(**COARSE)
+    ns = st.normal_steady_state(p)
+    assert bool(ns.success)
+    c = coefficients(p, half=True)
+    m = ns.n11.shape[0]
+    z = jnp.zeros(m)
+    *_, gs = normal_rates(ns.n11, ns.n22, ns.n21.real, ns.n21.imag, z, z, 0.0, 0.0, c)
+
+    def g(x):
+        return jnp.concatenate(anomalous_rate(x[:m], x[m:], ns.n11, ns.n22, gs, c))
+
+    ev_real = np.linalg.eigvals(np.asarray(jax.jacfwd(g)(jnp.zeros(2 * m))))
+    ev = np.asarray(jnp.linalg.eigvals(st.pairing_operator(ns, c)))
+    both = np.concatenate([ev, ev.conj()])
+    np.testing.assert_allclose(np.sort_complex(both), np.sort_complex(ev_real), atol=1e-10)
+
+
+def _seeded(p, ns, amp):
+    c = coefficients(p, half=True)
+    ev, vec = jnp.linalg.eig(st.pairing_operator(ns, c))
+    v = vec[:, jnp.argmax(ev.real)]
+    s = amp * v / jnp.linalg.norm(v)
+    return ps.InterbandState(*(full_grid(x) for x in (ns.n11, ns.n22, ns.n21, s)))
+
+
+def test_growth_rate_matches_time_evolution():
+    p = ps.InterbandParams(**COARSE)
+    s = st.stability(p)
+    assert float(s.growth_rate) > 0.01
+    r = evolve(p, 100.0, y0=_seeded(p, s.normal, 1e-12), saveat=201, rtol=1e-9, atol=1e-12)
+    a = np.log(np.abs(np.asarray(r.delta)))
+    rate = np.polyfit(np.asarray(r.ts), a, 1)[0]
+    assert abs(rate - float(s.growth_rate)) < 1e-4 * abs(float(s.growth_rate)) + 1e-6
+    # Δ rotates at −Im λ at onset (s ∝ e^{λt}, Δ = conj(...))
+    w = np.diff(np.unwrap(np.angle(np.asarray(r.delta)))) / np.diff(np.asarray(r.ts))
+    np.testing.assert_allclose(w, -float(s.frequency), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_critical_V_brackets_the_evolution_threshold():
+    p = ps.InterbandParams(**COARSE)
+    vc = float(st.critical_V(p))
+    assert 1.5 < vc < 3.0  # the paper's "V ≳ 2"
+    ns = st.normal_steady_state(p)
+    for factor, grows in [(1.05, True), (0.95, False)]:
+        q = eqx.tree_at(lambda q: q.V, p, vc * factor)
+        r = evolve(q, 1500.0, y0=_seeded(q, ns, 1e-8), saveat=3)
+        a = np.abs(np.asarray(r.delta))
+        assert (a[-1] > a[0]) == grows, (factor, a)
+    # the growth rate changes sign at V_c
+    g = lambda V: float(st.stability(eqx.tree_at(lambda q: q.V, p, V), normal=ns).growth_rate)  # noqa: E731
+    assert g(vc * 0.999) < 0 < g(vc * 1.001)
+
+
+@pytest.mark.slow
+def test_phase_boundary_matches_pointwise_thresholds():
+    p = ps.InterbandParams(**COARSE)
+    Om = jnp.asarray([0.15, 0.3])
+    vcs = np.asarray(st.phase_boundary(p, Om))
+    for o, vc in zip(np.asarray(Om), vcs):
+        assert abs(vc - float(st.critical_V(eqx.tree_at(lambda q: q.Omega, p, o)))) < 1e-6
