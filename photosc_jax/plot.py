@@ -3,11 +3,8 @@ when given one); library code never calls `plt.show()`."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def _axes(ax, figsize=(5.0, 3.5)):
