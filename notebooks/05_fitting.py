@@ -31,6 +31,7 @@ import os
 
 import equinox as eqx
 import jax
+import matplotlib.pyplot as plt
 import numpy as np
 
 import photosc_jax as ps  # float64
@@ -101,3 +102,18 @@ onset = fit(lambda d: _h_minimum(materials.k3c60(d["inv_Z"]), 0.0)[2], {"inv_Z":
 print(f"fit: Z⁻¹ = {float(onset.values['inv_Z']):.6f}; scan: {materials.k3c60_metastability_onset():.6f}"
       "  (paper: ≈ 3.34 in App. D, ≈ 3.5 in the main text)")
 assert abs(float(onset.values["inv_Z"]) - materials.k3c60_metastability_onset()) < 1e-5
+
+# %%
+inv_Z = np.linspace(3.0, 3.8, 9 if SMALL else 41)
+h_min = [float(_h_minimum(materials.k3c60(z), 0.0)[2]) for z in inv_Z]
+fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+a.semilogy(np.asarray(r.loss_history), "o-")
+a.set_xlabel("accepted Levenberg–Marquardt step")
+a.set_ylabel(r"loss $\frac{1}{2}(|\Delta_{ss}| - 0.015)^2$")
+b.plot(inv_Z, h_min, "o-")
+b.axhline(0.0, color="0.5", lw=0.8)
+b.axvline(float(onset.values["inv_Z"]), color="tab:red", ls="--", label="fitted onset")
+b.set_xlabel(r"$Z^{-1}$")
+b.set_ylabel(r"$h_{min}$ (min of $E'(q)/q$)")
+b.legend()
+plt.show()
