@@ -98,29 +98,47 @@ class SteadyState(eqx.Module):
     params: InterbandParams
 
 
-@eqx.filter_jit
-def _steady(params, y0, t_max, tol, delta_floor, solver, rtol, atol, max_steps, progress):
+def run_to_steady_state(
+    params, y0, t_max, tol, delta_floor, solver, rtol, atol, max_steps,
+    progress=False, window: int = 0,
+):
+    """Evolve until the detector fires or `t_max` (pure; jit/vmap-safe). Returns
+    (final packed state, its `Stationarity`, converged, diffrax Solution) and, with
+    `window > 0`, |Δ| at `window` equally spaced times over the last 20 % of [0, t_max]
+    (inf where the run stopped earlier) — what the sweeps use to tell oscillations apart."""
     c = coefficients(params, half=True)
 
     def cond_fn(t, y, args, **kwargs):
         return stationarity(y, args).is_steady(tol, delta_floor)
 
+    subs = [dfx.SubSaveAt(t1=True)]
+    if window:
+        late = jnp.linspace(0.8 * t_max, t_max, window)
+        subs.append(dfx.SubSaveAt(ts=late, fn=lambda t, y, args: stationarity(y, c).delta_abs))
     sol = solve(
-        params, y0, 0.0, t_max, saveat=dfx.SaveAt(t1=True), solver=solver, rtol=rtol,
+        params, y0, 0.0, t_max, saveat=dfx.SaveAt(subs=subs), solver=solver, rtol=rtol,
         atol=atol, max_steps=max_steps, event=dfx.Event(cond_fn), progress=progress,
     )
-    y1 = sol.ys[-1]
+    y1 = sol.ys[0][-1]
     res = stationarity(y1, c)
     fired = sol.event_mask if sol.event_mask is not None else False
     ok = (sol.result == dfx.RESULTS.successful) | (sol.result == dfx.RESULTS.event_occurred)
     converged = ok & jnp.asarray(fired) & res.is_steady(tol, delta_floor)
+    return y1, res, converged, sol, (sol.ys[1] if window else None)
+
+
+@eqx.filter_jit
+def _steady(params, y0, t_max, tol, delta_floor, solver, rtol, atol, max_steps, progress):
+    y1, res, converged, sol, _ = run_to_steady_state(
+        params, y0, t_max, tol, delta_floor, solver, rtol, atol, max_steps, progress
+    )
     paired = res.delta_abs >= delta_floor
     return (
         jnp.where(paired, res.delta_abs, 0.0),
         jnp.where(paired, res.mu, 0.0),
         unpack(y1),
         converged,
-        sol.ts[-1],
+        sol.ts[0][-1],
         res,
         sol.stats,
         sol.result,

@@ -38,36 +38,18 @@ class SweepModel:
 
 def _interband_point(params, opt):
     from ..interband.equations import coefficients
-    from ..interband.evolve import solve
     from ..interband.solver_state import split
     from ..interband.state import initial_state
-    from ..interband.steady import stationarity
+    from ..interband.steady import run_to_steady_state
 
-    t_max = opt["t1"]
-    tol, floor = opt["steady_tol"], opt["delta_floor"]
+    floor = opt["delta_floor"]
     c = coefficients(params, half=True)
-    window = jnp.linspace(0.8 * t_max, t_max, 17)
-
-    def delta_abs(t, y, args):
-        return stationarity(y, c).delta_abs
-
-    sol = solve(
-        params,
-        initial_state(params),
-        0.0,
-        t_max,
-        saveat=dfx.SaveAt(subs=[dfx.SubSaveAt(t1=True), dfx.SubSaveAt(ts=window, fn=delta_abs)]),
-        solver=dfx.Dopri8(),
-        rtol=opt["rtol"],
-        atol=opt["atol"],
-        max_steps=opt["max_steps"],
-        event=dfx.Event(lambda t, y, args, **kw: stationarity(y, args).is_steady(tol, floor)),
+    y1, res, steady, sol, late = run_to_steady_state(
+        params, initial_state(params), opt["t1"], opt["steady_tol"], floor, dfx.Dopri8(),
+        opt["rtol"], opt["atol"], opt["max_steps"], window=17,
     )
-    y1, late = sol.ys[0][-1], sol.ys[1]
-    res = stationarity(y1, c)
     ok = (sol.result == dfx.RESULTS.successful) | (sol.result == dfx.RESULTS.event_occurred)
     finite = jnp.all(jnp.isfinite(y1))
-    steady = ok & finite & res.is_steady(tol, floor)
     # Not steady by t1: oscillating if |Δ| keeps swinging, undamped, over the last 20 % of
     # the run (the swing of the second half is at least half that of the first, and there
     # is no net drift); otherwise still converging (or drifting).
@@ -77,7 +59,7 @@ def _interband_point(params, opt):
     drift = jnp.abs(late[-1] - late[0]) / scale
     oscillating = (swing2 > 1e-3) & (swing2 > 0.5 * swing1) & (drift < 0.5 * swing2)
     status = jnp.where(
-        ~(ok & finite), 3, jnp.where(steady, 0, jnp.where(oscillating, 1, 2))
+        ~(ok & finite), 3, jnp.where(steady & finite, 0, jnp.where(oscillating, 1, 2))
     ).astype(jnp.int32)
     paired = res.delta_abs >= floor
     bad = status == 3
