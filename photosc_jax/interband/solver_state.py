@@ -55,12 +55,14 @@ def pack(state: InterbandState) -> Float[Array, " 6M+1"]:
 
 
 def split(y: Float[Array, " 6M+1"]):
+    """(n11, n22, n21, u, λ) on the half grid from the packed vector (n21, u complex)."""
     m = (y.shape[-1] - 1) // 6
     n11, n22, a, b, ur, ui = (y[..., i * m : (i + 1) * m] for i in range(6))
     return n11, n22, a + 1j * b, ur + 1j * ui, y[..., -1]
 
 
 def unpack(y: Float[Array, " 6M+1"]) -> InterbandState:
+    """The full-grid `InterbandState` (s21 = e^λ u) of a packed solver vector."""
     n11, n22, n21, u, lam = split(y)
     s = jnp.exp(lam)[..., None] * u
     return InterbandState(*(full_grid(x) for x in (n11, n22, n21, s)))
