@@ -156,6 +156,17 @@ def _read_config(path: Path):
     return axes, dict(cfg.get("fixed", {})), dict(cfg.get("options", {}))
 
 
+def _open_store(store: Path):
+    """`open_sweep`, or exit with status 2 and the reason (not a store, or damaged)."""
+    from .sweep import StoreMismatchError, open_sweep
+
+    try:
+        return open_sweep(store)
+    except StoreMismatchError as err:
+        typer.echo(f"Error: {err}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def info(store: Path = typer.Argument(..., help="A sweep store (.zarr).")) -> None:
     """Describe a sweep store: model, axes, fixed parameters, progress, status counts."""
@@ -163,13 +174,9 @@ def info(store: Path = typer.Argument(..., help="A sweep store (.zarr).")) -> No
 
     import numpy as np
 
-    from .sweep import StoreMismatchError, open_sweep, status_counts
+    from .sweep import status_counts
 
-    try:
-        ds = open_sweep(store)
-    except StoreMismatchError as err:
-        typer.echo(f"Error: {err}", err=True)
-        raise typer.Exit(2) from None
+    ds = _open_store(store)
     a = ds.attrs
     typer.echo(f"model: {a['model']}   photosc_jax {a['version']}")
     for d in ds[next(iter(ds.data_vars))].dims:
@@ -193,13 +200,7 @@ def plot(
 ) -> None:
     """Plot a sweep: a phase diagram for 2-D sweeps (flagged points hatched), a line for 1-D."""
     from .plot import plot_sweep
-    from .sweep import StoreMismatchError, open_sweep
-
-    try:
-        ds = open_sweep(store)
-    except StoreMismatchError as err:
-        typer.echo(f"Error: {err}", err=True)
-        raise typer.Exit(2) from None
+    ds = _open_store(store)
     fig = plot_sweep(ds, var)
     out = out or Path(str(store).rstrip("/")).with_suffix(".png")
     fig.savefig(out, dpi=130)
@@ -212,13 +213,7 @@ def export(
     out: Path = typer.Argument(..., help="netCDF file to write (.nc)."),
 ) -> None:
     """Export a sweep store to one netCDF file (same variables, axes and attributes)."""
-    from .sweep import StoreMismatchError, open_sweep
-
-    try:
-        ds = open_sweep(store)
-    except StoreMismatchError as err:
-        typer.echo(f"Error: {err}", err=True)
-        raise typer.Exit(2) from None
+    ds = _open_store(store)
     ds.to_netcdf(out)
     typer.echo(f"Written {out}")
 

@@ -74,8 +74,8 @@ def read_spec(path) -> dict:
         return json.loads(g.attrs[ATTR])
     except Exception as err:  # noqa: BLE001
         raise StoreMismatchError(
-            f"{path} is not a photosc sweep store (or is damaged: {err}). Choose another --out "
-            "path or delete it."
+            f"{path} is not a photosc sweep store ({err}). Check the path; a sweep writing to "
+            "it needs another --out path, or delete it if it is a damaged store."
         ) from None
 
 
