@@ -21,6 +21,7 @@ import optimistix as optx
 from jaxtyping import Array, Float
 
 from . import bcs, units
+from ._roots import bracketed_root
 from .metastability import MetastabilityParams, MetastabilityResult, _h_minimum, analyze
 
 PHONON_FREQUENCY_THZ = 22.0
@@ -68,10 +69,8 @@ def k3c60_scan(inv_Z, G=G_DEFAULT, lam0=LAM0_DEFAULT) -> MetastabilityResult:
 
 
 def _bisect(fn, lower, upper, *, decreasing: bool):
-    solver = optx.Bisection(rtol=1e-10, atol=1e-12, flip=decreasing)
-    sol = optx.root_find(lambda z, _: fn(z), solver, 0.5 * (lower + upper), None,
-                         options=dict(lower=lower, upper=upper), max_steps=256)
-    return sol.value
+    return bracketed_root(fn, lower, upper, decreasing=decreasing, rtol=1e-10, atol=1e-12,
+                          max_steps=256, throw=True)
 
 
 def k3c60_metastability_onset(G=G_DEFAULT, lam0=LAM0_DEFAULT, bracket=(1.0, 10.0)) -> float:

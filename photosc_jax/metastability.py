@@ -28,11 +28,11 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import optimistix as optx
 from jaxtyping import Array, Float, Int
 
 from . import bcs
 from ._checks import as_float, concrete
+from ._roots import bracketed_root
 from .attraction import q_of_saturation, saturation
 
 _TOL = 1e-12
@@ -145,16 +145,8 @@ def _golden_min(fn, a, b):
 
 def _bracketed_root(fn, lower, upper, valid, *, decreasing: bool):
     """Zero of fn in [lower, upper]; where not `valid`, solves a dummy linear problem instead."""
-    mid = 0.5 * (lower + upper)
-    sign = -1.0 if decreasing else 1.0
-
-    def g(x, _):
-        return jnp.where(valid, fn(x), sign * (x - mid))
-
-    solver = optx.Bisection(rtol=_TOL, atol=_TOL, flip=decreasing)
-    sol = optx.root_find(g, solver, mid, None, options=dict(lower=lower, upper=upper),
-                         max_steps=256, throw=False)
-    return sol.value
+    return bracketed_root(fn, lower, upper, valid, decreasing=decreasing, rtol=_TOL, atol=_TOL,
+                          max_steps=256)
 
 
 def _h_minimum(p, T):

@@ -33,6 +33,7 @@ import lineax as lx
 import optimistix as optx
 from jaxtyping import Array, Bool, Complex, Float
 
+from .._roots import bracketed_root
 from .equations import Coefficients, coefficients, normal_rates
 from .evolve import DEFAULT_ATOL, DEFAULT_RTOL, default_solver, solve
 from .params import InterbandParams
@@ -135,15 +136,9 @@ def stability(params: InterbandParams, normal: NormalState | None = None, **kwar
 def _bisect(fn, lower, upper, valid):
     """Sign change of an increasing fn on [lower, upper] (optimistix bisection, implicit
     adjoint); NaN where `valid` is False."""
-    mid = 0.5 * (lower + upper)
-
-    def g(x, _):
-        return jnp.where(valid, fn(x), x - mid)
-
-    solver = optx.Bisection(rtol=1e-9, atol=1e-9, flip=False)
-    sol = optx.root_find(g, solver, mid, None, options=dict(lower=lower, upper=upper),
-                         max_steps=200, throw=False)
-    return jnp.where(valid, sol.value, jnp.nan)
+    root = bracketed_root(fn, lower, upper, valid, decreasing=False, rtol=1e-9, atol=1e-9,
+                          max_steps=200)
+    return jnp.where(valid, root, jnp.nan)
 
 
 def critical_V(params: InterbandParams, *, bracket: tuple[float, float] = DEFAULT_V_BRACKET,
