@@ -181,22 +181,10 @@ def headlines(name: str, out: str) -> list[tuple[str, str, str, str, str]]:
             rows.append((f"metastability (ΔE, ν) map {m.group(1)}×{m.group(2)}, vmap",
                          f"{first - second:.2f}", f"{second:.3f}", "–", f"{n / second:,.0f}"))
     elif name == "bench_steady_state.py":
-        for m in re.finditer(r"^evolve tol=(\S+): ([\d.]+) s,.*?direct \(cold\) ([\d.]+) s -> ratio "
-                             r"([\d.]+)x.*?([\d.]+) s -> ([\d.]+)x", out, re.M):
-            tol, t_ev, t_dir, ratio, t_warm, ratio_warm = m.groups()
-            rows.append((f"steady state N = 201: time evolution, detector tol {tol}", "–", t_ev, "–", "–"))
-            rows.append((f"same: direct Newton, cold start (evolve/direct = {ratio}×)", "–", t_dir, "–", "–"))
-            rows.append((f"same: direct Newton, warm start (evolve/direct = {ratio_warm}×)", "–", t_warm,
-                         "–", "–"))
-        g = re.search(r"^implicit gradient d\|Δ\|/dV: ([\d.]+) s = ([\d.]+)x one solve", out, re.M)
-        if g:
-            rows.append((f"implicit gradient d|Δ|/dV ({g.group(2)}× one direct solve)", "–", g.group(1),
-                         "–", "–"))
-        b = re.search(r"^V_c\(Ω\) at (\d+) Ω: ([\d.]+) s \(first call incl. compile ([\d.]+) s", out, re.M)
-        if b:
-            n, run_t, first = int(b.group(1)), float(b.group(2)), float(b.group(3))
-            rows.append((f"linear-stability boundary V_c(Ω), {n} Ω (vmap)", f"{first - run_t:.1f}",
-                         f"{run_t:.1f}", "–", f"{n / run_t:.2f}"))
+        for line in out.splitlines():
+            if line.startswith("ROW|"):
+                case, comp, run_t, vs, pps = line.split("|")[1:6]
+                rows.append((case, comp, run_t, vs, pps))
     elif name == GRID:
         line = [s for s in out.splitlines() if s.startswith("RESULT ")]
         for r in json.loads(line[-1][7:]) if line else []:

@@ -14,6 +14,18 @@ def as_float(x) -> Float[Array, ""]:
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
+def float_leaves(tree):
+    """`tree` with Python int/float leaves turned into float64 arrays.
+
+    `eqx.tree_at(lambda p: p.V, params, 3.0)` bypasses the field converters and leaves a
+    Python float in the module; `eqx.filter_jit` would treat it as static and recompile for
+    every new value (seconds per call). Public entry points pass params through this first."""
+    return jax.tree.map(
+        lambda x: as_float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x,
+        tree,
+    )
+
+
 def concrete(x) -> float | None:
     """The Python value of a scalar parameter, or None while it is traced or batched."""
     if isinstance(x, jax.core.Tracer):

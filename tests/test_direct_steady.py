@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import photosc_jax as ps
 from photosc_jax.interband import evolve, steady_state
@@ -58,3 +59,46 @@ def test_below_threshold_falls_back_to_evolution():
     assert bool(d.stats["fallback"])
     assert float(d.delta_abs) == 0.0
     assert bool(d.converged)
+
+
+def test_continuation_matches_pointwise_solves_and_crosses_the_threshold():
+    import equinox as eqx
+
+    from photosc_jax.interband import continuation
+
+    p = ps.InterbandParams(v=0.1, dk=4e-3)
+    vals = [1.5, 3.0, 3.2, 3.4, 3.6]  # below threshold (V_c ≈ 2.2), then paired
+    r = continuation(p, "V", vals)
+    assert r.delta_abs.shape == (5,) and np.all(np.asarray(r.converged))
+    assert float(r.delta_abs[0]) == 0.0 and bool(r.stats["fallback"][0])
+    np.testing.assert_allclose(np.asarray(r.params.V), vals)
+    for i in range(1, 5):
+        cold = direct_steady_state(eqx.tree_at(lambda q: q.V, p, vals[i]))
+        assert abs(float(r.delta_abs[i]) - float(cold.delta_abs)) < 1e-10
+        assert abs(float(r.mu[i]) - float(cold.mu)) < 1e-10
+    # continued points start from the secant predictor: no warm-start evolution at all
+    assert np.all(np.asarray(r.stats["warm_steps"][2:]) == 0)
+    with pytest.raises(ValueError, match="k_max"):
+        continuation(p, "dk", [1e-3])
+
+
+def test_float_fields_set_by_tree_at_do_not_recompile():
+    # eqx.tree_at bypasses the converters; a Python float leaf would be static under
+    # eqx.filter_jit and recompile the solver for every value (seconds per call).
+    import equinox as eqx
+    import jax
+
+    p = ps.InterbandParams(v=0.1, dk=4e-3)
+    direct_steady_state(eqx.tree_at(lambda q: q.V, p, 4.0))
+    with jax.log_compiles(True):
+        import logging
+
+        records = []
+        handler = logging.Handler()
+        handler.emit = records.append
+        logging.getLogger("jax").addHandler(handler)
+        try:
+            direct_steady_state(eqx.tree_at(lambda q: q.V, p, 4.5))
+        finally:
+            logging.getLogger("jax").removeHandler(handler)
+    assert not [r for r in records if "Compiling" in r.getMessage()]

@@ -32,6 +32,8 @@ def test_implicit_gradient_of_steady_gap(name, h):
     ref = float(fd(f, x0, h))
     assert abs(g) > 1e-4
     assert abs(g - ref) < 1e-5 * abs(ref)
+    if name == "V":  # forward mode (implicit JVP) agrees with reverse mode
+        assert abs(float(jax.jacfwd(f)(x0)) - g) < 1e-10 * abs(g)
 
 
 def test_gradient_through_time_evolution_of_transient_gap():

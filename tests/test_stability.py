@@ -78,3 +78,42 @@ def test_phase_boundary_matches_pointwise_thresholds():
     vcs = np.asarray(st.phase_boundary(p, Om))
     for o, vc in zip(np.asarray(Om), vcs):
         assert abs(vc - float(st.critical_V(eqx.tree_at(lambda q: q.Omega, p, o)))) < 1e-6
+
+
+def test_exactly_normal_state_stays_normal_where_it_is_unstable():
+    # s ≡ 0 is invariant: λ = LOG_ZERO must not climb at the growth rate (it used to reach
+    # λ ≈ 0 — a paired state — after ~1000 e-folds, t ≈ 16000 at these parameters).
+    p = ps.InterbandParams(**COARSE)
+    assert float(st.stability(p).growth_rate) > 0.03
+    r = evolve(p, 40_000.0, y0=ps.initial_state(p, seed=0.0), saveat=5)
+    assert bool(r.success)
+    assert np.all(np.asarray(r.delta) == 0)
+
+
+@pytest.mark.slow
+def test_normal_state_is_where_a_long_relaxation_lands():
+    # At T = 0 the normal states form a continuum: plain Newton from a partly relaxed state
+    # used to land elsewhere (V_c = 1.96 instead of 2.26 at Ω = 0.1). The pseudo-transient
+    # polish must agree with a 15× longer evolution.
+    p = ps.InterbandParams(Omega=0.1)  # the paper's grid (the coarse one hides the effect)
+    short, long = st.normal_steady_state(p), st.normal_steady_state(p, t_relax=30_000.0)
+    assert bool(short.success) and bool(long.success)
+    np.testing.assert_allclose(np.asarray(short.n22), np.asarray(long.n22), atol=2e-4)
+    vc_short, vc_long = float(st.critical_V(p)), float(st.critical_V(p, t_relax=30_000.0))
+    assert abs(vc_short - vc_long) < 1e-4 * vc_long
+
+
+@pytest.mark.slow
+def test_critical_Omega_inverts_critical_V():
+    # Ω_c(V_c(Ω0)) = Ω0 where V_c(Ω) is monotonic around Ω0. Its shape depends on the grid
+    # (rising on this coarse one, peaked near Ω ≈ 0.05 on the paper's), so order the
+    # bracket from the stable end (larger V_c) to the unstable one.
+    p = ps.InterbandParams(**COARSE)
+    vc_lo, vc0, vc_hi = np.asarray(st.phase_boundary(p, jnp.asarray([0.1, 0.15, 0.3])))
+    assert min(vc_lo, vc_hi) < vc0 < max(vc_lo, vc_hi)
+    q = eqx.tree_at(lambda q: q.V, p, vc0)
+    bracket = (0.3, 0.1) if vc_hi > vc_lo else (0.1, 0.3)
+    assert abs(float(st.critical_Omega(q, bracket=bracket)) - 0.15) < 1e-6
+    assert np.isnan(float(st.critical_Omega(q, bracket=bracket[::-1])))  # g > 0 at its start
+    with pytest.raises(ValueError, match="positive"):
+        st.critical_Omega(q, bracket=(0.0, 0.3))

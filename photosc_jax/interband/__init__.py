@@ -1,6 +1,7 @@
 """Driven-dissipative interband pairing (Porta, Privitera, Traverso Ziani, Sassetti,
 Cavaliere, Trauzettel): params → grid/phonon tables → equations → evolve → steady state."""
 
+from .continuation import continuation as continuation
 from .direct import direct_steady_state as direct_steady_state
 from .effective import effective_occupations as effective_occupations
 from .equations import Coefficients as Coefficients

@@ -38,7 +38,7 @@ import lineax as lx
 import optimistix as optx
 from jaxtyping import Array, Float
 
-from .._checks import concrete
+from .._checks import concrete, float_leaves
 from .equations import Coefficients, anomalous_rate, coefficients, normal_rates
 from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver, solve
 from .params import InterbandParams
@@ -49,6 +49,10 @@ from .steady import DEFAULT_DELTA_FLOOR, DEFAULT_STEADY_TOL, SteadyState, statio
 DEFAULT_NEWTON_TOL = 1e-11
 DEFAULT_NEWTON_STEPS = 40
 DEFAULT_WARM_T_MAX = 20_000.0
+NEWTON_BEFORE_CHORD = 2
+CHORD_STEPS = 40
+DEFAULT_WARM_RTOL = 1e-4  # the warm start only has to land in Newton's basin
+DEFAULT_WARM_ATOL = 1e-7
 WARM_S_ON = 1e-3  # rms |s| above which the warm start looks for the first maximum of |s|
 
 
@@ -84,6 +88,13 @@ def to_unknowns(y: Float[Array, " 6M+1"], c: Coefficients) -> Float[Array, " 6M+
     return jnp.concatenate([n11, n22, n21.real, n21.imag, s.real, s.imag, mu[None]])
 
 
+def unknowns_of(ss: SteadyState) -> Float[Array, " 6M+1"]:
+    """Newton unknowns of a `SteadyState` in the gauge Δ real (inverse of `from_unknowns`)."""
+    st = ss.state
+    parts = (st.n11, st.n22, st.n21.real, st.n21.imag, st.s21.real, st.s21.imag)
+    return jnp.concatenate([*(half_grid(v) for v in parts), jnp.atleast_1d(ss.mu)])
+
+
 def from_unknowns(x: Float[Array, " 6M+1"]) -> InterbandState:
     """Full-grid `InterbandState` from the Newton unknowns (μ dropped)."""
     m = (x.shape[0] - 1) // 6
@@ -91,10 +102,16 @@ def from_unknowns(x: Float[Array, " 6M+1"]) -> InterbandState:
     return InterbandState(*(full_grid(v) for v in (n11, n22, a + 1j * b, sr + 1j * si)))
 
 
-def _warm_start(params, y0, t_max, solver, rtol, atol, max_steps):
-    """Evolve from `y0` until |s| passes its first maximum after exceeding WARM_S_ON (rms)."""
+def _warm_start(params, y0, t_max, solver, rtol, atol, max_steps, evolve=True):
+    """Evolve from `y0` until |s| passes its first maximum after exceeding WARM_S_ON (rms).
+    With `evolve=False` (a paired `y0`, e.g. a neighbouring steady state), start from `y0`."""
     c = coefficients(params, half=True)
     log_on = jnp.log(WARM_S_ON)
+    n11, n22 = split(pack(y0))[:2]  # conserved exactly by the flow (and by any RK step)
+    n_e = jnp.sum(c.weights * (n11 + n22))
+    if not evolve:
+        y = pack(y0)
+        return to_unknowns(y, c), n_e, jnp.asarray(0.0), jnp.asarray(0), y[-1] > log_on
 
     def cond_fn(t, y, args, **kwargs):
         return (y[-1] > log_on) & (rates(y, args)[-1] < 0)
@@ -102,35 +119,62 @@ def _warm_start(params, y0, t_max, solver, rtol, atol, max_steps):
     sol = solve(params, y0, 0.0, t_max, saveat=dfx.SaveAt(t1=True), solver=solver, rtol=rtol,
                 atol=atol, max_steps=max_steps, event=dfx.Event(cond_fn))
     y1 = sol.ys[-1]
-    n11, n22 = split(y1)[:2]
-    n_e = jnp.sum(c.weights * (n11 + n22))
     return to_unknowns(y1, c), n_e, sol.ts[-1], sol.stats["num_steps"], y1[-1] > log_on
 
 
-def _newton(params, x0, n_e, tol, max_steps):
+def _newton(params, x0, n_e, tol, max_steps, pre_steps=NEWTON_BEFORE_CHORD):
+    """Newton for the first `pre_steps` steps (the warm start may be far from the root; none
+    when continuing from a neighbouring steady state), then the chord method: the Jacobian
+    and LU of that point are reused, so each further step is one residual and two triangular
+    solves, ~20× cheaper than a Newton step at N = 201. If the chord iteration does not
+    converge, full Newton takes over. The value is differentiated by the implicit function
+    theorem at the root (`ImplicitAdjoint`), whichever path found it."""
     c = coefficients(params, half=True)
-    solver = optx.Newton(rtol=tol, atol=tol, linear_solver=lx.LU())
-    sol = optx.root_find(corotating_residual, solver, x0, (c, n_e), max_steps=max_steps,
-                         adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()), throw=False)
-    return sol.value, sol.result, sol.stats["num_steps"]
+    args = (c, n_e)
+    adjoint = optx.ImplicitAdjoint(linear_solver=lx.LU())
+    newton = optx.Newton(rtol=tol, atol=tol, linear_solver=lx.LU())
+    chord = optx.Chord(rtol=tol, atol=tol, linear_solver=lx.LU())
+    x1, steps = jax.lax.stop_gradient(x0), 0
+    if pre_steps > 0:
+        pre = optx.root_find(corotating_residual, newton, x0, args, max_steps=pre_steps,
+                             adjoint=adjoint, throw=False)
+        x1, steps = jax.lax.stop_gradient(pre.value), pre.stats["num_steps"]
+    sol = optx.root_find(corotating_residual, chord, x1, args, max_steps=CHORD_STEPS,
+                         adjoint=adjoint, throw=False)
+    steps = steps + sol.stats["num_steps"]
+
+    def by_newton(_):
+        s = optx.root_find(corotating_residual, newton, x1, args, max_steps=max_steps,
+                           adjoint=adjoint, throw=False)
+        return s.value, s.result, steps + s.stats["num_steps"]
+
+    return jax.lax.cond(sol.result == optx.RESULTS.successful,
+                        lambda _: (sol.value, sol.result, steps), by_newton, None)
 
 
 @eqx.filter_jit
-def _direct(params, y0, warm_t_max, newton_tol, newton_steps, tol, delta_floor, solver, rtol,
-            atol, max_steps):
+def _direct(params, y0, warm_t_max, warm_rtol, warm_atol, newton_tol, newton_steps, tol,
+            delta_floor, solver, max_steps, evolve):
     p_sg = jax.lax.stop_gradient(params)
-    c_sg = coefficients(p_sg, half=True)
     x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(
-        _warm_start(p_sg, y0, warm_t_max, solver, rtol, atol, max_steps)
+        _warm_start(p_sg, y0, warm_t_max, solver, warm_rtol, warm_atol, max_steps, evolve)
     )
-    x, result, n_steps = _newton(params, x0, n_e, newton_tol, newton_steps)
+    x, result, n_steps = _newton(params, x0, n_e, newton_tol, newton_steps,
+                                 NEWTON_BEFORE_CHORD if evolve else 0)
+    ok = (result == optx.RESULTS.successful) & paired0
+    return _result(params, x, n_e, ok, n_steps, t_warm, warm_steps, result, tol, delta_floor)
+
+
+def _result(params, x, n_e, ok, n_steps, t_warm, warm_steps, result, tol, delta_floor):
+    """`SteadyState` from the Newton unknowns `x` (gradients flow through `x` only)."""
     c = coefficients(params, half=True)
+    c_sg = jax.lax.stop_gradient(c)
     x_sg = jax.lax.stop_gradient(x)
     max_res = jnp.max(jnp.abs(corotating_residual(x_sg, (c_sg, n_e))))
     state = from_unknowns(x)
     res = stationarity(pack(from_unknowns(x_sg)), c_sg)
     delta_abs = jnp.abs(c.pair * jnp.sum(c.weights * half_grid(state.s21)))
-    ok = (result == optx.RESULTS.successful) & paired0 & (delta_abs > delta_floor)
+    ok = ok & (delta_abs > delta_floor)
     converged = ok & res.is_steady(tol, delta_floor) & jnp.all(jnp.isfinite(x))
     stats = dict(newton_steps=n_steps, warm_steps=warm_steps, max_residual=max_res,
                  fallback=jnp.asarray(False))
@@ -138,11 +182,57 @@ def _direct(params, y0, warm_t_max, newton_tol, newton_steps, tol, delta_floor, 
                        t=t_warm, residual=res, stats=stats, result=result, params=params)
 
 
+# --- continuation helpers: one LU reused across neighbouring parameter points --------------
+
+def electron_number(params: InterbandParams) -> Float[Array, ""]:
+    """N_e = Σ_k (n11 + n22) of the paper's initial state (the constraint of the solve)."""
+    c = coefficients(params, half=True)
+    n11, n22 = split(pack(initial_state(params)))[:2]
+    return jnp.sum(c.weights * (n11 + n22))
+
+
+@eqx.filter_jit
+def factor_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"], n_e):
+    """LU factors (`jax.scipy.linalg.lu_factor`) of the co-rotating Jacobian at `x`."""
+    c = coefficients(params, half=True)
+    return jax.scipy.linalg.lu_factor(jax.jacfwd(corotating_residual)(x, (c, n_e)))
+
+
+@eqx.filter_jit
+def chord_solve(params, x0, n_e, lu, tol=DEFAULT_NEWTON_TOL, max_iter=CHORD_STEPS,
+                steady_tol=DEFAULT_STEADY_TOL, delta_floor=DEFAULT_DELTA_FLOOR):
+    """Chord iteration x ← x − J₀⁻¹F(x) with the LU factors `lu` of a Jacobian J₀ taken at a
+    *neighbouring* parameter point (`factor_jacobian`): no Jacobian, no factorisation, each
+    step one residual and two triangular solves. Converged when |Δx| ≤ tol(1 + |x|) (max
+    norm). Not differentiable (use `direct_steady_state` for gradients). Returns a
+    `SteadyState` (`stats["newton_steps"]` = chord iterations) and the unknowns."""
+    c = coefficients(params, half=True)
+    args = (c, n_e)
+
+    def cond(carry):
+        i, x, step = carry
+        return (i < max_iter) & (step > tol) & ~jnp.isnan(step)  # NaN: diverged
+
+    def body(carry):
+        i, x, _ = carry
+        dx = jax.scipy.linalg.lu_solve(lu, corotating_residual(x, args))
+        step = jnp.max(jnp.abs(dx) / (1.0 + jnp.abs(x)))
+        return i + 1, x - dx, step
+
+    i, x, step = jax.lax.while_loop(cond, body, (0, x0, jnp.asarray(jnp.inf)))
+    ok = step <= tol
+    out = _result(params, x, n_e, ok, i, jnp.asarray(0.0), jnp.asarray(0), None, steady_tol,
+                  delta_floor)
+    return out, x
+
+
 def direct_steady_state(
     params: InterbandParams,
     *,
     y0: InterbandState | None = None,
     warm_t_max: float = DEFAULT_WARM_T_MAX,
+    warm_rtol: float = DEFAULT_WARM_RTOL,
+    warm_atol: float = DEFAULT_WARM_ATOL,
     newton_tol: float = DEFAULT_NEWTON_TOL,
     newton_steps: int = DEFAULT_NEWTON_STEPS,
     fallback: bool = True,
@@ -162,17 +252,22 @@ def direct_steady_state(
     - `params`: an `InterbandParams`; any field may be traced (`jax.grad` through
       `eqx.tree_at`): gradients of `delta_abs`, `mu` and `state` follow from the implicit
       function theorem (`optimistix.ImplicitAdjoint`).
-    - `y0`: start of the warm-start evolution (default: the paper's initial state). A nearby
-      paired steady state (e.g. `previous.state` in a parameter scan) ends the warm start
-      after one step.
+    - `y0`: start of the warm-start evolution (default: the paper's initial state). A paired
+      `y0` (rms|s| > 10⁻³, e.g. `previous.state` of a neighbouring point in a parameter scan:
+      continuation) is used as Newton's starting point directly, without evolution.
     - `warm_t_max`: time limit (ħ/E_g) of the warm start; it stops at the first maximum of
       |s| once rms|s| > 10⁻³.
-    - `newton_tol`, `newton_steps`: Newton's rtol = atol and step budget.
+    - `warm_rtol`, `warm_atol`: tolerances of the warm start (default 1e-4, 1e-7: it only has
+      to land in Newton's basin; the root does not depend on them).
+    - `newton_tol`, `newton_steps`: rtol = atol of the root find, and the step budget of the
+      full-Newton stage (the solve is two Newton steps, then chord steps reusing that
+      Jacobian, then full Newton only if the chord iteration stalls).
     - `fallback`: if Newton fails or the warm start never paired (below threshold) and the
       values are concrete (not under `jit`/`grad`/`vmap`), return
       `steady_state(params, method="evolve")` from `y0` instead (`stats["fallback"]`).
     - `t_max`, `tol`, `delta_floor`, `solver`, `rtol`, `atol`, `max_steps`, `progress`: as in
-      `steady_state` (used by the warm start and the fallback); `converged` also requires the
+      `steady_state` (`solver` and `max_steps` also serve the warm start; `rtol`, `atol`,
+      `t_max` and `progress` the fallback only); `converged` also requires the
       gauge-invariant `Stationarity` residuals below `tol`.
 
     **Returns:** a `SteadyState`: `delta_abs` = |Δ| (E_g), `mu` = d arg Δ/dt (E_g/ħ), `state`
@@ -190,11 +285,15 @@ def direct_steady_state(
         raise ValueError("newton_tol, tol and delta_floor must be positive.")
     if newton_steps < 1:
         raise ValueError(f"newton_steps={newton_steps}: need at least one Newton step.")
+    params = float_leaves(params)
     y0 = initial_state(params) if y0 is None else y0
     check_mirror_symmetric(y0)
     solver = default_solver() if solver is None else solver
-    out = _direct(params, y0, float(warm_t_max), float(newton_tol), int(newton_steps),
-                  float(tol), float(delta_floor), solver, rtol, atol, int(max_steps))
+    s_rms = concrete(jnp.sqrt(jnp.mean(jnp.abs(y0.s21) ** 2)))
+    evolve = s_rms is None or s_rms <= WARM_S_ON  # a paired y0 is its own warm start
+    out = _direct(params, y0, float(warm_t_max), float(warm_rtol), float(warm_atol),
+                  float(newton_tol), int(newton_steps), float(tol), float(delta_floor), solver,
+                  int(max_steps), evolve)
     done = concrete(out.converged)
     if not fallback or done is None or done:
         return out

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Complex, Float
 
+from .._checks import float_leaves
 from .equations import coefficients
 from .params import InterbandParams
 from .solver_state import pack, rhs, split, unpack
@@ -147,6 +148,7 @@ def evolve(
 
     Example: `r = evolve(InterbandParams(Omega=0.25, V=5), 8000.0); abs(r.delta[-1])`.
     """
+    params = float_leaves(params)
     y0 = initial_state(params) if y0 is None else y0
     check_mirror_symmetric(y0)
     if isinstance(saveat, (int, np.integer)):

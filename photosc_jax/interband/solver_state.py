@@ -9,8 +9,9 @@ s = e^λ u with a scalar log-amplitude λ and a shape u normalised to Σ|u|² = 
 
 (ds/dt is linear in s at fixed populations, so g = e^{−λ} ds/dt exactly; u†u is conserved
 by the flow). Errors in λ are relative errors in |s|, whatever its size, so Δ(t) is
-controlled from the seed on. s ≡ 0 is represented by λ = −1000 (e^λ underflows to 0), so the
-normal state stays exactly normal.
+controlled from the seed on. s ≡ 0 is represented by λ = −1000 (e^λ underflows to 0); `rhs`
+freezes λ while e^λ = 0, so the normal state stays exactly normal (even where it is
+unstable; `rates` still reports the linear growth rate dλ/dt of u).
 
 The solver state is one flat float64 vector [n11, n22, Re n21, Im n21, Re u, Im u, λ]
 on the mirror-reduced grid k ≥ 0 (length 6M + 1, M = (N+1)/2): the model's states are
@@ -90,5 +91,10 @@ def rates(y, c: Coefficients):
 def rhs(t, y, c: Coefficients) -> Float[Array, " 6M+1"]:
     """The ODE right-hand side in solver variables (diffrax signature)."""
     del t
-    *parts, dlam = rates(y, c)
-    return jnp.concatenate([*parts, dlam[None]])
+    dn11, dn22, da, db, dur, dui, dlam = rates(y, c)
+    # s ≡ 0 is invariant. Once e^λ underflows to exactly 0 (λ ≲ −745, e.g. LOG_ZERO), λ is
+    # frozen (u keeps its normalised linear dynamics): otherwise λ would climb at the growth
+    # rate and, in an unstable normal state, turn "exactly normal" into paired after ~1000
+    # e-folds.
+    live = (jnp.exp(y[-1]) > 0).astype(y.dtype)
+    return jnp.concatenate([dn11, dn22, da, db, dur, dui, (live * dlam)[None]])

@@ -15,10 +15,13 @@ g = max Re eig(L); the normal state is unstable toward pairing iff g > 0, and th
 V_c(Ω) (or Ω_c(V)) is where g crosses zero. The normal state does not depend on V (V only
 multiplies s), so V_c needs one normal-state solve.
 
-The normal state comes from a time evolution with s ≡ 0 (`evolve` with seed 0; populations
-relax in a time ~ 1/Γph) polished by Newton on the 4M population/coherence equations
-(particle number fixed), with implicit differentiation. Newton alone from the initial state
-converges to an unphysical fixed point (populations outside [0, 1]); hence the evolution.
+The normal state comes from a time evolution with s ≡ 0 (`evolve` with seed 0), continued
+by pseudo-transient Newton steps and polished by Newton on the 4M population/coherence
+equations (particle number fixed), with implicit differentiation. At T = 0 the normal
+steady states form a continuum (Pauli-blocked occupations are dark to the phonons), so the
+state — and V_c — depends on the history: we take the one the dynamics from the paper's
+initial state relaxes to. Plain Newton from the initial state, or from a partly relaxed
+state, lands elsewhere (unphysical populations, or V_c off by up to 13 % at Ω = 0.1).
 
 Units: E_g = ħ = 1 (rates in E_g/ħ).
 """
@@ -33,6 +36,8 @@ import lineax as lx
 import optimistix as optx
 from jaxtyping import Array, Bool, Complex, Float
 
+from .._checks import float_leaves
+from .._devices import default_vmap_width
 from .._roots import bracketed_root
 from .equations import Coefficients, coefficients, normal_rates
 from .evolve import DEFAULT_ATOL, DEFAULT_RTOL, default_solver, solve
@@ -41,7 +46,9 @@ from .solver_state import split
 from .state import initial_state
 
 DEFAULT_T_RELAX = 2000.0
-_EPS = 1e-8
+_EPS = 1e-8  # shift of the final Newton polish (and of the implicit adjoint)
+_EPS_PSEUDO = 1e-3  # pseudo-transient shift: backward-Euler steps of length 1000 ħ/E_g
+DEFAULT_PSEUDO_STEPS = 200
 DEFAULT_V_BRACKET = (0.0, 40.0)
 DEFAULT_OMEGA_BRACKET = (1e-3, 1.0)
 
@@ -63,7 +70,8 @@ class NormalState(eqx.Module):
 class Stability(eqx.Module):
     """Leading pairing mode of the normal state: `growth_rate` = max Re eig(L) (E_g/ħ; > 0 ⇔
     unstable toward pairing), `frequency` = Im of that eigenvalue (s ∝ e^{λt}, so Δ rotates at
-    −frequency at onset), `normal`: the `NormalState`."""
+    −frequency at onset), `normal`: the `NormalState` (check `normal.success`: the growth
+    rate of a failed normal state means nothing)."""
 
     growth_rate: Float[Array, "*b"]
     frequency: Float[Array, "*b"]
@@ -80,32 +88,52 @@ def _normal_residual(x, args):
     return jnp.concatenate([dn11, dn22, da, db])
 
 
-def normal_steady_state(params: InterbandParams, *, t_relax: float = DEFAULT_T_RELAX,
-                        tol: float = 1e-11, max_steps: int = 40) -> NormalState:
+def normal_steady_state(params: InterbandParams, *, t_relax: float | None = None,
+                        tol: float = 1e-11, max_steps: int = 40,
+                        pseudo_steps: int = DEFAULT_PSEUDO_STEPS) -> NormalState:
     """Normal steady state: evolve the paper's initial state with s ≡ 0 for `t_relax` (ħ/E_g;
-    ≳ 20/Γph), then Newton on the stationary equations (gradients by implicit
-    differentiation, the evolution is `stop_gradient`ed). Jit/vmap/grad-safe.
-    Check `success`; if False, increase `t_relax`."""
+    default max(2000, 100/Ω): the relaxation slows down at weak drive), finish the
+    relaxation by pseudo-transient Newton steps (each a backward-Euler step of length
+    1/ε_pt = 1000; at most `pseudo_steps`), then polish by Newton with implicit
+    differentiation (the relaxation is `stop_gradient`ed). Jit/vmap/grad-safe.
+
+    At T = 0 the normal steady states form a continuum (Pauli-blocked occupations are dark
+    to the phonons: the stationarity Jacobian has zero modes), so *which* state is reached
+    depends on the history. Plain Newton from a partly relaxed state slides along the zero
+    modes to a different member (or to unphysical populations); the pseudo-transient steps
+    follow the damped dynamics instead and land where the evolution lands (tested against
+    a 10× longer evolution). `success` requires Newton's convergence, residual < 1e-8 and
+    populations in [0, 1]; if False, increase `t_relax` or `pseudo_steps`."""
     c = coefficients(params, half=True)
     p_sg = jax.lax.stop_gradient(params)
+    if t_relax is None:
+        t_relax = jnp.maximum(DEFAULT_T_RELAX, 100.0 / jnp.abs(p_sg.Omega))
     sol = solve(p_sg, initial_state(p_sg, seed=0.0), 0.0, t_relax, saveat=dfx.SaveAt(t1=True),
                 solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, max_steps=100_000)
     n11, n22, n21, _, _ = split(jax.lax.stop_gradient(sol.ys[-1]))
     n_e = jnp.sum(c.weights * (n11 + n22))
     x0 = jnp.concatenate([n11, n22, n21.real, n21.imag])
-    # At T = 0 Pauli blocking makes the Jacobian exactly singular (a point whose phonon
-    # target is full keeps any occupation: a continuum of normal states). The residual
-    # F(x) − ε(x − sg(x)) equals F(x) but has Jacobian J − εI: Newton and the implicit
-    # adjoint see a regular matrix (a pseudo-transient step of length 1/ε), the root is exact.
-    fn = lambda x, a: _normal_residual(x, a) - _EPS * (x - jax.lax.stop_gradient(x))  # noqa: E731
+
+    # F(x) − ε(x − sg(x)) equals F(x) but has Jacobian J − εI: a Newton step on it is a
+    # backward-Euler step of length 1/ε on dx/dt = F(x) (regular even where J is singular),
+    # and its root is exactly F = 0.
+    def shifted(eps):
+        return lambda x, a: _normal_residual(x, a) - eps * (x - jax.lax.stop_gradient(x))
+
     solver = optx.Newton(rtol=tol, atol=tol, linear_solver=lx.LU())
-    out = optx.root_find(fn, solver, x0, (c, n_e), max_steps=max_steps,
+    relaxed = optx.root_find(shifted(_EPS_PSEUDO), solver, x0, (jax.lax.stop_gradient(c), n_e),
+                             max_steps=pseudo_steps, throw=False)
+    x1 = jax.lax.stop_gradient(relaxed.value)
+    out = optx.root_find(shifted(_EPS), solver, x1, (c, n_e), max_steps=max_steps,
                          adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()), throw=False)
     x = out.value
     m = c.esum.shape[0]
-    res = jnp.max(jnp.abs(_normal_residual(jax.lax.stop_gradient(x), (c, n_e))))
+    x_sg = jax.lax.stop_gradient(x)
+    res = jnp.max(jnp.abs(_normal_residual(x_sg, (c, n_e))))
+    physical = jnp.all((x_sg[: 2 * m] > -1e-8) & (x_sg[: 2 * m] < 1 + 1e-8))
     return NormalState(n11=x[:m], n22=x[m : 2 * m], n21=x[2 * m : 3 * m] + 1j * x[3 * m :],
-                       residual=res, success=(out.result == optx.RESULTS.successful) & (res < 1e-8))
+                       residual=res,
+                       success=(out.result == optx.RESULTS.successful) & (res < 1e-8) & physical)
 
 
 def pairing_operator(normal: NormalState, c: Coefficients) -> Complex[Array, "M M"]:
@@ -148,7 +176,7 @@ def critical_V(params: InterbandParams, *, bracket: tuple[float, float] = DEFAUL
     The normal state is solved once (it does not depend on V). Returns NaN if g does not
     change sign in `bracket` (widen it; V < 0 brackets are allowed, e.g. (0, −40)).
     Jit/vmap/grad-safe (d V_c/dθ by the implicit function theorem)."""
-    return _critical_V(params, tuple(map(float, bracket)), kwargs)
+    return _critical_V(float_leaves(params), tuple(map(float, bracket)), kwargs)
 
 
 @eqx.filter_jit
@@ -171,10 +199,17 @@ def critical_Omega(params: InterbandParams, *,
                    bracket: tuple[float, float] = DEFAULT_OMEGA_BRACKET,
                    **kwargs) -> Float[Array, ""]:
     """Pairing threshold in the Rabi frequency, Ω_c (E_g), at the other parameters of
-    `params`: bisection on the growth rate g(Ω) between `bracket` ends where g < 0 (low Ω)
-    and g > 0. Each evaluation solves a normal state (costlier than `critical_V`). NaN if
-    there is no sign change. Not differentiable (plain bisection)."""
-    return _critical_Omega(params, tuple(map(float, bracket)), kwargs)
+    `params`: bisection in log Ω on the growth rate g(Ω) between `bracket` ends (both > 0)
+    where g < 0 and g > 0 (either order: Ω_c may be a lower or an upper threshold; V_c(Ω)
+    is not monotonic, e.g. at the paper's parameters it peaks near Ω ≈ 0.05). Each
+    evaluation solves a normal state (costlier than `critical_V`, slower at small Ω).
+    NaN if g does not change sign in `bracket` or a normal state at its ends fails (at the
+    defaults this happens below Ω ≈ 0.01, where the T = 0 normal state relaxes over
+    t ≳ 10⁵). Not differentiable (plain bisection)."""
+    if not (bracket[0] > 0 and bracket[1] > 0):
+        raise ValueError(f"bracket={bracket}: both ends must be positive Rabi frequencies "
+                         "(the bisection runs in log Ω), e.g. (1e-3, 1.0).")
+    return _critical_Omega(float_leaves(params), tuple(map(float, bracket)), kwargs)
 
 
 @eqx.filter_jit
@@ -182,29 +217,45 @@ def _critical_Omega(params, bracket, kwargs):
     def g(Omega):
         return stability(eqx.tree_at(lambda p: p.Omega, params, Omega), **kwargs).growth_rate
 
-    lo, hi = jnp.asarray(bracket[0], float), jnp.asarray(bracket[1], float)
-    valid = (g(lo) < 0) & (g(hi) > 0)
+    lo, hi = jnp.log(bracket[0]), jnp.log(bracket[1])  # g(e^lo) < 0 < g(e^hi)
+    ends = [stability(eqx.tree_at(lambda p: p.Omega, params, jnp.exp(x)), **kwargs)
+            for x in (lo, hi)]
+    valid = ((ends[0].growth_rate < 0) & (ends[1].growth_rate > 0)
+             & ends[0].normal.success & ends[1].normal.success)
 
-    # Plain bisection (40 halvings): a nested optimistix root find (Newton for the normal
-    # state inside Bisection) trips optimistix's closure conversion.
+    # Plain bisection in log Ω (36 halvings: relative precision ~1e-10 over a 1e-3…1
+    # bracket): a nested optimistix root find (Newton for the normal state inside
+    # Bisection) trips optimistix's closure conversion.
     def body(_, ab):
         a, b = ab
         m = 0.5 * (a + b)
-        up = g(m) > 0
+        up = g(jnp.exp(m)) > 0
         return jnp.where(up, a, m), jnp.where(up, m, b)
 
-    a, b = jax.lax.fori_loop(0, 40, body, (lo, hi))
-    return jnp.where(valid, 0.5 * (a + b), jnp.nan)
+    a, b = jax.lax.fori_loop(0, 36, body, (lo, hi))
+    return jnp.where(valid, jnp.exp(0.5 * (a + b)), jnp.nan)
+
+
+def phase_boundary(params: InterbandParams, Omega: Float[Array, " n"], *,
+                   bracket: tuple[float, float] = DEFAULT_V_BRACKET,
+                   t_relax: float | None = None) -> Float[Array, " n"]:
+    """V_c(Ω) for an array of Rabi frequencies: `critical_V` at each Ω (one after another on
+    CPUs, vmapped on accelerators; NaN where no threshold lies in `bracket` or the normal
+    state fails, e.g. below Ω ≈ 0.01). `t_relax` as in `normal_steady_state` (default
+    max(2000, 100/Ω)). Example: `phase_boundary(InterbandParams(), jnp.linspace(.05, .5, 64))`
+    (64 Ω in ≈ 22 s on 2 CPU cores)."""
+    return _phase_boundary(float_leaves(params), jnp.asarray(Omega, float),
+                           tuple(map(float, bracket)),
+                           None if t_relax is None else float(t_relax))
 
 
 @eqx.filter_jit
-def phase_boundary(params: InterbandParams, Omega: Float[Array, " n"], *,
-                   bracket: tuple[float, float] = DEFAULT_V_BRACKET,
-                   t_relax: float = DEFAULT_T_RELAX) -> Float[Array, " n"]:
-    """V_c(Ω) for an array of Rabi frequencies (vmap of `critical_V`; NaN where no threshold
-    lies in `bracket`). Example: `phase_boundary(InterbandParams(), jnp.linspace(.05, .5, 64))`."""
+def _phase_boundary(params, Omega, bracket, t_relax):
     def one(Om):
         return _critical_V(eqx.tree_at(lambda p: p.Omega, params, Om), bracket,
                            dict(t_relax=t_relax))
 
-    return jax.vmap(one)(jnp.asarray(Omega, float))
+    # CPUs: one Ω at a time (a vmapped adaptive solve costs ~30× more per step on a CPU, see
+    # sweep.engine.default_vmap_width); accelerators: all at once.
+    width = default_vmap_width(jax.devices())
+    return jax.lax.map(one, Omega, batch_size=width) if width else jax.vmap(one)(Omega)

@@ -23,6 +23,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
+from .._checks import float_leaves
 from .equations import coefficients
 from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver, solve
 from .params import InterbandParams
@@ -173,6 +174,7 @@ def steady_state(
 
     Example: `ss = steady_state(InterbandParams(Omega=0.25, V=5)); ss.delta_abs, ss.mu`.
     """
+    params = float_leaves(params)
     if method == "direct":
         from .direct import direct_steady_state
 

@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .._devices import default_vmap_width
 from .models import STATUS, SweepModel, get_model
 from .store import create_or_open, finished_chunks, open_sweep, write_chunk
 
@@ -112,15 +113,6 @@ def _validate_points(model: SweepModel, spec, points) -> None:
             model.params_cls(**spec["fixed"], **p)
         except ValueError as err:
             raise ValueError(f"Grid point {p}: {err}") from None
-
-
-def default_vmap_width(devices) -> int | None:
-    """Points solved together in one vmapped while loop on each device. On a CPU a vmapped
-    adaptive solve is slower per point than sequential ones (the batched stage loop of
-    diffrax's Runge–Kutta solvers turns into selects and scatters: ~1.5 ms instead of
-    ~40 µs per step at 8 points), so CPUs solve their points one after another
-    (width 1); accelerators vmap the whole per-device batch (None)."""
-    return 1 if devices[0].platform == "cpu" else None
 
 
 def _runner(model: SweepModel, spec, devices, vmap_width):
