@@ -183,7 +183,7 @@ def headlines(name: str, out: str) -> list[tuple[str, str, str, str, str]]:
     elif name == "bench_steady_state.py":
         for line in out.splitlines():
             if line.startswith("ROW|"):
-                case, comp, run_t, vs, pps = line.split("|")[1:6]
+                case, comp, run_t, vs, pps = line[4:].rsplit("|", 4)  # the case may hold |Δ|
                 rows.append((case, comp, run_t, vs, pps))
     elif name == GRID:
         line = [s for s in out.splitlines() if s.startswith("RESULT ")]

@@ -37,7 +37,8 @@ import numpy as np
 import photosc_jax as ps  # float64
 from photosc_jax import materials
 from photosc_jax.fit import fit
-from photosc_jax.interband import direct_steady_state
+from photosc_jax.interband import continuation, direct_steady_state
+from photosc_jax.interband.stability import critical_V
 from photosc_jax.metastability import _h_minimum
 
 SMALL = os.environ.get("PHOTOSC_SMALL") == "1"
@@ -116,4 +117,42 @@ b.axvline(float(onset.values["inv_Z"]), color="tab:red", ls="--", label="fitted 
 b.set_xlabel(r"$Z^{-1}$")
 b.set_ylabel(r"$h_{min}$ (min of $E'(q)/q$)")
 b.legend()
+plt.show()
+
+# %% [markdown]
+# ## 4. |Δ_ss|(V) by continuation, and the threshold from linear stability
+#
+# `interband.continuation` follows the paired steady state along a scan: each point starts
+# from the extrapolation of the two previous ones and is solved by chord steps with an
+# earlier point's LU — no time evolution after the first point. Scanning *down* in V puts
+# the one cold solve where the instability sets in fast. `stability.critical_V` gives the
+# threshold from the leading eigenvalue of the pairing operator at the normal state, without
+# any steady-state solve.
+#
+# A finding: the paired branch does not reach the linear threshold. On the paper's grid it
+# ends near V ≈ 2.28 (|Δ| falls steeply below V ≈ 2.35), above V_c = 2.187 of the normal
+# state the dynamics relaxes to with s ≡ 0; in between, evolution from the paper's initial
+# state does not settle within t = 5·10⁴. At T = 0 the normal steady states form a
+# continuum (Pauli-blocked occupations are dark to the phonons), and the normal state at
+# the end of the paired branch is a different member of it than the relaxed one.
+
+# %%
+V_scan = np.linspace(8.0, 2.4, 12 if SMALL else 40)
+line = continuation(p0, "V", V_scan)
+V_c = float(critical_V(p0))
+print(f"V_c = {V_c:.4f} E_g; all points converged: {bool(np.all(np.asarray(line.converged)))}")
+d_line = np.asarray(line.delta_abs)
+assert np.all(np.asarray(line.converged)) and np.all(np.diff(d_line) < 0)  # |Δ| falls with V
+# where the branch ends: extrapolate |Δ|² of the two lowest points linearly to zero
+v1, v2, d1, d2 = V_scan[-1], V_scan[-2], d_line[-1] ** 2, d_line[-2] ** 2
+V_zero = v1 - d1 * (v2 - v1) / (d2 - d1)
+print(f"|Δ|² extrapolated to zero at V = {V_zero:.3f} (linear stability: V_c = {V_c:.3f})")
+assert V_zero > 0.99 * V_c  # no paired branch below the linear instability
+
+fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
+ax.plot(V_scan, d_line, "o-", ms=3, label="continuation")
+ax.axvline(V_c, color="tab:red", ls="--", label=r"$V_c$ (linear stability)")
+ax.set_xlabel("V (E_g)")
+ax.set_ylabel(r"$|\Delta_{ss}|$ (E_g)")
+ax.legend()
 plt.show()
