@@ -134,7 +134,8 @@ plt.show()
 # state the dynamics relaxes to with s ≡ 0; in between, evolution from the paper's initial
 # state does not settle within t = 5·10⁴. At T = 0 the normal steady states form a
 # continuum (Pauli-blocked occupations are dark to the phonons), and the normal state at
-# the end of the paired branch is a different member of it than the relaxed one.
+# the end of the paired branch is a different member of it than the relaxed one. At T > 0,
+# where the normal state is unique, the branch closes exactly at V_c (tests/test_stability.py).
 
 # %%
 V_scan = np.linspace(8.0, 2.4, 12 if SMALL else 40)

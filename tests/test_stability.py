@@ -117,3 +117,23 @@ def test_critical_Omega_inverts_critical_V():
     assert np.isnan(float(st.critical_Omega(q, bracket=bracket[::-1])))  # g > 0 at its start
     with pytest.raises(ValueError, match="positive"):
         st.critical_Omega(q, bracket=(0.0, 0.3))
+
+
+@pytest.mark.slow
+def test_paired_branch_ends_at_the_linear_threshold_at_finite_temperature():
+    # At T > 0 the normal steady state is unique (absorption lifts the Pauli-blocked dark
+    # occupations), so the paired branch, followed by continuation, must close exactly where
+    # the normal state turns unstable (a supercritical bifurcation: |Δ|² ∝ V − V_c). At T = 0
+    # it ends above V_c on the paper's grid (README; this test fails with T = 0 there).
+    from photosc_jax.interband import continuation
+
+    p = ps.InterbandParams(T=0.01)  # paper grid
+    vc = float(st.critical_V(p))
+    vals = np.array([1.6, 1.3, 1.1, 1.04, 1.02, 1.01, 0.99]) * vc
+    r = continuation(p, "V", vals)
+    d = np.asarray(r.delta_abs)
+    assert np.all(np.asarray(r.converged))
+    assert np.all(d[:-1] > 0) and d[-1] == 0.0  # paired just above V_c, normal just below
+    # |Δ|² linear in V near V_c: the last three paired points extrapolate to V_c
+    slope, icpt = np.polyfit(vals[-4:-1], d[-4:-1] ** 2, 1)
+    assert abs(-icpt / slope - vc) < 2e-3 * vc
