@@ -17,13 +17,16 @@ each; plain s, which is O(0.1) in the paired state) — and the rotation frequen
   conserve it, and the pairing terms sum to −4 Im(|Δ|²/pair) = 0), by replacing the dn11
   equation at k = 0 with Σ_k (n11 + n22) = N_e, the electron number of the initial state.
 
-The square system is solved by `optimistix.Newton` with a dense LU (Jacobian by `jacfwd`;
-~600 unknowns at the paper's N = 201) and differentiated by `optimistix.ImplicitAdjoint`
-(implicit function theorem: one transposed linear solve per gradient). Δ = 0 is a fixed
-point for every parameter set, so Newton is started from a paired state: a short time
-evolution (`evolve` machinery) from the paper's initial state, stopped at the first maximum
-of |s| after the instability. The warm start is `stop_gradient`ed: the gradient comes from
-the fixed-point equations alone.
+The square system is solved by two `optimistix.Newton` steps and then `optimistix.Chord`
+steps (the last Jacobian and its dense LU reused; ~600 unknowns at the paper's N = 201;
+full Newton if the chord iteration stalls), and differentiated by
+`optimistix.ImplicitAdjoint` (implicit function theorem: one transposed linear solve per
+gradient; forward mode works too). Δ = 0 is a fixed point for every parameter set, so the
+iteration starts from a paired state: a loose-tolerance time evolution (`evolve` machinery)
+from the paper's initial state, stopped at the first maximum of |s| after the instability,
+or a paired `y0` as given. The warm start is `stop_gradient`ed: the gradient comes from the
+fixed-point equations alone. `chord_solve` / `factor_jacobian` serve `continuation`, which
+reuses one LU across neighbouring parameter points.
 
 Units: E_g = ħ = 1 (rates and μ in E_g/ħ, times in ħ/E_g).
 """

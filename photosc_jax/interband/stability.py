@@ -49,6 +49,7 @@ DEFAULT_T_RELAX = 2000.0
 _EPS = 1e-8  # shift of the final Newton polish (and of the implicit adjoint)
 _EPS_PSEUDO = 1e-3  # pseudo-transient shift: backward-Euler steps of length 1000 ħ/E_g
 DEFAULT_PSEUDO_STEPS = 200
+MAX_T_RELAX = 2e5
 DEFAULT_V_BRACKET = (0.0, 40.0)
 DEFAULT_OMEGA_BRACKET = (1e-3, 1.0)
 
@@ -92,7 +93,7 @@ def normal_steady_state(params: InterbandParams, *, t_relax: float | None = None
                         tol: float = 1e-11, max_steps: int = 40,
                         pseudo_steps: int = DEFAULT_PSEUDO_STEPS) -> NormalState:
     """Normal steady state: evolve the paper's initial state with s ≡ 0 for `t_relax` (ħ/E_g;
-    default max(2000, 100/Ω): the relaxation slows down at weak drive), finish the
+    default max(2000, 100/Ω), at most 2·10⁵: the relaxation slows down at weak drive), finish the
     relaxation by pseudo-transient Newton steps (each a backward-Euler step of length
     1/ε_pt = 1000; at most `pseudo_steps`), then polish by Newton with implicit
     differentiation (the relaxation is `stop_gradient`ed). Jit/vmap/grad-safe.
@@ -102,12 +103,14 @@ def normal_steady_state(params: InterbandParams, *, t_relax: float | None = None
     depends on the history. Plain Newton from a partly relaxed state slides along the zero
     modes to a different member (or to unphysical populations); the pseudo-transient steps
     follow the damped dynamics instead and land where the evolution lands (tested against
-    a 10× longer evolution). `success` requires Newton's convergence, residual < 1e-8 and
+    a 15× longer evolution). `success` requires Newton's convergence, residual < 1e-8 and
     populations in [0, 1]; if False, increase `t_relax` or `pseudo_steps`."""
     c = coefficients(params, half=True)
     p_sg = jax.lax.stop_gradient(params)
     if t_relax is None:
-        t_relax = jnp.maximum(DEFAULT_T_RELAX, 100.0 / jnp.abs(p_sg.Omega))
+        # capped (Ω → 0 would ask for t → ∞; there the result is flagged by `success`)
+        t_relax = jnp.clip(100.0 / jnp.maximum(jnp.abs(p_sg.Omega), 1e-12), DEFAULT_T_RELAX,
+                           MAX_T_RELAX)
     sol = solve(p_sg, initial_state(p_sg, seed=0.0), 0.0, t_relax, saveat=dfx.SaveAt(t1=True),
                 solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, max_steps=100_000)
     n11, n22, n21, _, _ = split(jax.lax.stop_gradient(sol.ys[-1]))
