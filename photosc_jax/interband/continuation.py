@@ -33,7 +33,7 @@ from .direct import (
     from_unknowns,
     unknowns_of,
 )
-from .params import InterbandParams
+from .params import _FIELDS, InterbandParams
 from .steady import DEFAULT_DELTA_FLOOR, DEFAULT_STEADY_TOL, SteadyState
 
 REFACTOR_AFTER = CHORD_STEPS // 2  # chord iterations beyond which the Jacobian is refreshed
@@ -74,10 +74,9 @@ def continuation(
     if "y0" in kwargs:
         raise ValueError("continuation chooses each point's starting state itself; drop y0 "
                          "(to start from a given state, call direct_steady_state(params, y0=...)).")
-    fields = [f for f in InterbandParams.__dataclass_fields__ if f not in ("k_max", "dk")]
-    if name not in fields:
+    if name not in _FIELDS:
         raise ValueError(f"name={name!r} is not a scannable InterbandParams field; use one of "
-                         f"{fields} (k_max and dk fix the grid and cannot be continued).")
+                         f"{list(_FIELDS)} (k_max and dk fix the grid and cannot be continued).")
     vals = np.asarray(values, dtype=float).reshape(-1)
     if vals.size == 0 or not np.all(np.isfinite(vals)):
         raise ValueError(f"values must be a non-empty array of finite numbers, got {values}.")

@@ -110,8 +110,7 @@ def _warm_start(params, y0, t_max, solver, rtol, atol, max_steps, evolve=True):
     With `evolve=False` (a paired `y0`, e.g. a neighbouring steady state), start from `y0`."""
     c = coefficients(params, half=True)
     log_on = jnp.log(WARM_S_ON)
-    n11, n22 = split(pack(y0))[:2]  # conserved exactly by the flow (and by any RK step)
-    n_e = jnp.sum(c.weights * (n11 + n22))
+    n_e = y0.particle_number()  # conserved exactly by the flow (and by any RK step)
     if not evolve:
         y = pack(y0)
         return to_unknowns(y, c), n_e, jnp.asarray(0.0), jnp.asarray(0), y[-1] > log_on
@@ -189,9 +188,7 @@ def _result(params, x, n_e, ok, n_steps, t_warm, warm_steps, result, tol, delta_
 
 def electron_number(params: InterbandParams) -> Float[Array, ""]:
     """N_e = Σ_k (n11 + n22) of the paper's initial state (the constraint of the solve)."""
-    c = coefficients(params, half=True)
-    n11, n22 = split(pack(initial_state(params)))[:2]
-    return jnp.sum(c.weights * (n11 + n22))
+    return initial_state(params).particle_number()
 
 
 @eqx.filter_jit
