@@ -85,48 +85,30 @@ def sweep(
     model: str = typer.Argument(..., help="interband or metastability"),
     out: Path = typer.Option(None, "--out", help="zarr store to write (resumable)."),
     config: Path = typer.Option(None, "--config", help="TOML file with [axes], [fixed], [options]."),
-    chunk_size: int = typer.Option(None, "--chunk-size", help="Points per jitted call."),
+    chunk_size: int = typer.Option(None, "--chunk-size", help="About how many points per chunk."),
     shard: str = typer.Option(None, "--shard", help="i/n: compute chunks i, i+n, ... only."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
-    from .sweep import StoreMismatchError, parse_axis, status_counts
+    import warnings
+
+    from .sweep import StoreMismatchError, status_counts
     from .sweep import sweep as run_sweep
     from .sweep.models import get_model
 
     try:
         m = get_model(model)
         axes, fixed, options = _read_config(config) if config else ({}, {}, {})
-        extra = list(ctx.args)
-        if len(extra) % 2:
-            raise ValueError(f"Options come in pairs --name value; got {' '.join(extra)}.")
-        fields = set(m.param_fields())
-        opt_names = {k.replace("_", "-"): k for k in m.options}
-        for flag, value in zip(extra[::2], extra[1::2]):
-            if not flag.startswith("--"):
-                raise ValueError(f"Expected an option --name, got {flag!r}.")
-            name = flag[2:]
-            if name in opt_names or name in m.options:
-                options[opt_names.get(name, name)] = float(value)
-            elif name in fields:
-                values = parse_axis(value)
-                if len(values) == 1 and ":" not in value and "," not in value:
-                    fixed[name] = float(values[0])
-                    axes.pop(name, None)
-                else:
-                    axes[name] = values
-                    fixed.pop(name, None)
-            else:
-                raise ValueError(
-                    f"Unknown option {flag} for the {m.name} model. Parameters: "
-                    f"{', '.join(sorted(fields))}; run options: "
-                    f"{', '.join('--' + k for k in sorted(opt_names))}."
-                )
-        shard_t = tuple(int(x) for x in shard.split("/")) if shard else None
-        ds = run_sweep(
-            m, axes, fixed=fixed, options=options, out=str(out) if out else None,
-            chunk_size=chunk_size, shard=shard_t, quiet=True if quiet else None,
-        )
-    except (ValueError, StoreMismatchError) as err:
+        _read_arguments(m, list(ctx.args), axes, fixed, options)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = run_sweep(
+                m, axes, fixed=fixed, options=options, out=str(out) if out else None,
+                chunk_size=chunk_size, shard=_parse_shard(shard), quiet=True if quiet else None,
+                stop=lambda: _INTERRUPT["requested"],
+            )
+        for w in caught:
+            typer.echo(f"Note: {w.message}", err=True)
+    except (ValueError, MemoryError, StoreMismatchError, OSError) as err:
         typer.echo(f"Error: {err}", err=True)
         raise typer.Exit(2) from None
     typer.echo(
@@ -135,6 +117,10 @@ def sweep(
     )
     if "vmap_waste" in ds.attrs:
         typer.echo(f"vmap waste (solver work on finished points): {ds.attrs['vmap_waste']:.1%}")
+    if ds.attrs["interrupted"]:
+        typer.echo(f"Interrupted: {ds.attrs['chunks_done']}/{ds.attrs['chunks_total']} chunks done"
+                   + ("; rerun the same command to resume." if out else "."), err=True)
+        raise typer.Exit(130)
     if out:
         typer.echo(f"Results in {out} (photosc info {out}; photosc plot {out})")
     else:
@@ -142,54 +128,135 @@ def sweep(
         typer.echo(main.to_pandas().to_string() if main.ndim <= 2 else str(main))
 
 
+def _number(flag: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{flag} needs a number, got {text!r}.") from None
+
+
+def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict) -> None:
+    """Parameters (--name a:b:n | x,y | x) and run options (--name x) from the command line,
+    over those of the config file."""
+    from .sweep import parse_axis
+
+    if len(extra) % 2:
+        raise ValueError(f"Options come in pairs --name value; got {' '.join(extra)}.")
+    fields = set(m.param_fields())
+    opt_names = {k.replace("_", "-"): k for k in m.options}
+    for flag, value in zip(extra[::2], extra[1::2]):
+        if not flag.startswith("--"):
+            raise ValueError(f"Expected an option --name, got {flag!r}.")
+        name = flag[2:]
+        if name in opt_names or name in m.options:
+            options[opt_names.get(name, name)] = _number(flag, value)
+        elif name in fields:
+            values = parse_axis(value)
+            if len(values) == 1 and ":" not in value and "," not in value:
+                fixed[name] = float(values[0])
+                axes.pop(name, None)
+            else:
+                axes[name] = values
+                fixed.pop(name, None)
+        else:
+            raise ValueError(
+                f"Unknown option {flag} for the {m.name} model. Parameters: "
+                f"{', '.join(sorted(fields))}; run options: "
+                f"{', '.join('--' + k for k in sorted(opt_names))}."
+            )
+
+
+def _parse_shard(text: str | None) -> tuple[int, int] | None:
+    import re
+
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not int(match[1]) < int(match[2]):
+        raise ValueError(f"--shard {text!r}: use i/n with whole numbers 0 <= i < n, e.g. --shard 0/4.")
+    return int(match[1]), int(match[2])
+
+
 def _read_config(path: Path):
+    """[axes] (strings "a:b:n" or lists of numbers), [fixed] and [options] (numbers)."""
     import tomllib
 
     from .sweep import parse_axis
 
-    with open(path, "rb") as f:
-        cfg = tomllib.load(f)
-    axes = {
-        k: parse_axis(v) if isinstance(v, str) else [float(x) for x in v]
-        for k, v in cfg.get("axes", {}).items()
-    }
+    try:
+        with open(path, "rb") as f:
+            cfg = tomllib.load(f)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path} is not valid TOML: {err}.") from None
+    unknown = set(cfg) - {"axes", "fixed", "options"}
+    if unknown:
+        raise ValueError(f"{path}: unknown table(s) {sorted(unknown)}; use [axes], [fixed], [options].")
+
+    def number(x):
+        return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+    axes = {}
+    for k, v in cfg.get("axes", {}).items():
+        if isinstance(v, str):
+            axes[k] = parse_axis(v)
+        elif isinstance(v, list) and v and all(number(x) for x in v):
+            axes[k] = [float(x) for x in v]
+        else:
+            raise ValueError(f'{path}: [axes] {k} = {v!r}: an axis is a string "a:b:n" or a list '
+                             "of numbers; to fix a single value put it in [fixed].")
+    for table in ("fixed", "options"):
+        for k, v in cfg.get(table, {}).items():
+            if not number(v):
+                hint = " (to sweep it, put it in [axes])" if table == "fixed" else ""
+                raise ValueError(f"{path}: [{table}] {k} = {v!r} must be one number{hint}.")
     return axes, dict(cfg.get("fixed", {})), dict(cfg.get("options", {}))
 
 
 def _open_store(store: Path):
-    """`open_sweep`, or exit with status 2 and the reason (not a store, or damaged)."""
+    """`open_sweep`, or exit with status 2 and the reason (not a store, or damaged). Damaged
+    chunks are reported on stderr (their values are masked)."""
+    import warnings
+
     from .sweep import StoreMismatchError, open_sweep
 
     try:
-        return open_sweep(store)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = open_sweep(store)
     except StoreMismatchError as err:
         typer.echo(f"Error: {err}", err=True)
         raise typer.Exit(2) from None
+    for w in caught:
+        typer.echo(f"Warning: {w.message}", err=True)
+    return ds
 
 
 @app.command()
 def info(store: Path = typer.Argument(..., help="A sweep store (.zarr).")) -> None:
-    """Describe a sweep store: model, axes, fixed parameters, progress, status counts."""
-    import json
-
+    """Describe a sweep store: model, axes, every parameter and run option, progress (each
+    chunk's checksum verified), status counts, and the range of each output."""
     import numpy as np
 
     from .sweep import status_counts
 
     ds = _open_store(store)
     a = ds.attrs
-    typer.echo(f"model: {a['model']}   photosc_jax {a['version']}")
-    for d in ds[next(iter(ds.data_vars))].dims:
+    typer.echo(f"model: {a['model']}   made by photosc_jax {a['version']} on {a['created']}")
+    for d in ds.dims:
         v = ds[d].values
-        typer.echo(f"axis {d}: {len(v)} points from {v[0]:g} to {v[-1]:g}")
-    typer.echo(f"fixed: {json.loads(a['fixed'])}")
-    typer.echo(f"options: {json.loads(a['options'])}")
-    typer.echo(f"chunks done: {a['chunks_done']}/{a['n_chunks']} (chunk size {a['chunk_size']})")
+        typer.echo(f"axis {d}: {len(v)} points from {v[0]:g} to {v[-1]:g} [{ds[d].attrs['units']}]")
+    params = {k[len("parameter_"):]: v for k, v in a.items() if k.startswith("parameter_")}
+    opts = {k[len("option_"):]: v for k, v in a.items() if k.startswith("option_")}
+    typer.echo("parameters: " + ", ".join(f"{k}={v:g}" for k, v in params.items()))
+    typer.echo("options: " + ", ".join(f"{k}={v:g}" for k, v in opts.items()))
+    typer.echo(f"chunks done: {a['chunks_done']}/{a['chunks_total']} (checksums verified; "
+               f"{a['chunks_damaged']} damaged)")
     typer.echo(f"status: {status_counts(ds)}")
     for name in ds.data_vars:
         v = ds[name].values
         if v.dtype.kind == "f" and np.isfinite(v).any():
-            typer.echo(f"  {name}: min {np.nanmin(v):.6g}, max {np.nanmax(v):.6g}")
+            typer.echo(f"  {name}: min {np.nanmin(v):.6g}, max {np.nanmax(v):.6g} "
+                       f"[{ds[name].attrs['units']}]")
 
 
 @app.command()
@@ -200,7 +267,12 @@ def plot(
 ) -> None:
     """Plot a sweep: a phase diagram for 2-D sweeps (flagged points hatched), a line for 1-D."""
     from .plot import plot_sweep
+
     ds = _open_store(store)
+    if var is not None and var not in ds.data_vars:
+        typer.echo(f"Error: {store} has no variable {var!r}; choose one of "
+                   f"{', '.join(ds.data_vars)}.", err=True)
+        raise typer.Exit(2)
     fig = plot_sweep(ds, var)
     out = out or Path(str(store).rstrip("/")).with_suffix(".png")
     fig.savefig(out, dpi=130)
@@ -230,7 +302,28 @@ def _use_all_cpu_cores() -> None:
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
 
 
+_INTERRUPT = {"requested": False}
+
+
+def _graceful_interrupt(signum, frame) -> None:
+    """First Ctrl-C: finish the chunk in progress, keep every finished chunk, exit 130.
+    A second Ctrl-C stops at once (the default action; stores survive any kill)."""
+    import signal
+    import sys
+
+    _INTERRUPT["requested"] = True
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    print("\nInterrupt: stopping after the chunk in progress (finished chunks are kept; rerun "
+          "the same command to resume). Press Ctrl-C again to stop at once.", file=sys.stderr)
+
+
 def main() -> None:
+    import signal
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == "sweep":
+        # installed before JAX is imported: an interrupt never unwinds through XLA
+        signal.signal(signal.SIGINT, _graceful_interrupt)
     _use_all_cpu_cores()
     app()
 

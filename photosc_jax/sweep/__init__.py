@@ -1,5 +1,5 @@
 """Batched parameter sweeps of either model: chunked, vmapped, sharded over devices,
-stored in resumable zarr stores (see `engine.sweep`)."""
+stored in resumable, self-describing zarr stores (see `engine.sweep`, `store`)."""
 
 from .engine import parse_axis as parse_axis
 from .engine import status_counts as status_counts
@@ -8,5 +8,6 @@ from .engine import vmap_waste as vmap_waste
 from .models import MODELS as MODELS
 from .models import STATUS as STATUS
 from .models import SweepModel as SweepModel
+from .store import StoreDamagedWarning as StoreDamagedWarning
 from .store import StoreMismatchError as StoreMismatchError
 from .store import open_sweep as open_sweep

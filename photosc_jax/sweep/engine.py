@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
+import os
 import sys
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -28,89 +31,40 @@ import xarray as xr
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._devices import default_vmap_width
-from .models import STATUS, SweepModel, get_model
-from .store import create_or_open, finished_chunks, open_sweep, write_chunk
+from . import store
+from .models import SweepModel, get_model
+from .spec import (
+    check_memory,
+    chunk_points,
+    chunk_slices,
+    grid_shape,
+    is_static,
+    make_spec,
+    n_chunks,
+    parse_axis,
+)
+
+__all__ = ["parse_axis", "status_counts", "sweep", "vmap_waste"]
 
 
-def parse_axis(text: str) -> np.ndarray:
-    """'a:b:n' → n points from a to b inclusive; 'x,y,z' → those values; 'x' → [x]."""
-    text = str(text).strip()
-    try:
-        if ":" in text:
-            a, b, n = text.split(":")
-            if int(n) < 1:
-                raise ValueError
-            return np.linspace(float(a), float(b), int(n))
-        return np.asarray([float(x) for x in text.split(",")])
-    except ValueError:
-        raise ValueError(
-            f"Cannot read the axis {text!r}: use a:b:n (n points from a to b inclusive), "
-            "a comma-separated list, or a single number."
-        ) from None
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return __version__
-
-
-def make_spec(model: SweepModel, axes, fixed, options, chunk_size) -> dict[str, Any]:
-    fields = model.param_fields()
-    static = {f for f in fields if _is_static(model.params_cls, f)}
-    for name in list(axes) + list(fixed):
-        if name not in fields:
-            raise ValueError(
-                f"{name!r} is not a parameter of the {model.name} model; its parameters are "
-                f"{', '.join(fields)} (run options: {', '.join(model.options)})."
-            )
-    for name in axes:
-        if name in static:
-            raise ValueError(
-                f"{name!r} sets array shapes and cannot be swept in one sweep; run one sweep "
-                f"per value (fix it with --{name})."
-            )
-    unknown = set(options) - set(model.options)
-    if unknown:
-        raise ValueError(f"Unknown run options {sorted(unknown)}; known: {sorted(model.options)}.")
-    axes = {k: [float(x) for x in np.atleast_1d(np.asarray(v, dtype=float))] for k, v in axes.items()}
-    if not axes:
-        raise ValueError("Give at least one swept axis, e.g. --Omega 0.05:0.5:16.")
-    n_points = math.prod(len(v) for v in axes.values())
-    chunk_size = int(chunk_size or min(n_points, 64))
-    n_dev = len(jax.devices())
-    chunk_size = max(n_dev, -(-chunk_size // n_dev) * n_dev)  # a multiple of the devices
-    return dict(
-        model=model.name,
-        axes=axes,
-        fixed={k: float(v) for k, v in fixed.items()},
-        options={**model.options, **{k: type(model.options[k])(v) for k, v in options.items()}},
-        chunk_size=chunk_size,
-        n_points=n_points,
-        n_chunks=-(-n_points // chunk_size),
-        outputs=model.outputs,
-        version=_version(),
-    )
-
-
-def _is_static(cls, name) -> bool:
-    import dataclasses
-
-    f = {f.name: f for f in dataclasses.fields(cls)}[name]
-    return bool(f.metadata.get("static", False))
-
-
-def _points(spec) -> list[dict[str, float]]:
-    names = list(spec["axes"])
-    return [dict(zip(names, combo)) for combo in itertools.product(*spec["axes"].values())]
-
-
-def _validate_points(model: SweepModel, spec, points) -> None:
-    """Build every point's params once on the host: bad points fail before any compute,
-    with the parameter class's own message."""
+def _validate_points(model: SweepModel, spec) -> None:
+    """Build params on the host at every corner of the grid and at every value of each axis
+    (the others at their first value): bad points fail before any compute, with the
+    parameter class's own message. (The class's checks are per value or monotone in each
+    parameter, so corners cover the combinations.)"""
+    axes = spec["axes"]
+    names = list(axes)
+    first = {k: v[0] for k, v in axes.items()}
+    points = [dict(zip(names, c)) for c in itertools.product(*[(v[0], v[-1]) for v in axes.values()])]
+    points += [{**first, k: x} for k, v in axes.items() for x in v]
+    seen = set()
     for p in points:
+        key = tuple(p.values())
+        if key in seen:
+            continue
+        seen.add(key)
         try:
-            model.params_cls(**spec["fixed"], **p)
+            model.params_cls(**spec["parameters"], **p)
         except ValueError as err:
             raise ValueError(f"Grid point {p}: {err}") from None
 
@@ -143,17 +97,13 @@ def _make_runner(model: SweepModel, opts, devices, vmap_width):
     return jax.jit(sharded), NamedSharding(mesh, PartitionSpec("points"))
 
 
-def _batched_params(model: SweepModel, spec, chunk_points, size, sharding):
-    pad = chunk_points + [chunk_points[-1]] * (size - len(chunk_points))
+def _batched_params(model: SweepModel, spec, points, size, sharding):
+    pad = points + [points[-1]] * (size - len(points))
     swept = {k: np.asarray([p[k] for p in pad]) for k in spec["axes"]}
-    fixed = {k: np.full(size, v) for k, v in spec["fixed"].items() if k not in swept}
-    static = {k: v for k, v in spec["fixed"].items() if _is_static(model.params_cls, k)}
-    batched = {k: v for k, v in {**fixed, **swept}.items() if k not in static}
-    params = model.params_cls(**static, **batched)
-    # fields left at their defaults are scalars: broadcast them to the batch as well
-    leaves, treedef = jax.tree_util.tree_flatten(params)
-    leaves = [jnp.broadcast_to(x, (size, *jnp.shape(x))) if jnp.ndim(x) == 0 else x for x in leaves]
-    return jax.device_put(jax.tree_util.tree_unflatten(treedef, leaves), sharding)
+    static = {k: v for k, v in spec["parameters"].items() if is_static(model.params_cls, k)}
+    fixed = {k: np.full(size, v) for k, v in spec["parameters"].items() if k not in static}
+    params = model.params_cls(**static, **fixed, **swept)
+    return jax.device_put(params, sharding)
 
 
 def _progress(total, quiet, desc):
@@ -175,19 +125,24 @@ def sweep(
     devices=None,
     vmap_width: int | None | str = "auto",
     quiet: bool | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> xr.Dataset:
     """Sweep `model` ("interband" or "metastability") over the grid `axes`.
 
     **Arguments:**
 
     - `axes`: {parameter: values} — any (non-static) field of the model's parameter class;
-      values as an array or as text 'a:b:n'. The grid is their Cartesian product.
-    - `fixed`: other parameter fields (defaults: the class's defaults).
+      values as an array or as text 'a:b:n'. The grid is their Cartesian product, dims in
+      the order given.
+    - `fixed`: other parameter fields (defaults: the class's defaults; all are recorded).
     - `options`: run options (interband: t1, rtol, atol, steady_tol, delta_floor, max_steps;
-      metastability: T).
+      metastability: T), checked against their allowed ranges.
     - `out`: a zarr store path: results are written chunk by chunk; re-running on the same
-      store skips finished chunks; a store made for other parameters is refused.
-    - `chunk_size`: points per jitted call (rounded up to a multiple of the device count).
+      store skips finished chunks, recomputes damaged ones and repairs damaged metadata; a
+      store made for another sweep is refused.
+    - `chunk_size`: about how many points form one chunk (default: the model's, 64). Chunks
+      are blocks of the grid — whole rows along the last axis — and do not depend on the
+      devices, so a store resumes on any machine. On resume the store's chunks are kept.
     - `shard=(i, n)`: compute only chunks i, i+n, i+2n, … (independent processes filling
       one store, e.g. a cluster array job).
     - `devices`: devices to split each chunk over (default: all, `jax.devices()`).
@@ -195,84 +150,117 @@ def sweep(
       device's points), or "auto" (1 on CPUs, None on accelerators; `default_vmap_width`).
       Results do not depend on it beyond rounding.
     - `quiet`: no progress bar (default: bar only on a terminal).
+    - `stop`: called after each chunk; when it returns True the sweep ends early (finished
+      chunks are kept; `attrs["interrupted"]` = 1).
 
     **Returns:** an `xarray.Dataset` with one dimension per swept parameter, the model's
-    outputs (see `photosc_jax.sweep.MODELS`), and the specification in `attrs`.
+    outputs with CF attributes (`photosc_jax.sweep.MODELS`), and the specification in
+    `attrs`.
+
+    **Raises:** `ValueError` for bad input (with what to change), `MemoryError` for a grid
+    whose points cannot fit in memory, `StoreMismatchError` for a store of another sweep.
     """
     model = get_model(model)
     axes = {k: parse_axis(v) if isinstance(v, str) else v for k, v in axes.items()}
-    spec = make_spec(model, axes, dict(fixed or {}), dict(options or {}), chunk_size)
-    points = _points(spec)
-    _validate_points(model, spec, points)
+    chunks = None
+    if out is not None and chunk_size is None and Path(out).exists():
+        try:  # resume with the store's own chunks
+            old = store.read_spec(out)
+            if [len(v) for v in old["axes"].values()] == [len(np.atleast_1d(v)) for v in axes.values()]:
+                chunks = old["chunks"]
+        except store.StoreMismatchError:
+            pass
+    spec = make_spec(model, axes, dict(fixed or {}), dict(options or {}), chunk_size, chunks=chunks)
+    _validate_points(model, spec)
     devices = list(devices or jax.devices())
-    if spec["chunk_size"] % len(devices):
-        raise ValueError(f"chunk_size {spec['chunk_size']} must be a multiple of {len(devices)} devices.")
-    dtypes = {k: (np.int32 if k in ("status", "steps", "regime") else np.float64) for k in model.outputs}
-    mine = range(spec["n_chunks"])
+    mine = range(n_chunks(spec))
     if shard is not None:
         i, n = shard
-        if not 0 <= i < n:
-            raise ValueError(f"shard {i}/{n}: need 0 <= i < n.")
-        mine = range(i, spec["n_chunks"], n)
-    todo, corrupt, results = list(mine), set(), {}
-    if out is not None:
-        create_or_open(out, spec, dtypes)
-        done, corrupt = finished_chunks(out, spec, dtypes)
-        todo = [c for c in mine if c not in done]
+        if not (isinstance(i, int) and isinstance(n, int) and 0 <= i < n):
+            raise ValueError(f"shard {i}/{n}: need whole numbers 0 <= i < n (e.g. --shard 0/4).")
+        mine = range(i, n_chunks(spec), n)
     if vmap_width == "auto":
         vmap_width = default_vmap_width(devices)
+    size = len(chunk_points(spec, 0))  # the first chunk is a full block
+    size = -(-size // len(devices)) * len(devices)  # padded to a multiple of the devices
+    check_memory(model, spec, devices, vmap_width or size // len(devices))
+    notes, todo, corrupt, results = [], list(mine), set(), {}
+    if out is not None:
+        _check_writable(out)
+        spec, notes = store.create_or_open(out, spec)
+        _, _, done, damaged = store.load(out, spec)
+        corrupt = set(np.flatnonzero(damaged).tolist())
+        todo = [c for c in mine if not done[c]]
+        if corrupt & set(todo):
+            notes.append(f"{len(corrupt & set(todo))} chunk(s) failed their checksum and are "
+                         f"recomputed: {sorted(corrupt & set(todo))}")
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
     run, sharding = _runner(model, spec, devices, vmap_width)
-    size, computed, t0 = spec["chunk_size"], 0, time.perf_counter()
-    bar = _progress(sum(min(size, spec["n_points"] - c * size) for c in todo), quiet, model.name)
+    computed, interrupted, t0 = 0, False, time.perf_counter()
+    bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), quiet, model.name)
     for c in todo:
-        chunk_points = points[c * size : (c + 1) * size]
-        values = run(_batched_params(model, spec, chunk_points, size, sharding))
-        values = {k: np.asarray(v)[: len(chunk_points)].astype(dtypes[k]) for k, v in values.items()}
+        if stop is not None and stop():
+            interrupted = True
+            break
+        pts = chunk_points(spec, c)
+        block = tuple(s.stop - s.start for s in chunk_slices(spec, c))
+        values = run(_batched_params(model, spec, pts, size, sharding))
+        values = {k: np.asarray(v)[: len(pts)].astype(model.outputs[k].dtype).reshape(block)
+                  for k, v in values.items()}
         if out is not None:
-            write_chunk(out, spec, c, values)
+            store.write_chunk(out, spec, c, values)
         else:
             results[c] = values
         computed += 1
-        bar.update(len(chunk_points))
+        bar.update(len(pts))
     bar.close()
     if out is not None:
-        ds = open_sweep(out)
+        ds = store.open_sweep(out)
     else:
-        ds = _in_memory(spec, results)
+        ds = _in_memory(model, spec, results)
     ds.attrs.update(
         chunks_computed=computed,
-        chunks_corrupt_recomputed=len(corrupt & set(todo)),
+        chunks_corrupt_recomputed=len(corrupt & set(todo[:computed])),
+        interrupted=int(interrupted),
         wall_time=time.perf_counter() - t0,
         devices=len(devices),
         vmap_width=vmap_width or size // len(devices),
     )
+    if notes:
+        ds.attrs["notes"] = "; ".join(notes)
     if "steps" in ds:
         ds.attrs["vmap_waste"] = vmap_waste(ds["steps"].values.reshape(-1), ds.attrs["vmap_width"])
     return ds
 
 
-def _in_memory(spec, results) -> xr.Dataset:
-    dims = list(spec["axes"])
-    shape = tuple(len(v) for v in spec["axes"].values())
-    data = {}
-    for name in spec["outputs"]:
-        parts = [results[c][name] for c in sorted(results)]
-        v = np.concatenate(parts) if parts else np.zeros(0)
-        if v.size != math.prod(shape):  # a shard of the grid: fill the rest
-            full = np.full(spec["n_points"], np.nan)
-            for c in sorted(results):
-                a = c * spec["chunk_size"]
-                full[a : a + len(results[c][name])] = results[c][name]
-            v = full
-        data[name] = (dims, v.reshape(shape), {"description": spec["outputs"][name]})
-    coords = {d: np.asarray(spec["axes"][d]) for d in dims}
-    attrs = {k: _attr(v) for k, v in spec.items()}
-    attrs.update(complete=int(len(results) == spec["n_chunks"]), chunks_done=len(results))
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+def _check_writable(out) -> None:
+    """Fail before any compute if results could not be written at `out` (by trying)."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out {out} exists and is not a directory (a zarr store is one); "
+                         "choose another path.")
+    where = path if path.exists() else path.parent
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".photosc-probe", dir=where)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ValueError(f"--out {out}: cannot write there ({err.strerror or err}); choose "
+                         "another path.") from None
 
 
-def _attr(v):
-    return json.dumps(v) if isinstance(v, (dict, list)) else v
+def _in_memory(model, spec, results) -> xr.Dataset:
+    shape = grid_shape(spec)
+    values = {name: np.full(shape, store._fill(var.dtype), dtype=var.dtype)
+              for name, var in model.outputs.items()}
+    done = np.zeros(n_chunks(spec), bool)
+    for c, v in results.items():
+        for name in values:
+            values[name][chunk_slices(spec, c)] = v[name]
+        done[c] = True
+    return store.dataset(spec, values, done)
 
 
 def vmap_waste(steps: np.ndarray, width: int) -> float:
@@ -294,7 +282,6 @@ def vmap_waste(steps: np.ndarray, width: int) -> float:
 
 def status_counts(ds: xr.Dataset) -> dict[str, int]:
     """How many points of a sweep ended in each status (names per model)."""
-    names = get_model(ds.attrs["model"]).status_names if "model" in ds.attrs else STATUS
+    names = get_model(ds.attrs["model"]).status_meanings()
     s = ds["status"].values.reshape(-1)
-    counts = {names.get(int(k), f"status {int(k)}"): int((s == k).sum()) for k in np.unique(s)}
-    return {("not computed" if k == "status -1" else k): v for k, v in counts.items()}
+    return {names.get(int(k), f"status {int(k)}"): int((s == k).sum()) for k in np.unique(s)}

@@ -13,23 +13,57 @@ from typing import Any
 
 import diffrax as dfx
 import jax.numpy as jnp
+import numpy as np
 
-# Status codes of a grid point (stored in the `status` variable).
+from .spec import Option
+
+# Status codes of a grid point (stored in the `status` variable). Negative codes are the
+# store's own: a point not computed yet, or a chunk whose data failed its checksum.
+STORE_STATUS = {-2: "damaged", -1: "not computed"}
 STATUS = {0: "fixed point", 1: "oscillating", 2: "not converged", 3: "solver failure"}
 
 
 @dataclasses.dataclass(frozen=True)
+class Var:
+    """An output variable: CF `long_name`, `units`, dtype, and flag meanings for codes."""
+
+    long_name: str
+    units: str = "1"
+    dtype: Any = np.float64
+    flags: dict[int, str] | None = None
+
+    def attrs(self) -> dict[str, Any]:
+        a = dict(long_name=self.long_name, units=self.units)
+        if self.flags:
+            a["flag_values"] = [int(k) for k in self.flags]
+            a["flag_meanings"] = " ".join(v.replace(" ", "_").replace("=", "eq") for v in
+                                          self.flags.values())
+        return a
+
+
+@dataclasses.dataclass(frozen=True)
 class SweepModel:
+    """What a sweep computes at one point of one model (the engine is model-agnostic)."""
+
     name: str
     params_cls: type
-    options: dict[str, Any]  # run options and their defaults (stored with the sweep)
-    outputs: dict[str, str]  # output variable → description with units
+    options: dict[str, Option]  # run options, with defaults and allowed ranges
+    outputs: dict[str, Var]  # output variable → metadata
     main: str  # the variable a phase-diagram plot shows
     point: Callable[[Any, dict[str, Any]], dict[str, Any]]  # (params, options) → outputs
+    parameters: dict[str, tuple[str, str]]  # parameter → (long_name, units)
+    bytes_per_point: Callable[[dict, dict], int]  # memory estimate of one point in flight
+    size_description: Callable[[dict], str] = lambda p: ""
+    size_hint: str = "fewer points"
     status_names: dict[int, str] = dataclasses.field(default_factory=lambda: dict(STATUS))
+    numerics: int = 1  # bump when a change alters the numbers a point gives
+    chunk_size: int = 64  # default points per chunk
 
     def param_fields(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self.params_cls)]
+
+    def status_meanings(self) -> dict[int, str]:
+        return {**STORE_STATUS, **self.status_names}
 
 
 # --------------------------------------------------------------------------------------
@@ -76,25 +110,60 @@ def _interband_point(params, opt):
     )
 
 
+_UNIT_INTERVAL = dict(low=0.0, high=1.0, open_low=True, open_high=True)
+
+
+def _interband_size(p) -> tuple[int, int]:
+    n_k = int(round(2.0 * p["k_max"] / p["dk"])) + 1
+    return n_k, 6 * ((n_k + 1) // 2) + 1
+
+
 def _interband_model() -> SweepModel:
     from ..interband.params import InterbandParams
 
+    status = Var("outcome of the time evolution", flags={**STORE_STATUS, **STATUS}, dtype=np.int32)
     return SweepModel(
         name="interband",
         params_cls=InterbandParams,
-        options=dict(t1=20_000.0, rtol=1e-6, atol=1e-9, steady_tol=1e-7, delta_floor=1e-12,
-                     max_steps=200_000),
+        options=dict(
+            t1=Option(20_000.0, "final time [hbar/E_g]", low=0.0, open_low=True),
+            rtol=Option(1e-6, "relative tolerance of the integrator", **_UNIT_INTERVAL),
+            atol=Option(1e-9, "absolute tolerance of the integrator", **_UNIT_INTERVAL),
+            steady_tol=Option(1e-7, "steady-state detector tolerance [E_g/hbar]", **_UNIT_INTERVAL),
+            delta_floor=Option(1e-12, "|Delta| below which a decaying state is normal [E_g]",
+                               **_UNIT_INTERVAL),
+            max_steps=Option(200_000, "integrator step budget", kind=int, low=1),
+        ),
         outputs=dict(
-            delta_abs="steady-state |Δ| [E_g] (0: normal state; NaN: solver failure)",
-            mu="rotation frequency of Δ, Δ(t) ≈ |Δ|e^{iμt} [E_g/ħ] (NaN if normal)",
-            n_exc="mean conduction-band population Σ_k n22_k / N",
-            residual="stationarity residual at the end (populations; and d ln|s|/dt if paired) [E_g/ħ]",
-            status="0 fixed point, 1 oscillating, 2 not converged by t1, 3 solver failure",
-            steps="solver steps",
-            t_final="time reached [ħ/E_g] (steady-state detection stops early)",
+            delta_abs=Var("steady-state |Delta| (0: normal state; NaN: solver failure)", "E_g"),
+            mu=Var("rotation frequency of Delta, Delta(t) = |Delta| exp(i mu t) (NaN if normal)",
+                   "E_g/hbar"),
+            n_exc=Var("mean conduction-band population sum_k n22_k / N"),
+            residual=Var("stationarity residual at the end (populations; and d ln|s|/dt if paired)",
+                         "E_g/hbar"),
+            status=status,
+            steps=Var("integrator steps", dtype=np.int32),
+            t_final=Var("time reached (steady-state detection stops early)", "hbar/E_g"),
         ),
         main="delta_abs",
         point=_interband_point,
+        parameters=dict(
+            A1=("valence-band curvature A1, E1 = A1 k^2 - 1/2", "E_g a^2"),
+            A2=("conduction-band curvature A2, E2 = A2 k^2 + 1/2", "E_g a^2"),
+            Omega=("Rabi frequency Omega", "E_g"),
+            V=("interband interaction V", "E_g"),
+            gamma_ph=("phonon rate Gamma_ph", "E_g/hbar"),
+            gamma_rr=("radiative recombination rate Gamma_rr", "E_g/hbar"),
+            v=("acoustic phonon velocity v", "E_g a/hbar"),
+            T=("bath temperature T", "E_g/k_B"),
+            k_max=("half-width of the momentum box", "1/a"),
+            dk=("momentum grid step", "1/a"),
+        ),
+        # evolution: the state, 14 Runge-Kutta stages, error estimate, a 17-state save window
+        bytes_per_point=lambda p, o: 8 * 40 * _interband_size(p)[1] + 64 * _interband_size(p)[0],
+        size_description=lambda p: "N = {} k-points, {} unknowns per point".format(*_interband_size(p)),
+        size_hint="a larger --dk or a smaller --k_max",
+        numerics=1,
     )
 
 
@@ -120,22 +189,36 @@ def _metastability_point(params, opt):
 def _metastability_model() -> SweepModel:
     from ..metastability import MetastabilityParams
 
+    regimes = {-1: "not computed", 0: "none", 1: "metastable I", 2: "metastable II",
+               3: "undistorted state unstable"}
+    names = {0: "ok", 3: "non-finite result"}
     return SweepModel(
         name="metastability",
         params_cls=MetastabilityParams,
-        options=dict(T=0.0),
+        options=dict(T=Option(0.0, "temperature T/omega", low=0.0)),
         outputs=dict(
-            regime="0 none, 1 metastable I, 2 metastable II, 3 undistorted state unstable",
-            Q_B="barrier position [ℓ0]",
-            Q_MS="metastable minimum [ℓ0]",
-            E_B="E(Q_B) − E(0) [ω]",
-            E_MS="E(Q_MS) − E(0) [ω]",
-            Delta_MS="gap at Q_MS [ω]",
-            status="0 ok, 3 non-finite result",
+            regime=Var("metastability regime at T", flags=regimes, dtype=np.int32),
+            Q_B=Var("barrier position Q_B", "l0"),
+            Q_MS=Var("metastable minimum Q_MS", "l0"),
+            E_B=Var("barrier height E(Q_B) - E(0)", "hbar omega"),
+            E_MS=Var("metastable energy E(Q_MS) - E(0)", "hbar omega"),
+            Delta_MS=Var("gap at Q_MS", "hbar omega"),
+            status=Var("outcome", flags={**STORE_STATUS, **names}, dtype=np.int32),
         ),
         main="regime",
         point=_metastability_point,
-        status_names={0: "ok", 3: "non-finite result"},
+        parameters=dict(
+            DeltaE=("level splitting Delta E / omega", "hbar omega"),
+            nu=("density of states nu(0) omega per spin and site", "1"),
+            G=("electron-phonon coupling g l0 / omega", "1"),
+            lam0=("pairing of the undistorted crystal lambda0 = U0 nu(0)", "1"),
+            n_grid=("points of the grid bracketing the zeros of h", "1"),
+        ),
+        bytes_per_point=lambda p, o: 8 * 400 * int(p.get("n_grid", 128)),
+        size_description=lambda p: f"n_grid = {p.get('n_grid')}",
+        size_hint="a smaller --n_grid",
+        status_names=names,
+        numerics=1,
     )
 
 

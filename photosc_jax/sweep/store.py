@@ -1,16 +1,22 @@
-"""Resumable on-disk sweep results: a zarr store written one chunk at a time.
+"""Sweep results on disk: a zarr store that plain `xarray.open_zarr` opens as the labelled
+N-D dataset, written one chunk at a time, resumable, and checked on every read.
 
-Layout: every output is a flat array over the grid points (C order of the swept axes, last
-axis fastest) whose zarr chunks are exactly the sweep's chunks, so a chunk of results is
-one write of one file per variable. After its data, a chunk's completion flag and a CRC32
-of its data are written (`chunk_done`, `chunk_crc`, one zarr chunk per sweep chunk). A
-store killed at any moment therefore holds finished chunks (flag set, CRC matches) and at
-most one unfinished chunk, which is recomputed on resume; a chunk whose data no longer
-matches its CRC (a corrupt file) is recomputed too. The swept axes are stored as
-coordinate variables and the whole specification (model, axes, fixed parameters, run
-options, chunk size, package version) in the attribute `photosc_sweep`; a store made with
-another specification is refused. `open_sweep` returns the results with one dimension per
-swept parameter.
+Layout (zarr format 2, consolidated metadata, CF attributes):
+
+- one array per output over the swept axes (dims in sweep order), chunked by the sweep's
+  chunks (`spec.chunk_layout`), with `long_name`, `units` and, for codes,
+  `flag_values`/`flag_meanings`; one coordinate array per swept parameter;
+- the root attributes: CF globals, every parameter value (`parameter_<name>`, defaults
+  filled in), every run option (`option_<name>`), the package version, the creation time,
+  and the full specification as JSON (`photosc_sweep`);
+- bookkeeping in the subgroup `_photosc` (which xarray does not show): a completion flag and
+  a CRC32 of each chunk's values (`chunk_done`, `chunk_crc`, one zarr chunk each) and a copy
+  of the specification.
+
+Every zarr chunk also carries numcodecs' CRC32 filter, so a damaged file cannot decode
+silently, not even for a reader that knows nothing of this package. A chunk is finished
+when its flag is set and its values match its CRC; anything else is recomputed on resume.
+`repair` restores damaged metadata and coordinates from the stored specification.
 """
 
 from __future__ import annotations
@@ -19,130 +25,329 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 import zlib
 from pathlib import Path
 
+import numcodecs
 import numpy as np
 import xarray as xr
 import zarr
 
+from .models import SweepModel, get_model
+from .spec import LAYOUT, chunk_slices, grid_shape, n_chunks
+
 ATTR = "photosc_sweep"
+SIDE = "_photosc"
+_METADATA = (".zarray", ".zattrs", ".zgroup", ".zmetadata")
 
 
 class StoreMismatchError(ValueError):
-    """The store at the given path holds a sweep with a different specification."""
+    """The path holds no usable sweep store, or one made for a different sweep."""
+
+
+class StoreDamagedWarning(UserWarning):
+    """Some chunks of a store failed their checksum; their values are masked."""
+
+
+def _codecs():
+    return dict(filters=[numcodecs.CRC32()], compressors=[numcodecs.Zstd(level=3)])
 
 
 def _fill(dtype):
     return np.nan if np.dtype(dtype).kind == "f" else -1
 
 
-def create_or_open(path, spec: dict, outputs: dict[str, np.dtype]) -> None:
-    """Create the store at `path` for `spec` (atomically: built in a temporary directory and
-    renamed), or check that an existing one was made for the same `spec`."""
+def root_attrs(spec: dict, model: SweepModel) -> dict:
+    """The CF global attributes of a store or dataset made for `spec`."""
+    attrs = dict(
+        Conventions="CF-1.10",
+        title=f"photosc_jax {spec['model']} sweep over {', '.join(spec['axes'])}",
+        source=f"photosc_jax {spec['version']}",
+        history=f"{spec['created']} created by photosc_jax {spec['version']}",
+        model=spec["model"],
+        version=spec["version"],
+        created=spec["created"],
+        swept_parameters=" ".join(spec["axes"]),
+    )
+    attrs.update({f"parameter_{k}": v for k, v in spec["parameters"].items()})
+    attrs.update({f"option_{k}": v for k, v in spec["options"].items()})
+    attrs[ATTR] = json.dumps(spec)
+    return attrs
+
+
+def _write_layout(path: Path, spec: dict, model: SweepModel, *, data: bool) -> None:
+    """Write the metadata and coordinates of a store for `spec` at `path`; with `data`, also
+    the initial values of integer outputs (−1: not computed; floats read as NaN unwritten)."""
+    root = zarr.open_group(str(path), mode="w", zarr_format=2, attributes=root_attrs(spec, model))
+    for name, values in spec["axes"].items():
+        long_name, units = model.parameters.get(name, (name, "1"))
+        a = root.create_array(name, shape=(len(values),), chunks=(len(values),), dtype="f8",
+                              fill_value=np.nan, attributes=dict(
+                                  _ARRAY_DIMENSIONS=[name], long_name=long_name, units=units),
+                              **_codecs())
+        a[:] = np.asarray(values, dtype=float)
+    dims, shape = list(spec["axes"]), grid_shape(spec)
+    for name, var in model.outputs.items():
+        dt = np.dtype(var.dtype)
+        a = root.create_array(name, shape=shape, chunks=tuple(spec["chunks"]), dtype=dt,
+                              fill_value=np.nan if dt.kind == "f" else None,
+                              attributes=dict(_ARRAY_DIMENSIONS=dims, **var.attrs()), **_codecs())
+        if data and dt.kind != "f":
+            a[...] = np.full(shape, -1, dtype=dt)
+    side = root.create_group(SIDE, attributes={ATTR: json.dumps(spec)})
+    for name, dt in (("chunk_done", "i1"), ("chunk_crc", "i8")):
+        side.create_array(name, shape=(n_chunks(spec),), chunks=(1,), dtype=dt, fill_value=0,
+                          **_codecs())
+    zarr.consolidate_metadata(str(path), zarr_format=2)
+
+
+def create_or_open(path, spec: dict) -> tuple[dict, list[str]]:
+    """Create the store for `spec` at `path` (atomically: built in a temporary directory and
+    renamed), or open an existing one made for the same sweep and repair its metadata.
+    Returns the store's specification and notes on what was decided or repaired."""
     path = Path(path)
+    model = get_model(spec["model"])
     if path.exists():
-        check_spec(path, spec)
-        return
-    n, chunk, n_chunks = spec["n_points"], spec["chunk_size"], spec["n_chunks"]
-    data = {
-        name: ("point", np.full(n, _fill(dt), dtype=dt)) for name, dt in outputs.items()
-    }
-    data["chunk_done"] = ("chunk", np.zeros(n_chunks, dtype=np.int8))
-    data["chunk_crc"] = ("chunk", np.zeros(n_chunks, dtype=np.int64))
-    coords = {name: (name, np.asarray(values)) for name, values in spec["axes"].items()}
-    ds = xr.Dataset(data, coords=coords, attrs={ATTR: json.dumps(spec)})
-    encoding = {name: {"chunks": (chunk,)} for name in outputs}
-    encoding.update(chunk_done={"chunks": (1,)}, chunk_crc={"chunks": (1,)})
+        return _resume(path, spec, model)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=path.name + ".tmp", dir=path.parent))
     try:
-        ds.to_zarr(tmp / "store.zarr", mode="w", encoding=encoding, consolidated=False)
+        _write_layout(tmp / "store.zarr", spec, model, data=True)
         try:
             os.rename(tmp / "store.zarr", path)
         except OSError:  # another process created it meanwhile
             if not path.exists():
                 raise
-            check_spec(path, spec)
+            return _resume(path, spec, model)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return spec, []
+
+
+def _resume(path: Path, spec: dict, model: SweepModel) -> tuple[dict, list[str]]:
+    from .spec import differences
+
+    old = read_spec(path)
+    diff = differences(old, spec)
+    if diff:
+        raise StoreMismatchError(
+            f"The store {path} was made for a different sweep ({'; '.join(diff)}). Results are "
+            "never mixed: use another --out path, or delete the store to start over."
+        )
+    notes = []
+    if old["version"] != spec["version"]:
+        if old.get("numerics") != model.numerics:
+            raise StoreMismatchError(
+                f"The store {path} was made by photosc_jax {old['version']}, whose {model.name} "
+                f"numerics (revision {old.get('numerics')}) differ from this version's "
+                f"(revision {model.numerics}): its points would not be comparable with new ones. "
+                "Rerun the sweep into a new store (another --out path)."
+            )
+        notes.append(
+            f"resuming a store made by photosc_jax {old['version']} with {spec['version']}: the "
+            f"{model.name} numerics are unchanged (revision {model.numerics}), so new points "
+            "differ from old ones at most by rounding"
+        )
+    notes += repair(path, old)
+    return old, notes
 
 
 def read_spec(path) -> dict:
+    """The specification stored in a store: the root attribute, else its copy in `_photosc`."""
+    path = Path(path)
+    if not path.is_dir():
+        raise StoreMismatchError(f"{path} is not a sweep store (no such directory).")
+    err = None
+    for where in (path / ".zattrs", path / SIDE / ".zattrs"):
+        try:
+            attrs = json.loads(where.read_text(encoding="utf-8"))
+            spec = json.loads(attrs[ATTR])
+        except Exception as e:  # noqa: BLE001 - any damage: try the copy
+            err = err or e
+            continue
+        if spec.get("layout") != LAYOUT:
+            raise StoreMismatchError(
+                f"{path} was written by photosc_jax {spec.get('version', '0.1')} in the old flat "
+                "layout (one `point` dimension), which this version does not read. Rerun the "
+                f"sweep into a new store: {command_line(spec)} --out NEW.zarr"
+            )
+        return spec
+    raise StoreMismatchError(
+        f"{path} is not a photosc sweep store, or its specification is damaged in both copies "
+        f"({type(err).__name__}: {err}). Check the path; if it is a damaged store, delete it "
+        "and rerun the sweep."
+    )
+
+
+def command_line(spec: dict) -> str:
+    """A `photosc sweep` command that recomputes the sweep of `spec` (either layout)."""
+    parts = ["photosc", "sweep", spec.get("model", "MODEL")]
+    for name, values in spec.get("axes", {}).items():
+        v = np.asarray(values, dtype=float)
+        if len(v) > 2 and np.allclose(v, np.linspace(v[0], v[-1], len(v)), rtol=0, atol=1e-12):
+            parts += [f"--{name}", f"{v[0]:.10g}:{v[-1]:.10g}:{len(v)}"]
+        else:
+            parts += [f"--{name}", ",".join(f"{x:.10g}" for x in v)]
+    fixed = dict(spec.get("fixed", {}))  # the old layout stored the given values only
+    if "parameters" in spec:
+        fixed = _non_default(spec)
+    for name, value in fixed.items():
+        parts += [f"--{name}", f"{value:.10g}"]
+    return " ".join(parts)
+
+
+def _non_default(spec: dict) -> dict:
+    """Parameters and run options of `spec` that differ from the model's defaults."""
+    import dataclasses
+
+    model = get_model(spec["model"])
+    defaults = {f.name: f.default for f in dataclasses.fields(model.params_cls)}
+    out = {k: v for k, v in spec["parameters"].items() if defaults.get(k) != v}
+    out.update({k.replace("_", "-"): v for k, v in spec["options"].items()
+                if model.options[k].default != v})
+    return out
+
+
+def repair(path, spec: dict) -> list[str]:
+    """Restore every metadata file and coordinate array of the store at `path` that differs
+    from what `spec` prescribes (data chunks are left alone: their CRCs decide). Returns
+    what was repaired."""
+    path = Path(path)
+    model = get_model(spec["model"])
+    repaired = []
+    with tempfile.TemporaryDirectory(prefix="photosc-template") as tmp:
+        tmpl = Path(tmp) / "t.zarr"
+        _write_layout(tmpl, spec, model, data=False)
+        for src in sorted(tmpl.rglob("*")):
+            rel = src.relative_to(tmpl)
+            is_coord = rel.parts[0] in spec["axes"]
+            if src.is_dir() or not (src.name in _METADATA or is_coord):
+                continue
+            dst = path / rel
+            if not _same(src, dst, json_file=src.name in _METADATA):
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dst)
+                repaired.append(f"repaired {rel}")
+    return repaired
+
+
+def _same(a: Path, b: Path, *, json_file: bool) -> bool:
     try:
-        g = zarr.open_group(str(path), mode="r")
-        return json.loads(g.attrs[ATTR])
-    except Exception as err:  # noqa: BLE001
-        raise StoreMismatchError(
-            f"{path} is not a photosc sweep store ({err}). Check the path; a sweep writing to "
-            "it needs another --out path, or delete it if it is a damaged store."
-        ) from None
+        if json_file:
+            return json.loads(a.read_text(encoding="utf-8")) == json.loads(b.read_text(encoding="utf-8"))
+        return a.read_bytes() == b.read_bytes()
+    except Exception:  # noqa: BLE001 - missing or unreadable: not the same
+        return False
 
 
-def check_spec(path, spec: dict) -> None:
-    old = read_spec(path)
-    keys = ("model", "axes", "fixed", "options", "chunk_size")
-    diff = [k for k in keys if json.dumps(old.get(k)) != json.dumps(spec.get(k))]
-    if diff:
-        details = "; ".join(f"{k}: store has {old.get(k)!r}, now {spec.get(k)!r}" for k in diff)
-        raise StoreMismatchError(
-            f"The store {path} was made for a different sweep ({details}). Results are never "
-            "mixed: use another --out path, or delete the store to start over."
-        )
-
-
-def _crc(values: dict[str, np.ndarray]) -> int:
-    crc = 0
+def crc(values: dict[str, np.ndarray]) -> int:
+    """CRC32 of one chunk's values (all outputs, in name order, C-contiguous bytes)."""
+    c = 0
     for name in sorted(values):
-        crc = zlib.crc32(np.ascontiguousarray(values[name]).tobytes(), crc)
-    return crc
+        c = zlib.crc32(np.ascontiguousarray(values[name]).tobytes(), c)
+    return c
 
 
 def write_chunk(path, spec: dict, index: int, values: dict[str, np.ndarray]) -> None:
-    """Write one finished chunk: data first, then its CRC and completion flag."""
-    g = zarr.open_group(str(path), mode="r+")
-    a = index * spec["chunk_size"]
-    b = a + len(next(iter(values.values())))
+    """Write one finished chunk (`values`: arrays of the chunk's block shape): data first,
+    then its CRC, then its completion flag."""
+    root = zarr.open_group(str(path), mode="r+", zarr_format=2)
+    sl = chunk_slices(spec, index)
     for name, v in values.items():
-        g[name][a:b] = v
-    g["chunk_crc"][index : index + 1] = np.asarray([_crc(values)], dtype=np.int64)
-    g["chunk_done"][index : index + 1] = np.asarray([1], dtype=np.int8)
+        root[name][sl] = v
+    root[SIDE]["chunk_crc"][index : index + 1] = np.asarray([crc(values)], dtype=np.int64)
+    root[SIDE]["chunk_done"][index : index + 1] = np.asarray([1], dtype=np.int8)
 
 
-def finished_chunks(path, spec: dict, outputs) -> tuple[set[int], set[int]]:
-    """(chunks whose flag is set and whose data match their CRC, chunks flagged done but
-    corrupt). Unreadable flags count as not done."""
-    g = zarr.open_group(str(path), mode="r")
-    done, corrupt = set(), set()
-    chunk, n = spec["chunk_size"], spec["n_points"]
-    for i in range(spec["n_chunks"]):
+def _read_array(path: Path, name: str, spec: dict, dtype, shape) -> tuple[np.ndarray, set[int]]:
+    """Read one array; on damage, chunk by chunk. Returns (values, indices of chunks that
+    could not be read); unreadable values are filled."""
+    try:
+        a = zarr.open_array(str(path / name), mode="r", zarr_format=2)
+        if a.shape != tuple(shape) or np.dtype(a.dtype) != np.dtype(dtype):
+            raise ValueError(f"{name} has shape {a.shape}, dtype {a.dtype}")
+    except Exception:  # noqa: BLE001 - metadata damaged: the whole array is unreadable
+        return np.full(shape, _fill(dtype), dtype=dtype), set(range(n_chunks(spec)))
+    try:
+        return np.asarray(a[...]), set()
+    except Exception:  # noqa: BLE001 - a damaged chunk: find which
+        pass
+    out, bad = np.full(shape, _fill(dtype), dtype=dtype), set()
+    per_chunk = len(shape) == len(grid_shape(spec))  # a data array: the sweep's chunks
+    for i in range(n_chunks(spec) if per_chunk else shape[0]):
+        sl = chunk_slices(spec, i) if per_chunk else (slice(i, i + 1),)
         try:
-            if int(g["chunk_done"][i]) != 1:
-                continue
-            a, b = i * chunk, min((i + 1) * chunk, n)
-            values = {name: np.asarray(g[name][a:b]) for name in outputs}
-            ok = _crc(values) == int(g["chunk_crc"][i])
-        except Exception:  # noqa: BLE001 - a damaged chunk file reads as not done
-            ok = False
-        (done if ok else corrupt).add(i)
-    return done, corrupt
+            out[sl] = a[sl]
+        except Exception:  # noqa: BLE001
+            bad.add(i)
+    return out, bad
+
+
+def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Read and verify a store: (spec, values, done, damaged), where `done`/`damaged` flag
+    each chunk. Values of chunks not done or damaged are masked (NaN; −1 for integer
+    outputs, and −2 in `status` for damaged chunks)."""
+    path = Path(path)
+    spec = spec or read_spec(path)
+    model = get_model(spec["model"])
+    shape, nc = grid_shape(spec), n_chunks(spec)
+    values, bad = {}, set()
+    for name, var in model.outputs.items():
+        values[name], b = _read_array(path, name, spec, np.dtype(var.dtype), shape)
+        bad |= b
+    flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,))
+    crcs, bad_crcs = _read_array(path / SIDE, "chunk_crc", spec, np.dtype("i8"), (nc,))
+    done, damaged = np.zeros(nc, bool), np.zeros(nc, bool)
+    for i in range(nc):
+        if flags[i] != 1 or i in bad_flags:
+            continue
+        sl = chunk_slices(spec, i)
+        ok = i not in bad and i not in bad_crcs and \
+            crc({k: v[sl] for k, v in values.items()}) == int(crcs[i])
+        done[i], damaged[i] = ok, not ok
+    for i in np.flatnonzero(~done):
+        sl = chunk_slices(spec, i)
+        for name, v in values.items():
+            v[sl] = -2 if (name == "status" and damaged[i]) else _fill(v.dtype)
+    return spec, values, done, damaged
+
+
+def dataset(spec: dict, values: dict[str, np.ndarray], done: np.ndarray, damaged=None) -> xr.Dataset:
+    """The labelled dataset of a sweep (what `xarray.open_zarr` shows of a store, with the
+    bookkeeping summarised in `attrs`: complete, chunks_done, chunks_total, chunks_damaged)."""
+    model = get_model(spec["model"])
+    dims = list(spec["axes"])
+    coords = {}
+    for d in dims:
+        long_name, units = model.parameters.get(d, (d, "1"))
+        coords[d] = (d, np.asarray(spec["axes"][d], dtype=float), dict(long_name=long_name, units=units))
+    data = {name: (dims, values[name], model.outputs[name].attrs()) for name in model.outputs}
+    attrs = root_attrs(spec, model)
+    damaged = np.zeros_like(done) if damaged is None else damaged
+    attrs.update(complete=int(done.all()), chunks_done=int(done.sum()), chunks_total=int(done.size),
+                 chunks_damaged=int(damaged.sum()))
+    if damaged.any():
+        attrs["damaged_chunks"] = " ".join(str(i) for i in np.flatnonzero(damaged))
+    return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def open_sweep(path) -> xr.Dataset:
     """The results of a sweep store as an `xarray.Dataset` with one dimension per swept
-    parameter (in sweep order) and the specification in `attrs`. Points not computed yet
-    are NaN (or −1 for integer outputs); `attrs["complete"]` says whether all are done."""
-    spec = read_spec(path)
-    flat = xr.open_zarr(str(path), consolidated=False)
-    dims = list(spec["axes"])
-    shape = tuple(len(v) for v in spec["axes"].values())
-    coords = {d: np.asarray(spec["axes"][d]) for d in dims}
-    data = {}
-    for name in spec["outputs"]:
-        v = flat[name].values.reshape(shape)
-        data[name] = (dims, v, {"description": spec["outputs"][name]})
-    done = flat["chunk_done"].values
-    attrs = {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in spec.items()}
-    attrs["complete"] = int(done.sum() == spec["n_chunks"])
-    attrs["chunks_done"] = int(done.sum())
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    parameter (in sweep order), every chunk's checksum verified. Points not computed yet are
+    NaN (−1 for integer outputs); `attrs["complete"]` says whether all are done. Chunks
+    whose values fail their checksum are masked as well (`status` −2), listed in
+    `attrs["damaged_chunks"]`, and reported with a `StoreDamagedWarning`: rerunning the
+    sweep command recomputes exactly those chunks."""
+    spec, values, done, damaged = load(path)
+    if damaged.any():
+        warnings.warn(damage_message(path, spec, damaged), StoreDamagedWarning, stacklevel=2)
+    return dataset(spec, values, done, damaged)
+
+
+def damage_message(path, spec: dict, damaged: np.ndarray) -> str:
+    idx = np.flatnonzero(damaged)
+    shown = ", ".join(str(i) for i in idx[:20]) + (", ..." if len(idx) > 20 else "")
+    return (f"{len(idx)} chunk(s) of {path} failed their checksum (chunks {shown}); their "
+            f"values are masked (NaN, status -2). To repair, rerun the sweep on this store "
+            f"({command_line(spec)} --out {path}): only those chunks are recomputed.")

@@ -1,0 +1,273 @@
+"""What a sweep is: its grid, its fully resolved parameters and run options, and the layout
+of its chunks. Everything here is plain host-side Python (no JAX), checked before any compute.
+
+The *specification* (`make_spec`) is a JSON-able dict that is stored with the results and
+compared on resume. It holds every parameter value with the defaults filled in, so a sweep
+given `--T 0` explicitly is the same sweep as one that left T at its default.
+
+Chunks are blocks of the grid, fixed by the grid alone (never by the device count), so a
+store can be resumed on any machine: in one dimension `chunk_size` consecutive points; in
+more, whole rows along the last axis (`row_axis`), as many rows of the axis before it as fit
+in `chunk_size` points, and one index along every other axis.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+LAYOUT = 2  # version of the on-disk layout (1: the flat `point` layout of photosc_jax 0.1)
+
+
+def parse_axis(text: str) -> np.ndarray:
+    """'a:b:n' → n points from a to b inclusive; 'x,y,z' → those values; 'x' → [x]."""
+    text = str(text).strip()
+    try:
+        if ":" in text:
+            a, b, n = text.split(":")
+            if not n.strip().isdigit() or int(n) < 1:
+                raise ValueError
+            values = np.linspace(float(a), float(b), int(n))
+        else:
+            values = np.asarray([float(x) for x in text.split(",")])
+    except ValueError:
+        raise ValueError(
+            f"Cannot read the axis {text!r}: use a:b:n (n points from a to b inclusive, n a "
+            "whole number >= 1), a comma-separated list, or a single number."
+        ) from None
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"The axis {text!r} contains a value that is not finite.")
+    return values
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A run option: its default, type, allowed range and meaning (with units)."""
+
+    default: float | int
+    help: str
+    kind: type = float  # float or int
+    low: float = -math.inf  # allowed range; `open_low`/`open_high` exclude the ends
+    high: float = math.inf
+    open_low: bool = False
+    open_high: bool = False
+
+    def check(self, name: str, value) -> float | int:
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{flag} must be a number, got {value!r}.")
+        x = float(value)
+        if self.kind is int:
+            if not (math.isfinite(x) and x == round(x)):
+                raise ValueError(f"{flag} must be a whole number, got {value!r} ({self.help}).")
+            x = int(round(x))
+        lo_ok = x > self.low if self.open_low else x >= self.low
+        hi_ok = x < self.high if self.open_high else x <= self.high
+        if not (math.isfinite(x) and lo_ok and hi_ok):
+            need = [f"{self.low:g} {'<' if self.open_low else '<='} {name}"] if self.low > -math.inf else []
+            need += [f"{name} {'<' if self.open_high else '<='} {self.high:g}"] if self.high < math.inf else []
+            raise ValueError(f"{flag} = {value!r}: need a finite {' and '.join(need) or 'value'} "
+                             f"({self.help}).")
+        return x
+
+
+def resolve_options(model, given: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(given) - set(model.options)
+    if unknown:
+        raise ValueError(
+            f"Unknown run options {sorted(unknown)} for the {model.name} model; known: "
+            f"{', '.join(sorted(model.options))}."
+        )
+    return {name: opt.check(name, given.get(name, opt.default)) for name, opt in model.options.items()}
+
+
+def _fields(cls) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+def is_static(cls, name: str) -> bool:
+    return bool(_fields(cls)[name].metadata.get("static", False))
+
+
+def _number(where: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{where} must be a number, got {value!r}.")
+    return float(value)
+
+
+def resolve_parameters(model, axes: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict[str, float]:
+    """Every parameter that is not swept, with its value: given, or the class default."""
+    fields = _fields(model.params_cls)
+    for name in list(axes) + list(fixed):
+        if name not in fields:
+            raise ValueError(
+                f"{name!r} is not a parameter of the {model.name} model; its parameters are "
+                f"{', '.join(fields)} (run options: {', '.join(model.options)})."
+            )
+    out = {}
+    for name, f in fields.items():
+        if name in axes:
+            continue
+        if name in fixed:
+            out[name] = _number(f"The parameter {name}", fixed[name])
+        elif f.default is not dataclasses.MISSING:
+            out[name] = float(f.default)
+        else:
+            raise ValueError(
+                f"The {model.name} model needs a value for {name!r} (it has no default): "
+                f"sweep it (--{name} a:b:n) or fix it (--{name} x)."
+            )
+        if isinstance(f.default, int) and not isinstance(f.default, bool):  # e.g. a grid size
+            if not float(out[name]).is_integer():
+                raise ValueError(f"The parameter {name} must be a whole number, got {out[name]!r}.")
+            out[name] = int(out[name])
+    return out
+
+
+def chunk_layout(shape: tuple[int, ...], target: int, row_axis: int | None = None) -> tuple[int, ...]:
+    """The chunk shape of a grid of `shape` for about `target` points per chunk: whole rows
+    along `row_axis` (default the last axis), several rows of the axis before it."""
+    d = len(shape)
+    target = max(1, int(target))
+    if d == 1:
+        return (min(shape[0], target),)
+    r = d - 1 if row_axis is None else row_axis
+    chunks = [1] * d
+    chunks[r] = shape[r]
+    other = max(a for a in range(d) if a != r)
+    chunks[other] = max(1, min(shape[other], target // shape[r]))
+    return tuple(chunks)
+
+
+def make_spec(model, axes, fixed, options, chunk_size: int | None, *, chunks=None) -> dict[str, Any]:
+    """The resolved, JSON-able specification of a sweep (see the module docstring)."""
+    if not axes:
+        raise ValueError("Give at least one swept axis, e.g. --Omega 0.05:0.5:16.")
+    for name in axes:
+        if name in _fields(model.params_cls) and is_static(model.params_cls, name):
+            raise ValueError(
+                f"{name!r} sets array shapes and cannot be swept in one sweep; run one sweep "
+                f"per value (fix it with --{name})."
+            )
+    params = resolve_parameters(model, axes, fixed)
+    ax = {}
+    for k, v in axes.items():
+        vals = np.atleast_1d(np.asarray(v, dtype=float))
+        if vals.ndim != 1 or vals.size == 0 or not np.all(np.isfinite(vals)):
+            raise ValueError(f"The axis {k} must be a non-empty list of finite numbers, got {v!r}.")
+        if len(np.unique(vals)) != vals.size:
+            raise ValueError(f"The axis {k} repeats a value ({list(vals)}); give distinct values.")
+        ax[k] = [float(x) for x in vals]
+    shape = tuple(len(v) for v in ax.values())
+    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) != chunk_size
+                                   or chunk_size < 1):
+        raise ValueError(f"--chunk-size must be a whole number >= 1, got {chunk_size!r}.")
+    if chunks is None:
+        chunks = chunk_layout(shape, chunk_size or model.chunk_size)
+    return dict(
+        layout=LAYOUT,
+        model=model.name,
+        numerics=model.numerics,
+        axes=ax,
+        parameters=params,
+        options=resolve_options(model, options),
+        chunks=[int(c) for c in chunks],
+        version=package_version(),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+
+
+# What decides the numbers of a sweep: two stores agreeing on these hold comparable results.
+COMPARED = ("model", "axes", "parameters", "options", "chunks")
+
+
+def differences(old: dict, new: dict) -> list[str]:
+    """The differences between two specifications that would change results or layout."""
+    diff = []
+    for key in COMPARED:
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            for name in sorted(set(a) | set(b)):
+                if a.get(name) != b.get(name):
+                    diff.append(f"{key[:-1] if key.endswith('s') else key} {name}: store has "
+                                f"{a.get(name, 'nothing')!r}, now {b.get(name, 'nothing')!r}")
+        elif a != b:
+            diff.append(f"{key}: store has {a!r}, now {b!r}")
+    return diff
+
+
+def package_version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def grid_shape(spec) -> tuple[int, ...]:
+    return tuple(len(v) for v in spec["axes"].values())
+
+
+def chunk_grid(spec) -> tuple[int, ...]:
+    return tuple(-(-n // c) for n, c in zip(grid_shape(spec), spec["chunks"]))
+
+
+def n_chunks(spec) -> int:
+    return math.prod(chunk_grid(spec))
+
+
+def chunk_slices(spec, index: int) -> tuple[slice, ...]:
+    """The block of the grid that chunk `index` (C order over the chunk grid) covers."""
+    pos = np.unravel_index(index, chunk_grid(spec))
+    return tuple(slice(p * c, min((p + 1) * c, n))
+                 for p, c, n in zip(pos, spec["chunks"], grid_shape(spec)))
+
+
+def chunk_points(spec, index: int) -> list[dict[str, float]]:
+    """The parameter points of a chunk, in C order of its block (last axis fastest)."""
+    names = list(spec["axes"])
+    sl = chunk_slices(spec, index)
+    vals = [spec["axes"][n][s] for n, s in zip(names, sl)]
+    return [dict(zip(names, combo)) for combo in itertools.product(*vals)]
+
+
+def host_memory() -> int:
+    """Physical memory of this machine in bytes (0 if unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def device_memory(device) -> int:
+    """Memory of an accelerator in bytes (host memory for CPUs; 0 if unknown)."""
+    if device.platform == "cpu":
+        return host_memory()
+    try:
+        return int((device.memory_stats() or {}).get("bytes_limit", 0))
+    except Exception:  # noqa: BLE001 - not every backend reports memory
+        return 0
+
+
+def check_memory(model, spec, devices, in_flight_per_device: int) -> int:
+    """Refuse, before compiling, a sweep whose points cannot fit in memory. Returns the
+    estimated bytes per point."""
+    per_point = int(model.bytes_per_point(spec["parameters"], spec["options"]))
+    cpu = devices[0].platform == "cpu"
+    in_flight = in_flight_per_device * (len(devices) if cpu else 1)
+    need = per_point * in_flight
+    have = device_memory(devices[0])
+    if have and need > 0.5 * have:
+        size = model.size_description(spec["parameters"])
+        raise MemoryError(
+            f"This sweep needs about {need / 1e9:.3g} GB at once ({in_flight} point(s) in flight "
+            f"x {per_point / 1e9:.3g} GB; {size}), more than half of the {have / 1e9:.3g} GB "
+            f"{'of this machine' if cpu else 'of the device'}. Use a coarser grid "
+            f"({model.size_hint}) or fewer points per device."
+        )
+    return per_point
