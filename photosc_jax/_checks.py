@@ -34,3 +34,18 @@ def concrete(x) -> float | None:
         return float(np.asarray(x))
     except (TypeError, ValueError):
         return None
+
+
+def concrete_array(x) -> np.ndarray | None:
+    """The NumPy value of an array-like, or None while it is traced."""
+    if isinstance(x, jax.core.Tracer):
+        return None
+    return np.asarray(x)
+
+
+def require(name: str, x, ok, what: str) -> None:
+    """Raise `ValueError("{name} = {x}: {what}")` unless `ok(x)` holds elementwise; skipped for
+    traced values (checked only where they are concrete, e.g. at construction outside jit)."""
+    v = concrete_array(x)
+    if v is not None and not np.all(ok(v)):
+        raise ValueError(f"{name} = {v}: {what}")

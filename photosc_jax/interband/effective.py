@@ -16,12 +16,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-
-def _fermi(e, T):
-    T_safe = jnp.where(T > 0, T, 1.0)
-    thermal = 0.5 * (1.0 - jnp.tanh(e / (2.0 * T_safe)))
-    zero_T = jnp.where(e < 0, 1.0, jnp.where(e > 0, 0.0, 0.5))
-    return jnp.where(T > 0, thermal, zero_T)
+from .._numerics import fermi
 
 
 def effective_occupations(
@@ -43,7 +38,7 @@ def effective_occupations(
     xi, dlt = 0.5 * (e2 + e1), 0.5 * (e2 - e1)
     E = jnp.sqrt(xi**2 + jnp.asarray(Delta_t, float) ** 2)
     r = jnp.where(E > 0, xi / jnp.where(E > 0, E, 1.0), 1.0)
-    fp, fm = _fermi(dlt + E, T), _fermi(dlt - E, T)
+    fp, fm = fermi(dlt + E, T), fermi(dlt - E, T)
     n2 = 0.5 * (1 + r) * fp + 0.5 * (1 - r) * fm
     n1 = 1.0 - (0.5 * (1 - r) * fp + 0.5 * (1 + r) * fm)
     return n1, n2

@@ -1,4 +1,4 @@
-"""Momentum grid and acoustic-phonon scattering tables (paper Eq. B2; MODEL.md part I).
+"""Momentum grid and acoustic-phonon scattering tables (paper Eq. B2; docs/model-interband.md).
 
 In band α an electron at grid offset x (steps from k = 0) emits a phonon iff 2|x| > s_α,
 s_α = round(v / (A_α dk)), and lands at x' = −x + sign(x)·s_α: toward the band bottom,
@@ -14,6 +14,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
+from .._numerics import bose
 from .params import InterbandParams
 
 
@@ -21,14 +22,6 @@ def k_grid(params: InterbandParams) -> Float[Array, " N"]:
     """k_j = −k_max + j·dk, j = 0…N−1 (symmetric, contains k = 0)."""
     n = params.n_k
     return params.dk * (jnp.arange(n, dtype=float) - (n - 1) // 2)
-
-
-def bose(w, T):
-    """Bose factor n_B(w) = 1/(e^{w/T} − 1), exactly 0 at T = 0 (w > 0). Stable and
-    differentiable for T → 0."""
-    T_safe = jnp.where(T > 0, T, 1.0)
-    x = jnp.exp(-w / T_safe)
-    return jnp.where(T > 0, x / (-jnp.expm1(-w / T_safe)), 0.0)
 
 
 class PhononTables(eqx.Module):
