@@ -99,6 +99,10 @@ def sweep(
         m = get_model(model)
         axes, fixed, options = _read_config(config) if config else ({}, {}, {})
         _read_arguments(m, list(ctx.args), axes, fixed, options)
+        if not quiet:
+            typer.echo(f"photosc: {m.name} sweep over {', '.join(axes) or '(no axes)'}"
+                       + (f" into {out}" if out else "") + " (Ctrl-C stops after the chunk in "
+                       "progress; finished chunks are kept)", err=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ds = run_sweep(

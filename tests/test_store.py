@@ -1,0 +1,319 @@
+"""Sweep stores as a user and a fault-injection audit see them: plain xarray opens the
+labelled dataset, the store describes itself (CF), resumes on any machine and version with
+the numbers unchanged, never hands back a corrupted value, repairs damaged metadata, and
+refuses bad input with one line. The metastability model keeps these tests fast: the store
+is model-agnostic."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import zarr
+
+from photosc_jax.sweep import StoreDamagedWarning, StoreMismatchError, open_sweep, sweep
+
+AXES = {"DeltaE": "0.5:2:4", "nu": "1:3:5"}  # 4 x 5 grid
+KW = dict(chunk_size=10, quiet=True)  # chunks of 2 rows x 5 -> 2 chunks
+
+
+def _cli(*args, env=None, timeout=600):
+    return subprocess.run([sys.executable, "-m", "photosc_jax", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def _invoke(*args):
+    """The `photosc` command in this process (no interpreter start-up per call)."""
+    from typer.testing import CliRunner
+
+    from photosc_jax.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def _equal(a, b):
+    assert set(a.data_vars) == set(b.data_vars)
+    for name in a.data_vars:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
+def _set_spec(store, **changes):
+    """Edit the stored specification in both of its copies."""
+    for f in (Path(store) / ".zattrs", Path(store) / "_photosc" / ".zattrs"):
+        attrs = json.loads(f.read_text())
+        spec = json.loads(attrs["photosc_sweep"])
+        spec.update(changes)
+        attrs["photosc_sweep"] = json.dumps(spec)
+        f.write_text(json.dumps(attrs))
+    zarr.consolidate_metadata(str(store), zarr_format=2)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return sweep("metastability", AXES, **KW)
+
+
+def test_plain_xarray_opens_the_labelled_self_describing_dataset(tmp_path, reference):
+    store = tmp_path / "s.zarr"
+    sweep("metastability", AXES, out=str(store), fixed={"lam0": 0.3}, **KW)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "consolidated metadata" or any other warning
+        ds = xr.open_zarr(store)
+    assert ds["Q_MS"].dims == ("DeltaE", "nu") and ds["Q_MS"].shape == (4, 5)
+    assert set(ds.data_vars) == set(reference.data_vars)  # bookkeeping is not shown
+    _equal(ds.load(), reference)
+    np.testing.assert_allclose(ds["nu"].values, np.linspace(1, 3, 5))
+    for name in [*ds.data_vars, *ds.coords]:  # CF: units and long_name everywhere
+        assert ds[name].attrs["units"] and ds[name].attrs["long_name"], name
+    assert ds["E_B"].attrs["units"] == "hbar omega" and ds["DeltaE"].attrs["units"] == "hbar omega"
+    for name in ("status", "regime"):
+        a = ds[name].attrs
+        assert len(a["flag_values"]) == len(a["flag_meanings"].split())
+        assert ds[name].dtype.kind == "i"  # flags stay integers (no NaN masking by xarray)
+    assert "metastable_I" in ds["regime"].attrs["flag_meanings"].split()
+    a = ds.attrs
+    # every parameter with its default filled in, every run option, version and time
+    assert (a["parameter_G"], a["parameter_lam0"], a["parameter_n_grid"], a["option_T"]) == (0.6, 0.3, 128, 0.0)
+    assert a["version"] and a["created"].endswith("Z") and a["Conventions"].startswith("CF")
+    spec = json.loads(a["photosc_sweep"])
+    assert spec["parameters"] == {"G": 0.6, "lam0": 0.3, "n_grid": 128}
+
+
+def test_explicit_defaults_are_the_same_sweep_and_real_differences_are_named(tmp_path):
+    store = str(tmp_path / "s.zarr")
+    first = sweep("metastability", AXES, out=store, **KW)
+    assert first.attrs["chunks_computed"] == 2
+    again = sweep("metastability", AXES, out=store, fixed={"G": 0.6, "n_grid": 128},
+                  options={"T": 0}, quiet=True)  # explicit defaults; chunks from the store
+    assert again.attrs["chunks_computed"] == 0
+    with pytest.raises(StoreMismatchError, match=r"parameter G: store has 0\.6, now 0\.5"):
+        sweep("metastability", AXES, out=store, fixed={"G": 0.5}, **KW)
+    with pytest.raises(StoreMismatchError, match="option T"):
+        sweep("metastability", AXES, out=store, options={"T": 0.01}, **KW)
+    with pytest.raises(StoreMismatchError, match="chunks"):
+        sweep("metastability", AXES, out=store, chunk_size=5, quiet=True)
+
+
+def test_chunks_come_from_the_grid_so_a_store_resumes_with_another_device_count(tmp_path, reference):
+    """Half the chunks on one device, the rest on four forced host devices (a chunk of 5
+    points is padded to 8 there): the store completes and equals a one-device sweep."""
+    store = tmp_path / "d.zarr"
+    script = f"""
+import jax, json, numpy as np
+from photosc_jax.sweep import sweep
+a = sweep("metastability", {AXES!r}, out={str(store)!r}, shard=(0, 2), devices=jax.devices()[:1],
+          chunk_size=5, quiet=True)
+b = sweep("metastability", {AXES!r}, out={str(store)!r}, quiet=True)
+print(json.dumps(dict(n=len(jax.devices()), first=a.attrs["chunks_computed"],
+                      rest=b.attrs["chunks_computed"], complete=b.attrs["complete"])))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"})
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out == dict(n=4, first=2, rest=2, complete=1)
+    _equal(open_sweep(store), reference)
+
+
+def test_version_difference_resumes_only_when_the_numerics_are_unchanged(tmp_path):
+    store = tmp_path / "v.zarr"
+    sweep("metastability", AXES, out=str(store), shard=(0, 2), **KW)
+    _set_spec(store, version="0.0.1")
+    with pytest.warns(UserWarning, match="numerics are unchanged"):
+        ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 1 and ds.attrs["complete"] == 1
+    _set_spec(store, numerics=0)
+    with pytest.raises(StoreMismatchError, match="numerics .* differ"):
+        sweep("metastability", AXES, out=str(store), **KW)
+
+
+def test_a_store_in_the_old_flat_layout_is_refused_with_the_command_to_rerun(tmp_path):
+    store = tmp_path / "old.zarr"
+    old = dict(model="metastability", axes={"DeltaE": [0.5, 1.0, 1.5], "nu": [1.0, 2.0]},
+               fixed={"G": 0.5}, options={"T": 0.0}, chunk_size=4, n_points=6, n_chunks=2,
+               version="0.1.0")
+    g = zarr.open_group(str(store), mode="w", zarr_format=2)
+    g.attrs["photosc_sweep"] = json.dumps(old)
+    g.create_array("delta_abs", shape=(6,), dtype="f8")
+    with pytest.raises(StoreMismatchError, match="old flat layout") as err:
+        open_sweep(store)
+    assert "photosc sweep metastability --DeltaE 0.5:1.5:3 --nu 1,2 --G 0.5" in str(err.value)
+    run = _cli("info", str(store))
+    assert run.returncode == 2 and "old flat layout" in run.stderr and "Traceback" not in run.stderr
+
+
+def _flip_byte(path: Path):
+    b = bytearray(path.read_bytes())
+    b[len(b) // 2] ^= 0x01
+    path.write_bytes(bytes(b))
+
+
+def test_damaged_chunks_are_masked_on_read_and_recomputed_alone(tmp_path, reference):
+    store = tmp_path / "c.zarr"
+    sweep("metastability", AXES, out=str(store), **KW)
+    # chunk 0: a byte flipped in a file (the codec's CRC catches it); chunk 1: values that
+    # decode fine but are not what was computed (the chunk CRC catches it)
+    _flip_byte(store / "Q_MS" / "0.0")
+    zarr.open_group(str(store), mode="r+")["E_B"][2:4, :] = 7.0
+    with pytest.warns(StoreDamagedWarning, match=r"2 chunk\(s\).*chunks 0, 1.*rerun the sweep"):
+        ds = open_sweep(store)
+    assert ds.attrs["complete"] == 0 and ds.attrs["chunks_damaged"] == 2
+    assert np.all(np.isnan(ds["Q_MS"].values)) and np.all(np.isnan(ds["E_B"].values))
+    assert np.all(ds["status"].values == -2) and np.all(ds["regime"].values == -1)
+    info = _cli("info", str(store))
+    assert info.returncode == 0 and "2 damaged" in info.stdout and "failed their checksum" in info.stderr
+    with pytest.raises(Exception):  # plain xarray fails loudly instead of returning bad bytes
+        xr.open_zarr(store)["Q_MS"].values
+    fixed = sweep("metastability", AXES, out=str(store), **KW)
+    assert fixed.attrs["chunks_computed"] == 2 and fixed.attrs["chunks_corrupt_recomputed"] == 2
+    _equal(fixed, reference)
+    # one damaged chunk only: exactly that one is recomputed
+    _flip_byte(store / "regime" / "1.0")
+    with pytest.warns(UserWarning, match="recomputed: \\[1\\]"):
+        again = sweep("metastability", AXES, out=str(store), **KW)
+    assert again.attrs["chunks_computed"] == 1
+    _equal(again, reference)
+
+
+def test_damaged_metadata_and_coordinates_are_reported_then_repaired_on_resume(tmp_path, reference):
+    store = tmp_path / "m.zarr"
+    sweep("metastability", AXES, out=str(store), **KW)
+    (store / "nu" / "0").write_bytes(b"\x00garbage")  # a coordinate
+    (store / "E_MS" / ".zarray").write_text("{not json")  # an array's metadata
+    (store / ".zattrs").write_bytes(b"\xff\xfe")  # the root attributes (spec has a copy)
+    (store / ".zmetadata").write_text("[]")  # consolidated metadata
+    info = _cli("info", str(store))  # reports, no zstd/utf-8 traceback
+    assert info.returncode == 0 and "Traceback" not in info.stderr, info.stderr
+    assert "failed their checksum" in info.stderr
+    with pytest.warns(UserWarning, match="repaired"):
+        ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 0  # the data were intact: nothing recomputed
+    _equal(ds, reference)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _equal(xr.open_zarr(store).load(), reference)
+    for f in (store / ".zattrs", store / "_photosc" / ".zattrs"):
+        f.write_text("{}")
+    run = _cli("info", str(store))
+    assert run.returncode == 2 and "damaged in both copies" in run.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--t1", "-5"], "--t1 = -5.0: need a finite 0 < t1"),
+    (["--t1", "nan"], "--t1 = nan"),
+    (["--rtol", "1.5"], "rtol < 1"),
+    (["--atol", "0"], "0 < atol"),
+    (["--max-steps", "0"], "1 <= max_steps"),
+    (["--max-steps", "2.5"], "whole number"),
+    (["--t1", "abc"], "--t1 needs a number"),
+    (["--shard", "1-2"], "--shard '1-2': use i/n"),
+    (["--shard", "2/2"], "0 <= i < n"),
+    (["--chunk-size", "0"], "--chunk-size must be a whole number >= 1"),
+    (["--T", "nan"], "not finite"),
+    (["--Omega", "0:1:2.5"], "n a whole number"),
+    (["--V", "1,1"], "repeats a value"),
+    (["--dk", "1e-8"], "GB at once"),
+    (["--out", "/proc/photosc.zarr"], "cannot write there"),
+])
+def test_bad_interband_input_is_one_line(args, message):
+    run = _invoke("sweep", "interband", "--V", "1,2", *args, "--quiet")
+    assert run.exit_code == 2, (run.stdout, run.stderr)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], run.stderr
+
+
+@pytest.mark.parametrize("toml, message", [
+    ("[axes]\nDeltaE = 0.25\n", 'an axis is a string "a:b:n" or a list'),
+    ("[fixed]\nG = [0.5, 0.6]\n", "must be one number (to sweep it"),
+    ("[options]\nT = \"hot\"\n", "must be one number"),
+    ("[axis]\nnu = [1.0]\n", "unknown table"),
+    ("[axes\n", "not valid TOML"),
+])
+def test_bad_toml_is_one_line(tmp_path, toml, message):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(toml)
+    run = _invoke("sweep", "metastability", "--config", str(cfg), "--nu", "1,2", "--DeltaE", "1")
+    assert run.exit_code == 2 and message in run.stderr and run.exception is None or \
+        isinstance(run.exception, SystemExit), run.stderr
+
+
+def test_bad_model_ii_temperature_is_refused():
+    for T in (float("nan"), -0.1):
+        with pytest.raises(ValueError, match="0 <= T"):
+            sweep("metastability", AXES, options={"T": T}, quiet=True)
+
+
+def _done(store) -> int:
+    try:
+        return int(np.asarray(zarr.open_group(str(store), mode="r")["_photosc/chunk_done"][:]).sum())
+    except Exception:  # noqa: BLE001 - not created yet
+        return 0
+
+
+CAMPAIGN = ["sweep", "metastability", "--DeltaE", "0.2:3:24", "--nu", "0.2:4:24",
+            "--chunk-size", "24", "--quiet"]  # 24 chunks of one row
+
+
+@pytest.fixture(scope="module")
+def campaign_reference():
+    return sweep("metastability", {"DeltaE": "0.2:3:24", "nu": "0.2:4:24"}, chunk_size=24, quiet=True)
+
+
+@pytest.mark.slow
+def test_sigkill_campaign_always_resumes_to_the_same_store(tmp_path, campaign_reference):
+    """Kill -9 at random moments (import, compile, compute, write), resume after each: no
+    finished chunk is ever lost, the final run computes only what was left, and the store
+    equals an uninterrupted sweep bit for bit."""
+    store = tmp_path / "kill.zarr"
+    rng = random.Random(1234)
+    history = [0]
+    for _ in range(6):
+        proc = subprocess.Popen([sys.executable, "-m", "photosc_jax", *CAMPAIGN, "--out", str(store)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 9.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        history.append(_done(store))
+        assert history[-1] >= history[-2]  # finished chunks survive every kill
+    final = _cli(*CAMPAIGN, "--out", str(store))
+    assert final.returncode == 0, final.stderr
+    assert f"{24 - history[-1]} chunk(s) computed" in final.stdout
+    ds = open_sweep(store)
+    assert ds.attrs["complete"] == 1
+    _equal(ds, campaign_reference)
+
+
+@pytest.mark.slow
+def test_sigint_at_any_moment_exits_cleanly_and_resumes(tmp_path, campaign_reference):
+    store = tmp_path / "int.zarr"
+    rng = random.Random(99)
+    interrupted = 0
+    for _ in range(4):
+        args = [a for a in CAMPAIGN if a != "--quiet"]  # the start line marks the command running
+        proc = subprocess.Popen([sys.executable, "-m", "photosc_jax", *args, "--out", str(store)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # once the command runs (then: setting up, compiling, computing or writing); an
+        # interrupt during interpreter start-up is Python's own KeyboardInterrupt
+        assert proc.stderr.readline().startswith("photosc: metastability sweep")
+        time.sleep(rng.uniform(0.0, 4.0))
+        before = _done(store)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode in (0, 130), (proc.returncode, err)  # never a crash (-11, -6)
+        assert "Traceback" not in err and "Segmentation" not in err, err
+        if proc.returncode == 130:
+            assert "rerun the same command to resume" in err
+            interrupted += 1
+        assert _done(store) >= before  # nothing finished was lost
+    assert interrupted >= 2  # the interrupts did land mid-sweep
+    final = _cli(*CAMPAIGN, "--out", str(store))
+    assert final.returncode == 0, final.stderr
+    _equal(open_sweep(store), campaign_reference)
