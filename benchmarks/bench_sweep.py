@@ -48,7 +48,7 @@ def worker(n, t1, chunks):
             ds = sweep("interband", axes, options=opts, chunk_size=chunk, quiet=True)
             run = time.perf_counter() - t
             rows.append(dict(
-                devices=len(jax.devices()), chunk=ds.attrs["chunk_size"], mode=mode,
+                devices=len(jax.devices()), chunk=chunk, mode=mode,
                 compile=first - run, run=run, points=n * n, pps=n * n / run,
                 waste=ds.attrs["vmap_waste"], paired=int((ds["delta_abs"].values > 0).sum()),
             ))

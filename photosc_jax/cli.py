@@ -12,6 +12,7 @@ app = typer.Typer(
     "--xla_force_host_platform_device_count.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # help text verbatim: no markup, no emoji codes (":b:" in a:b:n)
 )
 
 
@@ -59,25 +60,48 @@ def demo(
 _SWEEP_HELP = """Sweep MODEL (interband | metastability) over a grid and store the results.
 
 Every parameter of the model is an option: a:b:n sweeps it (n points from a to b
-inclusive), a comma list sweeps those values, a single number fixes it. Run options
-(interband: --t1, --rtol, --atol, --steady-tol, --delta-floor, --max-steps; metastability:
---T) take single numbers. Parameters can also come from a TOML file (--config) with tables
+inclusive), a comma list sweeps those values, a single number fixes it. Run options take
+single numbers. Parameters can also come from a TOML file (--config) with tables
 [axes] (strings "a:b:n" or lists), [fixed] and [options]; the command line wins.
 
+\b
 Examples:
-
   photosc sweep interband --Omega 0.01:0.5:32 --V 0:8:32 --out fig2.zarr
-
   photosc sweep metastability --DeltaE 0.1:3:128 --nu 0.2:4:128 --out fig2b.zarr
 
-Re-running the same command on the same store resumes it (finished chunks are skipped);
-a store made with other parameters is refused. --shard i/n computes every n-th chunk
-starting at i, so n processes (e.g. a cluster array job) fill one store together.
+The store opens in plain xarray (xarray.open_zarr) as the labelled dataset, with units,
+flag meanings, every parameter value and the package version in its attributes.
+Re-running the same command on the same store resumes it (finished chunks are skipped,
+damaged ones recomputed, damaged metadata repaired); a store made for another sweep is
+refused. Chunks are blocks of the grid (whole rows along the last axis, about
+--chunk-size points), independent of the device count, so a store resumes on any machine.
+--shard i/n computes every n-th chunk starting at i, so n processes (e.g. a cluster array
+job) fill one store together. Ctrl-C stops after the chunk in progress (exit 130).
 """
 
 
+def _model_help() -> str:
+    """The parameters and run options of each model, with defaults and units."""
+    import dataclasses
+
+    from .sweep.models import MODELS, get_model
+
+    lines = []
+    for name in MODELS:
+        m = get_model(name)
+        params = []
+        for f in dataclasses.fields(m.params_cls):
+            long_name, units = m.parameters.get(f.name, (f.name, "1"))
+            default = "required" if f.default is dataclasses.MISSING else f"{f.default:g}"
+            params.append(f"--{f.name} ({default}; {units})")
+        opts = [f"--{k.replace('_', '-')} ({o.default:g})" for k, o in m.options.items()]
+        lines += ["", f"{name} parameters (default; units): {', '.join(params)}.",
+                  "", f"{name} run options (default): {', '.join(opts)}."]
+    return "\n".join(lines)
+
+
 @app.command(
-    help=_SWEEP_HELP,
+    help=_SWEEP_HELP + _model_help(),
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
 def sweep(

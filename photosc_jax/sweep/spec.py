@@ -71,8 +71,9 @@ class Option:
         lo_ok = x > self.low if self.open_low else x >= self.low
         hi_ok = x < self.high if self.open_high else x <= self.high
         if not (math.isfinite(x) and lo_ok and hi_ok):
-            need = [f"{self.low:g} {'<' if self.open_low else '<='} {name}"] if self.low > -math.inf else []
-            need += [f"{name} {'<' if self.open_high else '<='} {self.high:g}"] if self.high < math.inf else []
+            lt_lo, lt_hi = ("<" if self.open_low else "<="), ("<" if self.open_high else "<=")
+            need = [f"{self.low:g} {lt_lo} {name}"] if self.low > -math.inf else []
+            need += [f"{name} {lt_hi} {self.high:g}"] if self.high < math.inf else []
             raise ValueError(f"{flag} = {value!r}: need a finite {' and '.join(need) or 'value'} "
                              f"({self.help}).")
         return x
