@@ -39,7 +39,7 @@ from photosc_jax import materials
 from photosc_jax.fit import fit
 from photosc_jax.interband import continuation, direct_steady_state
 from photosc_jax.interband.stability import critical_V
-from photosc_jax.metastability import _h_minimum
+from photosc_jax.metastability import stationarity_minimum
 
 SMALL = os.environ.get("PHOTOSC_SMALL") == "1"
 GRID = dict(v=0.1, dk=4e-3) if SMALL else {}  # N = 101 or the paper's N = 201
@@ -98,7 +98,7 @@ assert r.converged and abs(check - 0.015) < 1e-7
 # fitting API, against the bisection scan of `materials`.
 
 # %%
-onset = fit(lambda d: _h_minimum(materials.k3c60(d["inv_Z"]), 0.0)[2], {"inv_Z": 3.0},
+onset = fit(lambda d: stationarity_minimum(materials.k3c60(d["inv_Z"]), 0.0)[2], {"inv_Z": 3.0},
             {"inv_Z": (2.0, 4.0)}, progress=False)
 print(f"fit: Z⁻¹ = {float(onset.values['inv_Z']):.6f}; scan: {materials.k3c60_metastability_onset():.6f}"
       "  (paper: ≈ 3.34 in App. D, ≈ 3.5 in the main text)")
@@ -106,7 +106,7 @@ assert abs(float(onset.values["inv_Z"]) - materials.k3c60_metastability_onset())
 
 # %%
 inv_Z = np.linspace(3.0, 3.8, 9 if SMALL else 41)
-h_min = [float(_h_minimum(materials.k3c60(z), 0.0)[2]) for z in inv_Z]
+h_min = [float(stationarity_minimum(materials.k3c60(z), 0.0)[2]) for z in inv_Z]
 fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
 a.semilogy(np.asarray(r.loss_history), "o-")
 a.set_xlabel("accepted Levenberg–Marquardt step")

@@ -1,4 +1,4 @@
-"""Golden-rule rates (App. C, Eqs. C3–C5) and τ_g (Eqs. 12–13, corrected per MODEL.md)."""
+"""Golden-rule rates (App. C, Eqs. C3–C5) and τ_g (Eqs. 12–13, corrected per docs/model-longlived.md)."""
 
 import math
 
@@ -161,7 +161,7 @@ def test_errors_say_what_is_wrong():
         L.Alpha2FTable(jnp.array([0.0, 1.0]), jnp.array([0.1, -0.2]))
     with pytest.raises(ValueError, match="strictly increasing"):
         L.Alpha2FTable(jnp.array([1.0, 0.0]), jnp.array([0.1, 0.2]))
-    with pytest.raises(ValueError, match="T = 0.0 must be > 0"):
+    with pytest.raises(ValueError, match="T = 0.0: must be > 0"):
         L.generation_rate(0.1, 0.0, a2F)
     with pytest.raises(ValueError, match="Delta"):
         L.tau_g(-0.1, 0.1, a2F)
