@@ -1,4 +1,4 @@
-"""BCS core and quasi-particle trapping (Chattopadhyay et al. Eqs. 7, 9–11; MODEL.md part II)."""
+"""BCS core and quasi-particle trapping (Chattopadhyay et al. Eqs. 7, 9–11; docs/model-longlived.md)."""
 
 import math
 
@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import central_difference
 from scipy import integrate, optimize
 
 import photosc_jax  # noqa: F401  (enables float64)
@@ -15,7 +16,7 @@ BCS_RATIO = 2.0 * math.pi * math.exp(-np.euler_gamma)  # 2Δ0/Tc = 3.5276 in wea
 
 
 def fd(f, x, h=1e-5):
-    return (f(x + h) - f(x - h)) / (2 * h)
+    return central_difference(f, x, h)
 
 
 def test_weak_coupling_ratio():
@@ -123,7 +124,7 @@ def test_trapped_state_is_a_saddle_of_eq9():
     gD, gmu = jax.grad(F, argnums=(0, 1))(Dtr, mu)
     assert abs(float(gD)) < 1e-10 and abs(float(gmu)) < 1e-12
     H = jax.hessian(F, argnums=(0, 1))(Dtr, mu)
-    assert float(H[0][0]) > 0 and float(H[1][1]) < 0  # min in Δ, max in μ (MODEL.md)
+    assert float(H[0][0]) > 0 and float(H[1][1]) < 0  # min in Δ, max in μ (docs/model-longlived.md)
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 For a random mirror-symmetric fermionic Gaussian state ρ = e^{−K}/Z on a tiny grid (3 or 5
 k-points, two bands, Jordan–Wigner fermions in QuTiP), Tr(O 𝓛[ρ]) computed from the exact
-Lindblad master equation of MODEL.md part I must equal `vector_field` evaluated on ρ's
+Lindblad master equation of docs/model-interband.md must equal `vector_field` evaluated on ρ's
 correlators, for every O ∈ {n11_k, n22_k, n21_k, s21_k}. Wick's theorem is exact for Gaussian
 states, so this pins every term, sign and factor of 2 of the Wick reduction.
 """
@@ -54,7 +54,7 @@ def _exact_rates(params, rho, c1, c2):
     expect = lambda op, r=rho: (op * r).tr()  # noqa: E731
     s = np.array([expect(c2[j].dag() * c1[n - 1 - j].dag()) for j in range(n)])
     delta = np.conj(float(params.V) * params.dk / (2 * np.pi) * s.sum())
-    # Mean-field Hamiltonian in the frame rotating at ν = E_g = 1 (MODEL.md).
+    # Mean-field Hamiltonian in the frame rotating at ν = E_g = 1 (docs/model-interband.md).
     H = 0
     for j in range(n):
         H += float(params.A1) * k[j] ** 2 * c1[j].dag() * c1[j]

@@ -1,4 +1,4 @@
-"""Langevin dynamics of Q (Eq. 6 corrected per MODEL.md): Boltzmann statistics, trapping."""
+"""Langevin dynamics of Q (Eq. 6 corrected per docs/model-longlived.md): Boltzmann statistics, trapping."""
 
 import jax
 import jax.numpy as jnp

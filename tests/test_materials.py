@@ -1,4 +1,4 @@
-"""K3C60 mapping and units (App. D; MODEL.md part II)."""
+"""K3C60 mapping and units (App. D; docs/model-longlived.md)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Attraction U(Q) (Eqs. 5, 14) and the metastability landscape (Fig. 2; MODEL.md part II)."""
+"""Attraction U(Q) (Eqs. 5, 14) and the metastability landscape (Fig. 2; docs/model-longlived.md)."""
 
 import math
 

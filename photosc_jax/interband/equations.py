@@ -1,5 +1,5 @@
-"""Closed mean-field equations of motion (Wick reduction of the Lindblad model of MODEL.md
-part I; they replace the paper's App. A, Eqs. A7–A12, which carry typos).
+"""Closed mean-field equations of motion (Wick reduction of the Lindblad model of
+docs/model-interband.md; they replace the paper's App. A, Eqs. A7–A12, which carry typos).
 
 With populations n_α, coherence n21, pairing s = s21 and Δ = conj((V dk/2π) Σ_k s_k):
 
@@ -14,8 +14,8 @@ corrected), the phonon population flux Φα (emission k → k' at rate 2Γph(1+n
 n_k(1 − n_k'), minus absorption) and the phonon dephasing rate
 κα_p = Σ_{jumps out of p} γ_j(1 − n_target) + Σ_{jumps into p} γ_j n_source (both
 emission and absorption jumps). Phonons move populations and only dephase n21 and s — the
-secular form of the bath (MODEL.md "Bath structure"). Energies are in the frame rotating
-at ν = E_g (RWA), where band α has dispersion A_α k².
+secular form of the bath (docs/model-interband.md, "Why one operator per (band, source)").
+Energies are in the frame rotating at ν = E_g (RWA), where band α has dispersion A_α k².
 
 The linear-in-s structure of ds/dt is kept explicit (`anomalous_rate`) so that the solver
 can integrate s = e^λ u with a normalised u (see `solver_state`).
@@ -24,6 +24,7 @@ can integrate s = e^λ u with a normalised u (see `solver_state`).
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
@@ -35,13 +36,14 @@ from .state import InterbandState
 class Coefficients(eqx.Module):
     """Everything the right-hand side needs, derived once from the parameters, on the full
     grid (M = N points) or, with `half=True`, on the mirror-reduced grid k ≥ 0
-    (M = (N+1)/2 points; the state is mirror symmetric, so k < 0 is redundant)."""
+    (M = (N+1)/2 points; the state is mirror symmetric, so k < 0 is redundant). `two_M` = 2M:
+    both bands flattened into one axis."""
 
-    emit: Float[Array, " 2M"]  # phonon emission rate from each point (both bands, flattened)
-    absorb: Float[Array, " 2M"]  # rate of the reverse absorption jump
-    gather_idx: Int[Array, "3 2M"]  # [emission target, incoming emitter 0, 1]
-    in_emit: Float[Array, "2 2M"]  # emission rates of the incoming emitters (0: none)
-    in_absorb: Float[Array, "2 2M"]
+    emit: Float[Array, " two_M"]  # phonon emission rate from each point (both bands, flattened)
+    absorb: Float[Array, " two_M"]  # rate of the reverse absorption jump
+    gather_idx: Int[Array, "3 two_M"]  # [emission target, incoming emitter 0, 1]
+    in_emit: Float[Array, "2 two_M"]  # emission rates of the incoming emitters (0: none)
+    in_absorb: Float[Array, "2 two_M"]
     eps: Float[Array, " M"]  # (A2 − A1) k²: n21 rotation in the rotating frame
     esum: Float[Array, " M"]  # (A1 + A2) k²: s rotation
     at_zero: Float[Array, " M"]  # δ_{k,0}
@@ -103,8 +105,11 @@ def mirror(x, c: Coefficients):
 
 
 def order_parameter(state: InterbandState, params: InterbandParams) -> Complex[Array, "*batch"]:
-    """Δ = conj((V dk / 2π) Σ_k s21_k) (paper Eq. B3 with V/N Σ → V/2π ∫ dk; MODEL.md)."""
-    return jnp.conj(params.V * params.dk / (2 * jnp.pi) * jnp.sum(state.s21, axis=-1))
+    """Δ = conj((V dk / 2π) Σ_k s21_k) (paper Eq. B3 with V/N Σ → V/2π ∫ dk;
+    docs/model-interband.md). Units of E_g; complex, shape of `state` without the k axis."""
+    total = jnp.sum(state.s21, axis=-1)
+    pair = params.V * params.dk / (2 * jnp.pi)  # real: scale both parts (no float·complex)
+    return jax.lax.complex(pair * total.real, -pair * total.imag)
 
 
 def _phonons(n, t: Coefficients):
@@ -174,4 +179,4 @@ def vector_field(
         n11, n22, n21.real, n21.imag, s.real, s.imag, delta.real, delta.imag, c
     )
     gr, gi = anomalous_rate(s.real, s.imag, n11, n22, gamma_s, c)
-    return InterbandState(n11=dn11, n22=dn22, n21=da + 1j * db, s21=gr + 1j * gi)
+    return InterbandState(n11=dn11, n22=dn22, n21=jax.lax.complex(da, db), s21=jax.lax.complex(gr, gi))

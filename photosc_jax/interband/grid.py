@@ -49,9 +49,9 @@ class PhononTables(eqx.Module):
     # For the right-hand side: both bands flattened to one (2N,) array [band 1, band 2], so
     # that one gather fetches n at every point's emission target and at the (at most two)
     # emitters landing on it; the rest is elementwise (see equations._phonons).
-    gather_idx: Int[Array, "3 2N"]
-    in_emit: Float[Array, "2 2N"]
-    in_absorb: Float[Array, "2 2N"]
+    gather_idx: Int[Array, "3 2*N"]
+    in_emit: Float[Array, "2 2*N"]
+    in_absorb: Float[Array, "2 2*N"]
 
 
 def _band_table(A, params: InterbandParams, k):

@@ -15,13 +15,14 @@ unstable; `rates` still reports the linear growth rate dλ/dt of u).
 
 The solver state is one flat float64 vector [n11, n22, Re n21, Im n21, Re u, Im u, λ]
 on the mirror-reduced grid k ≥ 0 (length 6M + 1, M = (N+1)/2): the model's states are
-mirror symmetric (MODEL.md), so k < 0 carries no information; one leaf keeps per-step
+mirror symmetric (docs/model-interband.md), so k < 0 carries no information; one leaf keeps per-step
 overhead low and avoids complex arithmetic in the solver. The inner product in dλ/dt
 weights each k > 0 point twice, so Σ|u|² is the full-grid norm.
 """
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -42,7 +43,7 @@ def full_grid(x):
     return jnp.concatenate([jnp.flip(x[..., 1:], axis=-1), x], axis=-1)
 
 
-def pack(state: InterbandState) -> Float[Array, " 6M+1"]:
+def pack(state: InterbandState) -> Float[Array, " n"]:
     """Solver variables on the mirror-reduced grid k ≥ 0 (M = (N+1)/2 points); the state
     must be mirror symmetric (`evolve` checks)."""
     n = state.s21.shape[-1]
@@ -51,21 +52,24 @@ def pack(state: InterbandState) -> Float[Array, " 6M+1"]:
     norm = jnp.sqrt(jnp.sum(w * jnp.abs(s) ** 2) / n)
     is_zero = norm == 0
     lam = jnp.where(is_zero, LOG_ZERO, jnp.log(jnp.where(is_zero, 1.0, norm)))
-    u = jnp.where(is_zero, jnp.ones_like(s), s / jnp.where(is_zero, 1.0, norm))
-    return jnp.concatenate([n11, n22, n21.real, n21.imag, u.real, u.imag, lam[None]])
+    safe = jnp.where(is_zero, 1.0, norm)
+    ur = jnp.where(is_zero, 1.0, s.real / safe)
+    ui = jnp.where(is_zero, 0.0, s.imag / safe)
+    return jnp.concatenate([n11, n22, n21.real, n21.imag, ur, ui, lam[None]])
 
 
-def split(y: Float[Array, " 6M+1"]):
+def split(y: Float[Array, " n"]):
     """(n11, n22, n21, u, λ) on the half grid from the packed vector (n21, u complex)."""
     m = (y.shape[-1] - 1) // 6
     n11, n22, a, b, ur, ui = (y[..., i * m : (i + 1) * m] for i in range(6))
-    return n11, n22, a + 1j * b, ur + 1j * ui, y[..., -1]
+    return n11, n22, jax.lax.complex(a, b), jax.lax.complex(ur, ui), y[..., -1]
 
 
-def unpack(y: Float[Array, " 6M+1"]) -> InterbandState:
+def unpack(y: Float[Array, " n"]) -> InterbandState:
     """The full-grid `InterbandState` (s21 = e^λ u) of a packed solver vector."""
     n11, n22, n21, u, lam = split(y)
-    s = jnp.exp(lam)[..., None] * u
+    scale = jnp.exp(lam)[..., None]
+    s = jax.lax.complex(scale * u.real, scale * u.imag)
     return InterbandState(*(full_grid(x) for x in (n11, n22, n21, s)))
 
 
@@ -79,7 +83,7 @@ def rates(y, c: Coefficients):
     sr, si = scale * ur, scale * ui
     # Reductions stacked: fewer kernels per call (the RHS is launch-bound on a CPU).
     w = c.weights
-    sum_r, sum_i, norm2 = jnp.sum(w * jnp.stack([ur, ui, ur * ur + ui * ui]), axis=1)
+    sum_r, sum_i, norm2 = jnp.sum(w[None, :] * jnp.stack([ur, ui, ur * ur + ui * ui]), axis=1)
     # Δ = conj((V dk/2π) Σ_k s)
     delta_re, delta_im = c.pair * scale * sum_r, -c.pair * scale * sum_i
     dn11, dn22, da, db, gamma_s = normal_rates(n11, n22, a, b, sr, si, delta_re, delta_im, c)
@@ -88,7 +92,7 @@ def rates(y, c: Coefficients):
     return dn11, dn22, da, db, gr - dlam * ur, gi - dlam * ui, dlam
 
 
-def rhs(t, y, c: Coefficients) -> Float[Array, " 6M+1"]:
+def rhs(t, y, c: Coefficients) -> Float[Array, " n"]:
     """The ODE right-hand side in solver variables (diffrax signature)."""
     del t
     dn11, dn22, da, db, dur, dui, dlam = rates(y, c)

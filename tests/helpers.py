@@ -1,0 +1,26 @@
+"""Shared test fixtures that are plain values: the small grids and finite differences.
+
+Grids (model I, `InterbandParams` keyword arguments):
+
+- `SMALL`: k_max = 0.2, dk = 0.01 → N = 41 points, phonon shifts 4 (band 1) and 1 (band 2);
+  the structure of the paper's model at a fraction of the cost.
+- `COARSE`: the paper's box with dk = 4·10⁻³ (N = 101) and v = 0.1: paper physics, 4× cheaper.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SMALL = dict(k_max=0.2, dk=0.01, A1=7.0, A2=24.0, v=0.3)
+COARSE = dict(v=0.1, dk=4e-3)
+
+
+def central_difference(f, x, h):
+    """(f(x + h) − f(x − h)) / 2h: error O(h² f‴), the reference for every gradient test."""
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def mirror(half):
+    """A mirror-symmetric full-grid array from its k ≥ 0 half (x[0] is k = 0)."""
+    half = np.asarray(half)
+    return np.concatenate([half[:0:-1], half])
