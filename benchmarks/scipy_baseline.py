@@ -10,7 +10,7 @@ integrated with `scipy.integrate.solve_ivp(method="RK45")`. Vectorised numpy, no
 loops over k in the right-hand side. Used by `bench_interband.py` as the reference run time
 and by `tests/test_scipy_baseline.py` as an independent check of the JAX right-hand side.
 
-Units E_g = ħ = k_B = 1 (see MODEL.md part I).
+Units E_g = ħ = k_B = 1 (see docs/model-interband.md).
 """
 
 from __future__ import annotations

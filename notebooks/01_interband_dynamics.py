@@ -15,7 +15,7 @@
 # # 01 — Driven-dissipative interband pairing: dynamics
 #
 # Porta et al., *interband pairing in a laser-driven semiconductor* (paper 1), Figs. 3–7, computed
-# with the exact Wick reduction of the many-body Lindblad model (`../shared/MODEL.md`, part I).
+# with the exact Wick reduction of the many-body Lindblad model (`docs/model-interband.md`).
 #
 # - **Fig. 4**: |Δ(t)| for three radiative-recombination rates Γrr (V = 4).
 # - **Fig. 3**: steady band populations and ñ_k = n22_k + n11_{−k} − 1, with the effective

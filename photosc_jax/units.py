@@ -1,4 +1,4 @@
-"""Unit conversions between phonon units and meV / THz / K (MODEL.md part II, "Units").
+"""Unit conversions between phonon units and meV / THz / K (docs/model-longlived.md, "Units and symbols").
 
 Inside the code of part II energies are measured in the phonon energy ω (the Raman mode, also
 the BCS cutoff of Eqs. 4 and 7), lengths in ℓ0 = 1/√(Mω), times in 1/ω. Laboratory units

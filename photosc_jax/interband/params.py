@@ -1,7 +1,7 @@
 """Parameters of the driven-dissipative two-band model (Porta et al., Sec. II).
 
 Units: E_g = ħ = k_B = 1 (energies and rates in E_g, times in ħ/E_g, momenta in
-inverse lattice constants). See MODEL.md, part I.
+inverse lattice constants). See docs/model-interband.md.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ DEFAULT_PHONON_VELOCITY = 0.098
 
 def phonon_shift(A: float, v: float, dk: float) -> int:
     """Grid steps a phonon emission moves an electron by: round(v / (A dk)), halves away
-    from zero (MODEL.md part I)."""
+    from zero (docs/model-interband.md)."""
     return int(math.floor(v / (A * dk) + 0.5))
 
 
