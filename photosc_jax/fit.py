@@ -14,6 +14,8 @@ Example (README): the V at which |Δ_ss| = 0.015 E_g at Ω = 0.25,
 
     fit(lambda p: direct_steady_state(p).delta_abs - 0.015, InterbandParams(V=4.0),
         {"V": (2.5, 10.0)})
+
+The module itself is callable: `import photosc_jax as ps; ps.fit(...)` is `fit(...)`.
 """
 
 from __future__ import annotations
