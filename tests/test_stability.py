@@ -137,3 +137,29 @@ def test_paired_branch_ends_at_the_linear_threshold_at_finite_temperature():
     # |Δ|² linear in V near V_c: the last three paired points extrapolate to V_c
     slope, icpt = np.polyfit(vals[-4:-1], d[-4:-1] ** 2, 1)
     assert abs(-icpt / slope - vc) < 2e-3 * vc
+
+
+def test_normal_state_success_comes_from_the_residual_not_newtons_step_limit():
+    # Along the T = 0 zero modes Newton's step criterion may never be met although the
+    # residual is 1e-17 (critical_V(InterbandParams(v=0.112)) used to be NaN): success is
+    # decided by the residual and the population range. One polish step cannot satisfy
+    # optimistix's step criterion, so this failed before the fix.
+    p = ps.InterbandParams(**COARSE)
+    ns = st.normal_steady_state(p, max_steps=1)
+    assert float(ns.residual) < 1e-10
+    assert bool(ns.success)
+    bad = eqx.tree_at(lambda n: n.n22, ns, ns.n22.at[3].set(1.2))
+    assert not bool(st.NormalState(bad.n11, bad.n22, bad.n21, bad.residual,
+                                   jnp.all((bad.n22 >= 0) & (bad.n22 <= 1)),
+                                   bad.t_relax).success)
+
+
+@pytest.mark.slow
+def test_thresholds_where_the_normal_state_used_to_fail_or_land_wrong():
+    # Paper grid. v = 0.112: the Newton polish hit its step limit at residual 1e-17 (V_c was
+    # NaN; true 1.9652). Ω = 0.05 and 0.02: a fixed relaxation time landed on another member
+    # of the T = 0 normal continuum (2.3183 and 2.2709); relaxing until the normal state
+    # stops moving gives the long-relaxation values (t_relax = 2e5: 2.31640, 2.27526).
+    assert abs(float(st.critical_V(ps.InterbandParams(v=0.112))) - 1.9652) < 2e-4
+    for Om, vc in [(0.05, 2.316402), (0.02, 2.275256)]:
+        assert abs(float(st.critical_V(ps.InterbandParams(Omega=Om))) - vc) < 1e-5, Om

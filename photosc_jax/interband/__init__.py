@@ -13,6 +13,10 @@ from .evolve import evolve as evolve
 from .grid import PhononTables as PhononTables
 from .grid import k_grid as k_grid
 from .grid import phonon_tables as phonon_tables
+from .methods import AbstractSteadyStateMethod as AbstractSteadyStateMethod
+from .methods import Evolve as Evolve
+from .methods import Newton as Newton
+from .outcomes import RESULTS as RESULTS
 from .params import InterbandParams as InterbandParams
 from .stability import NormalState as NormalState
 from .stability import Stability as Stability
@@ -22,6 +26,6 @@ from .stability import normal_steady_state as normal_steady_state
 from .stability import phase_boundary as phase_boundary
 from .state import InterbandState as InterbandState
 from .state import initial_state as initial_state
+from .stationary import steady_state as steady_state
 from .steady import SteadyState as SteadyState
 from .steady import stationarity as stationarity
-from .steady import steady_state as steady_state

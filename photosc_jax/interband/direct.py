@@ -42,20 +42,30 @@ import optimistix as optx
 from jaxtyping import Array, Float
 
 from .._checks import concrete, float_leaves
+from ._traces import counted
 from .equations import Coefficients, anomalous_rate, coefficients, normal_rates
-from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver, solve
+from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, solve
+from .methods import (
+    DEFAULT_DELTA_FLOOR,
+    DEFAULT_NEWTON_STEPS,
+    DEFAULT_NEWTON_TOL,
+    DEFAULT_STEADY_TOL,
+    DEFAULT_T_MAX,
+    DEFAULT_WARM_ATOL,
+    DEFAULT_WARM_RTOL,
+    DEFAULT_WARM_T_MAX,
+    Evolve,
+    Newton,
+    newton_method,
+)
+from .outcomes import RESULTS
 from .params import InterbandParams
 from .solver_state import full_grid, half_grid, pack, rates, split
 from .state import InterbandState, check_mirror_symmetric, initial_state
-from .steady import DEFAULT_DELTA_FLOOR, DEFAULT_STEADY_TOL, SteadyState, stationarity
+from .steady import SteadyState, evolve_steady_state, stationarity
 
-DEFAULT_NEWTON_TOL = 1e-11
-DEFAULT_NEWTON_STEPS = 40
-DEFAULT_WARM_T_MAX = 20_000.0
 NEWTON_BEFORE_CHORD = 2
 CHORD_STEPS = 40
-DEFAULT_WARM_RTOL = 1e-4  # the warm start only has to land in Newton's basin
-DEFAULT_WARM_ATOL = 1e-7
 WARM_S_ON = 1e-3  # rms |s| above which the warm start looks for the first maximum of |s|
 
 
@@ -105,7 +115,7 @@ def from_unknowns(x: Float[Array, " 6M+1"]) -> InterbandState:
     return InterbandState(*(full_grid(v) for v in (n11, n22, a + 1j * b, sr + 1j * si)))
 
 
-def _warm_start(params, y0, t_max, solver, rtol, atol, max_steps, evolve=True):
+def _warm_start(params, y0, warm: Evolve, evolve=True):
     """Evolve from `y0` until |s| passes its first maximum after exceeding WARM_S_ON (rms).
     With `evolve=False` (a paired `y0`, e.g. a neighbouring steady state), start from `y0`."""
     c = coefficients(params, half=True)
@@ -118,8 +128,9 @@ def _warm_start(params, y0, t_max, solver, rtol, atol, max_steps, evolve=True):
     def cond_fn(t, y, args, **kwargs):
         return (y[-1] > log_on) & (rates(y, args)[-1] < 0)
 
-    sol = solve(params, y0, 0.0, t_max, saveat=dfx.SaveAt(t1=True), solver=solver, rtol=rtol,
-                atol=atol, max_steps=max_steps, event=dfx.Event(cond_fn))
+    sol = solve(params, y0, 0.0, warm.t_max, saveat=dfx.SaveAt(t1=True), solver=warm.solver,
+                rtol=warm.rtol, atol=warm.atol, max_steps=warm.max_steps,
+                event=dfx.Event(cond_fn))
     y1 = sol.ys[-1]
     return to_unknowns(y1, c), n_e, sol.ts[-1], sol.stats["num_steps"], y1[-1] > log_on
 
@@ -155,20 +166,23 @@ def _newton(params, x0, n_e, tol, max_steps, pre_steps=NEWTON_BEFORE_CHORD):
 
 
 @eqx.filter_jit
-def _direct(params, y0, warm_t_max, warm_rtol, warm_atol, newton_tol, newton_steps, tol,
-            delta_floor, solver, max_steps, evolve):
+@counted("direct.newton")
+def _direct(params, y0, method: Newton, evolve):
     p_sg = jax.lax.stop_gradient(params)
     x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(
-        _warm_start(p_sg, y0, warm_t_max, solver, warm_rtol, warm_atol, max_steps, evolve)
+        _warm_start(p_sg, y0, method.warm, evolve)
     )
-    x, result, n_steps = _newton(params, x0, n_e, newton_tol, newton_steps,
+    x, result, n_steps = _newton(params, x0, n_e, method.tol, method.max_steps,
                                  NEWTON_BEFORE_CHORD if evolve else 0)
-    ok = (result == optx.RESULTS.successful) & paired0
-    return _result(params, x, n_e, ok, n_steps, t_warm, warm_steps, result, tol, delta_floor)
+    ok = result == optx.RESULTS.successful
+    return _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps,
+                   DEFAULT_STEADY_TOL, method.delta_floor)
 
 
-def _result(params, x, n_e, ok, n_steps, t_warm, warm_steps, result, tol, delta_floor):
-    """`SteadyState` from the Newton unknowns `x` (gradients flow through `x` only)."""
+def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta_floor):
+    """`SteadyState` from the Newton unknowns `x` (gradients flow through `x` only). `ok`:
+    the iteration converged; `paired0`: its start was paired. Success also needs a paired,
+    finite root whose gauge-invariant `Stationarity` residuals are below `tol`."""
     c = coefficients(params, half=True)
     c_sg = jax.lax.stop_gradient(c)
     x_sg = jax.lax.stop_gradient(x)
@@ -176,12 +190,36 @@ def _result(params, x, n_e, ok, n_steps, t_warm, warm_steps, result, tol, delta_
     state = from_unknowns(x)
     res = stationarity(pack(from_unknowns(x_sg)), c_sg)
     delta_abs = jnp.abs(c.pair * jnp.sum(c.weights * half_grid(state.s21)))
-    ok = ok & (delta_abs > delta_floor)
-    converged = ok & res.is_steady(tol, delta_floor) & jnp.all(jnp.isfinite(x))
-    stats = dict(newton_steps=n_steps, warm_steps=warm_steps, max_residual=max_res,
-                 fallback=jnp.asarray(False))
+    converged = (ok & paired0 & (delta_abs > delta_floor) & res.is_steady(tol, delta_floor)
+                 & jnp.all(jnp.isfinite(x)))
+    result = RESULTS.where(converged, RESULTS.successful,
+                           RESULTS.where(paired0, RESULTS.newton_failed, RESULTS.not_paired))
+    stats = dict(newton_steps=jnp.asarray(n_steps), warm_steps=jnp.asarray(warm_steps),
+                 max_residual=max_res, fallback=jnp.asarray(False))
     return SteadyState(delta_abs=delta_abs, mu=x[-1], state=state, converged=converged,
                        t=t_warm, residual=res, stats=stats, result=result, params=params)
+
+
+def newton_steady_state(params: InterbandParams, method: Newton,
+                        y0: InterbandState | None = None, progress: bool = False) -> SteadyState:
+    """The Newton engine behind `steady_state(params, method=Newton(...))`: warm start
+    (`method.warm`) unless `y0` is already paired (rms|s| > 10⁻³), Newton/chord iteration,
+    and — where the values are concrete and the solve failed — `method.fallback` (time
+    evolution from `y0`; `stats["fallback"]` = True). See `direct_steady_state`."""
+    params = float_leaves(params)
+    method = float_leaves(method)
+    y0 = initial_state(params) if y0 is None else y0
+    check_mirror_symmetric(y0)
+    s_rms = concrete(jnp.sqrt(jnp.mean(jnp.abs(y0.s21) ** 2)))
+    evolve = s_rms is None or s_rms <= WARM_S_ON  # a paired y0 is its own warm start
+    out = _direct(params, y0, method, evolve)
+    done = concrete(out.converged)
+    if method.fallback is None or done is None or done:
+        return out
+    ev = evolve_steady_state(params, method.fallback, y0=y0, progress=progress)
+    stats = dict(ev.stats, **{k: v for k, v in out.stats.items() if k != "fallback"},
+                 fallback=jnp.asarray(True))
+    return eqx.tree_at(lambda s: s.stats, ev, stats)
 
 
 # --- continuation helpers: one LU reused across neighbouring parameter points --------------
@@ -198,14 +236,21 @@ def factor_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"], n_e):
     return jax.scipy.linalg.lu_factor(jax.jacfwd(corotating_residual)(x, (c, n_e)))
 
 
-@eqx.filter_jit
 def chord_solve(params, x0, n_e, lu, tol=DEFAULT_NEWTON_TOL, max_iter=CHORD_STEPS,
                 steady_tol=DEFAULT_STEADY_TOL, delta_floor=DEFAULT_DELTA_FLOOR):
     """Chord iteration x ← x − J₀⁻¹F(x) with the LU factors `lu` of a Jacobian J₀ taken at a
     *neighbouring* parameter point (`factor_jacobian`): no Jacobian, no factorisation, each
     step one residual and two triangular solves. Converged when |Δx| ≤ tol(1 + |x|) (max
     norm). Not differentiable (use `direct_steady_state` for gradients). Returns a
-    `SteadyState` (`stats["newton_steps"]` = chord iterations) and the unknowns."""
+    `SteadyState` (`stats["newton_steps"]` = chord iterations) and the unknowns. The float
+    arguments are traced: changing them does not recompile."""
+    return _chord_solve(float_leaves(params), x0, n_e, lu, *map(jnp.asarray,
+                        (tol, steady_tol, delta_floor)), int(max_iter))
+
+
+@eqx.filter_jit
+@counted("direct.chord")
+def _chord_solve(params, x0, n_e, lu, tol, steady_tol, delta_floor, max_iter):
     c = coefficients(params, half=True)
     args = (c, n_e)
 
@@ -221,8 +266,8 @@ def chord_solve(params, x0, n_e, lu, tol=DEFAULT_NEWTON_TOL, max_iter=CHORD_STEP
 
     i, x, step = jax.lax.while_loop(cond, body, (0, x0, jnp.asarray(jnp.inf)))
     ok = step <= tol
-    out = _result(params, x, n_e, ok, i, jnp.asarray(0.0), jnp.asarray(0), None, steady_tol,
-                  delta_floor)
+    out = _result(params, x, n_e, ok, jnp.asarray(True), i, jnp.asarray(0.0), jnp.asarray(0),
+                  steady_tol, delta_floor)
     return out, x
 
 
@@ -236,8 +281,8 @@ def direct_steady_state(
     newton_tol: float = DEFAULT_NEWTON_TOL,
     newton_steps: int = DEFAULT_NEWTON_STEPS,
     fallback: bool = True,
-    t_max: float = 50_000.0,
-    tol: float = DEFAULT_STEADY_TOL,
+    t_max: float = DEFAULT_T_MAX,
+    tol: float | None = None,
     delta_floor: float = DEFAULT_DELTA_FLOOR,
     solver: dfx.AbstractSolver | None = None,
     rtol: float = DEFAULT_RTOL,
@@ -245,7 +290,9 @@ def direct_steady_state(
     max_steps: int = DEFAULT_MAX_STEPS,
     progress: bool = False,
 ) -> SteadyState:
-    """Paired steady state by Newton's method in the co-rotating frame (module docstring).
+    """Paired steady state by Newton's method in the co-rotating frame (module docstring):
+    the keyword form of `steady_state(params, method=Newton(...))` (the keywords build the
+    `Newton` object, see `newton_method`).
 
     **Arguments:**
 
@@ -266,42 +313,25 @@ def direct_steady_state(
       values are concrete (not under `jit`/`grad`/`vmap`), return
       `steady_state(params, method="evolve")` from `y0` instead (`stats["fallback"]`).
     - `t_max`, `tol`, `delta_floor`, `solver`, `rtol`, `atol`, `max_steps`, `progress`: as in
-      `steady_state` (`solver` and `max_steps` also serve the warm start; `rtol`, `atol`,
-      `t_max` and `progress` the fallback only); `converged` also requires the
-      gauge-invariant `Stationarity` residuals below `tol`.
+      `steady_state` (`solver` and `max_steps` also serve the warm start; `tol`, `rtol`,
+      `atol`, `t_max` and `progress` the fallback only); `converged` also requires the
+      gauge-invariant `Stationarity` residuals of the root below 1e-7.
 
     **Returns:** a `SteadyState`: `delta_abs` = |Δ| (E_g), `mu` = d arg Δ/dt (E_g/ħ), `state`
     in the gauge Δ real, `converged`, `t` = end of the warm start, `residual`
     (`Stationarity`), `stats` (`newton_steps`, `warm_steps`, `max_residual` = max-norm of
-    the co-rotating residual, `fallback`), `result` (optimistix result code; the diffrax
-    code after a fallback).
+    the co-rotating residual, `fallback`), `result` (`outcomes.RESULTS`: `successful`,
+    `newton_failed`, `not_paired`; after a fallback the evolution's outcome).
 
     Under tracing no fallback is possible: check `converged` (False below threshold, where
     Newton has no paired root to find and Δ_ss = 0; see `stability.critical_V`).
 
     Example: `direct_steady_state(InterbandParams()).delta_abs` → 0.0190488 (Fig. 3 point).
     """
-    if newton_tol <= 0 or tol <= 0 or delta_floor <= 0:
-        raise ValueError("newton_tol, tol and delta_floor must be positive.")
-    if newton_steps < 1:
-        raise ValueError(f"newton_steps={newton_steps}: need at least one Newton step.")
-    params = float_leaves(params)
-    y0 = initial_state(params) if y0 is None else y0
-    check_mirror_symmetric(y0)
-    solver = default_solver() if solver is None else solver
-    s_rms = concrete(jnp.sqrt(jnp.mean(jnp.abs(y0.s21) ** 2)))
-    evolve = s_rms is None or s_rms <= WARM_S_ON  # a paired y0 is its own warm start
-    out = _direct(params, y0, float(warm_t_max), float(warm_rtol), float(warm_atol),
-                  float(newton_tol), int(newton_steps), float(tol), float(delta_floor), solver,
-                  int(max_steps), evolve)
-    done = concrete(out.converged)
-    if not fallback or done is None or done:
-        return out
-    from .steady import steady_state
+    return newton_steady_state(
+        params, newton_method(warm_t_max=warm_t_max, warm_rtol=warm_rtol, warm_atol=warm_atol,
+                              newton_tol=newton_tol, newton_steps=newton_steps,
+                              fallback=fallback, t_max=t_max, tol=tol, delta_floor=delta_floor,
+                              solver=solver, rtol=rtol, atol=atol, max_steps=max_steps),
+        y0=y0, progress=progress)
 
-    ev = steady_state(params, y0=y0, t_max=t_max, tol=tol, delta_floor=delta_floor,
-                      solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
-                      progress=progress)
-    stats = dict(ev.stats, **{k: v for k, v in out.stats.items() if k != "fallback"},
-                 fallback=jnp.asarray(True))
-    return eqx.tree_at(lambda s: s.stats, ev, stats)

@@ -10,8 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Complex, Float
 
-from .._checks import float_leaves
+from .._checks import as_float, float_leaves
+from ._traces import counted
 from .equations import coefficients
+from .outcomes import RESULTS, from_diffrax, raise_if_failed
 from .params import InterbandParams
 from .solver_state import pack, rhs, split, unpack
 from .state import InterbandState, check_mirror_symmetric, initial_state
@@ -30,7 +32,9 @@ class EvolveResult(eqx.Module):
     - `state`: the `InterbandState` at t1.
     - `stats`: solver statistics (`num_steps`, `num_accepted_steps`, `num_rejected_steps`).
     - `success`: True iff the solver reached t1 (False: max_steps hit, NaN, step too small).
-    - `result`: the diffrax result code, for diagnostics.
+    - `result`: the outcome, an `outcomes.RESULTS` item (`successful`, `max_steps_reached`,
+      `solver_failed`); `RESULTS[result]` says what to change. The diffrax code is in
+      `stats["diffrax_result"]`.
     - `params`: the parameters the result was computed with.
     """
 
@@ -99,6 +103,7 @@ def solve(
 
 
 @eqx.filter_jit
+@counted("evolve")
 def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress):
     c = coefficients(params, half=True)
     saveat = dfx.SaveAt(
@@ -112,7 +117,8 @@ def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress):
         max_steps=max_steps, progress=progress,
     )
     (delta, n_exc), y1 = sol.ys
-    return sol.ts[0], delta, n_exc, unpack(y1[-1]), sol.stats, sol.result
+    stats = dict(sol.stats, diffrax_result=sol.result._value)
+    return sol.ts[0], delta, n_exc, unpack(y1[-1]), stats, from_diffrax(sol.result)
 
 
 def evolve(
@@ -127,6 +133,7 @@ def evolve(
     atol: float = DEFAULT_ATOL,
     max_steps: int = DEFAULT_MAX_STEPS,
     progress: bool = False,
+    throw: bool = False,
 ) -> EvolveResult:
     """Integrate the mean-field equations from `t0` to `t1` (units ħ/E_g).
 
@@ -143,8 +150,13 @@ def evolve(
       controlled relatively, independent of `atol`.
     - `max_steps`: step budget; exceeding it gives `success=False` (no exception).
     - `progress`: show a tqdm progress bar.
+    - `throw`: raise the outcome's message if the solver did not reach t1 (default False).
 
-    **Returns:** an `EvolveResult` (`ts`, `delta`, `n_exc`, `state`, `stats`, `success`).
+    `t0`, `t1`, `rtol`, `atol` and the float fields of `params` are traced: changing them
+    does not recompile (`max_steps`, `solver` and the number of save times do).
+
+    **Returns:** an `EvolveResult` (`ts`, `delta`, `n_exc`, `state`, `stats`, `success`,
+    `result`).
 
     Example: `r = evolve(InterbandParams(Omega=0.25, V=5), 8000.0); abs(r.delta[-1])`.
     """
@@ -168,15 +180,17 @@ def evolve(
         raise ValueError(f"t1={t1} must be larger than t0={t0}.")
     solver = default_solver() if solver is None else solver
     ts_out, delta, n_exc, state, stats, result = _evolve(
-        params, y0, float(t0), float(t1), ts, solver, rtol, atol, int(max_steps), progress
+        params, y0, *map(as_float, (t0, t1)), ts, solver, *map(as_float, (rtol, atol)),
+        int(max_steps), progress
     )
-    return EvolveResult(
+    out = EvolveResult(
         ts=ts_out,
         delta=delta,
         n_exc=n_exc,
         state=state,
         stats=stats,
-        success=result == dfx.RESULTS.successful,
+        success=result == RESULTS.successful,
         result=result,
         params=params,
     )
+    return raise_if_failed(out, result, throw)

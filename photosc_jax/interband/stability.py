@@ -36,20 +36,23 @@ import lineax as lx
 import optimistix as optx
 from jaxtyping import Array, Bool, Complex, Float
 
-from .._checks import float_leaves
+from .._checks import as_float, float_leaves
 from .._devices import default_vmap_width
 from .._roots import bracketed_root
+from ._traces import counted
 from .equations import Coefficients, coefficients, normal_rates
 from .evolve import DEFAULT_ATOL, DEFAULT_RTOL, default_solver, solve
 from .params import InterbandParams
-from .solver_state import split
+from .solver_state import rates, split
 from .state import initial_state
 
-DEFAULT_T_RELAX = 2000.0
+DEFAULT_RELAX_TOL = 1e-6  # max |dn/dt| (E_g/ħ) at which the normal-state relaxation stops
+RELAX_STEPS = 200_000
+NORMAL_RESIDUAL_TOL = 1e-8  # max-norm stationarity residual of an accepted normal state
 _EPS = 1e-8  # shift of the final Newton polish (and of the implicit adjoint)
 _EPS_PSEUDO = 1e-3  # pseudo-transient shift: backward-Euler steps of length 1000 ħ/E_g
 DEFAULT_PSEUDO_STEPS = 200
-MAX_T_RELAX = 2e5
+MAX_T_RELAX = 1e6
 DEFAULT_V_BRACKET = (0.0, 40.0)
 DEFAULT_OMEGA_BRACKET = (1e-3, 1.0)
 
@@ -58,7 +61,8 @@ class NormalState(eqx.Module):
     """The normal (s ≡ 0) steady state on the mirror-reduced grid k ≥ 0.
 
     `n11`, `n22` (real), `n21` (complex): correlators, shape (M,). `residual`: max-norm of
-    the stationarity residual (E_g/ħ). `success`: Newton converged.
+    the stationarity residual (E_g/ħ). `success`: residual < 1e-8 and populations in
+    [0, 1]. `t_relax`: how long the s ≡ 0 evolution ran before the Newton polish (ħ/E_g).
     """
 
     n11: Float[Array, "*b M"]
@@ -66,6 +70,7 @@ class NormalState(eqx.Module):
     n21: Complex[Array, "*b M"]
     residual: Float[Array, "*b"]
     success: Bool[Array, "*b"]
+    t_relax: Float[Array, "*b"]
 
 
 class Stability(eqx.Module):
@@ -91,28 +96,51 @@ def _normal_residual(x, args):
 
 def normal_steady_state(params: InterbandParams, *, t_relax: float | None = None,
                         tol: float = 1e-11, max_steps: int = 40,
-                        pseudo_steps: int = DEFAULT_PSEUDO_STEPS) -> NormalState:
-    """Normal steady state: evolve the paper's initial state with s ≡ 0 for `t_relax` (ħ/E_g;
-    default max(2000, 100/Ω), at most 2·10⁵: the relaxation slows down at weak drive), finish the
+                        pseudo_steps: int = DEFAULT_PSEUDO_STEPS,
+                        relax_tol: float = DEFAULT_RELAX_TOL) -> NormalState:
+    """Normal steady state: evolve the paper's initial state with s ≡ 0 until it stops moving
+    — until max_k |dn/dt| (n11, n22, n21; E_g/ħ) < `relax_tol` (default 1e-6), at most
+    t = 10⁶ ħ/E_g — or, with `t_relax` given, for exactly `t_relax` (ħ/E_g); finish the
     relaxation by pseudo-transient Newton steps (each a backward-Euler step of length
-    1/ε_pt = 1000; at most `pseudo_steps`), then polish by Newton with implicit
-    differentiation (the relaxation is `stop_gradient`ed). Jit/vmap/grad-safe.
+    1/ε_pt = 1000; at most `pseudo_steps`), then polish by Newton (rtol = atol = `tol`, at
+    most `max_steps` steps) with implicit differentiation (the relaxation is
+    `stop_gradient`ed). Jit/vmap/grad-safe; float arguments are traced (no recompiles).
 
     At T = 0 the normal steady states form a continuum (Pauli-blocked occupations are dark
     to the phonons: the stationarity Jacobian has zero modes), so *which* state is reached
     depends on the history. Plain Newton from a partly relaxed state slides along the zero
     modes to a different member (or to unphysical populations); the pseudo-transient steps
-    follow the damped dynamics instead and land where the evolution lands (tested against
-    a 15× longer evolution). `success` requires Newton's convergence, residual < 1e-8 and
-    populations in [0, 1]; if False, increase `t_relax` or `pseudo_steps`."""
+    follow the damped dynamics instead, and the relaxation runs until the state stops
+    moving (it slows down at weak drive: t ≈ 5·10³ at Ω = 0.25, 1.4·10⁴ at Ω = 0.05,
+    5·10⁴ at Ω = 0.02 on the paper grid), so the result is where a long evolution lands:
+    V_c(Ω = 0.02) = 2.2752553 against 2.2752556 after t = 2·10⁵ (a fixed t = 5000 gave
+    2.2709; relax_tol = 1e-5 gives 2.27524).
+
+    `success` is decided by the state itself: stationarity residual (max-norm, E_g/ħ)
+    below 1e-8 and populations within [0, 1] (Newton's own step criterion may never be met
+    along the zero modes although the residual is 1e-17). If False, raise `pseudo_steps` or
+    lower `relax_tol`."""
+    return _normal_steady_state(float_leaves(params), _floats(t_relax), _floats(tol),
+                                int(max_steps), int(pseudo_steps), _floats(relax_tol))
+
+
+@eqx.filter_jit
+@counted("stability.normal_steady_state")
+def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_tol):
     c = coefficients(params, half=True)
     p_sg = jax.lax.stop_gradient(params)
+    y0 = initial_state(p_sg, seed=0.0)
     if t_relax is None:
-        # capped (Ω → 0 would ask for t → ∞; there the result is flagged by `success`)
-        t_relax = jnp.clip(100.0 / jnp.maximum(jnp.abs(p_sg.Omega), 1e-12), DEFAULT_T_RELAX,
-                           MAX_T_RELAX)
-    sol = solve(p_sg, initial_state(p_sg, seed=0.0), 0.0, t_relax, saveat=dfx.SaveAt(t1=True),
-                solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, max_steps=100_000)
+        def settled(t, y, args, **kwargs):
+            return jnp.max(jnp.abs(jnp.concatenate(rates(y, args)[:4]))) < relax_tol
+
+        sol = solve(p_sg, y0, 0.0, MAX_T_RELAX, saveat=dfx.SaveAt(t1=True),
+                    solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
+                    max_steps=RELAX_STEPS, event=dfx.Event(settled))
+    else:
+        sol = solve(p_sg, y0, 0.0, t_relax, saveat=dfx.SaveAt(t1=True),
+                    solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
+                    max_steps=RELAX_STEPS)
     n11, n22, n21, _, _ = split(jax.lax.stop_gradient(sol.ys[-1]))
     n_e = jnp.sum(c.weights * (n11 + n22))
     x0 = jnp.concatenate([n11, n22, n21.real, n21.imag])
@@ -135,8 +163,8 @@ def normal_steady_state(params: InterbandParams, *, t_relax: float | None = None
     res = jnp.max(jnp.abs(_normal_residual(x_sg, (c, n_e))))
     physical = jnp.all((x_sg[: 2 * m] > -1e-8) & (x_sg[: 2 * m] < 1 + 1e-8))
     return NormalState(n11=x[:m], n22=x[m : 2 * m], n21=x[2 * m : 3 * m] + 1j * x[3 * m :],
-                       residual=res,
-                       success=(out.result == optx.RESULTS.successful) & (res < 1e-8) & physical)
+                       residual=res, success=(res < NORMAL_RESIDUAL_TOL) & physical,
+                       t_relax=sol.ts[-1])
 
 
 def pairing_operator(normal: NormalState, c: Coefficients) -> Complex[Array, "M M"]:
@@ -178,22 +206,31 @@ def critical_V(params: InterbandParams, *, bracket: tuple[float, float] = DEFAUL
     smallest-|V| bracketed zero of the growth rate, by bisection on g(V) in `bracket` (E_g).
     The normal state is solved once (it does not depend on V). Returns NaN if g does not
     change sign in `bracket` (widen it; V < 0 brackets are allowed, e.g. (0, −40)).
-    Jit/vmap/grad-safe (d V_c/dθ by the implicit function theorem)."""
-    return _critical_V(float_leaves(params), tuple(map(float, bracket)), kwargs)
+    Jit/vmap/grad-safe (d V_c/dθ by the implicit function theorem); `kwargs` go to
+    `normal_steady_state`. Float arguments (the bracket too) are traced: changing them
+    does not recompile."""
+    return _critical_V(float_leaves(params), _floats(bracket), _floats(kwargs))
+
+
+def _floats(tree):
+    """Python floats → float64 arrays (traced under `eqx.filter_jit`, so new values do not
+    recompile); ints (step budgets, static) and None stay as they are."""
+    return jax.tree.map(lambda x: as_float(x) if isinstance(x, float) else x, tree)
 
 
 @eqx.filter_jit
+@counted("stability.critical_V")
 def _critical_V(params, bracket, kwargs):
     normal = normal_steady_state(params, **kwargs)
     c0 = coefficients(params, half=True)
-    lo, hi = bracket
-    sign = 1.0 if hi >= lo else -1.0
+    lo, hi = (as_float(x) for x in bracket)
+    sign = jnp.where(hi >= lo, 1.0, -1.0)
 
     def g(V):
         c = eqx.tree_at(lambda c: c.pair, c0, V * sign * params.dk / (2 * jnp.pi))
         return _leading(normal, c)[0]
 
-    lo_a, hi_a = abs(lo), abs(hi)
+    lo_a, hi_a = jnp.abs(lo), jnp.abs(hi)
     valid = (g(lo_a) < 0) & (g(hi_a) > 0) & normal.success
     return sign * _bisect(g, lo_a, hi_a, valid)
 
@@ -206,16 +243,18 @@ def critical_Omega(params: InterbandParams, *,
     where g < 0 and g > 0 (either order: Ω_c may be a lower or an upper threshold; V_c(Ω)
     is not monotonic, e.g. at the paper's parameters it peaks near Ω ≈ 0.05). Each
     evaluation solves a normal state (costlier than `critical_V`, slower at small Ω).
-    NaN if g does not change sign in `bracket` or a normal state at its ends fails (at the
-    defaults this happens below Ω ≈ 0.01, where the T = 0 normal state relaxes over
-    t ≳ 10⁵). Not differentiable (plain bisection)."""
+    NaN if g does not change sign in `bracket` or a normal state at its ends fails (the
+    T = 0 normal state relaxes over t ≳ 10⁵ below Ω ≈ 0.02; the relaxation stops at
+    t = 10⁶). Not differentiable (plain bisection)."""
     if not (bracket[0] > 0 and bracket[1] > 0):
         raise ValueError(f"bracket={bracket}: both ends must be positive Rabi frequencies "
                          "(the bisection runs in log Ω), e.g. (1e-3, 1.0).")
-    return _critical_Omega(float_leaves(params), tuple(map(float, bracket)), kwargs)
+    return _critical_Omega(float_leaves(params), _floats(tuple(map(float, bracket))),
+                           _floats(kwargs))
 
 
 @eqx.filter_jit
+@counted("stability.critical_Omega")
 def _critical_Omega(params, bracket, kwargs):
     def g(Omega):
         return stability(eqx.tree_at(lambda p: p.Omega, params, Omega), **kwargs).growth_rate
@@ -244,15 +283,16 @@ def phase_boundary(params: InterbandParams, Omega: Float[Array, " n"], *,
                    t_relax: float | None = None) -> Float[Array, " n"]:
     """V_c(Ω) for an array of Rabi frequencies: `critical_V` at each Ω (one after another on
     CPUs, vmapped on accelerators; NaN where no threshold lies in `bracket` or the normal
-    state fails, e.g. below Ω ≈ 0.01). `t_relax` as in `normal_steady_state` (default
-    max(2000, 100/Ω)). Example: `phase_boundary(InterbandParams(), jnp.linspace(.05, .5, 64))`
-    (64 Ω in ≈ 22 s on 2 CPU cores)."""
+    state fails). `t_relax` as in `normal_steady_state` (default: relax until the normal
+    state stops moving). Example: `phase_boundary(InterbandParams(), jnp.linspace(.05, .5,
+    64))`."""
     return _phase_boundary(float_leaves(params), jnp.asarray(Omega, float),
-                           tuple(map(float, bracket)),
-                           None if t_relax is None else float(t_relax))
+                           _floats(tuple(map(float, bracket))),
+                           None if t_relax is None else as_float(t_relax))
 
 
 @eqx.filter_jit
+@counted("stability.phase_boundary")
 def _phase_boundary(params, Omega, bracket, t_relax):
     def one(Om):
         return _critical_V(eqx.tree_at(lambda p: p.Omega, params, Om), bracket,

@@ -11,7 +11,11 @@ therefore measures, at the current state,
 
 and calls the state steady when all three are below `tol`, or when the populations are
 stationary, Δ is below `delta_floor` and still decaying (the normal state below threshold,
-where s decays exponentially forever).
+where s decays exponentially forever). `evolve_steady_state` is the engine of
+`steady_state(params, method=Evolve(...))` (entry point: `stationary`); the Newton engine
+(`direct`) imports this module, never the other way round.
+
+Units: E_g = ħ = 1 (rates and tolerances in E_g/ħ, times in ħ/E_g).
 """
 
 from __future__ import annotations
@@ -24,14 +28,16 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
 from .._checks import float_leaves
+from ._traces import counted
 from .equations import coefficients
-from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver, solve
+from .evolve import solve
+from .methods import DEFAULT_DELTA_FLOOR as DEFAULT_DELTA_FLOOR
+from .methods import DEFAULT_STEADY_TOL as DEFAULT_STEADY_TOL
+from .methods import Evolve
+from .outcomes import RESULTS, from_diffrax
 from .params import InterbandParams
 from .solver_state import pack, rates, split, unpack
 from .state import InterbandState, check_mirror_symmetric, initial_state
-
-DEFAULT_STEADY_TOL = 1e-7
-DEFAULT_DELTA_FLOOR = 1e-12
 
 
 class Stationarity(eqx.Module):
@@ -77,15 +83,20 @@ def stationarity(y, c) -> Stationarity:
 
 
 class SteadyState(eqx.Module):
-    """Outcome of `steady_state`.
+    """Outcome of `steady_state` (either method) and of `continuation`.
 
     - `delta_abs`: |Δ| in the steady state (E_g); 0 up to `delta_floor` in the normal state.
     - `mu`: rotation frequency of Δ, Δ(t) ≈ |Δ|e^{iμt} (E_g/ħ); 0 in the normal state.
     - `state`: the final `InterbandState`.
-    - `converged`: True iff the detector fired before `t_max` and the solver succeeded.
-    - `t`: the time at which the state was declared steady (or where the solve stopped).
+    - `converged`: True iff the solve succeeded (`result == RESULTS.successful`); for
+      `Evolve`: the detector fired before `t_max` and the ODE solver succeeded.
+    - `t`: the time at which the state was declared steady (or where the solve stopped;
+      for `Newton` the end of the warm start).
     - `residual`: the `Stationarity` residuals at `t`.
-    - `stats`, `result`: solver statistics and diffrax result code.
+    - `stats`: solver statistics (`Evolve`: diffrax's and `diffrax_result`; `Newton`:
+      `newton_steps`, `warm_steps`, `max_residual`, `fallback`).
+    - `result`: the outcome, an `outcomes.RESULTS` item; `RESULTS[result]` says what to change.
+    - `params`: the parameters of the solve.
     """
 
     delta_abs: Float[Array, "*batch"]
@@ -95,7 +106,7 @@ class SteadyState(eqx.Module):
     t: Float[Array, "*batch"]
     residual: Stationarity
     stats: dict[str, Any]
-    result: Any
+    result: RESULTS
     params: InterbandParams
 
 
@@ -128,72 +139,51 @@ def run_to_steady_state(
     return y1, res, converged, sol, (sol.ys[1] if window else None)
 
 
+def detector_tol(tol, rtol):
+    """The detector tolerance of `Evolve(tol, rtol)`: `tol` if given, else rtol/2.
+
+    Late in an adaptive solve the steps are long and the state sits on the Runge–Kutta
+    map's own invariant orbit, whose stationarity residuals are a fixed bias proportional
+    to rtol — measured with Dopri8 at Fig. 3 parameters and T = 0.005: 1.41e-7 at
+    rtol = 1e-6, 1.21e-8 at 1e-7, constant over 10⁴ steps (at T = 0 it is below 1e-8). The
+    former fixed default 1e-7 therefore never fired at T = 0.005 (converged=False with |Δ|
+    right to 1e-8); rtol/2 leaves a factor 3.5 and costs ≈ 3e-7 in |Δ| at Fig. 3 parameters
+    (pass a smaller `tol`, or a smaller rtol, for more)."""
+    return 0.5 * rtol if tol is None else tol
+
+
 @eqx.filter_jit
-def _steady(params, y0, t_max, tol, delta_floor, solver, rtol, atol, max_steps, progress):
+@counted("steady.evolve")
+def _steady(params, y0, method: Evolve, progress):
+    tol = detector_tol(method.tol, method.rtol)
     y1, res, converged, sol, _ = run_to_steady_state(
-        params, y0, t_max, tol, delta_floor, solver, rtol, atol, max_steps, progress
+        params, y0, method.t_max, tol, method.delta_floor, method.solver, method.rtol,
+        method.atol, method.max_steps, progress,
     )
-    paired = res.delta_abs >= delta_floor
-    return (
-        jnp.where(paired, res.delta_abs, 0.0),
-        jnp.where(paired, res.mu, 0.0),
-        unpack(y1),
-        converged,
-        sol.ts[0][-1],
-        res,
-        sol.stats,
-        sol.result,
+    result = from_diffrax(sol.result)
+    result = RESULTS.where((result == RESULTS.successful) & ~converged, RESULTS.t_max_reached,
+                           result)
+    return SteadyState(
+        delta_abs=jnp.where(res.delta_abs >= method.delta_floor, res.delta_abs, 0.0),
+        mu=jnp.where(res.delta_abs >= method.delta_floor, res.mu, 0.0),
+        state=unpack(y1),
+        converged=converged,
+        t=sol.ts[0][-1],
+        residual=res,
+        stats=dict(sol.stats, diffrax_result=sol.result._value),
+        result=result,
+        params=params,
     )
 
 
-def steady_state(
-    params: InterbandParams,
-    *,
-    t_max: float = 50_000.0,
-    tol: float = DEFAULT_STEADY_TOL,
-    delta_floor: float = DEFAULT_DELTA_FLOOR,
-    y0: InterbandState | None = None,
-    solver: dfx.AbstractSolver | None = None,
-    rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    progress: bool = False,
-    method: str = "evolve",
-) -> SteadyState:
-    """Evolve from `y0` (default: the paper's initial state) until the steady-state detector
-    fires (module docstring) or `t_max` is reached.
-
-    `tol` bounds the stationarity residuals (rates, E_g/ħ); the distance to the fixed point
-    is roughly tol / (slowest relaxation rate). `converged=False` flags a run that hit
-    `t_max` or failed (check `result`), e.g. slow growth just above threshold, or a limit
-    cycle. Never raises on a failed solve.
-
-    `method="direct"` solves the stationary equations in the co-rotating frame by Newton's
-    method instead (`direct.direct_steady_state`, same arguments and result type; faster to
-    tight tolerances and differentiable by implicit differentiation).
-
-    Example: `ss = steady_state(InterbandParams(Omega=0.25, V=5)); ss.delta_abs, ss.mu`.
-    """
+def evolve_steady_state(params: InterbandParams, method: Evolve,
+                        y0: InterbandState | None = None, progress: bool = False) -> SteadyState:
+    """The time-evolution engine behind `steady_state(params, method=Evolve(...))` (no
+    Newton polish: that is added by `stationary.steady_state`). Evolves from `y0` (default:
+    the paper's initial state) until the detector fires or `method.t_max`. Jit/vmap-safe;
+    never raises on a failed solve (see `result`)."""
     params = float_leaves(params)
-    if method == "direct":
-        from .direct import direct_steady_state
-
-        return direct_steady_state(
-            params, y0=y0, t_max=t_max, tol=tol, delta_floor=delta_floor, solver=solver,
-            rtol=rtol, atol=atol, max_steps=max_steps, progress=progress,
-        )
-    if method != "evolve":
-        raise ValueError(f"method={method!r}: use 'evolve' (time evolution) or 'direct' (Newton).")
-    if tol <= 0 or delta_floor <= 0:
-        raise ValueError("tol and delta_floor must be positive.")
+    method = float_leaves(method)
     y0 = initial_state(params) if y0 is None else y0
     check_mirror_symmetric(y0)
-    solver = default_solver() if solver is None else solver
-    out = _steady(
-        params, y0, float(t_max), tol, delta_floor, solver, rtol, atol, int(max_steps), progress
-    )
-    delta_abs, mu, state, converged, t, res, stats, result = out
-    return SteadyState(
-        delta_abs=delta_abs, mu=mu, state=state, converged=converged, t=t, residual=res,
-        stats=stats, result=result, params=params,
-    )
+    return _steady(params, y0, method, progress)
