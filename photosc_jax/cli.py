@@ -84,7 +84,7 @@ def _model_help() -> str:
     """The parameters and run options of each model, with defaults and units."""
     import dataclasses
 
-    from .sweep.models import MODELS, get_model
+    from .sweep.models import METHODS, MODELS, get_model
 
     lines = []
     for name in MODELS:
@@ -94,9 +94,11 @@ def _model_help() -> str:
             long_name, units = m.parameters.get(f.name, (f.name, "1"))
             default = "required" if f.default is dataclasses.MISSING else f"{f.default:g}"
             params.append(f"--{f.name} ({default}; {units})")
-        opts = [f"--{k.replace('_', '-')} ({o.default:g})" for k, o in m.options.items()]
-        lines += ["", f"{name} parameters (default; units): {', '.join(params)}.",
-                  "", f"{name} run options (default): {', '.join(opts)}."]
+        lines += ["", f"{name} parameters (default; units): {', '.join(params)}."]
+        for method in METHODS[name]:
+            m = get_model(name, method, "V" if method == "continuation" else None)
+            opts = [f"--{k.replace('_', '-')} ({o.default:g})" for k, o in m.options.items()]
+            lines += ["", f"{name} --method {method} run options (default): {', '.join(opts)}."]
     return "\n".join(lines)
 
 
@@ -109,6 +111,11 @@ def sweep(
     model: str = typer.Argument(..., help="interband or metastability"),
     out: Path = typer.Option(None, "--out", help="zarr store to write (resumable)."),
     config: Path = typer.Option(None, "--config", help="TOML file with [axes], [fixed], [options]."),
+    method: str = typer.Option(None, "--method", help="interband: evolve (default; time evolution "
+                               "per point) or continuation (rows: linear stability + continued "
+                               "paired branch, phases).", show_default=False),
+    along: str = typer.Option(None, "--along", help="Row axis of --method continuation "
+                              "(default: V if swept, else the last axis)."),
     chunk_size: int = typer.Option(None, "--chunk-size", help="About how many points per chunk."),
     shard: str = typer.Option(None, "--shard", help="i/n: compute chunks i, i+n, ... only."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -120,9 +127,13 @@ def sweep(
     from .sweep.models import get_model
 
     try:
-        m = get_model(model)
+        # the run options depend on the method, not on the row axis
+        m = get_model(model, method, "V" if method == "continuation" else None)
         axes, fixed, options = _read_config(config) if config else ({}, {}, {})
         _read_arguments(m, list(ctx.args), axes, fixed, options)
+        if method == "continuation" and along is None and axes:
+            along = "V" if "V" in axes else list(axes)[-1]
+        m = get_model(model, method, along)
         if not quiet:
             typer.echo(f"photosc: {m.name} sweep over {', '.join(axes) or '(no axes)'}"
                        + (f" into {out}" if out else "") + " (Ctrl-C stops after the chunk in "
@@ -130,7 +141,8 @@ def sweep(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ds = run_sweep(
-                m, axes, fixed=fixed, options=options, out=str(out) if out else None,
+                m, axes, method=method, along=along, fixed=fixed, options=options,
+                out=str(out) if out else None,
                 chunk_size=chunk_size, shard=_parse_shard(shard), quiet=True if quiet else None,
                 stop=lambda: _INTERRUPT["requested"],
             )

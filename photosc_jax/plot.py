@@ -86,7 +86,8 @@ _LABELS = {
     "Omega": r"$\Omega$ [$E_g$]", "V": r"$V$ [$E_g$]", "gamma_ph": r"$\Gamma_{ph}$ [$E_g$]",
     "gamma_rr": r"$\Gamma_{rr}$ [$E_g$]", "delta_abs": r"$|\Delta|$ [$E_g$]",
     "DeltaE": r"$\Delta E/\omega$", "nu": r"$\nu(0)\omega$", "regime": "regime",
-    "mu": r"$\mu$ [$E_g/\hbar$]",
+    "mu": r"$\mu$ [$E_g/\hbar$]", "delta_abs_paired": r"$|\Delta|$ paired branch [$E_g$]",
+    "growth_rate": r"growth rate $g$ [$E_g/\hbar$]",
 }
 _REGIMES = ["none", "metastable I", "metastable II", "Q = 0 unstable"]
 
@@ -124,11 +125,23 @@ def plot_sweep(ds, var=None, ax=None):
         cb.set_ticks([0, 1, 2, 3], labels=_REGIMES)
     else:
         cb.set_label(_LABELS.get(var, var))
-    if flagged.any():
-        hatch = ax.pcolor(x, y, np.ma.masked_where(~flagged, np.ones(flagged.shape)),
-                          shading="nearest")
-        hatch.set(facecolor="none", edgecolor="0.15", linewidth=0.0, hatch="///")
-        ax.plot([], [], " ", label=f"hatched: {int(flagged.sum())} flagged (status ≠ fixed point)")
+    marks = [(flagged, "///", f"{int(flagged.sum())} flagged (status ≠ success)")]
+    if "phase" in ds and ds["phase"].dims == da.dims:  # a continuation map: mark its phases
+        phase = ds["phase"].values
+        marks += [(phase == 2, "\\\\", "bistable (normal stable, paired state coexists)"),
+                  (phase == 4, "xx", "unsettled (normal unstable, no stationary pairing)")]
+    for mask, pattern, label in marks:
+        if mask.any():
+            hatch = ax.pcolor(x, y, np.ma.masked_where(~mask, np.ones(mask.shape)), shading="nearest")
+            hatch.set(facecolor="none", edgecolor="0.15", linewidth=0.0, hatch=pattern)
+            ax.fill_between([], [], [], facecolor="none", edgecolor="0.15", hatch=pattern, label=label)
+    for name, style, label in (("threshold", "-", "threshold (growth rate 0)"),
+                               ("branch_end", "--", "end of the paired branch")):
+        if name in ds and ds[name].ndim == 1 and ds[name].dims[0] in (xdim, ydim):
+            line, other = ds[name].values, ds[ds[name].dims[0]].values
+            xy = (line, other) if ds[name].dims[0] == ydim else (other, line)
+            ax.plot(*xy, style, color="w", lw=1.2, label=label)
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", fontsize="x-small", framealpha=0.8)
     ax.set_xlabel(_LABELS.get(xdim, xdim))
     ax.set_ylabel(_LABELS.get(ydim, ydim))

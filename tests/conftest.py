@@ -2,6 +2,9 @@
 
 - float64: `import photosc_jax` turns on `jax_enable_x64` (visibly, in its `__init__`); it is
   imported here first so that every test runs in float64 whatever it imports.
+- Runtime shape and dtype checks: the jaxtyping annotations of model II, the shared numerics
+  and the unit conversions (`photosc_jax.longlived`, `photosc_jax._numerics`,
+  `photosc_jax.units`) are checked by beartype on every call (`RUNTIME_CHECKED`).
 - Strict promotion: every test runs with `jax_numpy_rank_promotion="raise"` (no implicit
   broadcasting of arrays of different rank) and `jax_numpy_dtype_promotion="strict"` (no
   implicit float → complex or int → float promotion of arrays), so a shape or dtype slip in
@@ -14,9 +17,14 @@ with JAX's default promotion until that code is fixed. A single test can opt out
 """
 
 import jax
+import jaxtyping
 import pytest
 
-import photosc_jax  # noqa: F401  (float64)
+# Packages whose jaxtyping annotations are checked at run time (installed before the first
+# import of photosc_jax, so that their functions and modules are instrumented).
+RUNTIME_CHECKED = ["photosc_jax.longlived", "photosc_jax._numerics", "photosc_jax.units"]
+with jaxtyping.install_import_hook(RUNTIME_CHECKED, "beartype.beartype"):
+    import photosc_jax  # noqa: F401  (float64)
 
 assert jax.config.jax_enable_x64, "photosc_jax must enable float64 on import"
 
@@ -26,6 +34,7 @@ LOOSE_PROMOTION = {
     "test_direct_steady",
     "test_interband_dynamics",
     "test_methods",
+    "test_phase_map",
     "test_stability",
     "test_sweep",
 }

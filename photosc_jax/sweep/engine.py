@@ -31,16 +31,18 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._devices import default_vmap_width
 from . import store
-from .models import SweepModel, get_model
+from .models import SweepModel, get_model, model_of
 from .spec import (
     check_memory,
     chunk_points,
+    chunk_rows,
     chunk_slices,
-    grid_shape,
     is_static,
     make_spec,
     n_chunks,
     parse_axis,
+    var_shape,
+    var_slices,
 )
 
 __all__ = ["parse_axis", "status_counts", "sweep", "vmap_waste"]
@@ -89,16 +91,23 @@ def _make_runner(model: SweepModel, opts, devices, vmap_width):
             return jax.vmap(fn)(batched)
         return jax.lax.map(fn, batched, batch_size=vmap_width)
 
+    sharding = NamedSharding(mesh, PartitionSpec("points"))
+    if len(devices) == 1:
+        return jax.jit(local), sharding
     sharded = jax.shard_map(
         local, mesh=mesh, in_specs=PartitionSpec("points"), out_specs=PartitionSpec("points"),
         check_vma=False,
     )
-    return jax.jit(sharded), NamedSharding(mesh, PartitionSpec("points"))
+    return jax.jit(sharded), sharding
 
 
 def _batched_params(model: SweepModel, spec, points, size, sharding):
+    """Params of one chunk, batched over its points (or, for a row method, its rows: the
+    `along` field then carries the whole row), padded to `size`."""
     pad = points + [points[-1]] * (size - len(points))
-    swept = {k: np.asarray([p[k] for p in pad]) for k in spec["axes"]}
+    swept = {k: np.asarray([p[k] for p in pad]) for k in spec["axes"] if k != spec.get("along")}
+    if spec.get("along") is not None:
+        swept[spec["along"]] = np.tile(np.asarray(spec["axes"][spec["along"]]), (size, 1))
     static = {k: v for k, v in spec["parameters"].items() if is_static(model.params_cls, k)}
     fixed = {k: np.full(size, v) for k, v in spec["parameters"].items() if k not in static}
     params = model.params_cls(**static, **fixed, **swept)
@@ -116,6 +125,8 @@ def sweep(
     model: str | SweepModel,
     axes: Mapping[str, Sequence[float] | str],
     *,
+    method: str | None = None,
+    along: str | None = None,
     fixed: Mapping[str, float] | None = None,
     options: Mapping[str, Any] | None = None,
     out: str | None = None,
@@ -133,6 +144,13 @@ def sweep(
     - `axes`: {parameter: values} — any (non-static) field of the model's parameter class;
       values as an array or as text 'a:b:n'. The grid is their Cartesian product, dims in
       the order given.
+    - `method`: how each point is solved. Interband: "evolve" (default: time evolution
+      from the paper's initial state with the steady-state detector, per point) or
+      "continuation" (per row along `along`: the normal state's linear stability, the row's
+      threshold and the paired branch by continuation, each point classified as normal,
+      paired, bistable or unsettled — `interband.phase_map`; no time stepping beyond one
+      warm start per row). Metastability: "direct".
+    - `along`: the row axis of "continuation" (default: V if swept, else the last axis).
     - `fixed`: other parameter fields (defaults: the class's defaults; all are recorded).
     - `options`: run options (interband: t1, rtol, atol, steady_tol, delta_floor, max_steps;
       metastability: T), checked against their allowed ranges.
@@ -159,8 +177,10 @@ def sweep(
     **Raises:** `ValueError` for bad input (with what to change), `MemoryError` for a grid
     whose points cannot fit in memory, `StoreMismatchError` for a store of another sweep.
     """
-    model = get_model(model)
     axes = {k: parse_axis(v) if isinstance(v, str) else v for k, v in axes.items()}
+    if method == "continuation" and along is None and axes:
+        along = "V" if "V" in axes else list(axes)[-1]
+    model = get_model(model, method, along)
     chunks = None
     if out is not None and chunk_size is None and Path(out).exists():
         try:  # resume with the store's own chunks
@@ -172,6 +192,11 @@ def sweep(
     spec = make_spec(model, axes, dict(fixed or {}), dict(options or {}), chunk_size, chunks=chunks)
     _validate_points(model, spec)
     devices = list(devices or jax.devices())
+    if model.along is not None and len(devices) > 1:
+        # lineax/optimistix solves do not trace under shard_map or pmap here ("pytree does
+        # not match out_structure"), so a row method runs on one device per process; run
+        # several processes with --shard i/n to use more.
+        devices = devices[:1]
     mine = range(n_chunks(spec))
     if shard is not None:
         i, n = shard
@@ -180,7 +205,8 @@ def sweep(
         mine = range(i, n_chunks(spec), n)
     if vmap_width == "auto":
         vmap_width = default_vmap_width(devices)
-    size = len(chunk_points(spec, 0))  # the first chunk is a full block
+    units = chunk_rows if model.along is not None else chunk_points  # what one call maps over
+    size = len(units(spec, 0))  # the first chunk is a full block
     size = -(-size // len(devices)) * len(devices)  # padded to a multiple of the devices
     check_memory(model, spec, devices, vmap_width or size // len(devices))
     notes, todo, corrupt, results = [], list(mine), set(), {}
@@ -197,22 +223,22 @@ def sweep(
         warnings.warn(note, stacklevel=2)
     run, sharding = _runner(model, spec, devices, vmap_width)
     computed, interrupted, t0 = 0, False, time.perf_counter()
-    bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), quiet, model.name)
+    bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), quiet,
+                    f"{model.name} ({model.method})")
     for c in todo:
         if stop is not None and stop():
             interrupted = True
             break
-        pts = chunk_points(spec, c)
-        block = tuple(s.stop - s.start for s in chunk_slices(spec, c))
+        pts = units(spec, c)
         values = run(_batched_params(model, spec, pts, size, sharding))
-        values = {k: np.asarray(v)[: len(pts)].astype(model.outputs[k].dtype).reshape(block)
+        values = {k: _block(spec, c, model.outputs[k], np.asarray(v)[: len(pts)])
                   for k, v in values.items()}
         if out is not None:
             store.write_chunk(out, spec, c, values)
         else:
             results[c] = values
         computed += 1
-        bar.update(len(pts))
+        bar.update(len(chunk_points(spec, c)))
     bar.close()
     if out is not None:
         ds = store.open_sweep(out)
@@ -233,6 +259,20 @@ def sweep(
     return ds
 
 
+def _block(spec, c, var, v: np.ndarray) -> np.ndarray:
+    """One output of chunk `c` in the chunk's block shape: the mapped axis (points, or rows
+    with the row values last) reshaped onto the grid's axes."""
+    shape = [sl.stop - sl.start for sl in chunk_slices(spec, c)]
+    v = v.astype(var.dtype)
+    if spec.get("along") is None:
+        return v.reshape(shape)
+    a = list(spec["axes"]).index(spec["along"])
+    other = shape[:a] + shape[a + 1:]
+    if var.per_row:
+        return v.reshape(other)
+    return np.moveaxis(v.reshape(other + [shape[a]]), -1, a)
+
+
 def _check_writable(out) -> None:
     """Fail before any compute if results could not be written at `out` (by trying)."""
     path = Path(out)
@@ -251,13 +291,12 @@ def _check_writable(out) -> None:
 
 
 def _in_memory(model, spec, results) -> xr.Dataset:
-    shape = grid_shape(spec)
-    values = {name: np.full(shape, store._fill(var.dtype), dtype=var.dtype)
+    values = {name: np.full(var_shape(spec, var.per_row), store._fill(var.dtype), dtype=var.dtype)
               for name, var in model.outputs.items()}
     done = np.zeros(n_chunks(spec), bool)
     for c, v in results.items():
-        for name in values:
-            values[name][chunk_slices(spec, c)] = v[name]
+        for name, var in model.outputs.items():
+            values[name][var_slices(spec, var.per_row, c)] = v[name]
         done[c] = True
     return store.dataset(spec, values, done)
 
@@ -281,6 +320,6 @@ def vmap_waste(steps: np.ndarray, width: int) -> float:
 
 def status_counts(ds: xr.Dataset) -> dict[str, int]:
     """How many points of a sweep ended in each status (names per model)."""
-    names = get_model(ds.attrs["model"]).status_meanings()
+    names = model_of(json.loads(ds.attrs["photosc_sweep"])).status_meanings()
     s = ds["status"].values.reshape(-1)
     return {names.get(int(k), f"status {int(k)}"): int((s == k).sum()) for k in np.unique(s)}

@@ -31,6 +31,7 @@ class Var:
     units: str = "1"
     dtype: Any = np.float64
     flags: dict[int, str] | None = None
+    per_row: bool = False  # one value per row of a row method (no `along` dim)
 
     def attrs(self) -> dict[str, Any]:
         a = dict(long_name=self.long_name, units=self.units)
@@ -58,6 +59,8 @@ class SweepModel:
     status_names: dict[int, str] = dataclasses.field(default_factory=lambda: dict(STATUS))
     numerics: int = 1  # bump when a change alters the numbers a point gives
     chunk_size: int = 64  # default points per chunk
+    method: str = "evolve"  # how a point is solved (stored with the sweep)
+    along: str | None = None  # row methods: `point` solves a whole row along this axis
 
     def param_fields(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self.params_cls)]
@@ -167,6 +170,59 @@ def _interband_model() -> SweepModel:
     )
 
 
+def _interband_continuation(along: str) -> SweepModel:
+    """Rows along `along`: normal state + linear stability + continued paired branch
+    (`interband.phase_map`)."""
+    import functools
+
+    from ..interband.outcomes import names as result_names
+    from ..interband.phase_map import PHASES, phase_row
+
+    base = _interband_model()
+    results = {i: n.replace("_", " ") for i, n in enumerate(result_names())}
+
+    def point(params, opt):
+        return phase_row(params, along, tol=opt["newton_tol"], delta_floor=opt["delta_floor"],
+                         max_jump=opt["max_jump"])
+
+    units = base.parameters.get(along, (along, "1"))[1]
+    return dataclasses.replace(
+        base,
+        method="continuation",
+        along=along,
+        point=functools.wraps(phase_row)(point),
+        options=dict(
+            newton_tol=Option(1e-11, "Newton/chord tolerance (relative step)", **_UNIT_INTERVAL),
+            delta_floor=Option(1e-12, "|Delta| below which a root is the normal state [E_g]",
+                               **_UNIT_INTERVAL),
+            max_jump=Option(0.5, "largest relative change of |Delta| per grid step on the branch",
+                            low=0.0, high=1.0, open_low=True),
+        ),
+        outputs=dict(
+            delta_abs=Var("|Delta| of the state evolution from the paper's initial state ends in "
+                          "(0: normal or bistable; NaN: unsettled)", "E_g"),
+            delta_abs_paired=Var("|Delta| of the paired steady state (NaN off the branch)", "E_g"),
+            mu=Var("rotation frequency of Delta on the paired branch (NaN off it)", "E_g/hbar"),
+            growth_rate=Var("leading pairing growth rate of the normal state (> 0: unstable)",
+                            "E_g/hbar"),
+            n_exc=Var("mean conduction-band population sum_k n22_k / N of the reported state"),
+            residual=Var("max-norm stationarity residual of the reported state", "E_g/hbar"),
+            phase=Var("phase of the point", flags={-1: "not computed", **PHASES}, dtype=np.int32),
+            status=Var("outcome (solver result code)", flags={**STORE_STATUS, **results},
+                       dtype=np.int32),
+            threshold=Var(f"critical {along}: root of the normal state's growth rate along the row",
+                          units, per_row=True),
+            branch_end=Var(f"last {along} on the paired branch (continued from the more unstable "
+                           "end; NaN: no branch)", units, per_row=True),
+        ),
+        # per row: dense co-rotating Jacobian and LU factors (~4 copies) dominate
+        bytes_per_point=lambda p, o: 8 * 4 * _interband_size(p)[1] ** 2 + 8 * 200 * _interband_size(p)[1],
+        status_names=results,
+        chunk_size=256,
+        numerics=1,
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Metastability of the long-lived model (paper 2, Fig. 2b).
 
@@ -219,6 +275,7 @@ def _metastability_model() -> SweepModel:
         size_hint="a smaller --n_grid",
         status_names=names,
         numerics=1,
+        method="direct",
     )
 
 
@@ -226,17 +283,31 @@ MODELS: dict[str, Callable[[], SweepModel]] = {
     "interband": _interband_model,
     "metastability": _metastability_model,
 }
+METHODS = {"interband": ("evolve", "continuation"), "metastability": ("direct",)}
 
 
-_BUILT: dict[str, SweepModel] = {}
+_BUILT: dict[tuple, SweepModel] = {}
 
 
-def get_model(name: str | SweepModel) -> SweepModel:
+def get_model(name: str | SweepModel, method: str | None = None, along: str | None = None) -> SweepModel:
+    """The `SweepModel` of model `name` solved by `method` (default: the model's first in
+    `METHODS`); row methods (interband "continuation") work `along` one axis."""
     if isinstance(name, SweepModel):
         return name
-    try:
-        if name not in _BUILT:
-            _BUILT[name] = MODELS[name]()
-        return _BUILT[name]
-    except KeyError:
-        raise ValueError(f"Unknown model {name!r}; choose one of {sorted(MODELS)}.") from None
+    if name not in MODELS:
+        raise ValueError(f"Unknown model {name!r}; choose one of {sorted(MODELS)}.")
+    method = method or METHODS[name][0]
+    if method not in METHODS[name]:
+        raise ValueError(f"The {name} model has no method {method!r}; choose one of "
+                         f"{', '.join(METHODS[name])}.")
+    if method != "continuation" and along is not None:
+        raise ValueError(f"--along applies to the continuation method, not to {method!r}.")
+    key = (name, method, along)
+    if key not in _BUILT:
+        _BUILT[key] = MODELS[name]() if method != "continuation" else _interband_continuation(along)
+    return _BUILT[key]
+
+
+def model_of(spec: dict) -> SweepModel:
+    """The `SweepModel` a stored specification was made with."""
+    return get_model(spec["model"], spec.get("method"), spec.get("along"))

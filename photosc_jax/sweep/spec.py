@@ -148,9 +148,13 @@ def chunk_layout(shape: tuple[int, ...], target: int, row_axis: int | None = Non
 
 
 def make_spec(model, axes, fixed, options, chunk_size: int | None, *, chunks=None) -> dict[str, Any]:
-    """The resolved, JSON-able specification of a sweep (see the module docstring)."""
+    """The resolved, JSON-able specification of a sweep (see the module docstring). For a
+    row method (`model.along`), chunks hold whole rows along that axis."""
     if not axes:
         raise ValueError("Give at least one swept axis, e.g. --Omega 0.05:0.5:16.")
+    if model.along is not None and model.along not in axes:
+        raise ValueError(f"The {model.method} method works along a swept axis; {model.along!r} "
+                         f"is not swept (swept: {', '.join(axes)}). Choose --along among those.")
     for name in axes:
         if name in _fields(model.params_cls) and is_static(model.params_cls, name):
             raise ValueError(
@@ -171,10 +175,13 @@ def make_spec(model, axes, fixed, options, chunk_size: int | None, *, chunks=Non
                                    or chunk_size < 1):
         raise ValueError(f"--chunk-size must be a whole number >= 1, got {chunk_size!r}.")
     if chunks is None:
-        chunks = chunk_layout(shape, chunk_size or model.chunk_size)
+        row_axis = None if model.along is None else list(ax).index(model.along)
+        chunks = chunk_layout(shape, chunk_size or model.chunk_size, row_axis)
     return dict(
         layout=LAYOUT,
         model=model.name,
+        method=model.method,
+        along=model.along,
         numerics=model.numerics,
         axes=ax,
         parameters=params,
@@ -186,7 +193,7 @@ def make_spec(model, axes, fixed, options, chunk_size: int | None, *, chunks=Non
 
 
 # What decides the numbers of a sweep: two stores agreeing on these hold comparable results.
-COMPARED = ("model", "axes", "parameters", "options", "chunks")
+COMPARED = ("model", "method", "along", "axes", "parameters", "options", "chunks")
 
 
 def differences(old: dict, new: dict) -> list[str]:
@@ -227,6 +234,39 @@ def chunk_slices(spec, index: int) -> tuple[slice, ...]:
     pos = np.unravel_index(index, chunk_grid(spec))
     return tuple(slice(p * c, min((p + 1) * c, n))
                  for p, c, n in zip(pos, spec["chunks"], grid_shape(spec)))
+
+
+def _along(spec) -> int | None:
+    return None if spec.get("along") is None else list(spec["axes"]).index(spec["along"])
+
+
+def var_dims(spec, per_row: bool) -> list[str]:
+    """Dims of an output: every swept axis, less the row axis for a per-row output."""
+    return [d for d in spec["axes"] if not (per_row and d == spec.get("along"))]
+
+
+def var_shape(spec, per_row: bool) -> tuple[int, ...]:
+    a = _along(spec)
+    return tuple(n for i, n in enumerate(grid_shape(spec)) if not (per_row and i == a))
+
+
+def var_chunks(spec, per_row: bool) -> tuple[int, ...]:
+    a = _along(spec)
+    return tuple(c for i, c in enumerate(spec["chunks"]) if not (per_row and i == a))
+
+
+def var_slices(spec, per_row: bool, index: int) -> tuple[slice, ...]:
+    a = _along(spec)
+    return tuple(s for i, s in enumerate(chunk_slices(spec, index)) if not (per_row and i == a))
+
+
+def chunk_rows(spec, index: int) -> list[dict[str, float]]:
+    """The rows of a chunk of a row method: the values of the other axes, in C order of the
+    chunk's block (each row spans the whole `along` axis)."""
+    names = [n for n in spec["axes"] if n != spec["along"]]
+    sl = dict(zip(spec["axes"], chunk_slices(spec, index)))
+    vals = [spec["axes"][n][sl[n]] for n in names]
+    return [dict(zip(names, combo)) for combo in itertools.product(*vals)]
 
 
 def chunk_points(spec, index: int) -> list[dict[str, float]]:

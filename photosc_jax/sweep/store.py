@@ -34,8 +34,8 @@ import numpy as np
 import xarray as xr
 import zarr
 
-from .models import SweepModel, get_model
-from .spec import LAYOUT, chunk_slices, grid_shape, n_chunks
+from .models import SweepModel, model_of
+from .spec import LAYOUT, n_chunks, var_chunks, var_dims, var_shape, var_slices
 
 ATTR = "photosc_sweep"
 SIDE = "_photosc"
@@ -66,10 +66,13 @@ def root_attrs(spec: dict, model: SweepModel) -> dict:
         source=f"photosc_jax {spec['version']}",
         history=f"{spec['created']} created by photosc_jax {spec['version']}",
         model=spec["model"],
+        method=spec["method"],
         version=spec["version"],
         created=spec["created"],
         swept_parameters=" ".join(spec["axes"]),
     )
+    if spec.get("along") is not None:
+        attrs["along"] = spec["along"]
     attrs.update({f"parameter_{k}": v for k, v in spec["parameters"].items()})
     attrs.update({f"option_{k}": v for k, v in spec["options"].items()})
     attrs[ATTR] = json.dumps(spec)
@@ -87,12 +90,12 @@ def _write_layout(path: Path, spec: dict, model: SweepModel, *, data: bool) -> N
                                   _ARRAY_DIMENSIONS=[name], long_name=long_name, units=units),
                               **_codecs())
         a[:] = np.asarray(values, dtype=float)
-    dims, shape = list(spec["axes"]), grid_shape(spec)
     for name, var in model.outputs.items():
-        dt = np.dtype(var.dtype)
-        a = root.create_array(name, shape=shape, chunks=tuple(spec["chunks"]), dtype=dt,
+        dt, shape = np.dtype(var.dtype), var_shape(spec, var.per_row)
+        a = root.create_array(name, shape=shape, chunks=var_chunks(spec, var.per_row), dtype=dt,
                               fill_value=np.nan if dt.kind == "f" else None,
-                              attributes=dict(_ARRAY_DIMENSIONS=dims, **var.attrs()), **_codecs())
+                              attributes=dict(_ARRAY_DIMENSIONS=var_dims(spec, var.per_row),
+                                              **var.attrs()), **_codecs())
         if data and dt.kind != "f":
             with _every_chunk_written():
                 a[...] = np.full(shape, -1, dtype=dt)
@@ -108,7 +111,7 @@ def create_or_open(path, spec: dict) -> tuple[dict, list[str]]:
     renamed), or open an existing one made for the same sweep and repair its metadata.
     Returns the store's specification and notes on what was decided or repaired."""
     path = Path(path)
-    model = get_model(spec["model"])
+    model = model_of(spec)
     if path.exists():
         return _resume(path, spec, model)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -193,6 +196,8 @@ def command_line(spec: dict) -> str:
     fixed = dict(spec.get("fixed", {}))  # the old layout stored the given values only
     if "parameters" in spec:
         fixed = _non_default(spec)
+        if spec.get("method") == "continuation":
+            parts += ["--method", "continuation", "--along", spec["along"]]
     for name, value in fixed.items():
         parts += [f"--{name}", f"{value:.10g}"]
     return " ".join(parts)
@@ -202,7 +207,7 @@ def _non_default(spec: dict) -> dict:
     """Parameters and run options of `spec` that differ from the model's defaults."""
     import dataclasses
 
-    model = get_model(spec["model"])
+    model = model_of(spec)
     defaults = {f.name: f.default for f in dataclasses.fields(model.params_cls)}
     out = {k: v for k, v in spec["parameters"].items() if defaults.get(k) != v}
     out.update({k.replace("_", "-"): v for k, v in spec["options"].items()
@@ -215,7 +220,7 @@ def repair(path, spec: dict) -> list[str]:
     from what `spec` prescribes (data chunks are left alone: their CRCs decide). Returns
     what was repaired."""
     path = Path(path)
-    model = get_model(spec["model"])
+    model = model_of(spec)
     repaired = []
     with tempfile.TemporaryDirectory(prefix="photosc-template") as tmp:
         tmpl = Path(tmp) / "t.zarr"
@@ -253,11 +258,11 @@ def crc(values: dict[str, np.ndarray]) -> int:
 def write_chunk(path, spec: dict, index: int, values: dict[str, np.ndarray]) -> None:
     """Write one finished chunk (`values`: arrays of the chunk's block shape): data first,
     then its CRC, then its completion flag."""
-    sl = chunk_slices(spec, index)
+    model = model_of(spec)
     with _every_chunk_written():
         root = zarr.open_group(str(path), mode="r+", zarr_format=2)
         for name, v in values.items():
-            root[name][sl] = v
+            root[name][var_slices(spec, model.outputs[name].per_row, index)] = v
         root[SIDE]["chunk_crc"][index : index + 1] = np.asarray([crc(values)], dtype=np.int64)
         root[SIDE]["chunk_done"][index : index + 1] = np.asarray([1], dtype=np.int8)
 
@@ -268,9 +273,10 @@ def _every_chunk_written():
     return zarr.config.set({"array.write_empty_chunks": True})
 
 
-def _read_array(path: Path, name: str, spec: dict, dtype, shape) -> tuple[np.ndarray, set[int]]:
-    """Read one array; on damage, chunk by chunk. Returns (values, indices of chunks that
-    could not be read); unreadable values are filled."""
+def _read_array(path: Path, name: str, spec: dict, dtype, shape, slices) -> tuple[np.ndarray, set[int]]:
+    """Read one array; on damage, chunk by chunk (`slices(i)`: the block of sweep chunk i).
+    Returns (values, indices of chunks that could not be read); unreadable values are
+    filled."""
     try:
         a = zarr.open_array(str(path / name), mode="r", zarr_format=2)
         if a.shape != tuple(shape) or np.dtype(a.dtype) != np.dtype(dtype):
@@ -282,9 +288,8 @@ def _read_array(path: Path, name: str, spec: dict, dtype, shape) -> tuple[np.nda
     except Exception:  # noqa: BLE001 - a damaged chunk: find which
         pass
     out, bad = np.full(shape, _fill(dtype), dtype=dtype), set()
-    per_chunk = len(shape) == len(grid_shape(spec))  # a data array: the sweep's chunks
-    for i in range(n_chunks(spec) if per_chunk else shape[0]):
-        sl = chunk_slices(spec, i) if per_chunk else (slice(i, i + 1),)
+    for i in range(n_chunks(spec)):
+        sl = slices(i)
         try:
             out[sl] = a[sl]
         except Exception:  # noqa: BLE001
@@ -298,39 +303,40 @@ def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], n
     outputs, and −2 in `status` for damaged chunks)."""
     path = Path(path)
     spec = spec or read_spec(path)
-    model = get_model(spec["model"])
-    shape, nc = grid_shape(spec), n_chunks(spec)
+    model = model_of(spec)
+    nc = n_chunks(spec)
     values, bad = {}, set()
+    blocks = {name: (lambda i, r=var.per_row: var_slices(spec, r, i)) for name, var in model.outputs.items()}
     for name, var in model.outputs.items():
-        values[name], b = _read_array(path, name, spec, np.dtype(var.dtype), shape)
+        values[name], b = _read_array(path, name, spec, np.dtype(var.dtype),
+                                      var_shape(spec, var.per_row), blocks[name])
         bad |= b
-    flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,))
-    crcs, bad_crcs = _read_array(path / SIDE, "chunk_crc", spec, np.dtype("i8"), (nc,))
+    one = lambda i: (slice(i, i + 1),)  # noqa: E731
+    flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,), one)
+    crcs, bad_crcs = _read_array(path / SIDE, "chunk_crc", spec, np.dtype("i8"), (nc,), one)
     done, damaged = np.zeros(nc, bool), np.zeros(nc, bool)
     for i in range(nc):
         if flags[i] != 1 or i in bad_flags:
             continue
-        sl = chunk_slices(spec, i)
         ok = i not in bad and i not in bad_crcs and \
-            crc({k: v[sl] for k, v in values.items()}) == int(crcs[i])
+            crc({k: v[blocks[k](i)] for k, v in values.items()}) == int(crcs[i])
         done[i], damaged[i] = ok, not ok
     for i in np.flatnonzero(~done):
-        sl = chunk_slices(spec, i)
         for name, v in values.items():
-            v[sl] = -2 if (name == "status" and damaged[i]) else _fill(v.dtype)
+            v[blocks[name](i)] = -2 if (name == "status" and damaged[i]) else _fill(v.dtype)
     return spec, values, done, damaged
 
 
 def dataset(spec: dict, values: dict[str, np.ndarray], done: np.ndarray, damaged=None) -> xr.Dataset:
     """The labelled dataset of a sweep (what `xarray.open_zarr` shows of a store, with the
     bookkeeping summarised in `attrs`: complete, chunks_done, chunks_total, chunks_damaged)."""
-    model = get_model(spec["model"])
-    dims = list(spec["axes"])
+    model = model_of(spec)
     coords = {}
-    for d in dims:
+    for d in spec["axes"]:
         long_name, units = model.parameters.get(d, (d, "1"))
         coords[d] = (d, np.asarray(spec["axes"][d], dtype=float), dict(long_name=long_name, units=units))
-    data = {name: (dims, values[name], model.outputs[name].attrs()) for name in model.outputs}
+    data = {name: (var_dims(spec, var.per_row), values[name], var.attrs())
+            for name, var in model.outputs.items()}
     attrs = root_attrs(spec, model)
     damaged = np.zeros_like(done) if damaged is None else damaged
     attrs.update(complete=int(done.all()), chunks_done=int(done.sum()), chunks_total=int(done.size),

@@ -1,0 +1,212 @@
+"""Phase maps without time stepping: one row of the |Δ|(Ω, V) map by linear stability of
+the normal state and continuation of the paired branch.
+
+A *row* is a line of grid points along one parameter (`along`, usually V). Per row:
+
+1. **Normal state and its stability.** The normal steady state (Δ = 0,
+   `stability.normal_steady_state`) does not depend on V (V only multiplies s in
+   Δ* = (V dk/2π) Σ_k s, paper Eq. B3), so along V it is solved once per row and the
+   pairing operator L = diag(i(A1 + A2)k² − γ_s) + i(V dk/2π) ñ wᵀ gives the leading growth
+   rate g = max Re eig L at every V of the row (`stability` module docstring). The row's
+   `threshold` is the root of g(V) by the same bisection as `critical_V` (bracket (0, 40)).
+   Along any other parameter the normal state is solved at each point and the threshold is
+   the linear interpolation of g at its first sign change.
+2. **The paired branch.** One cold direct solve (`direct`: warm-start evolution, then
+   Newton in the co-rotating frame) at the row's more unstable end (the larger g), then
+   natural-parameter continuation toward the other end: a secant predictor and the chord
+   corrector with the LU of an earlier point (refreshed when the chord iteration slows,
+   and once at the predictor when it fails). The branch *ends* where the corrector fails or
+   the root it finds is not on the branch — |Δ| below the floor (the normal root) or |Δ|
+   moved by more than `max_jump` of its value in one grid step (a fold, or a jump to
+   another solution); the corrector is never allowed to continue silently on another
+   branch. `branch_end` reports the last `along` value on the branch.
+3. **The phase of each point** (`PHASES`): normal (g < 0, no paired state), paired (g > 0
+   and a paired stationary state: what evolution from the paper's initial state reaches),
+   bistable (g < 0 and a paired state coexists: a seeded evolution stays normal, a
+   prepared paired state persists), unsettled (g > 0 but no stationary paired state on the
+   branch: at T = 0 evolution bursts and decays into another member of the normal-state
+   continuum, or keeps drifting), failed (the normal state did not converge).
+
+Not done here (see the phase-map issue): separating "transient" from "unsettled" by a
+short evolution, and the linear stability of the paired branch itself (the independent
+check found it stable down to its end at Fig. 2 parameters).
+
+Everything is pure JAX (`jit`/`vmap`-safe): the sweep engine maps it over rows.
+Units: E_g = ħ = 1.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .._numerics import bracketed_root
+from .direct import (
+    CHORD_STEPS,
+    chord_solve,
+    electron_number,
+    factor_jacobian,
+    newton_steady_state,
+    unknowns_of,
+)
+from .equations import coefficients
+from .methods import Newton
+from .outcomes import RESULTS, code
+from .params import InterbandParams
+from .stability import DEFAULT_V_BRACKET, normal_steady_state, pairing_operator
+from .state import initial_state
+
+PHASES = {0: "normal", 1: "paired", 2: "bistable", 3: "transient", 4: "unsettled", 5: "failed"}
+_NORMAL, _PAIRED, _BISTABLE, _TRANSIENT, _UNSETTLED, _FAILED = range(6)
+REFACTOR_AFTER = CHORD_STEPS // 2  # chord iterations beyond which the LU is refreshed
+DEFAULT_MAX_JUMP = 0.5  # largest relative change of |Δ| in one grid step still on the branch
+
+
+def _growth(normal, c) -> jax.Array:
+    return jnp.max(jnp.linalg.eigvals(pairing_operator(normal, c)).real)
+
+
+def _with(params, along: str, value):
+    return eqx.tree_at(lambda p: getattr(p, along), params, value)
+
+
+def _normal_along_V(base: InterbandParams, theta):
+    """One normal state for the row; g at every V; threshold as `critical_V`."""
+    normal = normal_steady_state(base)
+    c0 = coefficients(base, half=True)
+
+    def g(V):
+        return _growth(normal, eqx.tree_at(lambda c: c.pair, c0, V * base.dk / (2 * jnp.pi)))
+
+    growth = jax.vmap(g)(theta)
+    lo, hi = (jnp.asarray(x, dtype=float) for x in DEFAULT_V_BRACKET)
+    valid = (g(lo) < 0) & (g(hi) > 0) & normal.success
+    root = bracketed_root(g, lo, hi, valid, decreasing=False, rtol=1e-9, atol=1e-9, max_steps=200)
+    n = theta.shape[0]
+    n_exc = jnp.sum(c0.weights * normal.n22) / base.n_k
+    return (growth, jnp.broadcast_to(normal.success, (n,)), jnp.broadcast_to(n_exc, (n,)),
+            jnp.broadcast_to(normal.residual, (n,)), jnp.where(valid, root, jnp.nan))
+
+
+def _normal_each(base: InterbandParams, along: str, theta):
+    """The normal state at every point (it depends on `along`); threshold by interpolation."""
+
+    def one(x):
+        p = _with(base, along, x)
+        normal = normal_steady_state(p)
+        c = coefficients(p, half=True)
+        return (_growth(normal, c), normal.success, jnp.sum(c.weights * normal.n22) / p.n_k,
+                normal.residual)
+
+    growth, ok, n_exc, res = jax.lax.map(one, theta)
+    cross = (jnp.sign(growth[:-1]) != jnp.sign(growth[1:])) & ok[:-1] & ok[1:]
+    i = jnp.argmax(cross)
+    t = growth[i] / (growth[i] - growth[i + 1])
+    root = theta[i] + t * (theta[i + 1] - theta[i])
+    return growth, ok, n_exc, res, jnp.where(jnp.any(cross), root, jnp.nan)
+
+
+def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
+    """The paired branch along `theta_ordered` (visit order): per point |Δ|, μ, n_exc,
+    residual and whether the point is on the branch."""
+    p0 = _with(base, along, theta_ordered[0])
+    n_e = electron_number(p0)
+    cold = newton_steady_state(p0, Newton(tol=tol, delta_floor=delta_floor, fallback=None),
+                               y0=initial_state(p0))
+    x0 = unknowns_of(cold)
+    lu0 = factor_jacobian(p0, x0, n_e)
+
+    def record(ss, alive):
+        n_exc = jnp.sum(ss.state.n22) / p0.n_k  # full grid
+        nan = jnp.nan
+        return dict(delta=jnp.where(alive, ss.delta_abs, nan), mu=jnp.where(alive, ss.mu, nan),
+                    n_exc=jnp.where(alive, n_exc, nan),
+                    residual=jnp.where(alive, ss.stats["max_residual"], nan), alive=alive)
+
+    def step(carry, th):
+        x1, x2, t1, t2, d1, lu, alive, have2 = carry
+        p = _with(base, along, th)
+        frac = jnp.where(have2, (th - t1) / jnp.where(t1 == t2, 1.0, t1 - t2), 0.0)
+        x_pred = x1 + frac * (x1 - x2)
+
+        def correct(_):
+            ss, x = chord_solve(p, x_pred, n_e, lu, tol=tol, delta_floor=delta_floor)
+
+            def refactor(_):
+                lu2 = factor_jacobian(p, x_pred, n_e)
+                ss2, x2_ = chord_solve(p, x_pred, n_e, lu2, tol=tol, delta_floor=delta_floor)
+                return ss2, x2_, lu2
+
+            ss, x, lu_new = jax.lax.cond(ss.converged, lambda _: (ss, x, lu), refactor, None)
+            on_branch = ss.converged & (jnp.abs(ss.delta_abs - d1) <= max_jump * d1)
+            slow = ss.stats["newton_steps"] > REFACTOR_AFTER
+            lu_new = jax.lax.cond(on_branch & slow, lambda _: factor_jacobian(p, x, n_e),
+                                  lambda _: lu_new, None)
+            return ss, x, lu_new, on_branch
+
+        def skip(_):
+            ss, _x = chord_solve(p, x1, n_e, lu, tol=tol, delta_floor=delta_floor, max_iter=0)
+            return ss, x1, lu, jnp.asarray(False)
+
+        ss, x, lu_new, on_branch = jax.lax.cond(alive, correct, skip, None)
+        alive_new = alive & on_branch
+        keep = lambda new, old: jnp.where(alive_new, new, old)  # noqa: E731
+        carry = (keep(x, x1), keep(x1, x2), keep(th, t1), keep(t1, t2),
+                 keep(ss.delta_abs, d1), jax.tree.map(keep, lu_new, lu), alive_new,
+                 have2 | alive_new)
+        return carry, record(ss, alive_new)
+
+    alive0 = cold.converged
+    init = (x0, x0, theta_ordered[0], theta_ordered[0], cold.delta_abs, lu0, alive0,
+            jnp.asarray(False))
+    _, rest = jax.lax.scan(step, init, theta_ordered[1:])
+    first = record(cold, alive0)
+    return jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
+
+
+def phase_row(params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-12,
+              max_jump=DEFAULT_MAX_JUMP) -> dict[str, jax.Array]:
+    """One row of the phase map (module docstring). `params` carries the row: its field
+    `along` is the array of the row's values (n,), every other field a scalar.
+
+    **Returns** a dict of arrays: per point (n,) `delta_abs` (what evolution from the paper's
+    initial state ends in: the paired |Δ|, 0 for normal and bistable points, NaN where
+    unsettled), `delta_abs_paired` (the branch, NaN off it), `mu`, `growth_rate`, `n_exc`,
+    `residual`, `phase` (`PHASES`), `status` (`outcomes.RESULTS` code); per row `threshold`
+    (the critical value of `along`) and `branch_end` (the last `along` value on the paired
+    branch, NaN if there is none)."""
+    theta = jnp.asarray(getattr(params, along))
+    base = _with(params, along, theta[0])
+    if along == "V":
+        growth, normal_ok, n_exc_n, res_n, threshold = _normal_along_V(base, theta)
+    else:
+        growth, normal_ok, n_exc_n, res_n, threshold = _normal_each(base, along, theta)
+    n = theta.shape[0]
+    order = jnp.where(growth[-1] > growth[0], jnp.arange(n)[::-1], jnp.arange(n))
+    b = _branch(base, along, theta[order], tol, delta_floor, max_jump)
+    inv = jnp.argsort(order)
+    b = {k: v[inv] for k, v in b.items()}
+    alive, unstable = b["alive"], growth > 0
+    phase = jnp.where(~normal_ok, _FAILED,
+                      jnp.where(alive, jnp.where(unstable, _PAIRED, _BISTABLE),
+                                jnp.where(unstable, _UNSETTLED, _NORMAL)))
+    delta = jnp.where(phase == _PAIRED, b["delta"],
+                      jnp.where((phase == _NORMAL) | (phase == _BISTABLE), 0.0, jnp.nan))
+    n_exc = jnp.where(phase == _PAIRED, b["n_exc"],
+                      jnp.where((phase == _NORMAL) | (phase == _BISTABLE), n_exc_n, jnp.nan))
+    status = jnp.where(normal_ok, code(RESULTS.successful), code(RESULTS.normal_state_failed))
+    visited = theta[order]
+    last = jnp.sum(b["alive"][order]) - 1
+    return dict(
+        delta_abs=delta,
+        delta_abs_paired=b["delta"],
+        mu=b["mu"],
+        growth_rate=jnp.where(normal_ok, growth, jnp.nan),
+        n_exc=n_exc,
+        residual=jnp.where(alive, b["residual"], res_n),
+        phase=phase.astype(jnp.int32),
+        status=status.astype(jnp.int32),
+        threshold=threshold,
+        branch_end=jnp.where(last >= 0, visited[jnp.maximum(last, 0)], jnp.nan),
+    )

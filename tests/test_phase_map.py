@@ -1,0 +1,99 @@
+"""Phase maps by continuation (`sweep(..., method="continuation")`, `interband.phase_map`):
+the row's threshold is `critical_V`, the continued branch is the root the direct solver and
+`continuation` find, the phases follow the normal state's growth rate, and the map agrees
+with time evolution wherever evolution reaches a paired fixed point. One compiled shape
+(2 rows of 12 V values on the small grid) serves every test."""
+
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import photosc_jax as ps
+from photosc_jax.interband.phase_map import PHASES
+from photosc_jax.sweep import StoreMismatchError, open_sweep, sweep
+
+TINY = dict(k_max=0.2, dk=0.01, v=0.3)
+OMEGA = [0.15, 0.3]
+V = np.linspace(0.5, 8.0, 12)
+KW = dict(method="continuation", fixed=TINY, chunk_size=24, quiet=True)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pm") / "map.zarr"
+    sweep("interband", {"Omega": OMEGA, "V": V}, out=str(path), **KW)
+    return path
+
+
+def test_threshold_and_branch_are_those_of_critical_V_and_continuation(store):
+    ds = open_sweep(store)
+    assert ds.attrs["along"] == "V" and ds.attrs["method"] == "continuation"
+    for i, om in enumerate(OMEGA):
+        p = ps.InterbandParams(**TINY, Omega=om)
+        assert float(ds["threshold"].values[i]) == pytest.approx(float(ps.interband.critical_V(p)),
+                                                                 abs=1e-9)
+        ref = ps.interband.continuation(p, "V", V[::-1])  # the package's own scan, downward
+        ref_d = np.asarray(ref.delta_abs)[::-1]
+        on = np.isfinite(ds["delta_abs_paired"].values[i])
+        assert on.sum() >= 6  # a real branch was followed
+        np.testing.assert_allclose(ds["delta_abs_paired"].values[i][on], ref_d[on], rtol=1e-8)
+        np.testing.assert_allclose(ds["mu"].values[i][on], np.asarray(ref.mu)[::-1][on], rtol=1e-8)
+        assert np.all(ref_d[~on] == 0.0)  # off the branch the steady state is normal
+        g = ds["growth_rate"].values[i]
+        assert np.all(np.diff(g[g > 0]) > 0)  # g grows with V above threshold
+        thr = ds["threshold"].values[i]
+        assert np.all((g > 0) == (V > thr))  # the threshold is the sign change of g
+
+
+def test_phases_follow_the_growth_rate_and_the_branch(store):
+    ds = open_sweep(store)
+    phase, g = ds["phase"].values, ds["growth_rate"].values
+    on = np.isfinite(ds["delta_abs_paired"].values)
+    assert set(np.unique(phase)) <= set(PHASES)
+    np.testing.assert_array_equal(phase == 1, on & (g > 0))  # paired
+    np.testing.assert_array_equal(phase == 2, on & (g < 0))  # bistable
+    np.testing.assert_array_equal(phase == 0, ~on & (g < 0))  # normal
+    assert np.all(ds["delta_abs"].values[phase == 0] == 0.0)
+    np.testing.assert_array_equal(ds["delta_abs"].values[phase == 1],
+                                  ds["delta_abs_paired"].values[phase == 1])
+    assert np.all(ds["status"].values == 0) and (phase == 1).sum() >= 10 and (phase == 0).sum() >= 4
+    # the branch ends where the last paired point is; it lies above the threshold
+    for i in range(len(OMEGA)):
+        assert ds["branch_end"].values[i] == V[on[i]].min() >= ds["threshold"].values[i]
+
+
+def test_paired_points_agree_with_time_evolution(store):
+    """Every point that evolution from the paper's initial state flags as a paired fixed
+    point has the same |Δ| to 1e-6 in the continuation map (the evolution's detector at
+    1e-8, above the integrator's noise floor at rtol 1e-8)."""
+    ds = open_sweep(store)
+    ev = sweep("interband", {"Omega": OMEGA, "V": V[[5, 8, 11]]}, fixed=TINY,
+               options=dict(t1=30000.0, rtol=1e-8, atol=1e-11, steady_tol=1e-8), chunk_size=6,
+               quiet=True)
+    fixed = (ev["status"].values == 0) & (ev["delta_abs"].values > 0)
+    assert fixed.sum() == 6, ev["status"].values
+    cont = ds["delta_abs"].values[:, [5, 8, 11]]
+    np.testing.assert_allclose(cont[fixed], ev["delta_abs"].values[fixed], rtol=0, atol=1e-6)
+
+
+def test_the_store_holds_per_row_variables_labelled(store):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = xr.open_zarr(store)
+    assert ds["threshold"].dims == ("Omega",) and ds["delta_abs"].dims == ("Omega", "V")
+    assert ds["phase"].attrs["flag_meanings"].split()[1:] == list(PHASES.values())
+    assert ds["threshold"].attrs["units"] == "E_g"
+    again = sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), **KW)
+    assert again.attrs["chunks_computed"] == 0  # resumes like any store
+    with pytest.raises(StoreMismatchError, match="method"):
+        sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), fixed=TINY, chunk_size=24,
+              quiet=True)
+
+
+def test_row_method_needs_a_swept_row_axis():
+    with pytest.raises(ValueError, match="not swept"):
+        sweep("interband", {"Omega": OMEGA}, along="V", **KW)
+    with pytest.raises(ValueError, match="no method"):
+        sweep("metastability", {"DeltaE": [1.0], "nu": [1.0]}, method="continuation", quiet=True)
