@@ -25,19 +25,21 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from .._checks import as_float
+
 RESONANCE_RTOL = 1e-9
 
 
 def attraction(Q, DeltaE, g, M, omega, U0=0.0) -> Float[Array, "..."]:
     """U(Q) of Eq. 5 in any consistent units (ħ = 1): U0 + (g²/Mω²)·4g²Q²/(ΔE² + 4g²Q²)."""
     x = 4.0 * g**2 * Q**2
-    return U0 + g**2 / (M * omega**2) * x / (DeltaE**2 + x)
+    return as_float(U0 + g**2 / (M * omega**2) * x / (DeltaE**2 + x))
 
 
 def saturation(q, DeltaE, G) -> Float[Array, "..."]:
     """s(q) = 4G²q²/(d² + 4G²q²) ∈ [0, 1) (phonon units; `DeltaE` = d = ΔE/ω)."""
     x = 4.0 * G**2 * q**2
-    return x / (DeltaE**2 + x)
+    return as_float(x / (DeltaE**2 + x))
 
 
 def q_of_saturation(s, DeltaE, G) -> Float[Array, "..."]:
@@ -47,7 +49,7 @@ def q_of_saturation(s, DeltaE, G) -> Float[Array, "..."]:
 
 def coupling(q, DeltaE, nu, G, lam0) -> Float[Array, "..."]:
     """λ(q) = ν(0)U(q) = λ0 + ν G²·4G²q²/(d² + 4G²q²) (Eq. 5, phonon units, ν = ν(0)ω)."""
-    return lam0 + nu * G**2 * saturation(q, DeltaE, G)
+    return as_float(lam0 + nu * G**2 * saturation(q, DeltaE, G))
 
 
 def _check_resonance(d2m1, d2, on_resonance: str, rtol: float):
