@@ -20,12 +20,11 @@ metastable stretch of the K3C60 curve) are outside that regime.
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import as_float
+from .._checks import as_float, concrete_array
 
 RESONANCE_RTOL = 1e-9
 
@@ -57,8 +56,8 @@ def _check_resonance(d2m1, d2, on_resonance: str, rtol: float):
     if on_resonance == "inf":
         return at_res
     if on_resonance == "raise":
-        concrete = not isinstance(at_res, jax.core.Tracer)
-        if concrete and bool(np.any(np.asarray(at_res))):
+        value = concrete_array(at_res)
+        if value is not None and bool(np.any(value)):
             raise ValueError(
                 "Eq. 14 diverges at the resonance ΔE = ω (here |ΔE² − ω²| ≤ "
                 f"{rtol:g}·ΔE²): the Schrieffer–Wolff expansion breaks down there. Move ΔE off "

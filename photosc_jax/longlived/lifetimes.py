@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import require
+from .._checks import concrete_array, require
 from .._numerics import bose, fermi, gauss_legendre
 
 # Thermal cut-off of the integrals: integrands decay at least like e^{-(Ω-Ω_lo)/T}.
@@ -64,9 +64,10 @@ class Alpha2FTable(eqx.Module):
                 f"Alpha2FTable needs 1-D Omega and values of equal length >= 2, got shapes "
                 f"{Om.shape} and {v.shape}."
             )
-        if not isinstance(Om, jax.core.Tracer) and not np.all(np.diff(np.asarray(Om)) > 0):
+        Om_c, v_c = concrete_array(Om), concrete_array(v)
+        if Om_c is not None and not np.all(np.diff(Om_c) > 0):
             raise ValueError("Alpha2FTable.Omega must be strictly increasing; sort the table.")
-        if not isinstance(v, jax.core.Tracer) and np.any(np.asarray(v) < 0):
+        if v_c is not None and np.any(v_c < 0):
             raise ValueError(
                 "Alpha2FTable.values has negative entries: α²F(Ω) is a coupling-weighted phonon "
                 "density of states and must be >= 0. Clip or fix the table."
