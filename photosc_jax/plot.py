@@ -98,6 +98,7 @@ def plot_sweep(ds, var=None, ax=None):
     point" hatched), for one axis a line. `var` defaults to the model's main output
     (|Δ| for the interband model, the regime for metastability)."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
 
     var = var or {"interband": "delta_abs", "metastability": "regime"}.get(ds.attrs.get("model"))
     da = ds[var]
@@ -130,19 +131,20 @@ def plot_sweep(ds, var=None, ax=None):
         phase = ds["phase"].values
         marks += [(phase == 2, "\\\\", "bistable (normal stable, paired state coexists)"),
                   (phase == 4, "xx", "unsettled (normal unstable, no stationary pairing)")]
+    handles = []
     for mask, pattern, label in marks:
         if mask.any():
             hatch = ax.pcolor(x, y, np.ma.masked_where(~mask, np.ones(mask.shape)), shading="nearest")
             hatch.set(facecolor="none", edgecolor="0.15", linewidth=0.0, hatch=pattern)
-            ax.fill_between([], [], [], facecolor="none", edgecolor="0.15", hatch=pattern, label=label)
+            handles.append(Patch(facecolor="none", edgecolor="0.15", hatch=pattern, label=label))
     for name, style, label in (("threshold", "-", "threshold (growth rate 0)"),
                                ("branch_end", "--", "end of the paired branch")):
         if name in ds and ds[name].ndim == 1 and ds[name].dims[0] in (xdim, ydim):
             line, other = ds[name].values, ds[ds[name].dims[0]].values
             xy = (line, other) if ds[name].dims[0] == ydim else (other, line)
-            ax.plot(*xy, style, color="w", lw=1.2, label=label)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", fontsize="x-small", framealpha=0.8)
+            handles += ax.plot(*xy, style, color="w", lw=1.2, label=label)
+    if handles:
+        ax.legend(handles=handles, loc="upper left", fontsize="x-small", framealpha=0.8)
     ax.set_xlabel(_LABELS.get(xdim, xdim))
     ax.set_ylabel(_LABELS.get(ydim, ydim))
     return fig

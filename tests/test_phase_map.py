@@ -97,3 +97,13 @@ def test_row_method_needs_a_swept_row_axis():
         sweep("interband", {"Omega": OMEGA}, along="V", **KW)
     with pytest.raises(ValueError, match="no method"):
         sweep("metastability", {"DeltaE": [1.0], "nu": [1.0]}, method="continuation", quiet=True)
+
+
+@pytest.mark.slow
+def test_vmapped_rows_equal_sequential_rows(store):
+    """The accelerator path (a chunk's rows in one vmapped solve) gives the CPU path's map."""
+    seq = open_sweep(store)
+    vec = sweep("interband", {"Omega": OMEGA, "V": V}, vmap_width=None, **KW)
+    np.testing.assert_array_equal(vec["phase"].values, seq["phase"].values)
+    for name in ("delta_abs_paired", "growth_rate", "threshold"):
+        np.testing.assert_allclose(vec[name].values, seq[name].values, rtol=1e-8, err_msg=name)

@@ -35,8 +35,8 @@ def steady_state(
     atol: float | None = None,
     max_steps: int | None = None,
 ) -> SteadyState:
-    """Steady state of the driven model (stationary in the frame co-rotating with Δ, MODEL.md
-    "Steady state"; mean-field equations with the self-consistency Eq. B3).
+    """Steady state of the driven model (stationary in the frame co-rotating with Δ,
+    docs/model-interband.md, "Steady state and the rotating phase"; mean-field equations with the self-consistency Eq. B3).
 
     **Arguments:**
 
