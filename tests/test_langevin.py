@@ -9,6 +9,9 @@ import photosc_jax  # noqa: F401  (float64)
 from photosc_jax import langevin as LG
 from photosc_jax import metastability as M
 
+# its module-scoped fixtures are computed once: keep the module on one xdist worker
+pytestmark = pytest.mark.xdist_group("langevin")
+
 # Metastable-I example above T_c (λ0 = 0.3 ⇒ T_c ≈ 0.040 ω): ν(0)ω = 3, ΔE/ω = 1.3, gℓ0/ω = 0.6.
 PARAMS = M.MetastabilityParams(1.3, 3.0, 0.6, 0.3)
 T = 0.06

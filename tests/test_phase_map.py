@@ -14,6 +14,9 @@ import photosc_jax as ps
 from photosc_jax.interband.phase_map import PHASES
 from photosc_jax.sweep import StoreMismatchError, open_sweep, sweep
 
+# its module-scoped fixtures are computed once: keep the module on one xdist worker
+pytestmark = pytest.mark.xdist_group("phase_map")
+
 TINY = dict(k_max=0.2, dk=0.01, v=0.3)
 OMEGA = [0.15, 0.3]
 V = np.linspace(0.5, 8.0, 12)

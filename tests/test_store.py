@@ -110,6 +110,9 @@ def test_chunks_come_from_the_grid_so_a_store_resumes_with_another_device_count(
     script = f"""
 import jax, json, numpy as np
 from photosc_jax.sweep import sweep
+
+# its module-scoped fixtures are computed once: keep the module on one xdist worker
+pytestmark = pytest.mark.xdist_group("store")
 a = sweep("metastability", {AXES!r}, out={str(store)!r}, shard=(0, 2), devices=jax.devices()[:1],
           chunk_size=5, quiet=True)
 b = sweep("metastability", {AXES!r}, out={str(store)!r}, quiet=True)

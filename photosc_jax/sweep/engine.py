@@ -167,8 +167,8 @@ def sweep(
       device's points), or "auto" (1 on CPUs, None on accelerators; `default_vmap_width`).
       Results do not depend on it beyond rounding.
     - `quiet`: no progress bar (default: bar only on a terminal).
-    - `stop`: called after each chunk; when it returns True the sweep ends early (finished
-      chunks are kept; `attrs["interrupted"]` = 1).
+    - `stop`: called before each chunk; when it returns True the sweep ends there (finished
+      chunks are kept; `attrs["interrupted"]` = 1). `photosc sweep` sets it on Ctrl-C.
 
     **Returns:** an `xarray.Dataset` with one dimension per swept parameter, the model's
     outputs with CF attributes (`photosc_jax.sweep.MODELS`), and the specification in
