@@ -32,6 +32,7 @@ def test_fit_k3c60_metastability_onset():
 
 @pytest.mark.loose_promotion  # evolve and steady states: not strict-promotion clean yet
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_fit_gamma_ph_to_a_gap_trace():
     p_true = ps.InterbandParams(k_max=0.2, dk=0.01, v=0.3)  # N = 41, Γph = 0.02
     ts = jnp.linspace(100.0, 400.0, 7)

@@ -60,6 +60,7 @@ def test_model_ii_free_energy_and_gap_gradients():
         assert abs(g - ref) < 1e-5 * abs(ref) + 1e-10, (g, ref)
 
 
+@pytest.mark.heavy
 def test_model_ii_metastability_and_lifetime_gradients():
     def res(d):
         return metastability.analyze(metastability.MetastabilityParams(d, 2.0), 0.0)

@@ -103,6 +103,7 @@ def test_row_method_needs_a_swept_row_axis():
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_vmapped_rows_equal_sequential_rows(store):
     """The accelerator path (a chunk's rows in one vmapped solve) gives the CPU path's map."""
     seq = open_sweep(store)

@@ -91,6 +91,7 @@ def test_exactly_normal_state_stays_normal_where_it_is_unstable():
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_normal_state_is_where_a_long_relaxation_lands():
     # At T = 0 the normal states form a continuum: plain Newton from a partly relaxed state
     # used to land elsewhere (V_c = 1.96 instead of 2.26 at Ω = 0.1). The pseudo-transient
@@ -104,6 +105,7 @@ def test_normal_state_is_where_a_long_relaxation_lands():
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_critical_Omega_inverts_critical_V():
     # Ω_c(V_c(Ω0)) = Ω0 where V_c(Ω) is monotonic around Ω0. Its shape depends on the grid
     # (rising on this coarse one, peaked near Ω ≈ 0.05 on the paper's), so order the

@@ -21,6 +21,9 @@ import zarr
 
 from photosc_jax.sweep import StoreDamagedWarning, StoreMismatchError, open_sweep, sweep
 
+# its module-scoped fixtures are computed once: keep the module on one xdist worker
+pytestmark = pytest.mark.xdist_group("store")
+
 AXES = {"DeltaE": "0.5:2:4", "nu": "1:3:5"}  # 4 x 5 grid
 KW = dict(chunk_size=10, quiet=True)  # chunks of 2 rows x 5 -> 2 chunks
 
@@ -111,8 +114,6 @@ def test_chunks_come_from_the_grid_so_a_store_resumes_with_another_device_count(
 import jax, json, numpy as np
 from photosc_jax.sweep import sweep
 
-# its module-scoped fixtures are computed once: keep the module on one xdist worker
-pytestmark = pytest.mark.xdist_group("store")
 a = sweep("metastability", {AXES!r}, out={str(store)!r}, shard=(0, 2), devices=jax.devices()[:1],
           chunk_size=5, quiet=True)
 b = sweep("metastability", {AXES!r}, out={str(store)!r}, quiet=True)
