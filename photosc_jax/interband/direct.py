@@ -1,7 +1,8 @@
 """Direct (Newton) steady state of the driven model in the co-rotating frame.
 
 The paired steady state is stationary up to a uniform rotation of the pairing phase,
-s_k(t) = s̄_k e^{−iμt}, i.e. Δ(t) = |Δ| e^{iμt} (docs/model-interband.md, "Steady state and the rotating phase"). In the frame
+s_k(t) = s̄_k e^{−iμt}, i.e. Δ(t) = |Δ| e^{iμt} (docs/model-interband.md, "Steady state and
+the rotating phase"). In the frame
 rotating with it, the state is a fixed point of
 
     dn11/dt = 0,  dn22/dt = 0,  dn21/dt = 0,  ds/dt + iμ s = 0        (mean-field Eqs.)

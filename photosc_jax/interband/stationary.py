@@ -36,7 +36,8 @@ def steady_state(
     max_steps: int | None = None,
 ) -> SteadyState:
     """Steady state of the driven model (stationary in the frame co-rotating with Δ,
-    docs/model-interband.md, "Steady state and the rotating phase"; mean-field equations with the self-consistency Eq. B3).
+    docs/model-interband.md, "Steady state and the rotating phase"; mean-field equations with
+    the self-consistency Eq. B3).
 
     **Arguments:**
 

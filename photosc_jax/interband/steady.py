@@ -1,7 +1,8 @@
 """Steady states of the driven model, detected on gauge-invariant quantities.
 
 In the paired steady state the populations, n21 and |s| are stationary while the phase of
-s (and of Δ) rotates uniformly: Δ(t) = |Δ| e^{iμt} (docs/model-interband.md, "Steady state and the rotating phase"). The detector
+s (and of Δ) rotates uniformly: Δ(t) = |Δ| e^{iμt} (docs/model-interband.md, "Steady state
+and the rotating phase"). The detector
 therefore measures, at the current state,
 
 - `populations`: max |d/dt| of n11, n22, n21 (gauge invariant);
