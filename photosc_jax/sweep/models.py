@@ -1,8 +1,11 @@
 """What a sweep computes at one parameter point, for each model.
 
 A `SweepModel` names the parameter class, the per-point function (pure, jit/vmap-safe,
-params → dict of scalars), the outputs it records, and the run options (with defaults)
-that enter every point. The sweep engine (`engine.py`) is model-agnostic.
+params → dict of scalars), the outputs it records (CF metadata in `Var`), and the run
+options (with defaults and ranges) that enter every point. A *row method* (`along` set:
+the interband "continuation") solves a whole row per call instead; its per-row outputs
+carry `Var(per_row=True)`. `get_model(name, method, along)` builds each variant once. The
+sweep engine (`engine.py`) is model-agnostic.
 """
 
 from __future__ import annotations
