@@ -8,7 +8,9 @@ A *row* is a line of grid points along one parameter (`along`, usually V). Per r
    Δ* = (V dk/2π) Σ_k s, paper Eq. B3), so along V it is solved once per row and the
    pairing operator L = diag(i(A1 + A2)k² − γ_s) + i(V dk/2π) ñ wᵀ gives the leading growth
    rate g = max Re eig L at every V of the row (`stability` module docstring). The row's
-   `threshold` is the root of g(V) by the same bisection as `critical_V` (bracket (0, 40)).
+   `threshold` is the smallest root of g(V) in (0, 40), as `critical_V`: Newton on the
+   secular equation of L (λ = iω at threshold; `stability.threshold_V`) in the row's
+   sub-bracket where g first turns positive, checked by g = 0 there.
    Along any other parameter the normal state is solved at each point and the threshold is
    the linear interpolation of g at its first sign change.
 2. **The paired branch.** One cold direct solve (`direct`: warm-start evolution, then
@@ -41,7 +43,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._numerics import bracketed_root
 from .direct import (
     CHORD_STEPS,
     chord_solve,
@@ -54,7 +55,7 @@ from .equations import coefficients
 from .methods import Newton
 from .outcomes import RESULTS, code
 from .params import InterbandParams
-from .stability import DEFAULT_V_BRACKET, normal_steady_state, pairing_operator
+from .stability import DEFAULT_V_BRACKET, _leading, normal_steady_state, threshold_V
 from .state import initial_state
 
 PHASES = {0: "normal", 1: "paired", 2: "bistable", 3: "transient", 4: "unsettled", 5: "failed"}
@@ -64,7 +65,7 @@ DEFAULT_MAX_JUMP = 0.5  # largest relative change of |Δ| in one grid step still
 
 
 def _growth(normal, c) -> jax.Array:
-    return jnp.max(jnp.linalg.eigvals(pairing_operator(normal, c)).real)
+    return _leading(normal, c)[0]
 
 
 def _with(params, along: str, value):
@@ -72,7 +73,9 @@ def _with(params, along: str, value):
 
 
 def _normal_along_V(base: InterbandParams, theta):
-    """One normal state for the row; g at every V; threshold as `critical_V`."""
+    """One normal state for the row; g at every V; the threshold as `critical_V` (the
+    smallest root of g in (0, 40)), found from the row's own growth rates: Newton on the
+    secular equation in the sub-bracket where g first turns positive (`threshold_V`)."""
     normal = normal_steady_state(base)
     c0 = coefficients(base, half=True)
 
@@ -81,12 +84,19 @@ def _normal_along_V(base: InterbandParams, theta):
 
     growth = jax.vmap(g)(theta)
     lo, hi = (jnp.asarray(x, dtype=float) for x in DEFAULT_V_BRACKET)
-    valid = (g(lo) < 0) & (g(hi) > 0) & normal.success
-    root = bracketed_root(g, lo, hi, valid, decreasing=False, rtol=1e-9, atol=1e-9, max_steps=200)
+    g_lo, g_hi = g(lo), g(hi)
+    valid = (g_lo < 0) & (g_hi > 0) & normal.success
+    order = jnp.argsort(theta)
+    ts = jnp.concatenate([lo[None], theta[order], hi[None]])
+    gs = jnp.concatenate([g_lo[None], growth[order], g_hi[None]])
+    first = jnp.maximum(jnp.argmax(gs > 0), 1)
+    in_box = jnp.all((theta >= lo) & (theta <= hi))
+    near = (jnp.where(in_box, ts[first - 1], lo), jnp.where(in_box, ts[first], hi))
+    root = threshold_V(normal, c0, base.dk, lo, hi, valid, near=near)
     n = theta.shape[0]
     n_exc = jnp.sum(c0.weights * normal.n22) / base.n_k
     return (growth, jnp.broadcast_to(normal.success, (n,)), jnp.broadcast_to(n_exc, (n,)),
-            jnp.broadcast_to(normal.residual, (n,)), jnp.where(valid, root, jnp.nan))
+            jnp.broadcast_to(normal.residual, (n,)), root)
 
 
 def _normal_each(base: InterbandParams, along: str, theta):

@@ -38,7 +38,7 @@ from jaxtyping import Array, Bool, Complex, Float
 
 from .._checks import as_float, float_leaves
 from .._devices import default_vmap_width
-from .._roots import bracketed_root
+from .._numerics import bracketed_root
 from ._traces import counted
 from .equations import Coefficients, coefficients, normal_rates
 from .evolve import DEFAULT_ATOL, DEFAULT_RTOL, default_solver, solve
@@ -183,6 +183,54 @@ def _leading(normal, c):
     return ev[i].real, ev[i].imag
 
 
+def _secular(x, args):
+    """The threshold as a root: λ = iω is an eigenvalue of L at pairing coefficient
+    c = σ V dk/2π iff 1 = i c Σ_k w_k ñ_k / (iω − d_k) (L = diag(d) + i c ñ wᵀ is diagonal plus
+    rank one; the poles d_k = i(A1 + A2)k² − γ_k lie off the imaginary axis). Real and
+    imaginary parts of that equation in the unknowns x = (V, ω); args = (d, ñ, w, σ dk/2π)."""
+    V, omega = x[0], x[1]
+    d, n_tilde, w, scale = args
+    i = jax.lax.complex(0.0, 1.0)
+    f = i * (V * scale) * jnp.sum(w * n_tilde / (i * omega - d)) - 1.0
+    return jnp.stack([f.real, f.imag])
+
+
+def threshold_V(normal: NormalState, c0: Coefficients, dk, lo, hi, valid, *, sign=1.0,
+                near=None) -> Float[Array, ""]:
+    """The pairing threshold |V_c| in a bracket lo < hi (magnitudes; V = `sign`·|V|) where
+    the growth rate changes sign, g(lo) < 0 < g(hi): Newton on the secular equation
+    (`_secular`: λ = iω at V_c), started from the linear interpolation of V and of the
+    leading frequency between the ends of `near` (a narrower sub-bracket, default the
+    bracket itself), with implicit differentiation (d V_c/dθ). The root is accepted if it
+    lies in `near` and the leading growth rate there is zero to 1e-9 (no other mode is
+    unstable at V_c); otherwise — e.g. the leading mode changes inside — bisection on g in
+    [lo, hi] (tolerance 1e-9). NaN where `valid` is False."""
+    z = jnp.zeros_like(normal.n11)
+    *_, gamma_s = normal_rates(normal.n11, normal.n22, normal.n21.real, normal.n21.imag, z, z,
+                               0.0, 0.0, c0)
+    scale = sign * dk / (2 * jnp.pi)
+
+    def lead(V):
+        return _leading(normal, eqx.tree_at(lambda c: c.pair, c0, V * scale))
+
+    a, b = (lo, hi) if near is None else near
+    (g_a, f_a), (g_b, f_b) = lead(a), lead(b)
+    t = jnp.clip(g_a / jnp.where(g_a != g_b, g_a - g_b, 1.0), 0.0, 1.0)
+    x0 = jax.lax.stop_gradient(jnp.stack([a + t * (b - a), f_a + t * (f_b - f_a)]))
+    args = (jax.lax.complex(-gamma_s, c0.esum), normal.n22 + normal.n11 - 1.0, c0.weights, scale)
+    sol = optx.root_find(_secular, optx.Newton(rtol=1e-13, atol=1e-13, linear_solver=lx.LU()),
+                         x0, args, max_steps=40, throw=False,
+                         adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()))
+    root = sol.value[0]
+    root_sg = jax.lax.stop_gradient(root)
+    ok = ((sol.result == optx.RESULTS.successful) & (root_sg >= a) & (root_sg <= b)
+          & (g_a < 0) & (g_b > 0) & valid)
+    ok = ok & (jnp.abs(lead(jnp.where(ok, root_sg, a))[0]) < 1e-9)
+    growth = lambda V: lead(V)[0]  # noqa: E731
+    return jax.lax.cond(ok, lambda: jnp.where(valid, root, jnp.nan),
+                        lambda: _bisect(growth, lo, hi, valid))
+
+
 def stability(params: InterbandParams, normal: NormalState | None = None, **kwargs) -> Stability:
     """Leading growth rate of pairing fluctuations around the normal steady state (computed,
     or passed as `normal`, e.g. reused across V which it does not depend on). `kwargs` go to
@@ -232,7 +280,11 @@ def _critical_V(params, bracket, kwargs):
 
     lo_a, hi_a = jnp.abs(lo), jnp.abs(hi)
     valid = (g(lo_a) < 0) & (g(hi_a) > 0) & normal.success
-    return sign * _bisect(g, lo_a, hi_a, valid)
+    # a coarse bisection (|V| to 1e-3), then Newton on the secular equation near it
+    coarse = jax.lax.stop_gradient(bracketed_root(g, lo_a, hi_a, valid, decreasing=False,
+                                                  rtol=1e-4, atol=1e-3, max_steps=60))
+    near = (jnp.maximum(coarse - 2e-3, lo_a), jnp.minimum(coarse + 2e-3, hi_a))
+    return sign * threshold_V(normal, c0, params.dk, lo_a, hi_a, valid, sign=sign, near=near)
 
 
 def critical_Omega(params: InterbandParams, *,

@@ -31,6 +31,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._devices import default_vmap_width
 from . import store
+from . import workers as workers_mod
 from .models import SweepModel, get_model, model_of
 from .spec import (
     check_memory,
@@ -94,6 +95,11 @@ def _make_runner(model: SweepModel, opts, devices, vmap_width):
     sharding = NamedSharding(mesh, PartitionSpec("points"))
     if len(devices) == 1:
         return jax.jit(local), sharding
+    if model.along is not None:
+        # Row solves (optimistix/lineax) do not trace under shard_map (lineax #185): the
+        # vmapped rows are partitioned over the devices by the compiler instead (their
+        # Newton iteration counts are nearly uniform, so the lockstep costs little).
+        return jax.jit(local, in_shardings=sharding, out_shardings=sharding), sharding
     sharded = jax.shard_map(
         local, mesh=mesh, in_specs=PartitionSpec("points"), out_specs=PartitionSpec("points"),
         check_vma=False,
@@ -134,6 +140,7 @@ def sweep(
     shard: tuple[int, int] | None = None,
     devices=None,
     vmap_width: int | None | str = "auto",
+    workers: int | str = "auto",
     quiet: bool | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> xr.Dataset:
@@ -166,6 +173,13 @@ def sweep(
     - `vmap_width`: points per vmapped solve on each device: an int, None (all of the
       device's points), or "auto" (1 on CPUs, None on accelerators; `default_vmap_width`).
       Results do not depend on it beyond rounding.
+    - `workers`: processes for a row method on CPUs (`sweep.workers`): an int, or "auto"
+      (one per device when the devices are CPUs, else 1); at most one per CPU core, each
+      pinned to its core. Row solves do not run under `shard_map`, so on CPUs the rows are
+      spread over processes instead of devices; each process compiles once (~20 s at the
+      paper grid), so workers pay off from a few dozen rows on. `photosc sweep` exposes
+      every core as a device, so it uses them all. Other methods ignore it (they split each
+      chunk over the devices).
     - `quiet`: no progress bar (default: bar only on a terminal).
     - `stop`: called before each chunk; when it returns True the sweep ends there (finished
       chunks are kept; `attrs["interrupted"]` = 1). `photosc sweep` sets it on Ctrl-C.
@@ -192,19 +206,21 @@ def sweep(
     spec = make_spec(model, axes, dict(fixed or {}), dict(options or {}), chunk_size, chunks=chunks)
     _validate_points(model, spec)
     devices = list(devices or jax.devices())
-    if model.along is not None and len(devices) > 1:
-        # lineax/optimistix solves do not trace under shard_map or pmap here ("pytree does
-        # not match out_structure"), so a row method runs on one device per process; run
-        # several processes with --shard i/n to use more.
-        devices = devices[:1]
+    if vmap_width == "auto":
+        vmap_width = default_vmap_width(devices)
+    n_workers = _n_workers(workers, model, devices, vmap_width, shard, n_chunks(spec))
+    if model.along is not None and vmap_width is not None:
+        devices = devices[:1]  # rows one after another (CPUs): processes, not devices
     mine = range(n_chunks(spec))
     if shard is not None:
         i, n = shard
         if not (isinstance(i, int) and isinstance(n, int) and 0 <= i < n):
             raise ValueError(f"shard {i}/{n}: need whole numbers 0 <= i < n (e.g. --shard 0/4).")
         mine = range(i, n_chunks(spec), n)
-    if vmap_width == "auto":
-        vmap_width = default_vmap_width(devices)
+    scratch = None
+    if n_workers > 1 and out is None:  # the processes meet in a temporary store
+        scratch = tempfile.TemporaryDirectory(prefix="photosc-sweep-")
+        out = str(Path(scratch.name) / "sweep.zarr")
     units = chunk_rows if model.along is not None else chunk_points  # what one call maps over
     size = len(units(spec, 0))  # the first chunk is a full block
     size = -(-size // len(devices)) * len(devices)  # padded to a multiple of the devices
@@ -221,10 +237,17 @@ def sweep(
                          f"recomputed: {sorted(corrupt & set(todo))}")
     for note in notes:
         warnings.warn(note, stacklevel=2)
-    run, sharding = _runner(model, spec, devices, vmap_width)
     computed, interrupted, t0 = 0, False, time.perf_counter()
     bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), quiet,
                     f"{model.name} ({model.method})")
+    if n_workers > 1 and todo:  # worker processes compute every chunk (module `workers`)
+        helpers = workers_mod.start(spec, out, n_workers)
+        computed, interrupted = workers_mod.wait(
+            helpers, poll=lambda: bar.update(store.points_done(out, spec, todo) - bar.n),
+            stop=stop)
+        todo = []
+    else:
+        run, sharding = _runner(model, spec, devices, vmap_width)
     for c in todo:
         if stop is not None and stop():
             interrupted = True
@@ -240,7 +263,10 @@ def sweep(
         computed += 1
         bar.update(len(chunk_points(spec, c)))
     bar.close()
-    if out is not None:
+    if scratch is not None:
+        ds = store.open_sweep(out).load()
+        scratch.cleanup()
+    elif out is not None:
         ds = store.open_sweep(out)
     else:
         ds = _in_memory(model, spec, results)
@@ -250,6 +276,7 @@ def sweep(
         interrupted=int(interrupted),
         wall_time=time.perf_counter() - t0,
         devices=len(devices),
+        workers=n_workers,
         vmap_width=vmap_width or size // len(devices),
     )
     if notes:
@@ -257,6 +284,22 @@ def sweep(
     if "steps" in ds:
         ds.attrs["vmap_waste"] = vmap_waste(ds["steps"].values.reshape(-1), ds.attrs["vmap_width"])
     return ds
+
+
+def _n_workers(workers, model: SweepModel, devices, vmap_width, shard, chunks: int) -> int:
+    """Worker processes for this sweep (`workers` argument of `sweep`)."""
+    if workers == "auto":
+        auto = (model.along is not None and devices[0].platform == "cpu"
+                and vmap_width is not None and shard is None)
+        workers = len(devices) if auto else 1
+    if not (isinstance(workers, int) and workers >= 1):
+        raise ValueError(f"workers={workers!r}: use a whole number >= 1 or 'auto'.")
+    # one per core: each is pinned to its own (two JAX processes on one core crawl)
+    workers = min(workers, len(workers_mod.cores()))
+    if workers > 1 and shard is not None:
+        raise ValueError("workers > 1 and shard: the worker processes are shards themselves; "
+                         "use one of the two.")
+    return max(1, min(workers, chunks))
 
 
 def _block(spec, c, var, v: np.ndarray) -> np.ndarray:

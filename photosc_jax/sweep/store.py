@@ -35,7 +35,7 @@ import xarray as xr
 import zarr
 
 from .models import SweepModel, model_of
-from .spec import LAYOUT, n_chunks, var_chunks, var_dims, var_shape, var_slices
+from .spec import LAYOUT, chunk_points, n_chunks, var_chunks, var_dims, var_shape, var_slices
 
 ATTR = "photosc_sweep"
 SIDE = "_photosc"
@@ -295,6 +295,16 @@ def _read_array(path: Path, name: str, spec: dict, dtype, shape, slices) -> tupl
         except Exception:  # noqa: BLE001
             bad.add(i)
     return out, bad
+
+
+def points_done(path, spec: dict, chunks) -> int:
+    """Points in the listed chunks whose completion flag is set (no checksums: a cheap
+    progress count while other processes write; 0 where the flags cannot be read yet)."""
+    try:
+        flags = zarr.open_array(str(Path(path) / SIDE / "chunk_done"), mode="r", zarr_format=2)[:]
+    except Exception:  # noqa: BLE001 - a flag file being written
+        return 0
+    return sum(len(chunk_points(spec, c)) for c in chunks if flags[c] == 1)
 
 
 def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], np.ndarray, np.ndarray]:

@@ -1,0 +1,154 @@
+"""Worker processes: row methods on several CPU cores.
+
+A row method (e.g. the interband "continuation") solves each row with optimistix/lineax
+root finds, which do not trace under `shard_map` (lineax issue #185: the operator's
+structure carries the manual mesh's sharding, the vector's does not), and separate CPU
+devices of one process run their computations one after another. So on CPUs the rows are
+spread over *processes*: the parent creates the store and starts `n` workers
+(`python -m photosc_jax.sweep.workers`, one JAX CPU device each); worker i computes the
+chunks i, i + n, i + 2n, … (`sweep(..., shard=(i, n))`) while the parent only waits and
+shows the progress. Each chunk is written with its own completion flag, so the processes
+never write the same file, and a store left by any of them resumes as usual.
+
+Each worker is pinned to its own CPU core: two JAX processes sharing two cores unpinned
+ran 20–40× slower than one alone on the 2-core test machine (XLA's CPU thread pools of
+the two processes contend), pinned each runs at full speed.
+
+Workers die with their parent (Linux `PR_SET_PDEATHSIG`), finish the chunk in progress on
+SIGINT (the parent forwards its own interrupt; they run in their own session, so a
+terminal's Ctrl-C reaches the parent only), and report how many chunks they computed on
+their last line of output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Worker", "start", "wait"]
+
+
+@dataclass
+class Worker:
+    shard: tuple[int, int]
+    proc: subprocess.Popen
+    log: Path
+
+    def interrupt(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this worker when its parent dies (Linux), and exit now if it
+    already has."""
+    if sys.platform == "linux":
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        sys.exit(1)
+
+
+def _one_device_env() -> dict[str, str]:
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split()
+             if "xla_force_host_platform_device_count" not in f]
+    return {**os.environ, "XLA_FLAGS": " ".join(flags + ["--xla_force_host_platform_device_count=1"])}
+
+
+def cores() -> list[int]:
+    """The CPU cores this process may run on."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return list(range(os.cpu_count() or 1))
+
+
+def start(spec: dict, out: str, n: int) -> list[Worker]:
+    """Start workers for shards 0 … n−1 of the sweep `spec` on the existing store `out`."""
+    job = {k: spec[k] for k in ("model", "method", "along", "axes", "parameters", "options")}
+    mine = cores()
+    workers = []
+    for i in range(n):
+        log = Path(tempfile.mkstemp(prefix=f"photosc-worker{i}-", suffix=".log")[1])
+        payload = json.dumps({**job, "out": str(out), "shard": [i, n], "parent": os.getpid(),
+                              "core": mine[i % len(mine)]})
+        with open(log, "w") as fh:
+            proc = subprocess.Popen([sys.executable, "-m", "photosc_jax.sweep.workers", payload],
+                                    stdout=fh, stderr=subprocess.STDOUT, env=_one_device_env(),
+                                    start_new_session=True)  # Ctrl-C: parent forwards once
+        workers.append(Worker((i, n), proc, log))
+    return workers
+
+
+def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
+    """Wait for every worker; `poll()` is called about twice a second (progress), `stop()`
+    when true interrupts the workers. Returns (chunks computed, interrupted); raises
+    RuntimeError with the worker's output if one failed."""
+    import time
+
+    interrupted = False
+    while any(w.proc.poll() is None for w in workers):
+        if stop is not None and not interrupted and stop():
+            interrupted = True
+            for w in workers:
+                w.interrupt()
+        if poll is not None:
+            poll()
+        time.sleep(0.5)
+    computed, failed = 0, []
+    for w in workers:
+        text = w.log.read_text(errors="replace")
+        w.log.unlink(missing_ok=True)
+        lines = text.strip().splitlines()
+        try:
+            report = json.loads(lines[-1])
+            computed += int(report["chunks_computed"])
+            interrupted |= bool(report["interrupted"])
+        except (IndexError, ValueError, KeyError, TypeError):
+            if w.proc.returncode in (130, -signal.SIGINT) and stop is not None and stop():
+                interrupted = True
+            else:
+                failed.append(f"worker {w.shard[0]}/{w.shard[1]} (exit {w.proc.returncode}):\n"
+                              + "\n".join(lines[-20:]))
+    if failed:
+        raise RuntimeError("A sweep worker process failed; the chunks it finished are kept "
+                           "(rerun to resume):\n" + "\n".join(failed))
+    return computed, interrupted
+
+
+def _main() -> None:
+    job = json.loads(sys.argv[1])
+    _die_with_parent(job["parent"])
+    if hasattr(os, "sched_setaffinity"):  # before JAX starts its threads: they inherit it
+        os.sched_setaffinity(0, {job["core"]})
+    requested = {"stop": False}
+
+    def on_interrupt(signum, frame):
+        requested["stop"] = True
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    import warnings
+
+    from .engine import sweep
+
+    warnings.simplefilter("ignore")  # the parent reports the sweep's notes
+    ds = sweep(job["model"], job["axes"], method=job["method"], along=job["along"],
+               fixed=job["parameters"], options=job["options"], out=job["out"],
+               shard=tuple(job["shard"]), workers=1, quiet=True, stop=lambda: requested["stop"])
+    print(json.dumps({"chunks_computed": int(ds.attrs["chunks_computed"]),
+                      "interrupted": int(ds.attrs["interrupted"])}))
+
+
+if __name__ == "__main__":
+    _main()
