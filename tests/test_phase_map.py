@@ -4,6 +4,7 @@ the row's threshold is `critical_V`, the continued branch is the root the direct
 with time evolution wherever evolution reaches a paired fixed point. One compiled shape
 (2 rows of 12 V values on the small grid) serves every test."""
 
+import os
 import warnings
 
 import numpy as np
@@ -36,7 +37,7 @@ def test_threshold_and_branch_are_those_of_critical_V_and_continuation(store):
     for i, om in enumerate(OMEGA):
         p = ps.InterbandParams(**TINY, Omega=om)
         assert float(ds["threshold"].values[i]) == pytest.approx(float(ps.interband.critical_V(p)),
-                                                                 abs=1e-9)
+                                                                 abs=1e-10)
         ref = ps.interband.continuation(p, "V", V[::-1])  # the package's own scan, downward
         ref_d = np.asarray(ref.delta_abs)[::-1]
         on = np.isfinite(ds["delta_abs_paired"].values[i])
@@ -93,6 +94,22 @@ def test_the_store_holds_per_row_variables_labelled(store):
     with pytest.raises(StoreMismatchError, match="method"):
         sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), fixed=TINY, chunk_size=24,
               quiet=True)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPU cores")
+def test_worker_processes_fill_the_same_map(store):
+    """Rows spread over two pinned worker processes (`sweep.workers`, what `photosc sweep`
+    does on a multi-core CPU) give the one-process map (to rounding: a chunk is one row
+    here, two in the fixture's store)."""
+    one = open_sweep(store)
+    two = sweep("interband", {"Omega": OMEGA, "V": V}, workers=2, **{**KW, "chunk_size": 12})
+    assert two.attrs["workers"] == 2 and two.attrs["chunks_computed"] == 2
+    for name in one.data_vars:
+        a, b = two[name].values, one[name].values
+        if a.dtype.kind == "i":
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-15, err_msg=name)
 
 
 def test_row_method_needs_a_swept_row_axis():
