@@ -63,9 +63,10 @@ def test_phases_follow_the_growth_rate_and_the_branch(store):
     np.testing.assert_array_equal(ds["delta_abs"].values[phase == 1],
                                   ds["delta_abs_paired"].values[phase == 1])
     assert np.all(ds["status"].values == 0) and (phase == 1).sum() >= 10 and (phase == 0).sum() >= 4
-    # the branch ends where the last paired point is; it lies above the threshold
+    # the branch end lies between its last grid point and the next one, above the threshold
     for i in range(len(OMEGA)):
-        assert ds["branch_end"].values[i] == V[on[i]].min() >= ds["threshold"].values[i]
+        end, last = ds["branch_end"].values[i], V[on[i]].min()
+        assert V[V < last].max() < end <= last and end >= ds["threshold"].values[i]
 
 
 def test_paired_points_agree_with_time_evolution(store):
@@ -128,3 +129,26 @@ def test_vmapped_rows_equal_sequential_rows(store):
     np.testing.assert_array_equal(vec["phase"].values, seq["phase"].values)
     for name in ("delta_abs_paired", "growth_rate", "threshold"):
         np.testing.assert_allclose(vec[name].values, seq[name].values, rtol=1e-8, err_msg=name)
+
+
+@pytest.mark.slow
+def test_the_branch_ends_above_the_threshold_at_omega_025():
+    """Paper grid, T = 0, Ω = 0.25 (what an independent check found): the normal state is
+    unstable from V_c = 2.1865, but the paired branch, continued down from V = 8, ends only
+    at V* ≈ 2.293 with |Δ|² → 0 linearly; between them no paired steady state exists
+    (unsettled), above V* the points are paired."""
+    import equinox as eqx
+    import jax
+
+    from photosc_jax.interband.phase_map import phase_row
+
+    V_row = np.array([2.1, 2.2, 2.25, 2.28, 2.3, 2.32, 2.35, 2.4, 3.0, 4.0, 6.0, 8.0])
+    p = eqx.tree_at(lambda q: q.V, ps.InterbandParams(Omega=0.25), jax.numpy.asarray(V_row))
+    out = {k: np.asarray(v) for k, v in jax.jit(lambda q: phase_row(q, "V"))(p).items()}
+    assert out["threshold"] == pytest.approx(2.18654, abs=1e-5)
+    assert 2.290 < out["branch_end"] < 2.297
+    np.testing.assert_array_equal(out["phase"], [0, 4, 4, 4] + [1] * 8)
+    d2 = out["delta_abs_paired"][4:7] ** 2  # V = 2.3, 2.32, 2.35
+    slope, icpt = np.polyfit(V_row[4:7], d2, 1)
+    assert -icpt / slope == pytest.approx(out["branch_end"], abs=3e-3)  # |Δ|² → 0 at the end
+    assert np.all(np.isnan(out["delta_abs"][1:4]))  # unsettled: no stationary answer

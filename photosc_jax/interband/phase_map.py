@@ -62,6 +62,7 @@ PHASES = {0: "normal", 1: "paired", 2: "bistable", 3: "transient", 4: "unsettled
 _NORMAL, _PAIRED, _BISTABLE, _TRANSIENT, _UNSETTLED, _FAILED = range(6)
 REFACTOR_AFTER = CHORD_STEPS // 2  # chord iterations beyond which the LU is refreshed
 DEFAULT_MAX_JUMP = 0.5  # largest relative change of |Δ| in one grid step still on the branch
+END_REFINE = 10  # halvings of a grid step before the branch is declared ended
 
 
 def _growth(normal, c) -> jax.Array:
@@ -119,7 +120,15 @@ def _normal_each(base: InterbandParams, along: str, theta):
 
 def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     """The paired branch along `theta_ordered` (visit order): per point |Δ|, μ, n_exc,
-    residual and whether the point is on the branch."""
+    residual and whether the point is on the branch; and where the branch ends.
+
+    Natural-parameter continuation with step control: each grid step is tried whole; when
+    the corrector fails (also after a fresh LU at the predictor) or its root leaves the
+    branch (|Δ| changed by more than `max_jump` of its value, or below `delta_floor`), the
+    step is halved, up to END_REFINE times, and the walk goes on from the last accepted
+    sub-step (secant predictor over the last two accepted points). A grid point is on the
+    branch if the walk reaches it; where it stops, the last accepted value is the branch
+    end, to 2^-END_REFINE of a grid step."""
     p0 = _with(base, along, theta_ordered[0])
     n_e = electron_number(p0)
     cold = newton_steady_state(p0, Newton(tol=tol, delta_floor=delta_floor, fallback=None),
@@ -134,45 +143,66 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                     n_exc=jnp.where(alive, n_exc, nan),
                     residual=jnp.where(alive, ss.stats["max_residual"], nan), alive=alive)
 
-    def step(carry, th):
-        x1, x2, t1, t2, d1, lu, alive, have2 = carry
-        p = _with(base, along, th)
-        frac = jnp.where(have2, (th - t1) / jnp.where(t1 == t2, 1.0, t1 - t2), 0.0)
-        x_pred = x1 + frac * (x1 - x2)
+    def attempt(w, t_try):
+        """One corrector solve at `t_try` from the secant predictor; (accepted, ss, x, lu)."""
+        p = _with(base, along, t_try)
+        frac = jnp.where(w["have2"], (t_try - w["t1"]) / jnp.where(w["t1"] == w["t2"], 1.0,
+                                                                   w["t1"] - w["t2"]), 0.0)
+        frac = jnp.where(jnp.abs(frac) <= 4.0, frac, 0.0)  # no secant over a tiny last step
+        x_pred = w["x1"] + frac * (w["x1"] - w["x2"])
+        ss, x = chord_solve(p, x_pred, n_e, w["lu"], tol=tol, delta_floor=delta_floor)
 
-        def correct(_):
-            ss, x = chord_solve(p, x_pred, n_e, lu, tol=tol, delta_floor=delta_floor)
+        def refactor():
+            lu2 = factor_jacobian(p, x_pred, n_e)
+            ss2, x2 = chord_solve(p, x_pred, n_e, lu2, tol=tol, delta_floor=delta_floor)
+            return ss2, x2, lu2
 
-            def refactor(_):
-                lu2 = factor_jacobian(p, x_pred, n_e)
-                ss2, x2_ = chord_solve(p, x_pred, n_e, lu2, tol=tol, delta_floor=delta_floor)
-                return ss2, x2_, lu2
+        ss, x, lu = jax.lax.cond(ss.converged, lambda: (ss, x, w["lu"]), refactor)
+        ok = ss.converged & (jnp.abs(ss.delta_abs - w["d1"]) <= max_jump * w["d1"])
+        lu = jax.lax.cond(ok & (ss.stats["newton_steps"] > REFACTOR_AFTER),
+                          lambda: factor_jacobian(p, x, n_e), lambda: lu)
+        return ok, ss, x, lu
 
-            ss, x, lu_new = jax.lax.cond(ss.converged, lambda _: (ss, x, lu), refactor, None)
-            on_branch = ss.converged & (jnp.abs(ss.delta_abs - d1) <= max_jump * d1)
-            slow = ss.stats["newton_steps"] > REFACTOR_AFTER
-            lu_new = jax.lax.cond(on_branch & slow, lambda _: factor_jacobian(p, x, n_e),
-                                  lambda _: lu_new, None)
-            return ss, x, lu_new, on_branch
+    def step(w, th):
+        def walk(w):
+            def cond(c):
+                w, h, fails, reached, _ = c
+                return ~reached & (fails <= END_REFINE)
 
-        def skip(_):
-            ss, _x = chord_solve(p, x1, n_e, lu, tol=tol, delta_floor=delta_floor, max_iter=0)
-            return ss, x1, lu, jnp.asarray(False)
+            def body(c):
+                w, h, fails, reached, ss = c
+                t_try = jnp.where(jnp.abs(th - w["t1"]) <= jnp.abs(h) * (1 + 1e-9), th,
+                                  w["t1"] + h)
+                ok, ss_new, x, lu = attempt(w, t_try)
+                moved = dict(x1=x, x2=w["x1"], t1=t_try, t2=w["t1"], d1=ss_new.delta_abs,
+                             lu=lu, have2=jnp.asarray(True), alive=w["alive"])
+                w = jax.tree.map(lambda a, b: jnp.where(ok, a, b), moved, w)
+                ss = jax.tree.map(lambda a, b: jnp.where(ok, a, b), ss_new, ss)
+                return (w, jnp.where(ok, h, h / 2), fails + (~ok).astype(jnp.int32),
+                        ok & (t_try == th), ss)
 
-        ss, x, lu_new, on_branch = jax.lax.cond(alive, correct, skip, None)
-        alive_new = alive & on_branch
-        keep = lambda new, old: jnp.where(alive_new, new, old)  # noqa: E731
-        carry = (keep(x, x1), keep(x1, x2), keep(th, t1), keep(t1, t2),
-                 keep(ss.delta_abs, d1), jax.tree.map(keep, lu_new, lu), alive_new,
-                 have2 | alive_new)
-        return carry, record(ss, alive_new)
+            ss0 = chord_solve(p0, w["x1"], n_e, w["lu"], tol=tol, delta_floor=delta_floor,
+                              max_iter=0)[0]  # a placeholder of the right structure
+            w, _, _, reached, ss = jax.lax.while_loop(
+                cond, body, (w, th - w["t1"], jnp.asarray(0, jnp.int32), jnp.asarray(False),
+                             ss0))
+            return dict(w, alive=reached), ss
+
+        def skip(w):
+            ss = chord_solve(p0, w["x1"], n_e, w["lu"], tol=tol, delta_floor=delta_floor,
+                             max_iter=0)[0]
+            return w, ss
+
+        w, ss = jax.lax.cond(w["alive"], walk, skip, w)
+        return w, record(ss, w["alive"])
 
     alive0 = cold.converged
-    init = (x0, x0, theta_ordered[0], theta_ordered[0], cold.delta_abs, lu0, alive0,
-            jnp.asarray(False))
-    _, rest = jax.lax.scan(step, init, theta_ordered[1:])
+    w0 = dict(x1=x0, x2=x0, t1=theta_ordered[0], t2=theta_ordered[0], d1=cold.delta_abs,
+              lu=lu0, have2=jnp.asarray(False), alive=alive0)
+    last, rest = jax.lax.scan(step, w0, theta_ordered[1:])
     first = record(cold, alive0)
-    return jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
+    out = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
+    return out, jnp.where(alive0, last["t1"], jnp.nan)
 
 
 def phase_row(params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-12,
@@ -194,7 +224,7 @@ def phase_row(params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-
         growth, normal_ok, n_exc_n, res_n, threshold = _normal_each(base, along, theta)
     n = theta.shape[0]
     order = jnp.where(growth[-1] > growth[0], jnp.arange(n)[::-1], jnp.arange(n))
-    b = _branch(base, along, theta[order], tol, delta_floor, max_jump)
+    b, branch_end = _branch(base, along, theta[order], tol, delta_floor, max_jump)
     inv = jnp.argsort(order)
     b = {k: v[inv] for k, v in b.items()}
     alive, unstable = b["alive"], growth > 0
@@ -206,8 +236,6 @@ def phase_row(params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-
     n_exc = jnp.where(phase == _PAIRED, b["n_exc"],
                       jnp.where((phase == _NORMAL) | (phase == _BISTABLE), n_exc_n, jnp.nan))
     status = jnp.where(normal_ok, code(RESULTS.successful), code(RESULTS.normal_state_failed))
-    visited = theta[order]
-    last = jnp.sum(b["alive"][order]) - 1
     return dict(
         delta_abs=delta,
         delta_abs_paired=b["delta"],
@@ -218,5 +246,5 @@ def phase_row(params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-
         phase=phase.astype(jnp.int32),
         status=status.astype(jnp.int32),
         threshold=threshold,
-        branch_end=jnp.where(last >= 0, visited[jnp.maximum(last, 0)], jnp.nan),
+        branch_end=branch_end,
     )
