@@ -43,8 +43,10 @@ def main() -> None:
         cont = Path(tmp) / "cont.zarr"
         wall_c, out_c = run(["sweep", "interband", "--Omega", f"0.01:0.5:{a.n}", "--V", f"0:8:{a.n}",
                              "--method", "continuation", "--out", str(cont), "--quiet"])
+        print(f"continuation {a.n}x{a.n}: {wall_c:.1f} s wall incl. start-up and compile; "
+              f"{out_c.splitlines()[0]}", flush=True)
         ev = Path(tmp) / "ev.zarr"
-        wall_e, out_e = run(["sweep", "interband", "--Omega", f"0.01:0.5:{a.subset}", "--V",
+        wall_e, out_e = run(["sweep", "interband", "--method", "evolve", "--Omega", f"0.01:0.5:{a.subset}", "--V",
                              f"0:8:{a.subset}", "--t1", f"{a.t1:g}", "--out", str(ev), "--quiet"])
         import numpy as np
 

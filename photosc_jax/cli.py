@@ -111,9 +111,9 @@ def sweep(
     model: str = typer.Argument(..., help="interband or metastability"),
     out: Path = typer.Option(None, "--out", help="zarr store to write (resumable)."),
     config: Path = typer.Option(None, "--config", help="TOML file with [axes], [fixed], [options]."),
-    method: str = typer.Option(None, "--method", help="interband: evolve (default; time evolution "
-                               "per point) or continuation (rows: linear stability + continued "
-                               "paired branch, phases).", show_default=False),
+    method: str = typer.Option(None, "--method", help="interband: continuation (default when an "
+                               "axis is swept; rows: linear stability + continued paired branch, "
+                               "phases) or evolve (time evolution per point).", show_default=False),
     along: str = typer.Option(None, "--along", help="Row axis of --method continuation "
                               "(default: V if swept, else the last axis)."),
     chunk_size: int = typer.Option(None, "--chunk-size", help="About how many points per chunk."),
@@ -124,12 +124,18 @@ def sweep(
 
     from .sweep import StoreMismatchError, status_counts
     from .sweep import sweep as run_sweep
-    from .sweep.models import get_model
+    from .sweep.models import METHODS, default_method, get_model
 
     try:
         # the run options depend on the method, not on the row axis
-        m = get_model(model, method, "V" if method == "continuation" else None)
         axes, fixed, options = _read_config(config) if config else ({}, {}, {})
+        if method is None:  # continuation if an axis is swept (read the axes to know)
+            m = get_model(model, default_method(model, True) if model in METHODS else None,
+                          "V" if model == "interband" else None)
+            probe = ({**axes}, {**fixed}, {**options})
+            _read_arguments(m, list(ctx.args), *probe)
+            method = default_method(model, bool(probe[0]))
+        m = get_model(model, method, "V" if method == "continuation" else None)
         _read_arguments(m, list(ctx.args), axes, fixed, options)
         if method == "continuation" and along is None and axes:
             along = "V" if "V" in axes else list(axes)[-1]
@@ -199,10 +205,13 @@ def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict)
                 axes[name] = values
                 fixed.pop(name, None)
         else:
+            from .sweep.models import elsewhere
+
             raise ValueError(
-                f"Unknown option {flag} for the {m.name} model. Parameters: "
+                f"Unknown option {flag} for the {m.name} model by {m.method}. Parameters: "
                 f"{', '.join(sorted(fields))}; run options: "
                 f"{', '.join('--' + k for k in sorted(opt_names))}."
+                + elsewhere(m, [name.replace("-", "_")])
             )
 
 

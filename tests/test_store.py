@@ -229,10 +229,19 @@ def test_damaged_metadata_and_coordinates_are_reported_then_repaired_on_resume(t
     (["--out", "/proc/photosc.zarr"], "cannot write there"),
 ])
 def test_bad_interband_input_is_one_line(args, message):
-    run = _invoke("sweep", "interband", "--V", "1,2", *args, "--quiet")
+    run = _invoke("sweep", "interband", "--method", "evolve", "--V", "1,2", *args, "--quiet")
     assert run.exit_code == 2, (run.stdout, run.stderr)
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], run.stderr
+
+
+def test_an_option_of_the_other_method_names_it():
+    """The default interband method is continuation: --t1 (an evolve option) says so."""
+    run = _invoke("sweep", "interband", "--V", "1,2", "--t1", "100", "--quiet")
+    assert run.exit_code == 2
+    assert "'evolve' (CLI --method evolve" in run.stderr and "--t1" in run.stderr, run.stderr
+    with pytest.raises(ValueError, match="run option.*of method 'evolve'"):
+        sweep("interband", {"V": [1.0, 2.0]}, options={"t1": 100.0}, quiet=True)
 
 
 @pytest.mark.parametrize("toml, message", [

@@ -41,7 +41,8 @@ def test_metastability_sweep_equals_the_vmapped_phase_diagram():
 
 
 def test_interband_sweep_equals_single_point_runs_and_flags_failures():
-    ds = sweep("interband", AXES, fixed=TINY, options=OPTS, chunk_size=4, quiet=True)
+    ds = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=4,
+               quiet=True)
     assert ds["delta_abs"].dims == ("Omega", "V")
     # every point against a plain evolution to the time the sweep reached (t1 unless the
     # steady-state detector stopped it earlier): same |Δ|, or both below the normal floor
@@ -57,7 +58,7 @@ def test_interband_sweep_equals_single_point_runs_and_flags_failures():
     assert np.all(ds["delta_abs"].values[:, 0] == 0.0)  # V = 1: normal
     assert np.all(ds["delta_abs"].values[:, 2] > 1e-3)  # V = 6: paired
     # a solver failure (step budget) is flagged, the other points of its chunk are intact
-    bad = sweep("interband", {"Omega": [0.25, 40.0]}, fixed=TINY,
+    bad = sweep("interband", {"Omega": [0.25, 40.0]}, method="evolve", fixed=TINY,
                 options=dict(t1=1500.0, max_steps=3000), quiet=True)
     assert list(bad["status"].values) != [3, 3] and bad["status"].values[1] == 3
     assert np.isnan(bad["delta_abs"].values[1]) and np.isfinite(bad["delta_abs"].values[0])
@@ -67,7 +68,7 @@ def test_sharded_sweep_equals_unsharded_point_for_point(tmp_path):
     script = f"""
 import jax, json, numpy as np, photosc_jax as ps
 from photosc_jax.sweep import sweep
-kw = dict(fixed={TINY!r}, options={OPTS!r}, chunk_size=8, quiet=True)
+kw = dict(method="evolve", fixed={TINY!r}, options={OPTS!r}, chunk_size=8, quiet=True)
 a = sweep("interband", {AXES!r}, **kw)
 b = sweep("interband", {AXES!r}, devices=jax.devices()[:1], **kw)
 same = all(np.array_equal(a[v].values, b[v].values, equal_nan=True) for v in a.data_vars)
@@ -111,7 +112,7 @@ def test_store_refuses_other_parameters_and_recomputes_corrupt_chunks(tmp_path):
 @pytest.mark.slow
 def test_two_processes_fill_one_store_like_one_process(tmp_path):
     store = tmp_path / "shards.zarr"
-    args = ["sweep", "interband", "--Omega", "0.15,0.25", "--V", "1,4,6", "--k_max", "0.2",
+    args = ["sweep", "interband", "--method", "evolve", "--Omega", "0.15,0.25", "--V", "1,4,6", "--k_max", "0.2",
             "--dk", "0.01", "--v", "0.3", "--t1", "1500", "--chunk-size", "2", "--quiet",
             "--out", str(store)]
     procs = [subprocess.Popen([sys.executable, "-m", "photosc_jax", *args, "--shard", f"{i}/2"],
@@ -120,7 +121,8 @@ def test_two_processes_fill_one_store_like_one_process(tmp_path):
         assert p.wait(timeout=600) == 0, p.stderr.read()
     ds = open_sweep(store)
     assert ds.attrs["complete"] == 1
-    ref = sweep("interband", AXES, fixed=TINY, options=OPTS, chunk_size=2, quiet=True)
+    ref = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=2,
+                quiet=True)
     _equal(ds, ref)
 
 
@@ -154,7 +156,7 @@ def test_cli_sweep_info_plot(tmp_path):
 def test_vmapped_batches_equal_sequential_points():
     """The accelerator path (all of a device's points in one vmapped solve) gives the same
     results as the CPU path (one point at a time), up to rounding."""
-    kw = dict(fixed=TINY, options=OPTS, chunk_size=4, quiet=True)
+    kw = dict(method="evolve", fixed=TINY, options=OPTS, chunk_size=4, quiet=True)
     seq = sweep("interband", {"V": [1.0, 4.0, 6.0]}, vmap_width=1, **kw)
     vec = sweep("interband", {"V": [1.0, 4.0, 6.0]}, vmap_width=None, **kw)
     assert vec.attrs["vmap_width"] == 3 and seq.attrs["vmap_width"] == 1  # chunk: all 3 points

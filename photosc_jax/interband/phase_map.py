@@ -123,8 +123,8 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     residual and whether the point is on the branch; and where the branch ends.
 
     Natural-parameter continuation with step control: each grid step is tried whole; when
-    the corrector fails (also after a fresh LU at the predictor) or its root leaves the
-    branch (|Δ| changed by more than `max_jump` of its value, or below `delta_floor`), the
+    the corrector fails (also with a fresh LU, of the Jacobian at the last accepted point:
+    one refresh per accepted point) or its root leaves the branch (|Δ| changed by more than `max_jump` of its value, or below `delta_floor`), the
     step is halved, up to END_REFINE times, and the walk goes on from the last accepted
     sub-step (secant predictor over the last two accepted points). A grid point is on the
     branch if the walk reaches it; where it stops, the last accepted value is the branch
@@ -152,16 +152,18 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         x_pred = w["x1"] + frac * (w["x1"] - w["x2"])
         ss, x = chord_solve(p, x_pred, n_e, w["lu"], tol=tol, delta_floor=delta_floor)
 
-        def refactor():
-            lu2 = factor_jacobian(p, x_pred, n_e)
+        def refactor():  # the Jacobian at the last accepted point: good for any short step
+            lu2 = factor_jacobian(_with(base, along, w["t1"]), w["x1"], n_e)
             ss2, x2 = chord_solve(p, x_pred, n_e, lu2, tol=tol, delta_floor=delta_floor)
             return ss2, x2, lu2
 
-        ss, x, lu = jax.lax.cond(ss.converged, lambda: (ss, x, w["lu"]), refactor)
+        # one fresh LU per accepted point: after a failure with it, only the step shrinks
+        redo = ~ss.converged & ~w["fresh"]
+        ss, x, lu = jax.lax.cond(redo, refactor, lambda: (ss, x, w["lu"]))
         ok = ss.converged & (jnp.abs(ss.delta_abs - w["d1"]) <= max_jump * w["d1"])
         lu = jax.lax.cond(ok & (ss.stats["newton_steps"] > REFACTOR_AFTER),
                           lambda: factor_jacobian(p, x, n_e), lambda: lu)
-        return ok, ss, x, lu
+        return ok, ss, x, lu, redo
 
     def step(w, th):
         def walk(w):
@@ -173,10 +175,12 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                 w, h, fails, reached, ss = c
                 t_try = jnp.where(jnp.abs(th - w["t1"]) <= jnp.abs(h) * (1 + 1e-9), th,
                                   w["t1"] + h)
-                ok, ss_new, x, lu = attempt(w, t_try)
+                ok, ss_new, x, lu, redone = attempt(w, t_try)
                 moved = dict(x1=x, x2=w["x1"], t1=t_try, t2=w["t1"], d1=ss_new.delta_abs,
-                             lu=lu, have2=jnp.asarray(True), alive=w["alive"])
-                w = jax.tree.map(lambda a, b: jnp.where(ok, a, b), moved, w)
+                             lu=lu, have2=jnp.asarray(True), alive=w["alive"],
+                             fresh=jnp.asarray(False))
+                stayed = dict(w, lu=lu, fresh=w["fresh"] | redone)
+                w = jax.tree.map(lambda a, b: jnp.where(ok, a, b), moved, stayed)
                 ss = jax.tree.map(lambda a, b: jnp.where(ok, a, b), ss_new, ss)
                 return (w, jnp.where(ok, h, h / 2), fails + (~ok).astype(jnp.int32),
                         ok & (t_try == th), ss)
@@ -198,7 +202,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
 
     alive0 = cold.converged
     w0 = dict(x1=x0, x2=x0, t1=theta_ordered[0], t2=theta_ordered[0], d1=cold.delta_abs,
-              lu=lu0, have2=jnp.asarray(False), alive=alive0)
+              lu=lu0, have2=jnp.asarray(False), alive=alive0, fresh=jnp.asarray(True))
     last, rest = jax.lax.scan(step, w0, theta_ordered[1:])
     first = record(cold, alive0)
     out = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)

@@ -32,7 +32,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from .._devices import default_vmap_width
 from . import store
 from . import workers as workers_mod
-from .models import SweepModel, get_model, model_of
+from .models import SweepModel, default_method, get_model, model_of
 from .spec import (
     check_memory,
     chunk_points,
@@ -90,6 +90,10 @@ def _make_runner(model: SweepModel, opts, devices, vmap_width):
         fn = lambda p: model.point(p, opts)  # noqa: E731
         if vmap_width is None:
             return jax.vmap(fn)(batched)
+        if vmap_width == 1:
+            # no vmap at all: lax.map(..., batch_size=1) vmaps each point, which turns every
+            # lax.cond of the solvers into a select that evaluates both branches
+            return jax.lax.map(fn, batched)
         return jax.lax.map(fn, batched, batch_size=vmap_width)
 
     sharding = NamedSharding(mesh, PartitionSpec("points"))
@@ -151,16 +155,18 @@ def sweep(
     - `axes`: {parameter: values} — any (non-static) field of the model's parameter class;
       values as an array or as text 'a:b:n'. The grid is their Cartesian product, dims in
       the order given.
-    - `method`: how each point is solved. Interband: "evolve" (default: time evolution
-      from the paper's initial state with the steady-state detector, per point) or
-      "continuation" (per row along `along`: the normal state's linear stability, the row's
-      threshold and the paired branch by continuation, each point classified as normal,
-      paired, bistable or unsettled — `interband.phase_map`; no time stepping beyond one
-      warm start per row). Metastability: "direct".
+    - `method`: how each point is solved. Interband: "continuation" (the default when an
+      axis is swept: per row along `along` the normal state's linear stability, the row's
+      threshold and the paired branch by continuation with step control, each point
+      classified as normal, paired, bistable or unsettled — `interband.phase_map`; no time
+      stepping beyond one warm start per row) or "evolve" (time evolution from the paper's
+      initial state with the steady-state detector, per point; the default with no swept
+      axis). Metastability: "direct".
     - `along`: the row axis of "continuation" (default: V if swept, else the last axis).
     - `fixed`: other parameter fields (defaults: the class's defaults; all are recorded).
-    - `options`: run options (interband: t1, rtol, atol, steady_tol, delta_floor, max_steps;
-      metastability: T), checked against their allowed ranges.
+    - `options`: run options, checked against their allowed ranges (interband evolve: t1,
+      rtol, atol, steady_tol, delta_floor, max_steps; continuation: newton_tol,
+      delta_floor, max_jump; metastability: T).
     - `out`: a zarr store path: results are written chunk by chunk; re-running on the same
       store skips finished chunks, recomputes damaged ones and repairs damaged metadata; a
       store made for another sweep is refused.
@@ -192,6 +198,8 @@ def sweep(
     whose points cannot fit in memory, `StoreMismatchError` for a store of another sweep.
     """
     axes = {k: parse_axis(v) if isinstance(v, str) else v for k, v in axes.items()}
+    if method is None and isinstance(model, str):
+        method = default_method(model, bool(axes))
     if method == "continuation" and along is None and axes:
         along = "V" if "V" in axes else list(axes)[-1]
     model = get_model(model, method, along)

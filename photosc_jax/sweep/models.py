@@ -289,6 +289,29 @@ MODELS: dict[str, Callable[[], SweepModel]] = {
 METHODS = {"interband": ("evolve", "continuation"), "metastability": ("direct",)}
 
 
+def default_method(name: str, swept: bool) -> str:
+    """The method a sweep uses when none is given: interband maps are solved by
+    "continuation" (no time stepping; tested against evolution) when an axis is swept, by
+    "evolve" otherwise; other models have one method."""
+    if name == "interband" and swept:
+        return "continuation"
+    return METHODS[name][0] if name in METHODS else ""
+
+
+def elsewhere(model: SweepModel, names) -> str:
+    """A hint naming the methods of `model`'s model that have the run options `names`."""
+    hints = []
+    for method in METHODS.get(model.name, ()):
+        if method != model.method:
+            other = get_model(model.name, method, "V" if method == "continuation" else None)
+            have = [n for n in names if n in other.options]
+            if have:
+                hints.append(f" {', '.join(have)}: run option(s) of method {method!r} "
+                             f"(CLI --method {method}; the default for an interband map is "
+                             "continuation).")
+    return "".join(hints)
+
+
 _BUILT: dict[tuple, SweepModel] = {}
 
 

@@ -82,9 +82,12 @@ class Option:
 def resolve_options(model, given: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(given) - set(model.options)
     if unknown:
+        from .models import elsewhere
+
         raise ValueError(
-            f"Unknown run options {sorted(unknown)} for the {model.name} model; known: "
-            f"{', '.join(sorted(model.options))}."
+            f"Unknown run options {sorted(unknown)} for the {model.name} model by "
+            f"{model.method}; known: {', '.join(sorted(model.options))}."
+            + elsewhere(model, sorted(unknown))
         )
     return {name: opt.check(name, given.get(name, opt.default)) for name, opt in model.options.items()}
 
