@@ -46,8 +46,9 @@ def main() -> None:
         print(f"continuation {a.n}x{a.n}: {wall_c:.1f} s wall incl. start-up and compile; "
               f"{out_c.splitlines()[0]}", flush=True)
         ev = Path(tmp) / "ev.zarr"
-        wall_e, out_e = run(["sweep", "interband", "--method", "evolve", "--Omega", f"0.01:0.5:{a.subset}", "--V",
-                             f"0:8:{a.subset}", "--t1", f"{a.t1:g}", "--out", str(ev), "--quiet"])
+        wall_e, out_e = run(["sweep", "interband", "--method", "evolve", "--Omega",
+                             f"0.01:0.5:{a.subset}", "--V", f"0:8:{a.subset}", "--t1", f"{a.t1:g}",
+                             "--out", str(ev), "--quiet"])
         import numpy as np
 
         from photosc_jax.sweep import open_sweep

@@ -124,11 +124,12 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
 
     Natural-parameter continuation with step control: each grid step is tried whole; when
     the corrector fails (also with a fresh LU, of the Jacobian at the last accepted point:
-    one refresh per accepted point) or its root leaves the branch (|Δ| changed by more than `max_jump` of its value, or below `delta_floor`), the
-    step is halved, up to END_REFINE times, and the walk goes on from the last accepted
-    sub-step (secant predictor over the last two accepted points). A grid point is on the
-    branch if the walk reaches it; where it stops, the last accepted value is the branch
-    end, to 2^-END_REFINE of a grid step."""
+    one refresh per accepted point) or its root leaves the branch (|Δ| changed by more
+    than `max_jump` of its value, or below `delta_floor`), the step is halved, up to
+    END_REFINE times, and the walk goes on from the last accepted sub-step (secant
+    predictor over the last two accepted points). A grid point is on the branch if the
+    walk reaches it; where it stops (a fold, or the end of the branch at |Δ| → 0), the last
+    accepted value is the branch end, to 2^-END_REFINE of a grid step."""
     p0 = _with(base, along, theta_ordered[0])
     n_e = electron_number(p0)
     cold = newton_steady_state(p0, Newton(tol=tol, delta_floor=delta_floor, fallback=None),
