@@ -112,8 +112,8 @@ def test_store_refuses_other_parameters_and_recomputes_corrupt_chunks(tmp_path):
 @pytest.mark.slow
 def test_two_processes_fill_one_store_like_one_process(tmp_path):
     store = tmp_path / "shards.zarr"
-    args = ["sweep", "interband", "--method", "evolve", "--Omega", "0.15,0.25", "--V", "1,4,6", "--k_max", "0.2",
-            "--dk", "0.01", "--v", "0.3", "--t1", "1500", "--chunk-size", "2", "--quiet",
+    args = ["sweep", "interband", "--method", "evolve", "--Omega", "0.15,0.25", "--V", "1,4,6",
+            "--k_max", "0.2", "--dk", "0.01", "--v", "0.3", "--t1", "1500", "--chunk-size", "2", "--quiet",
             "--out", str(store)]
     procs = [subprocess.Popen([sys.executable, "-m", "photosc_jax", *args, "--shard", f"{i}/2"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]

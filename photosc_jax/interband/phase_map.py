@@ -27,7 +27,9 @@ A *row* is a line of grid points along one parameter (`along`, usually V). Per r
    bistable (g < 0 and a paired state coexists: a seeded evolution stays normal, a
    prepared paired state persists), unsettled (g > 0 but no stationary paired state on the
    branch: at T = 0 evolution bursts and decays into another member of the normal-state
-   continuum, or keeps drifting), failed (the normal state did not converge).
+   continuum, or keeps drifting), failed (the normal state did not converge, or the row's
+   cold direct solve failed — also after a second try from an evolution to t = 6000 — so
+   the unstable points have no answer; `status` says which).
 
 Not done here (see the phase-map issue): separating "transient" from "unsettled" by a
 short evolution, and the linear stability of the paired branch itself (the independent
@@ -39,6 +41,7 @@ Units: E_g = ħ = 1.
 
 from __future__ import annotations
 
+import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -52,10 +55,12 @@ from .direct import (
     unknowns_of,
 )
 from .equations import coefficients
+from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver, solve
 from .methods import Newton
 from .outcomes import RESULTS, code
 from .params import InterbandParams
 from .stability import DEFAULT_V_BRACKET, _leading, normal_steady_state, threshold_V
+from .solver_state import unpack
 from .state import initial_state
 
 PHASES = {0: "normal", 1: "paired", 2: "bistable", 3: "transient", 4: "unsettled", 5: "failed"}
@@ -63,6 +68,7 @@ _NORMAL, _PAIRED, _BISTABLE, _TRANSIENT, _UNSETTLED, _FAILED = range(6)
 REFACTOR_AFTER = CHORD_STEPS // 2  # chord iterations beyond which the LU is refreshed
 DEFAULT_MAX_JUMP = 0.5  # largest relative change of |Δ| in one grid step still on the branch
 END_REFINE = 10  # halvings of a grid step before the branch is declared ended
+RETRY_T = 6000.0  # evolution time (ħ/E_g) before a second cold solve, if the first fails
 
 
 def _growth(normal, c) -> jax.Array:
@@ -132,8 +138,16 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     accepted value is the branch end, to 2^-END_REFINE of a grid step."""
     p0 = _with(base, along, theta_ordered[0])
     n_e = electron_number(p0)
-    cold = newton_steady_state(p0, Newton(tol=tol, delta_floor=delta_floor, fallback=None),
-                               y0=initial_state(p0))
+    newton = Newton(tol=tol, delta_floor=delta_floor, fallback=None)
+    cold = newton_steady_state(p0, newton, y0=initial_state(p0))
+
+    def retry():  # the warm start (first maximum of |s|) fell outside Newton's basin
+        y = initial_state(p0)
+        sol = solve(p0, y, 0.0, RETRY_T, saveat=dfx.SaveAt(t1=True), solver=default_solver(),
+                    rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, max_steps=DEFAULT_MAX_STEPS)
+        return newton_steady_state(p0, newton, y0=unpack(sol.ys[-1]))
+
+    cold = jax.lax.cond(cold.converged, lambda: cold, retry)
     x0 = unknowns_of(cold)
     lu0 = factor_jacobian(p0, x0, n_e)
 
@@ -207,7 +221,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     last, rest = jax.lax.scan(step, w0, theta_ordered[1:])
     first = record(cold, alive0)
     out = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
-    return out, jnp.where(alive0, last["t1"], jnp.nan)
+    return out, jnp.where(alive0, last["t1"], jnp.nan), cold.result
 
 
 def phase_row(params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-12,
@@ -229,18 +243,23 @@ def phase_row(params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-
         growth, normal_ok, n_exc_n, res_n, threshold = _normal_each(base, along, theta)
     n = theta.shape[0]
     order = jnp.where(growth[-1] > growth[0], jnp.arange(n)[::-1], jnp.arange(n))
-    b, branch_end = _branch(base, along, theta[order], tol, delta_floor, max_jump)
+    b, branch_end, cold_result = _branch(base, along, theta[order], tol, delta_floor, max_jump)
     inv = jnp.argsort(order)
     b = {k: v[inv] for k, v in b.items()}
     alive, unstable = b["alive"], growth > 0
-    phase = jnp.where(~normal_ok, _FAILED,
+    # the warm start paired but Newton failed twice (after a longer evolution too): where
+    # no branch was reached and the normal state is unstable, nothing is known
+    lost = (cold_result == RESULTS.newton_failed) & unstable & ~alive
+    phase = jnp.where(~normal_ok | lost, _FAILED,
                       jnp.where(alive, jnp.where(unstable, _PAIRED, _BISTABLE),
                                 jnp.where(unstable, _UNSETTLED, _NORMAL)))
     delta = jnp.where(phase == _PAIRED, b["delta"],
                       jnp.where((phase == _NORMAL) | (phase == _BISTABLE), 0.0, jnp.nan))
     n_exc = jnp.where(phase == _PAIRED, b["n_exc"],
                       jnp.where((phase == _NORMAL) | (phase == _BISTABLE), n_exc_n, jnp.nan))
-    status = jnp.where(normal_ok, code(RESULTS.successful), code(RESULTS.normal_state_failed))
+    status = jnp.where(normal_ok, jnp.where(lost, code(RESULTS.newton_failed),
+                                            code(RESULTS.successful)),
+                       code(RESULTS.normal_state_failed))
     return dict(
         delta_abs=delta,
         delta_abs_paired=b["delta"],
