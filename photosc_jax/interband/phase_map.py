@@ -59,8 +59,8 @@ from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solve
 from .methods import Newton
 from .outcomes import RESULTS, code
 from .params import InterbandParams
-from .stability import DEFAULT_V_BRACKET, _leading, normal_steady_state, threshold_V
 from .solver_state import unpack
+from .stability import DEFAULT_V_BRACKET, _leading, normal_steady_state, threshold_V
 from .state import initial_state
 
 PHASES = {0: "normal", 1: "paired", 2: "bistable", 3: "transient", 4: "unsettled", 5: "failed"}
