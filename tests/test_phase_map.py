@@ -74,7 +74,7 @@ def test_paired_points_agree_with_time_evolution(store):
     point has the same |Δ| to 1e-6 in the continuation map (the evolution's detector at
     1e-8, above the integrator's noise floor at rtol 1e-8)."""
     ds = open_sweep(store)
-    ev = sweep("interband", {"Omega": OMEGA, "V": V[[5, 8, 11]]}, fixed=TINY,
+    ev = sweep("interband", {"Omega": OMEGA, "V": V[[5, 8, 11]]}, method="evolve", fixed=TINY,
                options=dict(t1=30000.0, rtol=1e-8, atol=1e-11, steady_tol=1e-8), chunk_size=6,
                quiet=True)
     fixed = (ev["status"].values == 0) & (ev["delta_abs"].values > 0)
@@ -93,8 +93,11 @@ def test_the_store_holds_per_row_variables_labelled(store):
     again = sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), **KW)
     assert again.attrs["chunks_computed"] == 0  # resumes like any store
     with pytest.raises(StoreMismatchError, match="method"):
-        sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), fixed=TINY, chunk_size=24,
-              quiet=True)
+        sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), method="evolve",
+              fixed=TINY, chunk_size=24, quiet=True)
+    # continuation is the default for a swept interband grid: the same store resumes
+    assert sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), fixed=TINY,
+                 chunk_size=24, quiet=True).attrs["chunks_computed"] == 0
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPU cores")

@@ -75,6 +75,11 @@ def _growth(normal, c) -> jax.Array:
     return _leading(normal, c)[0]
 
 
+def _zeros_like(shapes):
+    """Zeros with the structure of `jax.eval_shape` output (loop-carry placeholders)."""
+    return jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), shapes)
+
+
 def _with(params, along: str, value):
     return eqx.tree_at(lambda p: getattr(p, along), params, value)
 
@@ -139,15 +144,24 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     p0 = _with(base, along, theta_ordered[0])
     n_e = electron_number(p0)
     newton = Newton(tol=tol, delta_floor=delta_floor, fallback=None)
-    cold = newton_steady_state(p0, newton, y0=initial_state(p0))
 
-    def retry():  # the warm start (first maximum of |s|) fell outside Newton's basin
-        y = initial_state(p0)
-        sol = solve(p0, y, 0.0, RETRY_T, saveat=dfx.SaveAt(t1=True), solver=default_solver(),
-                    rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, max_steps=DEFAULT_MAX_STEPS)
-        return newton_steady_state(p0, newton, y0=unpack(sol.ys[-1]))
+    def cold_solve(first):
+        """The cold direct solve; a second try (`first` False) starts from an evolution to
+        RETRY_T, for when the warm start (first maximum of |s|) fell outside Newton's
+        basin. One call site, so the solver is compiled once."""
+        def later():
+            sol = solve(p0, initial_state(p0), 0.0, RETRY_T, saveat=dfx.SaveAt(t1=True),
+                        solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
+                        max_steps=DEFAULT_MAX_STEPS)
+            return unpack(sol.ys[-1])
 
-    cold = jax.lax.cond(cold.converged, lambda: cold, retry)
+        y0 = jax.lax.cond(first, lambda: initial_state(p0), later)
+        return newton_steady_state(p0, newton, y0=y0)
+
+    cold = jax.lax.while_loop(
+        lambda c: ~c[1].converged & (c[0] < 2),
+        lambda c: (c[0] + 1, cold_solve(c[0] == 0)),
+        (0, _zeros_like(jax.eval_shape(cold_solve, jnp.asarray(True)))))[1]
     x0 = unknowns_of(cold)
     lu0 = factor_jacobian(p0, x0, n_e)
 
@@ -159,26 +173,36 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                     residual=jnp.where(alive, ss.stats["max_residual"], nan), alive=alive)
 
     def attempt(w, t_try):
-        """One corrector solve at `t_try` from the secant predictor; (accepted, ss, x, lu)."""
+        """One corrector solve at `t_try` from the secant predictor, with the current LU
+        and, if that fails and it is not fresh, with the LU of the Jacobian at the last
+        accepted point (good for any short step; one refresh per accepted point).
+        Returns (accepted, record of the root, x, lu, refreshed)."""
         p = _with(base, along, t_try)
         frac = jnp.where(w["have2"], (t_try - w["t1"]) / jnp.where(w["t1"] == w["t2"], 1.0,
                                                                    w["t1"] - w["t2"]), 0.0)
         frac = jnp.where(jnp.abs(frac) <= 4.0, frac, 0.0)  # no secant over a tiny last step
         x_pred = w["x1"] + frac * (w["x1"] - w["x2"])
-        ss, x = chord_solve(p, x_pred, n_e, w["lu"], tol=tol, delta_floor=delta_floor)
 
-        def refactor():  # the Jacobian at the last accepted point: good for any short step
-            lu2 = factor_jacobian(_with(base, along, w["t1"]), w["x1"], n_e)
-            ss2, x2 = chord_solve(p, x_pred, n_e, lu2, tol=tol, delta_floor=delta_floor)
-            return ss2, x2, lu2
+        def body(c):
+            tries, _, _, lu, fresh, _, _ = c
+            lu = jax.lax.cond(tries > 0, lambda: factor_jacobian(
+                _with(base, along, w["t1"]), w["x1"], n_e), lambda: lu)
+            ss, x = chord_solve(p, x_pred, n_e, lu, tol=tol, delta_floor=delta_floor)
+            return (tries + 1, ss.converged, x, lu, fresh | (tries > 0), record(ss, True),
+                    ss.stats["newton_steps"])
 
-        # one fresh LU per accepted point: after a failure with it, only the step shrinks
-        redo = ~ss.converged & ~w["fresh"]
-        ss, x, lu = jax.lax.cond(redo, refactor, lambda: (ss, x, w["lu"]))
-        ok = ss.converged & (jnp.abs(ss.delta_abs - w["d1"]) <= max_jump * w["d1"])
-        lu = jax.lax.cond(ok & (ss.stats["newton_steps"] > REFACTOR_AFTER),
-                          lambda: factor_jacobian(p, x, n_e), lambda: lu)
-        return ok, ss, x, lu, redo
+        def again(c):
+            tries, converged, _, _, fresh, _, _ = c
+            return (tries == 0) | (~converged & ~fresh & (tries < 2))
+
+        blank = _zeros_like(jax.eval_shape(lambda: record(
+            chord_solve(p, x_pred, n_e, w["lu"], tol=tol, delta_floor=delta_floor)[0], True)))
+        _, converged, x, lu, fresh, rec, iters = jax.lax.while_loop(
+            again, body, (0, jnp.asarray(False), x_pred, w["lu"], w["fresh"], blank, 0))
+        ok = converged & (jnp.abs(rec["delta"] - w["d1"]) <= max_jump * w["d1"])
+        lu = jax.lax.cond(ok & (iters > REFACTOR_AFTER), lambda: factor_jacobian(p, x, n_e),
+                          lambda: lu)  # slow chord: a fresh LU at the new point
+        return ok, rec, x, lu, fresh
 
     def step(w, th):
         def walk(w):
@@ -187,33 +211,30 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                 return ~reached & (fails <= END_REFINE)
 
             def body(c):
-                w, h, fails, reached, ss = c
+                w, h, fails, reached, rec = c
                 t_try = jnp.where(jnp.abs(th - w["t1"]) <= jnp.abs(h) * (1 + 1e-9), th,
                                   w["t1"] + h)
-                ok, ss_new, x, lu, redone = attempt(w, t_try)
-                moved = dict(x1=x, x2=w["x1"], t1=t_try, t2=w["t1"], d1=ss_new.delta_abs,
+                ok, rec_new, x, lu, fresh = attempt(w, t_try)
+                moved = dict(x1=x, x2=w["x1"], t1=t_try, t2=w["t1"], d1=rec_new["delta"],
                              lu=lu, have2=jnp.asarray(True), alive=w["alive"],
                              fresh=jnp.asarray(False))
-                stayed = dict(w, lu=lu, fresh=w["fresh"] | redone)
+                stayed = dict(w, lu=lu, fresh=fresh)
                 w = jax.tree.map(lambda a, b: jnp.where(ok, a, b), moved, stayed)
-                ss = jax.tree.map(lambda a, b: jnp.where(ok, a, b), ss_new, ss)
+                rec = jax.tree.map(lambda a, b: jnp.where(ok, a, b), rec_new, rec)
                 return (w, jnp.where(ok, h, h / 2), fails + (~ok).astype(jnp.int32),
-                        ok & (t_try == th), ss)
+                        ok & (t_try == th), rec)
 
-            ss0 = chord_solve(p0, w["x1"], n_e, w["lu"], tol=tol, delta_floor=delta_floor,
-                              max_iter=0)[0]  # a placeholder of the right structure
-            w, _, _, reached, ss = jax.lax.while_loop(
+            w, _, _, reached, rec = jax.lax.while_loop(
                 cond, body, (w, th - w["t1"], jnp.asarray(0, jnp.int32), jnp.asarray(False),
-                             ss0))
-            return dict(w, alive=reached), ss
+                             _zeros_like(jax.eval_shape(lambda: record(cold, True)))))
+            return dict(w, alive=reached), rec
 
-        def skip(w):
-            ss = chord_solve(p0, w["x1"], n_e, w["lu"], tol=tol, delta_floor=delta_floor,
-                             max_iter=0)[0]
-            return w, ss
-
-        w, ss = jax.lax.cond(w["alive"], walk, skip, w)
-        return w, record(ss, w["alive"])
+        w, rec = jax.lax.cond(w["alive"], walk,
+                              lambda w: (w, _zeros_like(jax.eval_shape(
+                                  lambda: record(cold, True)))), w)
+        nan = jnp.nan
+        return w, dict({k: jnp.where(w["alive"], v, nan) for k, v in rec.items() if k != "alive"},
+                       alive=w["alive"])
 
     alive0 = cold.converged
     w0 = dict(x1=x0, x2=x0, t1=theta_ordered[0], t2=theta_ordered[0], d1=cold.delta_abs,
