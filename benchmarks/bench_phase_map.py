@@ -37,9 +37,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=64)
     ap.add_argument("--subset", type=int, default=8)
     ap.add_argument("--t1", type=float, default=20000.0)
+    ap.add_argument("--keep", type=Path, default=None, help="write the stores here (kept)")
     a = ap.parse_args()
     print(f"load average: {os.getloadavg()}; cores: {os.cpu_count()}")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = a.keep or scratch
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         cont = Path(tmp) / "cont.zarr"
         wall_c, out_c = run(["sweep", "interband", "--Omega", f"0.01:0.5:{a.n}", "--V", f"0:8:{a.n}",
                              "--method", "continuation", "--out", str(cont), "--quiet"])
