@@ -133,6 +133,7 @@ def sweep(
     from .sweep import StoreMismatchError, status_counts
     from .sweep import sweep as run_sweep
     from .sweep.models import METHODS, default_method, get_model
+    from .sweep.workers import WorkerError
 
     try:
         # the run options depend on the method, not on the row axis
@@ -162,7 +163,7 @@ def sweep(
             )
         for w in caught:
             typer.echo(f"Note: {w.message}", err=True)
-    except (ValueError, MemoryError, StoreMismatchError, OSError) as err:
+    except (ValueError, MemoryError, StoreMismatchError, OSError, WorkerError) as err:
         typer.echo(f"Error: {err}", err=True)
         raise typer.Exit(2) from None
     typer.echo(

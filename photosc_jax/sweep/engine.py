@@ -195,7 +195,8 @@ def sweep(
     `attrs`.
 
     **Raises:** `ValueError` for bad input (with what to change), `MemoryError` for a grid
-    whose points cannot fit in memory, `StoreMismatchError` for a store of another sweep.
+    whose points cannot fit in memory, `StoreMismatchError` for a store of another sweep,
+    `sweep.workers.WorkerError` if a worker process failed (its finished chunks are kept).
     """
     axes = {k: parse_axis(v) if isinstance(v, str) else v for k, v in axes.items()}
     if method is None and isinstance(model, str):
@@ -250,9 +251,14 @@ def sweep(
                     f"{model.name} ({model.method})")
     if n_workers > 1 and todo:  # worker processes compute every chunk (module `workers`)
         helpers = workers_mod.start(spec, out, n_workers)
-        computed, interrupted = workers_mod.wait(
-            helpers, poll=lambda: bar.update(store.points_done(out, spec, todo) - bar.n),
-            stop=stop)
+        try:
+            computed, interrupted = workers_mod.wait(
+                helpers, poll=lambda: bar.update(store.points_done(out, spec, todo) - bar.n),
+                stop=stop)
+        except workers_mod.WorkerError:
+            if scratch is not None:
+                scratch.cleanup()
+            raise
         todo = []
     else:
         run, sharding = _runner(model, spec, devices, vmap_width)

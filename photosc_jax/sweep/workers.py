@@ -31,7 +31,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Worker", "start", "wait"]
+__all__ = ["Worker", "WorkerError", "start", "wait"]
+
+
+class WorkerError(RuntimeError):
+    """A sweep worker process failed (its output is in the message)."""
 
 
 @dataclass
@@ -93,7 +97,7 @@ def start(spec: dict, out: str, n: int) -> list[Worker]:
 def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
     """Wait for every worker; `poll()` is called about twice a second (progress), `stop()`
     when true interrupts the workers. Returns (chunks computed, interrupted); raises
-    RuntimeError with the worker's output if one failed."""
+    `WorkerError` with the worker's output if one failed."""
     import time
 
     interrupted = False
@@ -121,7 +125,7 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
                 failed.append(f"worker {w.shard[0]}/{w.shard[1]} (exit {w.proc.returncode}):\n"
                               + "\n".join(lines[-20:]))
     if failed:
-        raise RuntimeError("A sweep worker process failed; the chunks it finished are kept "
+        raise WorkerError("A sweep worker process failed; the chunks it finished are kept "
                            "(rerun to resume):\n" + "\n".join(failed))
     return computed, interrupted
 
