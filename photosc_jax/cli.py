@@ -92,7 +92,7 @@ def _model_help() -> str:
     """The parameters and run options of each model, with defaults and units."""
     import dataclasses
 
-    from .sweep.models import METHODS, MODELS, get_model
+    from .sweep.models import METHODS, MODELS, get_model, method_model
 
     lines = []
     for name in MODELS:
@@ -104,7 +104,7 @@ def _model_help() -> str:
             params.append(f"--{f.name} ({default}; {units})")
         lines += ["", f"{name} parameters (default; units): {', '.join(params)}."]
         for method in METHODS[name]:
-            m = get_model(name, method, "V" if method == "continuation" else None)
+            m = method_model(name, method)
             opts = [f"--{k.replace('_', '-')} ({o.default:g})" for k, o in m.options.items()]
             lines += ["", f"{name} --method {method} run options (default): {', '.join(opts)}."]
     return "\n".join(lines)
@@ -132,22 +132,20 @@ def sweep(
 
     from .sweep import StoreMismatchError, status_counts
     from .sweep import sweep as run_sweep
-    from .sweep.models import METHODS, default_method, get_model
+    from .sweep.models import default_along, default_method, get_model, method_model
     from .sweep.workers import WorkerError
 
     try:
         # the run options depend on the method, not on the row axis
         axes, fixed, options = _read_config(config) if config else ({}, {}, {})
         if method is None:  # continuation if an axis is swept (read the axes to know)
-            m = get_model(model, default_method(model, True) if model in METHODS else None,
-                          "V" if model == "interband" else None)
             probe = ({**axes}, {**fixed}, {**options})
-            _read_arguments(m, list(ctx.args), *probe)
+            _read_arguments(method_model(model, default_method(model, True)), list(ctx.args),
+                            *probe)
             method = default_method(model, bool(probe[0]))
-        m = get_model(model, method, "V" if method == "continuation" else None)
-        _read_arguments(m, list(ctx.args), axes, fixed, options)
-        if method == "continuation" and along is None and axes:
-            along = "V" if "V" in axes else list(axes)[-1]
+        _read_arguments(method_model(model, method), list(ctx.args), axes, fixed, options)
+        if method == "continuation" and along is None:
+            along = default_along(axes)
         m = get_model(model, method, along)
         if not quiet:
             typer.echo(f"photosc: {m.name} sweep over {', '.join(axes) or '(no axes)'}"

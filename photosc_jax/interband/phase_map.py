@@ -172,6 +172,8 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                     n_exc=jnp.where(alive, n_exc, nan),
                     residual=jnp.where(alive, ss.stats["max_residual"], nan), alive=alive)
 
+    blank = _zeros_like(jax.eval_shape(lambda: record(cold, True)))  # loop-carry placeholder
+
     def attempt(w, t_try):
         """One corrector solve at `t_try` from the secant predictor, with the current LU
         and, if that fails and it is not fresh, with the LU of the Jacobian at the last
@@ -195,8 +197,6 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
             tries, converged, _, _, fresh, _, _ = c
             return (tries == 0) | (~converged & ~fresh & (tries < 2))
 
-        blank = _zeros_like(jax.eval_shape(lambda: record(
-            chord_solve(p, x_pred, n_e, w["lu"], tol=tol, delta_floor=delta_floor)[0], True)))
         _, converged, x, lu, fresh, rec, iters = jax.lax.while_loop(
             again, body, (0, jnp.asarray(False), x_pred, w["lu"], w["fresh"], blank, 0))
         ok = converged & (jnp.abs(rec["delta"] - w["d1"]) <= max_jump * w["d1"])
@@ -226,12 +226,10 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
 
             w, _, _, reached, rec = jax.lax.while_loop(
                 cond, body, (w, th - w["t1"], jnp.asarray(0, jnp.int32), jnp.asarray(False),
-                             _zeros_like(jax.eval_shape(lambda: record(cold, True)))))
+                             blank))
             return dict(w, alive=reached), rec
 
-        w, rec = jax.lax.cond(w["alive"], walk,
-                              lambda w: (w, _zeros_like(jax.eval_shape(
-                                  lambda: record(cold, True)))), w)
+        w, rec = jax.lax.cond(w["alive"], walk, lambda w: (w, blank), w)
         nan = jnp.nan
         return w, dict({k: jnp.where(w["alive"], v, nan) for k, v in rec.items() if k != "alive"},
                        alive=w["alive"])

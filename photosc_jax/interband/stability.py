@@ -167,14 +167,20 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
                        t_relax=sol.ts[-1])
 
 
-def pairing_operator(normal: NormalState, c: Coefficients) -> Complex[Array, "M M"]:
-    """L of the module docstring: ds/dt = L s at the normal state (half grid; `c` =
-    `coefficients(params, half=True)`)."""
+def _pairing_parts(normal: NormalState, c: Coefficients):
+    """(d, ñ) of L = diag(d) + i c_pair ñ wᵀ: d_k = i(A1 + A2)k² − γ_s,k, ñ_k = n22 + n11 − 1."""
     z = jnp.zeros_like(normal.n11)
     *_, gamma_s = normal_rates(normal.n11, normal.n22, normal.n21.real, normal.n21.imag, z, z,
                                0.0, 0.0, c)
     n_tilde = normal.n22 + normal.n11 - 1.0  # mirror symmetric: n11_{−k} = n11_k
-    return jnp.diag(1j * c.esum - gamma_s) + 1j * c.pair * jnp.outer(n_tilde, c.weights)
+    return jax.lax.complex(-gamma_s, c.esum), n_tilde
+
+
+def pairing_operator(normal: NormalState, c: Coefficients) -> Complex[Array, "M M"]:
+    """L of the module docstring: ds/dt = L s at the normal state (half grid; `c` =
+    `coefficients(params, half=True)`)."""
+    d, n_tilde = _pairing_parts(normal, c)
+    return jnp.diag(d) + 1j * c.pair * jnp.outer(n_tilde, c.weights)
 
 
 def _leading(normal, c):
@@ -205,9 +211,6 @@ def threshold_V(normal: NormalState, c0: Coefficients, dk, lo, hi, valid, *, sig
     lies in `near` and the leading growth rate there is zero to 1e-9 (no other mode is
     unstable at V_c); otherwise — e.g. the leading mode changes inside — bisection on g in
     [lo, hi] (tolerance 1e-9). NaN where `valid` is False."""
-    z = jnp.zeros_like(normal.n11)
-    *_, gamma_s = normal_rates(normal.n11, normal.n22, normal.n21.real, normal.n21.imag, z, z,
-                               0.0, 0.0, c0)
     scale = sign * dk / (2 * jnp.pi)
 
     def lead(V):
@@ -217,7 +220,7 @@ def threshold_V(normal: NormalState, c0: Coefficients, dk, lo, hi, valid, *, sig
     (g_a, f_a), (g_b, f_b) = lead(a), lead(b)
     t = jnp.clip(g_a / jnp.where(g_a != g_b, g_a - g_b, 1.0), 0.0, 1.0)
     x0 = jax.lax.stop_gradient(jnp.stack([a + t * (b - a), f_a + t * (f_b - f_a)]))
-    args = (jax.lax.complex(-gamma_s, c0.esum), normal.n22 + normal.n11 - 1.0, c0.weights, scale)
+    args = (*_pairing_parts(normal, c0), c0.weights, scale)
     sol = optx.root_find(_secular, optx.Newton(rtol=1e-13, atol=1e-13, linear_solver=lx.LU()),
                          x0, args, max_steps=40, throw=False,
                          adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()))

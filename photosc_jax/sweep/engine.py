@@ -32,7 +32,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from .._devices import default_vmap_width
 from . import store
 from . import workers as workers_mod
-from .models import SweepModel, default_method, get_model, model_of
+from .models import SweepModel, default_along, default_method, get_model, model_of
 from .spec import (
     check_memory,
     chunk_points,
@@ -201,8 +201,8 @@ def sweep(
     axes = {k: parse_axis(v) if isinstance(v, str) else v for k, v in axes.items()}
     if method is None and isinstance(model, str):
         method = default_method(model, bool(axes))
-    if method == "continuation" and along is None and axes:
-        along = "V" if "V" in axes else list(axes)[-1]
+    if method == "continuation" and along is None:
+        along = default_along(axes)
     model = get_model(model, method, along)
     chunks = None
     if out is not None and chunk_size is None and Path(out).exists():

@@ -289,13 +289,25 @@ MODELS: dict[str, Callable[[], SweepModel]] = {
 METHODS = {"interband": ("evolve", "continuation"), "metastability": ("direct",)}
 
 
-def default_method(name: str, swept: bool) -> str:
+def default_method(name: str, swept: bool) -> str | None:
     """The method a sweep uses when none is given: interband maps are solved by
     "continuation" (no time stepping; tested against evolution) when an axis is swept, by
-    "evolve" otherwise; other models have one method."""
+    "evolve" otherwise; other models have one method (None for an unknown model:
+    `get_model` then says which exist)."""
     if name == "interband" and swept:
         return "continuation"
-    return METHODS[name][0] if name in METHODS else ""
+    return METHODS[name][0] if name in METHODS else None
+
+
+def default_along(axes) -> str | None:
+    """The row axis of "continuation" when none is given: V if swept, else the last axis."""
+    return ("V" if "V" in axes else list(axes)[-1]) if axes else None
+
+
+def method_model(name: str, method: str | None) -> SweepModel:
+    """A `SweepModel` of `method` for what does not depend on the row axis (its run
+    options, its help)."""
+    return get_model(name, method, "V" if method == "continuation" else None)
 
 
 def elsewhere(model: SweepModel, names) -> str:
@@ -303,8 +315,7 @@ def elsewhere(model: SweepModel, names) -> str:
     hints = []
     for method in METHODS.get(model.name, ()):
         if method != model.method:
-            other = get_model(model.name, method, "V" if method == "continuation" else None)
-            have = [n for n in names if n in other.options]
+            have = [n for n in names if n in method_model(model.name, method).options]
             if have:
                 hints.append(f" {', '.join(have)}: run option(s) of method {method!r} "
                              f"(CLI --method {method}; the default for an interband map is "
