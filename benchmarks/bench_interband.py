@@ -118,10 +118,14 @@ def main(argv=None):
     ts_np = np.linspace(0.0, t1, N_SAVE)
     ts = jnp.asarray(ts_np)
 
-    print(f"photosc_jax interband benchmark: N = {n}, Omega = {PARAMS['Omega']}, V = {PARAMS['V']}, "
-          f"t1 = {t1:g}, rtol = {RTOL:g}, atol = {ATOL:g}")
-    print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} CPU(s), "
-          f"load average {os.getloadavg()[0]:.2f} at start")
+    print(
+        f"photosc_jax interband benchmark: N = {n}, Omega = {PARAMS['Omega']}, V = {PARAMS['V']}, "
+        f"t1 = {t1:g}, rtol = {RTOL:g}, atol = {ATOL:g}"
+    )
+    print(
+        f"jax {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} CPU(s), "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
 
     # --- JAX ---------------------------------------------------------------------------
     r, first, times = time_jax(params, t1, ts, args.jax_runs)
@@ -144,8 +148,7 @@ def main(argv=None):
     # --- scipy -------------------------------------------------------------------------
     scipy_times = []
     for _ in range(args.scipy_runs):
-        ts_s, d_np, y1_np, nfev_np, wall = sb.solve_baseline(PARAMS, t1, n_save=N_SAVE, rtol=RTOL,
-                                                             atol=ATOL)
+        ts_s, d_np, y1_np, nfev_np, wall = sb.solve_baseline(PARAMS, t1, n_save=N_SAVE, rtol=RTOL, atol=ATOL)
         scipy_times.append(wall)
     t_np = min(scipy_times)
     attempts_np = (nfev_np - 2) // 6  # RK45 (FSAL): 6 per attempt, + f(y0) and h0 selection
@@ -163,26 +166,29 @@ def main(argv=None):
     print(f"{'compile time [s]':{w}} {compile_t:16.2f} {'-':>16}")
     print(f"{'first call (compile + run) [s]':{w}} {first:16.2f} {'-':>16}")
     print(f"{'run time (JAX median, scipy best) [s]':{w}} {t_jax:16.3f} {t_np:16.2f}")
-    print(f"{'  (all runs [s])':{w}} {' '.join(f'{x:.3f}' for x in times):>16} "
-          f"{' '.join(f'{x:.2f}' for x in scipy_times):>16}")
-    print(f"{'steps (accepted + rejected)':{w}} {f'{steps} ({acc}+{rej})':>16} "
-          f"{f'~{attempts_np}':>16}")
+    print(
+        f"{'  (all runs [s])':{w}} {' '.join(f'{x:.3f}' for x in times):>16} "
+        f"{' '.join(f'{x:.2f}' for x in scipy_times):>16}"
+    )
+    print(f"{'steps (accepted + rejected)':{w}} {f'{steps} ({acc}+{rej})':>16} {f'~{attempts_np}':>16}")
     print(f"{'RHS evaluations':{w}} {f'~{nfev_jax}':>16} {nfev_np:16d}")
     print(f"{'time per step [us]':{w}} {t_jax / steps * us:16.1f} {t_np / attempts_np * us:16.1f}")
-    print(f"{'time per RHS evaluation [us]':{w}} {t_jax / nfev_jax * us:16.2f} "
-          f"{t_np / nfev_np * us:16.2f}")
+    print(f"{'time per RHS evaluation [us]':{w}} {t_jax / nfev_jax * us:16.2f} {t_np / nfev_np * us:16.2f}")
     print(f"{'bare RHS, jit fori_loop [us/eval]':{w}} {rhs_loop * us:16.2f} {'-':>16}")
     print(f"{'bare RHS, jitted call [us/eval]':{w}} {rhs_dispatch * us:16.2f} {'-':>16}")
     print(f"{'bare RHS, numpy [us/eval]':{w}} {'-':>16} {rhs_np * us:16.2f}")
-    print(f"{'RHS share of run time (bare x evals)':{w}} {rhs_loop * nfev_jax / t_jax:16.0%} "
-          f"{rhs_np * nfev_np / t_np:16.0%}")
+    print(
+        f"{'RHS share of run time (bare x evals)':{w}} {rhs_loop * nfev_jax / t_jax:16.0%} "
+        f"{rhs_np * nfev_np / t_np:16.0%}"
+    )
     print(f"{'final |Delta|':{w}} {d_jax[-1]:16.9e} {d_np[-1]:16.9e}")
     print()
     print(f"speed-up scipy / JAX (run time, after compilation): {t_np / t_jax:.1f}x  (target >= 30x)")
-    print(f"reference JAX Tsit5: {t_tsit5:.3f} s run, {first5 - t_tsit5:.2f} s compile, {steps5} steps, "
-          f"speed-up {t_np / t_tsit5:.1f}x; final |Delta| {abs(complex(r5.delta[-1])):.9e}")
-    print(f"final |Delta| relative difference: {rel:.2e}  "
-          f"({'OK' if rel < 1e-4 else 'LARGER THAN 1e-4'})")
+    print(
+        f"reference JAX Tsit5: {t_tsit5:.3f} s run, {first5 - t_tsit5:.2f} s compile, {steps5} steps, "
+        f"speed-up {t_np / t_tsit5:.1f}x; final |Delta| {abs(complex(r5.delta[-1])):.9e}"
+    )
+    print(f"final |Delta| relative difference: {rel:.2e}  ({'OK' if rel < 1e-4 else 'LARGER THAN 1e-4'})")
     print()
     print("|Delta|(t):       t        JAX            scipy")
     for t, a, b in zip(ts_np, d_jax, d_np):

@@ -24,8 +24,7 @@ from pathlib import Path
 
 def run(args: list[str]) -> tuple[float, str]:
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "photosc_jax", *args], capture_output=True,
-                          text=True)
+    proc = subprocess.run([sys.executable, "-m", "photosc_jax", *args], capture_output=True, text=True)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"photosc {' '.join(args)} failed:\n{proc.stderr}")
@@ -44,30 +43,67 @@ def main() -> None:
         tmp = a.keep or scratch
         Path(tmp).mkdir(parents=True, exist_ok=True)
         cont = Path(tmp) / "cont.zarr"
-        wall_c, out_c = run(["sweep", "interband", "--Omega", f"0.01:0.5:{a.n}", "--V", f"0:8:{a.n}",
-                             "--method", "continuation", "--out", str(cont), "--quiet"])
-        print(f"continuation {a.n}x{a.n}: {wall_c:.1f} s wall incl. start-up and compile; "
-              f"{out_c.splitlines()[0]}", flush=True)
+        wall_c, out_c = run(
+            [
+                "sweep",
+                "interband",
+                "--Omega",
+                f"0.01:0.5:{a.n}",
+                "--V",
+                f"0:8:{a.n}",
+                "--method",
+                "continuation",
+                "--out",
+                str(cont),
+                "--quiet",
+            ]
+        )
+        print(
+            f"continuation {a.n}x{a.n}: {wall_c:.1f} s wall incl. start-up and compile; "
+            f"{out_c.splitlines()[0]}",
+            flush=True,
+        )
         ev = Path(tmp) / "ev.zarr"
-        wall_e, out_e = run(["sweep", "interband", "--method", "evolve", "--Omega",
-                             f"0.01:0.5:{a.subset}", "--V", f"0:8:{a.subset}", "--t1", f"{a.t1:g}",
-                             "--out", str(ev), "--quiet"])
+        wall_e, out_e = run(
+            [
+                "sweep",
+                "interband",
+                "--method",
+                "evolve",
+                "--Omega",
+                f"0.01:0.5:{a.subset}",
+                "--V",
+                f"0:8:{a.subset}",
+                "--t1",
+                f"{a.t1:g}",
+                "--out",
+                str(ev),
+                "--quiet",
+            ]
+        )
         import numpy as np
 
         from photosc_jax.sweep import open_sweep
 
         ds = open_sweep(cont)
-        phases = {name: int((ds["phase"].values == k).sum()) for k, name in
-                  [(0, "normal"), (1, "paired"), (2, "bistable"), (4, "unsettled"), (5, "failed")]}
+        phases = {
+            name: int((ds["phase"].values == k).sum())
+            for k, name in [(0, "normal"), (1, "paired"), (2, "bistable"), (4, "unsettled"), (5, "failed")]
+        }
         n_c, n_e = a.n * a.n, a.subset * a.subset
-        print(f"continuation {a.n}x{a.n}: {wall_c:.1f} s wall incl. start-up and compile "
-              f"({n_c / wall_c:.1f} points/s); {out_c.splitlines()[0]}")
-        print(f"  phases: {phases}; rows with a threshold: "
-              f"{int(np.isfinite(ds['threshold'].values).sum())}/{a.n}")
-        print(f"evolution {a.subset}x{a.subset} (t1 = {a.t1:g}): {wall_e:.1f} s wall "
-              f"({n_e / wall_e:.2f} points/s); {out_e.splitlines()[0]}")
-        print(f"per-point speed-up of continuation over evolution: "
-              f"{(wall_e / n_e) / (wall_c / n_c):.1f}x")
+        print(
+            f"continuation {a.n}x{a.n}: {wall_c:.1f} s wall incl. start-up and compile "
+            f"({n_c / wall_c:.1f} points/s); {out_c.splitlines()[0]}"
+        )
+        print(
+            f"  phases: {phases}; rows with a threshold: "
+            f"{int(np.isfinite(ds['threshold'].values).sum())}/{a.n}"
+        )
+        print(
+            f"evolution {a.subset}x{a.subset} (t1 = {a.t1:g}): {wall_e:.1f} s wall "
+            f"({n_e / wall_e:.2f} points/s); {out_e.splitlines()[0]}"
+        )
+        print(f"per-point speed-up of continuation over evolution: {(wall_e / n_e) / (wall_c / n_c):.1f}x")
 
 
 if __name__ == "__main__":

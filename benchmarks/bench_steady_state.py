@@ -48,26 +48,34 @@ def row(case, run, compile_="–", ratio="–", rate="–"):
 def main():
     p = ps.InterbandParams()
     ref = direct_steady_state(p)
-    print(f"direct: |Δ| = {float(ref.delta_abs):.10f}, μ = {float(ref.mu):.8f}, "
-          f"Newton+chord steps {int(ref.stats['newton_steps'])}, warm-start steps "
-          f"{int(ref.stats['warm_steps'])}, residual {float(ref.stats['max_residual']):.1e}")
+    print(
+        f"direct: |Δ| = {float(ref.delta_abs):.10f}, μ = {float(ref.mu):.8f}, "
+        f"Newton+chord steps {int(ref.stats['newton_steps'])}, warm-start steps "
+        f"{int(ref.stats['warm_steps'])}, residual {float(ref.stats['max_residual']):.1e}"
+    )
     t_cold = timed(lambda: direct_steady_state(p).delta_abs)
     near = direct_steady_state(eqx.tree_at(lambda q: q.V, p, jnp.asarray(4.75))).state
     t_warm = timed(lambda: direct_steady_state(p, y0=near).delta_abs)
     err_warm = abs(float(direct_steady_state(p, y0=near).delta_abs) - float(ref.delta_abs))
-    print(f"direct cold {t_cold:.3f} s; continued from V = 4.75 {t_warm:.3f} s "
-          f"(|Δ| difference {err_warm:.1e})")
+    print(
+        f"direct cold {t_cold:.3f} s; continued from V = 4.75 {t_warm:.3f} s (|Δ| difference {err_warm:.1e})"
+    )
     row("Fig. 3 point: direct Newton, cold start", f"{t_cold:.3f}")
     row("Fig. 3 point: direct Newton, continued from V = 4.75", f"{t_warm:.3f}")
     for tol in (1e-7, 1e-8):
         ev = steady_state(p, tol=tol)
         err = abs(float(ev.delta_abs) - float(ref.delta_abs))
         t_ev = timed(lambda tol=tol: steady_state(p, tol=tol).delta_abs)
-        print(f"evolve tol={tol:g}: {t_ev:.3f} s, |Δ| error {err:.1e}, converged "
-              f"{bool(ev.converged)} -> evolve/direct: cold {t_ev / t_cold:.1f}x, continued "
-              f"{t_ev / t_warm:.1f}x (target >= 20x)")
-        row(f"Fig. 3 point: evolution, detector tol {tol:g} (|Δ| error {err:.0e}); "
-            f"/cold {t_ev / t_cold:.1f}×, /continued {t_ev / t_warm:.1f}×", f"{t_ev:.3f}")
+        print(
+            f"evolve tol={tol:g}: {t_ev:.3f} s, |Δ| error {err:.1e}, converged "
+            f"{bool(ev.converged)} -> evolve/direct: cold {t_ev / t_cold:.1f}x, continued "
+            f"{t_ev / t_warm:.1f}x (target >= 20x)"
+        )
+        row(
+            f"Fig. 3 point: evolution, detector tol {tol:g} (|Δ| error {err:.0e}); "
+            f"/cold {t_ev / t_cold:.1f}×, /continued {t_ev / t_warm:.1f}×",
+            f"{t_ev:.3f}",
+        )
 
     # A scan across the paired phase (threshold V_c ≈ 2.2 at Ω = 0.25), both directions: the
     # cold first point is cheap far from threshold (fast onset) and dear next to it.
@@ -96,27 +104,40 @@ def main():
         t_ev_cont += time.perf_counter() - t0
     conv = int(np.sum(np.asarray(conts["descending"].converged)))
     same = float(np.max(np.abs(np.asarray(conts["ascending"].delta_abs)[::-1] - d_ref)))
-    print(f"scan of {len(Vs)} V from {Vs[0]} to {Vs[-1]}: evolution per point from the initial "
-          f"state (tol 1e-7) {t_ev:.2f} s ({ok} converged, max |Δ| difference {max(errs):.1e}); "
-          f"evolution continued from the previous point {t_ev_cont:.2f} s; continuation "
-          f"{t_cont['descending']:.2f} s descending, {t_cont['ascending']:.2f} s ascending "
-          f"({conv} converged, directions agree to {same:.0e}) -> "
-          f"{t_ev / t_cont['descending']:.1f}x / {t_ev / t_cont['ascending']:.1f}x "
-          f"(vs continued evolution {t_ev_cont / t_cont['descending']:.1f}x; target >= 20x)")
-    row(f"scan of {len(Vs)} V: evolution per point from the initial state, tol 1e-7 "
-        f"(max |Δ| diff {max(errs):.0e})", f"{t_ev:.2f}", rate=f"{len(Vs) / t_ev:.1f}")
-    row("same: evolution, each point started from the previous steady state",
-        f"{t_ev_cont:.2f}", rate=f"{len(Vs) / t_ev_cont:.1f}")
+    print(
+        f"scan of {len(Vs)} V from {Vs[0]} to {Vs[-1]}: evolution per point from the initial "
+        f"state (tol 1e-7) {t_ev:.2f} s ({ok} converged, max |Δ| difference {max(errs):.1e}); "
+        f"evolution continued from the previous point {t_ev_cont:.2f} s; continuation "
+        f"{t_cont['descending']:.2f} s descending, {t_cont['ascending']:.2f} s ascending "
+        f"({conv} converged, directions agree to {same:.0e}) -> "
+        f"{t_ev / t_cont['descending']:.1f}x / {t_ev / t_cont['ascending']:.1f}x "
+        f"(vs continued evolution {t_ev_cont / t_cont['descending']:.1f}x; target >= 20x)"
+    )
+    row(
+        f"scan of {len(Vs)} V: evolution per point from the initial state, tol 1e-7 "
+        f"(max |Δ| diff {max(errs):.0e})",
+        f"{t_ev:.2f}",
+        rate=f"{len(Vs) / t_ev:.1f}",
+    )
+    row(
+        "same: evolution, each point started from the previous steady state",
+        f"{t_ev_cont:.2f}",
+        rate=f"{len(Vs) / t_ev_cont:.1f}",
+    )
     for label in ("descending", "ascending"):
         r = t_ev / t_cont[label]
-        row(f"same: direct `continuation`, V {label} (evolve/continuation = {r:.1f}×)",
-            f"{t_cont[label]:.2f}", rate=f"{len(Vs) / t_cont[label]:.1f}")
+        row(
+            f"same: direct `continuation`, V {label} (evolve/continuation = {r:.1f}×)",
+            f"{t_cont[label]:.2f}",
+            rate=f"{len(Vs) / t_cont[label]:.1f}",
+        )
 
-    f = eqx.filter_jit(jax.grad(lambda V: direct_steady_state(
-        eqx.tree_at(lambda q: q.V, p, V)).delta_abs))
+    f = eqx.filter_jit(jax.grad(lambda V: direct_steady_state(eqx.tree_at(lambda q: q.V, p, V)).delta_abs))
     t_grad = timed(lambda: f(5.0))
-    print(f"implicit gradient d|Δ|/dV (cold solve + adjoint): {t_grad:.3f} s = "
-          f"{t_grad / t_cold:.2f}x one solve (target <= 3x)")
+    print(
+        f"implicit gradient d|Δ|/dV (cold solve + adjoint): {t_grad:.3f} s = "
+        f"{t_grad / t_cold:.2f}x one solve (target <= 3x)"
+    )
     row(f"implicit gradient d|Δ|/dV ({t_grad / t_cold:.2f}× one cold solve)", f"{t_grad:.3f}")
 
     Om = jnp.linspace(0.05, 0.5, 64)
@@ -124,12 +145,18 @@ def main():
     vc = jax.block_until_ready(st.phase_boundary(p, Om))
     t_first = time.perf_counter() - t0
     t_pb = timed(lambda: st.phase_boundary(p, Om + 1e-3), repeats=1)
-    print(f"V_c(Ω) at 64 Ω: {t_pb:.1f} s (first call incl. compile {t_first:.1f} s; target well "
-          f"under 60 s); V_c(0.25) = {float(st.critical_V(p)):.4f}, "
-          f"NaN count {int(jnp.sum(jnp.isnan(vc)))}, range [{float(jnp.nanmin(vc)):.4f}, "
-          f"{float(jnp.nanmax(vc)):.4f}]")
-    row("linear-stability boundary V_c(Ω), 64 Ω", f"{t_pb:.1f}", f"{t_first - t_pb:.1f}",
-        rate=f"{64 / t_pb:.2f}")
+    print(
+        f"V_c(Ω) at 64 Ω: {t_pb:.1f} s (first call incl. compile {t_first:.1f} s; target well "
+        f"under 60 s); V_c(0.25) = {float(st.critical_V(p)):.4f}, "
+        f"NaN count {int(jnp.sum(jnp.isnan(vc)))}, range [{float(jnp.nanmin(vc)):.4f}, "
+        f"{float(jnp.nanmax(vc)):.4f}]"
+    )
+    row(
+        "linear-stability boundary V_c(Ω), 64 Ω",
+        f"{t_pb:.1f}",
+        f"{t_first - t_pb:.1f}",
+        rate=f"{64 / t_pb:.2f}",
+    )
 
 
 if __name__ == "__main__":

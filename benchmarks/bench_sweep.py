@@ -47,11 +47,19 @@ def worker(n, t1, chunks):
             t = time.perf_counter()
             ds = sweep("interband", axes, method="evolve", options=opts, chunk_size=chunk, quiet=True)
             run = time.perf_counter() - t
-            rows.append(dict(
-                devices=len(jax.devices()), chunk=chunk, mode=mode,
-                compile=first - run, run=run, points=n * n, pps=n * n / run,
-                waste=ds.attrs["vmap_waste"], paired=int((ds["delta_abs"].values > 0).sum()),
-            ))
+            rows.append(
+                dict(
+                    devices=len(jax.devices()),
+                    chunk=chunk,
+                    mode=mode,
+                    compile=first - run,
+                    run=run,
+                    points=n * n,
+                    pps=n * n / run,
+                    waste=ds.attrs["vmap_waste"],
+                    paired=int((ds["delta_abs"].values > 0).sum()),
+                )
+            )
     print("RESULT " + json.dumps(rows))
 
 
@@ -82,14 +90,28 @@ def main(argv=None):
     if args.worker:
         worker(args.n, args.t1, chunks)
         return 0
-    print(f"interband sweep benchmark: {args.n}x{args.n} (Omega, V), N = 201, t1 = {args.t1:g}, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"interband sweep benchmark: {args.n}x{args.n} (Omega, V), N = 201, t1 = {args.t1:g}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     rows = []
     for d in (int(x) for x in args.devices.split(",")):
         env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={d}"}
         proc = subprocess.run(
-            [sys.executable, __file__, "--worker", "--n", str(args.n), "--t1", str(args.t1),
-             "--chunks", args.chunks], capture_output=True, text=True, env=env,
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                "--n",
+                str(args.n),
+                "--t1",
+                str(args.t1),
+                "--chunks",
+                args.chunks,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
         )
         if proc.returncode != 0:
             print(proc.stderr[-3000:])
@@ -99,12 +121,16 @@ def main(argv=None):
     sp, times = scipy_per_point(args.scipy_points, args.t1)
     print(f"scipy baseline (RK45, to t1): {sp:.2f} s per point ({', '.join(f'{t:.2f}' for t in times)})")
     print()
-    print(f"{'devices':>7} {'chunk':>5} {'mode':>7} {'compile s':>9} {'run s':>7} {'points/s':>9} "
-          f"{'s/point':>8} {'vs scipy':>8} {'vmap waste':>10} {'paired':>6}")
+    print(
+        f"{'devices':>7} {'chunk':>5} {'mode':>7} {'compile s':>9} {'run s':>7} {'points/s':>9} "
+        f"{'s/point':>8} {'vs scipy':>8} {'vmap waste':>10} {'paired':>6}"
+    )
     for r in rows:
-        print(f"{r['devices']:>7} {r['chunk']:>5} {r['mode']:>7} {r['compile']:>9.2f} {r['run']:>7.2f} "
-              f"{r['pps']:>9.2f} {1 / r['pps']:>8.3f} {sp * r['pps']:>7.1f}x {r['waste']:>10.1%} "
-              f"{r['paired']:>6}")
+        print(
+            f"{r['devices']:>7} {r['chunk']:>5} {r['mode']:>7} {r['compile']:>9.2f} {r['run']:>7.2f} "
+            f"{r['pps']:>9.2f} {1 / r['pps']:>8.3f} {sp * r['pps']:>7.1f}x {r['waste']:>10.1%} "
+            f"{r['paired']:>6}"
+        )
     return 0
 
 

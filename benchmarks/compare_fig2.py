@@ -37,33 +37,40 @@ def main() -> None:
     out = a.out or Path(tempfile.mkdtemp(prefix="fig2-"))
     axes = {"Omega": f"0.01:0.5:{a.n}", "V": f"0:8:{a.n}"}
     t = time.perf_counter()
-    ev = sweep("interband", axes, method="evolve", options=dict(t1=a.t1),
-               out=str(out / "evolve.zarr"), quiet=True)
+    ev = sweep(
+        "interband", axes, method="evolve", options=dict(t1=a.t1), out=str(out / "evolve.zarr"), quiet=True
+    )
     t_ev = time.perf_counter() - t
     t = time.perf_counter()
-    co = sweep("interband", axes, method="continuation", out=str(out / "continuation.zarr"),
-               quiet=True)
+    co = sweep("interband", axes, method="continuation", out=str(out / "continuation.zarr"), quiet=True)
     t_co = time.perf_counter() - t
-    print(f"evolution (t1 = {a.t1:g}): {t_ev:.0f} s; continuation: {t_co:.0f} s "
-          f"({co.attrs['workers']} worker process(es)); stores in {out}")
+    print(
+        f"evolution (t1 = {a.t1:g}): {t_ev:.0f} s; continuation: {t_co:.0f} s "
+        f"({co.attrs['workers']} worker process(es)); stores in {out}"
+    )
     status, d_ev = ev["status"].values, ev["delta_abs"].values
     phase, d_co = co["phase"].values, co["delta_abs"].values
     paired_fp = (status == 0) & (d_ev > 0)
     normal_fp = (status == 0) & (d_ev == 0)
     other = status != 0
     diff = np.abs(d_co[paired_fp] - d_ev[paired_fp])
-    print(f"evolution's paired fixed points: {paired_fp.sum()}; continuation phase there: "
-          f"{ {PHASES[k]: int((phase[paired_fp] == k).sum()) for k in np.unique(phase[paired_fp])} }; "
-          f"max |Δ| difference {np.nanmax(diff):.1e}")
+    print(
+        f"evolution's paired fixed points: {paired_fp.sum()}; continuation phase there: "
+        f"{ {PHASES[k]: int((phase[paired_fp] == k).sum()) for k in np.unique(phase[paired_fp])} }; "
+        f"max |Δ| difference {np.nanmax(diff):.1e}"
+    )
     for name, mask in (("normal fixed points", normal_fp), ("not fixed points", other)):
         counts = {PHASES[k]: int((phase[mask] == k).sum()) for k in np.unique(phase[mask])}
         print(f"evolution's {name}: {mask.sum()}; continuation phase there: {counts}")
-    vc = np.array([float(ps.interband.critical_V(ps.InterbandParams(Omega=float(om))))
-                   for om in co["Omega"].values])
+    vc = np.array(
+        [float(ps.interband.critical_V(ps.InterbandParams(Omega=float(om)))) for om in co["Omega"].values]
+    )
     thr = co["threshold"].values
-    print(f"rows: threshold - critical_V: max {np.nanmax(np.abs(thr - vc)):.1e}; branch ends "
-          f"above the threshold by {np.nanmin(co['branch_end'].values - thr):.3f} … "
-          f"{np.nanmax(co['branch_end'].values - thr):.3f}")
+    print(
+        f"rows: threshold - critical_V: max {np.nanmax(np.abs(thr - vc)):.1e}; branch ends "
+        f"above the threshold by {np.nanmin(co['branch_end'].values - thr):.3f} … "
+        f"{np.nanmax(co['branch_end'].values - thr):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,12 +37,24 @@ HERE = Path(__file__).resolve().parent
 NOT_BENCHMARKS = {"run_all.py", "scipy_baseline.py"}
 ARGS = {"bench_sweep.py": "--n 6 --chunks 12,36 --devices 1,2"}
 ORDER = ["bench_interband.py", "bench_steady_state.py", "bench_sweep.py", "metastability_phase_diagram.py"]
-PACKAGES = ["photosc_jax", "jax", "jaxlib", "diffrax", "equinox", "optimistix", "lineax", "numpy", "scipy",
-            "xarray", "zarr"]
+PACKAGES = [
+    "photosc_jax",
+    "jax",
+    "jaxlib",
+    "diffrax",
+    "equinox",
+    "optimistix",
+    "lineax",
+    "numpy",
+    "scipy",
+    "xarray",
+    "zarr",
+]
 GRID = "grid_scaling"  # the built-in benchmark
 
 
 # --- machine and versions ------------------------------------------------------------------
+
 
 def _read(path):
     try:
@@ -54,10 +66,18 @@ def _read(path):
 def machine() -> dict[str, str]:
     cpu = re.search(r"^model name\s*:\s*(.+)$", _read("/proc/cpuinfo"), re.M)
     mem = re.search(r"^MemTotal:\s*(\d+) kB", _read("/proc/meminfo"), re.M)
-    devices = subprocess.run([sys.executable, "-c", "import jax; print(jax.devices())"],
-                             capture_output=True, text=True).stdout.strip()
-    gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                         capture_output=True, text=True) if _which("nvidia-smi") else None
+    devices = subprocess.run(
+        [sys.executable, "-c", "import jax; print(jax.devices())"], capture_output=True, text=True
+    ).stdout.strip()
+    gpu = (
+        subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+        )
+        if _which("nvidia-smi")
+        else None
+    )
     return {
         "CPU": cpu.group(1).strip() if cpu else platform.processor() or platform.machine(),
         "cores (os.cpu_count)": str(os.cpu_count()),
@@ -80,13 +100,15 @@ def versions() -> dict[str, str]:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             out[name] = "not installed"
-    git = subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"],
-                         capture_output=True, text=True)
+    git = subprocess.run(
+        ["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True, text=True
+    )
     out["git commit"] = git.stdout.strip() if git.returncode == 0 else "?"
     return out
 
 
 # --- running ---------------------------------------------------------------------------------
+
 
 def discover() -> list[str]:
     found = sorted(p.name for p in HERE.glob("*.py") if p.name not in NOT_BENCHMARKS)
@@ -97,10 +119,16 @@ def run(cmd: list[str]) -> dict:
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
     out = proc.stdout + (f"\n[stderr]\n{proc.stderr[-4000:]}" if proc.returncode and proc.stderr else "")
-    shown = ["python" if c == sys.executable else os.path.relpath(c, HERE.parent) if c.startswith(str(HERE))
-             else c for c in cmd]
-    return dict(cmd=" ".join(shlex.quote(c) for c in shown), wall=time.perf_counter() - t,
-                rc=proc.returncode, out=out.rstrip())
+    shown = [
+        "python" if c == sys.executable else os.path.relpath(c, HERE.parent) if c.startswith(str(HERE)) else c
+        for c in cmd
+    ]
+    return dict(
+        cmd=" ".join(shlex.quote(c) for c in shown),
+        wall=time.perf_counter() - t,
+        rc=proc.returncode,
+        out=out.rstrip(),
+    )
 
 
 def grid_scaling_worker(dks: list[float]) -> None:
@@ -111,8 +139,10 @@ def grid_scaling_worker(dks: list[float]) -> None:
     import photosc_jax as ps
     from photosc_jax.interband import evolve
 
-    print(f"trajectory cost vs momentum-grid size N (Omega = 0.25, V = 5, k_max = 0.2, t1 = 8000), "
-          f"{jax.devices()[0].platform}")
+    print(
+        f"trajectory cost vs momentum-grid size N (Omega = 0.25, V = 5, k_max = 0.2, t1 = 8000), "
+        f"{jax.devices()[0].platform}"
+    )
     print(f"{'dk':>8} {'N':>5} {'compile s':>9} {'run s':>8} {'steps':>6} {'us/step':>8} {'|Delta|(t1)':>12}")
     rows = []
     for dk in dks:
@@ -129,12 +159,15 @@ def grid_scaling_worker(dks: list[float]) -> None:
             runs.append(time.perf_counter() - t)
         run_t, steps = min(runs), int(r.stats["num_steps"])
         rows.append(dict(dk=dk, N=p.n_k, compile=first - run_t, run=run_t, steps=steps))
-        print(f"{dk:8.1e} {p.n_k:5d} {first - run_t:9.2f} {run_t:8.3f} {steps:6d} "
-              f"{1e6 * run_t / steps:8.1f} {abs(complex(r.delta[-1])):12.6e}")
+        print(
+            f"{dk:8.1e} {p.n_k:5d} {first - run_t:9.2f} {run_t:8.3f} {steps:6d} "
+            f"{1e6 * run_t / steps:8.1f} {abs(complex(r.delta[-1])):12.6e}"
+        )
     print("RESULT " + json.dumps(rows))
 
 
 # --- parsing headline numbers ------------------------------------------------------------------
+
 
 def _num(pattern, text, group=1):
     m = re.search(pattern, text, re.M)
@@ -157,29 +190,53 @@ def headlines(name: str, out: str) -> list[tuple[str, str, str, str, str]]:
         if m:
             rows.append((case, _fmt(comp, ".2f"), m.group(1), _fmt(speed, ".1f") + "×", "–"))
             rows.append(("same: scipy RK45 baseline (numpy RHS)", "–", m.group(2), "1×", "–"))
-        t5 = re.search(r"reference JAX Tsit5: ([\d.]+) s run, ([\d.]+) s compile, \d+ steps, "
-                       r"speed-up ([\d.]+)x", out)
+        t5 = re.search(
+            r"reference JAX Tsit5: ([\d.]+) s run, ([\d.]+) s compile, \d+ steps, "
+            r"speed-up ([\d.]+)x",
+            out,
+        )
         if t5:
             rows.append(("same: JAX Tsit5", t5.group(2), t5.group(1), t5.group(3) + "×", "–"))
     elif name == "bench_sweep.py":
         grid = re.search(r"benchmark: (\d+)x\d+", out)
         npts = int(grid.group(1)) ** 2 if grid else None
-        for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s+(to t1|detect)\s+([\d.-]+)\s+([\d.]+)\s+([\d.]+)\s+"
-                             r"[\d.]+\s+([\d.]+)x", out, re.M):
+        for m in re.finditer(
+            r"^\s*(\d+)\s+(\d+)\s+(to t1|detect)\s+([\d.-]+)\s+([\d.]+)\s+([\d.]+)\s+"
+            r"[\d.]+\s+([\d.]+)x",
+            out,
+            re.M,
+        ):
             dev, chunk, mode, comp, run_t, pps, vs = m.groups()
             what = "every point to t1" if mode == "to t1" else "stop at steady state"
-            rows.append((f"sweep {npts or '?'} pts, {dev} device(s), chunk {chunk}, {what}", comp, run_t,
-                         vs + "×", pps))
+            rows.append(
+                (
+                    f"sweep {npts or '?'} pts, {dev} device(s), chunk {chunk}, {what}",
+                    comp,
+                    run_t,
+                    vs + "×",
+                    pps,
+                )
+            )
         sp = _num(r"scipy baseline \(RK45, to t1\): ([\d.]+) s per point", out)
         if sp:
             rows.append(("same: scipy RK45, per point to t1", "–", f"{sp:.2f}", "1×", f"{1 / sp:.2f}"))
     elif name == "metastability_phase_diagram.py":
-        m = re.search(r"(\d+)x(\d+) phase diagram: first call \(compile \+ run\) ([\d.]+) s, "
-                      r"second call ([\d.]+) s", out)
+        m = re.search(
+            r"(\d+)x(\d+) phase diagram: first call \(compile \+ run\) ([\d.]+) s, "
+            r"second call ([\d.]+) s",
+            out,
+        )
         if m:
             n, first, second = int(m.group(1)) * int(m.group(2)), float(m.group(3)), float(m.group(4))
-            rows.append((f"metastability (ΔE, ν) map {m.group(1)}×{m.group(2)}, vmap",
-                         f"{first - second:.2f}", f"{second:.3f}", "–", f"{n / second:,.0f}"))
+            rows.append(
+                (
+                    f"metastability (ΔE, ν) map {m.group(1)}×{m.group(2)}, vmap",
+                    f"{first - second:.2f}",
+                    f"{second:.3f}",
+                    "–",
+                    f"{n / second:,.0f}",
+                )
+            )
     elif name == "bench_steady_state.py":
         for line in out.splitlines():
             if line.startswith("ROW|"):
@@ -188,12 +245,20 @@ def headlines(name: str, out: str) -> list[tuple[str, str, str, str, str]]:
     elif name == GRID:
         line = [s for s in out.splitlines() if s.startswith("RESULT ")]
         for r in json.loads(line[-1][7:]) if line else []:
-            rows.append((f"trajectory N = {r['N']} (dk = {r['dk']:g}), t1 = 8000: JAX Dopri8",
-                         f"{r['compile']:.2f}", f"{r['run']:.3f}", "–", "–"))
+            rows.append(
+                (
+                    f"trajectory N = {r['N']} (dk = {r['dk']:g}), t1 = 8000: JAX Dopri8",
+                    f"{r['compile']:.2f}",
+                    f"{r['run']:.3f}",
+                    "–",
+                    "–",
+                )
+            )
     return rows
 
 
 # --- report -------------------------------------------------------------------------------------
+
 
 def report(results: dict, mach: dict, vers: dict, started: str, total: float, argv: list[str]) -> str:
     cmd = "python benchmarks/run_all.py" + (" " + " ".join(shlex.quote(a) for a in argv) if argv else "")
@@ -235,8 +300,16 @@ def report(results: dict, mach: dict, vers: dict, started: str, total: float, ar
     lines += ["", "## Outputs", ""]
     for name, r in results.items():
         status = "ok" if r["rc"] == 0 else f"**failed, exit {r['rc']}**"
-        lines += [f"### {name}", "", f"`{r['cmd']}` — {r['wall']:.0f} s, {status}", "", "```",
-                  r["out"], "```", ""]
+        lines += [
+            f"### {name}",
+            "",
+            f"`{r['cmd']}` — {r['wall']:.0f} s, {status}",
+            "",
+            "```",
+            r["out"],
+            "```",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -245,8 +318,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--only", default=None, help="comma-separated script names (or grid_scaling)")
-    ap.add_argument("--sweep-args", default=ARGS["bench_sweep.py"],
-                    help="arguments of bench_sweep.py (default: %(default)s)")
+    ap.add_argument(
+        "--sweep-args",
+        default=ARGS["bench_sweep.py"],
+        help="arguments of bench_sweep.py (default: %(default)s)",
+    )
     ap.add_argument("--grid-dk", default="4e-3,2e-3,1e-3", help="grid steps of the N-scaling run")
     ap.add_argument("--grid-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

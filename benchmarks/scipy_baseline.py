@@ -24,8 +24,16 @@ from scipy.integrate import solve_ivp
 
 # Same defaults as photosc_jax.interband.InterbandParams (paper Fig. 2–3 set).
 DEFAULTS = dict(
-    A1=7.0, A2=24.0, Omega=0.25, V=5.0, gamma_ph=0.02, gamma_rr=0.002, v=0.098, T=0.0,
-    k_max=0.2, dk=2e-3,
+    A1=7.0,
+    A2=24.0,
+    Omega=0.25,
+    V=5.0,
+    gamma_ph=0.02,
+    gamma_rr=0.002,
+    v=0.098,
+    T=0.0,
+    k_max=0.2,
+    dk=2e-3,
 )
 LOG_ZERO = -1000.0  # λ representing s ≡ 0
 
@@ -139,17 +147,15 @@ def numpy_rhs(t, y, tab: Tables) -> np.ndarray:
     # normal_rates
     dphi1, kap1 = _phonon_band(n11, tab, 0)
     dphi2, kap2 = _phonon_band(n22, tab, 1)
-    rad = 2.0 * tab.gamma_rr * (
-        n22 * (1.0 - n11) + (n21.real**2 + n21.imag**2) - tab.at_zero * (s.real**2 + s.imag**2)
+    rad = (
+        2.0
+        * tab.gamma_rr
+        * (n22 * (1.0 - n11) + (n21.real**2 + n21.imag**2) - tab.at_zero * (s.real**2 + s.imag**2))
     )
     laser = tab.Omega * n21.imag
     dn11 = -laser - 2.0 * np.imag(delta * s[::-1]) + rad + dphi1
     dn22 = laser - 2.0 * np.imag(delta * s) - rad + dphi2
-    dn21 = (
-        -0.5j * tab.Omega * (n22 - n11)
-        + 1j * tab.eps * n21
-        - (tab.gamma_rr + 0.5 * (kap1 + kap2)) * n21
-    )
+    dn21 = -0.5j * tab.Omega * (n22 - n11) + 1j * tab.eps * n21 - (tab.gamma_rr + 0.5 * (kap1 + kap2)) * n21
     gamma_s = 0.5 * (kap1[::-1] + kap2) + tab.gamma_rr * (1.0 - n11 + n22[::-1]) * tab.not_zero
 
     # anomalous_rate at s = u, then the log-amplitude split
@@ -190,8 +196,9 @@ def delta_abs(y: np.ndarray, tab: Tables) -> np.ndarray:
     return np.abs(tab.pair * np.exp(y[-1]) * np.sum(u, axis=0))
 
 
-def solve_baseline(params_dict: dict | None, t1: float, *, n_save: int = 9, rtol: float = 1e-6,
-                   atol: float = 1e-9):
+def solve_baseline(
+    params_dict: dict | None, t1: float, *, n_save: int = 9, rtol: float = 1e-6, atol: float = 1e-9
+):
     """Integrate from the paper's initial state to `t1` with solve_ivp RK45.
 
     Returns (ts, |Δ|(ts), final y, nfev, wall time in s), ts = n_save equally spaced times
@@ -200,8 +207,9 @@ def solve_baseline(params_dict: dict | None, t1: float, *, n_save: int = 9, rtol
     y0 = initial_y(tab)
     ts = np.linspace(0.0, float(t1), n_save)
     t_start = time.perf_counter()
-    sol = solve_ivp(numpy_rhs, (0.0, float(t1)), y0, method="RK45", t_eval=ts, args=(tab,),
-                    rtol=rtol, atol=atol)
+    sol = solve_ivp(
+        numpy_rhs, (0.0, float(t1)), y0, method="RK45", t_eval=ts, args=(tab,), rtol=rtol, atol=atol
+    )
     wall = time.perf_counter() - t_start
     if not sol.success:
         raise RuntimeError(f"solve_ivp failed: {sol.message}")

@@ -99,8 +99,10 @@ assert order == sorted(order), "larger Γrr should give a later onset"
 # %%
 p3 = InterbandParams(Omega=0.25, V=5.0)
 ss3 = steady_state(p3)
-print(f"converged: {bool(ss3.converged)} at t = {float(ss3.t):.0f};  |Δ| = {float(ss3.delta_abs):.5f} E_g,"
-      f"  μ = {float(ss3.mu):.4f} E_g")
+print(
+    f"converged: {bool(ss3.converged)} at t = {float(ss3.t):.0f};  |Δ| = {float(ss3.delta_abs):.5f} E_g,"
+    f"  μ = {float(ss3.mu):.4f} E_g"
+)
 
 k = np.asarray(k_grid(p3))
 n_tilde = np.asarray(ss3.state.n_tilde())
@@ -125,8 +127,14 @@ n1_eff, n2_eff = (np.asarray(x) for x in effective_occupations(k, 0.05, C=0.2, A
 a.plot(k, v2(k, 0.05, 0.2), "k-", lw=1.2, label=r"Eq. 12 $v_k^2$ ($\tilde\Delta$=0.05, C=0.2)")
 a.plot(k, n1_eff, "k:", lw=0.8, label=r"Eq. 12 BdG $n_1$, $n_2$")
 a.plot(k, n2_eff, "k:", lw=0.8)
-a.plot(k, v2(k, Dt_fit, C_fit), "-", color="tab:green", lw=1.2,
-       label=rf"$v_k^2$ fit ($\tilde\Delta$={Dt_fit:.3f}, C={C_fit:.3f})")
+a.plot(
+    k,
+    v2(k, Dt_fit, C_fit),
+    "-",
+    color="tab:green",
+    lw=1.2,
+    label=rf"$v_k^2$ fit ($\tilde\Delta$={Dt_fit:.3f}, C={C_fit:.3f})",
+)
 a.legend(fontsize="x-small", loc="lower center")
 a.set_title("Fig. 3: steady populations, Eq. 12 overlay")
 b.plot(k, n_tilde, "k.", ms=3)
@@ -164,8 +172,10 @@ print(f"best v_k² fit: Δ̃ = {Dt_fit:.4f}, C = {C_fit:.4f}, rms deviation {rms
 app = dict(A1=8.0, A2=23.0, gamma_ph=0.01, gamma_rr=0.01, Omega=0.25)
 steady = {V: steady_state(InterbandParams(**app, V=V)) for V in (0.0, 5.0)}
 for V, ss in steady.items():
-    print(f"V = {V:g}: converged {bool(ss.converged)} at t = {float(ss.t):.0f}, "
-          f"|Δ| = {float(ss.delta_abs):.5f}, μ = {float(ss.mu):+.4f}")
+    print(
+        f"V = {V:g}: converged {bool(ss.converged)} at t = {float(ss.t):.0f}, "
+        f"|Δ| = {float(ss.delta_abs):.5f}, μ = {float(ss.mu):+.4f}"
+    )
 
 for V, figs in [(0.0, "Fig. 5"), (5.0, "Figs. 6–7")]:
     ss = steady[V]
@@ -185,7 +195,9 @@ res7 = evolve(InterbandParams(**app, V=5.0), 15000.0, saveat=N_SAVE)
 fig = plot_delta(res7)
 fig.axes[0].set_title("Fig. 7b (V = 5)")
 s21 = np.abs(np.asarray(steady[5.0].state.s21))
-print(f"|s21| at the box edge / max |s21| = {s21[0] / s21.max():.3g} "
-      "(paper: tends to zero near the boundaries)")
-print(f"|Δ(t1)| = {abs(complex(res7.delta[-1])):.5f} vs steady_state |Δ| = "
-      f"{float(steady[5.0].delta_abs):.5f}")
+print(
+    f"|s21| at the box edge / max |s21| = {s21[0] / s21.max():.3g} (paper: tends to zero near the boundaries)"
+)
+print(
+    f"|Δ(t1)| = {abs(complex(res7.delta[-1])):.5f} vs steady_state |Δ| = {float(steady[5.0].delta_abs):.5f}"
+)

@@ -70,8 +70,10 @@ print(f"photosc_jax {ps.__version__}, devices: {jax.devices()}, small settings: 
 # %%
 t0 = time.perf_counter()
 ds = sweep("interband", {"Omega": OMEGA, "V": V_AXIS}, quiet=True)
-print(f"{ds.delta_abs.size} points in {time.perf_counter() - t0:.1f} s (compile included; "
-      f"{ds.attrs['workers']} worker process(es))")
+print(
+    f"{ds.delta_abs.size} points in {time.perf_counter() - t0:.1f} s (compile included; "
+    f"{ds.attrs['workers']} worker process(es))"
+)
 print("phases:", {name: int((ds["phase"].values == k).sum()) for k, name in PHASES.items()})
 ds  # noqa: B018  (the dataset's summary)
 
@@ -90,8 +92,11 @@ plot_sweep(ds, "delta_abs", ax=axes[0])
 plot_sweep(ds, "delta_abs_paired", ax=axes[1])
 axes[0].set_title(r"Fig. 2: steady $|\Delta|(\Omega, V)$", fontsize="medium")
 axes[1].set_title("the paired branch", fontsize="medium")
-for om, vc, end in zip(ds["Omega"].values[:: max(1, N // 6)], ds["threshold"].values[:: max(1, N // 6)],
-                       ds["branch_end"].values[:: max(1, N // 6)]):
+for om, vc, end in zip(
+    ds["Omega"].values[:: max(1, N // 6)],
+    ds["threshold"].values[:: max(1, N // 6)],
+    ds["branch_end"].values[:: max(1, N // 6)],
+):
     print(f"Ω = {om:.3f}:  V_c = {vc:.4f},  branch end = {end:.4f}")
 
 # %% [markdown]
@@ -104,8 +109,9 @@ cut = ds.sel(Omega=0.25, method="nearest")
 fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
 ax.plot(cut["V"], cut["delta_abs_paired"], "o-", ms=4, label="paired branch")
 ax.axvline(float(cut["threshold"]), color="0.4", ls="--", label=rf"$V_c$ = {float(cut['threshold']):.3f}")
-ax.axvline(float(cut["branch_end"]), color="tab:red", ls=":",
-           label=f"branch end = {float(cut['branch_end']):.3f}")
+ax.axvline(
+    float(cut["branch_end"]), color="tab:red", ls=":", label=f"branch end = {float(cut['branch_end']):.3f}"
+)
 ax.set_xlabel(r"$V$ [$E_g$]")
 ax.set_ylabel(r"$|\Delta|$ [$E_g$]")
 ax.set_title(rf"$\Omega$ = {float(cut['Omega']):.3f}", fontsize="medium")
@@ -128,8 +134,9 @@ ax.legend(fontsize="small")
 sub = dict(Omega=OMEGA[::3] if not SMALL else OMEGA[::2], V=V_AXIS[::3] if not SMALL else V_AXIS[::2])
 t0 = time.perf_counter()
 ev = sweep("interband", sub, method="evolve", quiet=True)
-print(f"{ev.delta_abs.size} points by evolution in {time.perf_counter() - t0:.1f} s; status:",
-      status_counts(ev))
+print(
+    f"{ev.delta_abs.size} points by evolution in {time.perf_counter() - t0:.1f} s; status:", status_counts(ev)
+)
 co = ds.sel(Omega=sub["Omega"], V=sub["V"])
 fixed = (ev["status"].values == 0) & (ev["delta_abs"].values > 0)
 paired = co["phase"].values == 1
@@ -137,5 +144,7 @@ both = fixed & paired
 if both.any():
     diff = np.abs(co["delta_abs"].values[both] - ev["delta_abs"].values[both])
     print(f"{both.sum()} paired fixed points in both: max |Δ| difference {diff.max():.1e}")
-print(f"evolution's paired fixed points not paired in the map: {(fixed & ~paired).sum()}; "
-      f"paired points evolution did not settle: {(paired & (ev['status'].values != 0)).sum()}")
+print(
+    f"evolution's paired fixed points not paired in the map: {(fixed & ~paired).sum()}; "
+    f"paired points evolution did not settle: {(paired & (ev['status'].values != 0)).sum()}"
+)

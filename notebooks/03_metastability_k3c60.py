@@ -73,9 +73,11 @@ analysis = {}
 for name, p in examples.items():
     r = metastability.analyze(p, 0.0)
     analysis[name] = r
-    print(f"{name:>14}: regime {int(r.regime)}, Q_B = {float(r.Q_B):.3f}, Q_MS = {float(r.Q_MS):.3f}, "
-          f"E_B = {float(r.E_B):+.4f}, E_MS = {float(r.E_MS):+.4f}, Δ_MS = {float(r.Delta_MS):.4f}, "
-          f"T_B = {float(r.T_B):.4f}  (T_B/T_c = {float(r.T_B) / Tc:.1f})")
+    print(
+        f"{name:>14}: regime {int(r.regime)}, Q_B = {float(r.Q_B):.3f}, Q_MS = {float(r.Q_MS):.3f}, "
+        f"E_B = {float(r.E_B):+.4f}, E_MS = {float(r.E_MS):+.4f}, Δ_MS = {float(r.Delta_MS):.4f}, "
+        f"T_B = {float(r.T_B):.4f}  (T_B/T_c = {float(r.T_B) / Tc:.1f})"
+    )
 
 # %% [markdown]
 # ### U(Q) (Eq. 5) and the gap it opens
@@ -131,8 +133,9 @@ axes[2].legend(fontsize="small")
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 for ax, (name, p) in zip(axes, examples.items()):
     r = analysis[name]
-    plot_free_energy_map(p, 0.1 * Tc, ax=ax, Q_max=1.6, Delta_max=1.4 * float(r.Delta_MS),
-                         num=60 if SMALL else 120)
+    plot_free_energy_map(
+        p, 0.1 * Tc, ax=ax, Q_max=1.6, Delta_max=1.4 * float(r.Delta_MS), num=60 if SMALL else 120
+    )
     # Contours of the low-lying part, where the two minima are (the colour scale is set by
     # the steep walls).
     mesh = ax.collections[0]
@@ -140,10 +143,16 @@ for ax, (name, p) in zip(axes, examples.items()):
     D_ax = 0.5 * (edges[0, 1:, 0] + edges[0, :-1, 0])
     Q_ax = 0.5 * (edges[1:, 0, 1] + edges[:-1, 0, 1])
     F_map = np.asarray(mesh.get_array()).reshape(len(Q_ax), len(D_ax))
-    ax.contour(D_ax, Q_ax, F_map, levels=np.linspace(F_map.min(), F_map.min() + 0.6, 13),
-               colors="w", linewidths=0.5)
-    ax.plot([Delta0, float(r.Delta_MS)], [0.0, float(r.Q_MS)], "r*", ms=12,
-            label=r"$(\Delta(U_0), 0)$ and $(\Delta_{MS}, Q_{MS})$")
+    ax.contour(
+        D_ax, Q_ax, F_map, levels=np.linspace(F_map.min(), F_map.min() + 0.6, 13), colors="w", linewidths=0.5
+    )
+    ax.plot(
+        [Delta0, float(r.Delta_MS)],
+        [0.0, float(r.Q_MS)],
+        "r*",
+        ms=12,
+        label=r"$(\Delta(U_0), 0)$ and $(\Delta_{MS}, Q_{MS})$",
+    )
     ax.legend(fontsize="x-small", loc="upper left")
     ax.set_title(name, fontsize="medium")
 
@@ -160,16 +169,27 @@ for ax, (name, p) in zip(axes, examples.items()):
 # (`materials.k3c60(inv_Z)`), i.e. the path (ZΔE, ν/Z) for Z⁻¹ ∈ [1, 7]; stars at integer Z⁻¹.
 
 # %%
-ds = sweep("metastability", {"nu": f"0.2:4.4:{N_MAP}", "DeltaE": f"0.2:3:{N_MAP}"},
-           fixed={"G": 0.6, "lam0": 0.3}, quiet=True)
+ds = sweep(
+    "metastability",
+    {"nu": f"0.2:4.4:{N_MAP}", "DeltaE": f"0.2:3:{N_MAP}"},
+    fixed={"G": 0.6, "lam0": 0.3},
+    quiet=True,
+)
 fig = plot_sweep(ds)
 ax = fig.axes[0]
 inv_Z = np.linspace(1.0, 7.0, 121)
 curve = materials.k3c60(inv_Z)
 ax.plot(np.asarray(curve.DeltaE), np.asarray(curve.nu), "w-", lw=1.5)
 stars = materials.k3c60(np.arange(1.0, 8.0))
-ax.plot(np.asarray(stars.DeltaE), np.asarray(stars.nu), "*", color="gold", mec="k", ms=11,
-        label=r"K$_3$C$_{60}$, $Z^{-1}$ = 1 … 7")
+ax.plot(
+    np.asarray(stars.DeltaE),
+    np.asarray(stars.nu),
+    "*",
+    color="gold",
+    mec="k",
+    ms=11,
+    label=r"K$_3$C$_{60}$, $Z^{-1}$ = 1 … 7",
+)
 ax.legend(loc="upper right", fontsize="x-small")
 ax.set_title(r"Fig. 2b: $G$ = 0.6, $\lambda_0$ = 0.3, T = 0", fontsize="medium")
 
@@ -185,9 +205,11 @@ print(f"class I → class II               Z⁻¹ = {th['metastable_I_to_II']:.4
 print(f"Q = 0 unstable                   Z⁻¹ = {th['undistorted_unstable']:.4f}")
 print(f"T_c implied by λ0 = 0.3          {th['Tc_K']:.1f} K   (paper quotes 20 K)")
 r35 = metastability.analyze(materials.k3c60(3.5), 0.0)
-print(f"at Z⁻¹ = 3.5: regime {int(r35.regime)}, T_B = "
-      f"{float(units.phonon_units_to_kelvin(r35.T_B, materials.OMEGA_MEV)):.0f} K, "
-      f"ΔE/ω = {float(materials.k3c60(3.5).DeltaE):.3f}")
+print(
+    f"at Z⁻¹ = 3.5: regime {int(r35.regime)}, T_B = "
+    f"{float(units.phonon_units_to_kelvin(r35.T_B, materials.OMEGA_MEV)):.0f} K, "
+    f"ΔE/ω = {float(materials.k3c60(3.5).DeltaE):.3f}"
+)
 lam20 = float(materials.lam0_for_tc(20.0))
 onset20 = materials.k3c60_metastability_onset(lam0=lam20)
 print(f"with T_c = 20 K instead (λ0 = {lam20:.4f}): onset at Z⁻¹ = {onset20:.4f}   (paper main text: ≈ 3.5)")
@@ -224,16 +246,20 @@ rL = metastability.analyze(pL, T_L, with_T_B=False)
 Q_B, Q_MS = float(rL.Q_B), float(rL.Q_MS)
 table = langevin.bcs_force_table(pL, T_L, -0.2, 1.8, 401 if SMALL else 1201)
 F_s = float(langevin.spinodal_force(table, Q_B))
-print(f"regime {int(rL.regime)} at T = {T_L}: Q_B = {Q_B:.3f}, Q_MS = {Q_MS:.3f}, "
-      f"spinodal force F_s = {F_s:.4f}")
+print(
+    f"regime {int(rL.regime)} at T = {T_L}: Q_B = {Q_B:.3f}, Q_MS = {Q_MS:.3f}, "
+    f"spinodal force F_s = {F_s:.4f}"
+)
 
 bath = langevin.LangevinParams(gamma=0.5, T=T_L, N_eff=1e4)
 key = jax.random.key(0)
 runs = {}
 for factor in (1.1, 0.9):
     pulse = langevin.Pulse(amplitude=factor * F_s, duration=100.0, t_center=500.0)
-    runs[factor] = (pulse, langevin.simulate_ensemble(table, bath, 0.0, 1400.0, key, N_PATHS,
-                                                      pulse=pulse, dt=0.05, n_save=701))
+    runs[factor] = (
+        pulse,
+        langevin.simulate_ensemble(table, bath, 0.0, 1400.0, key, N_PATHS, pulse=pulse, dt=0.05, n_save=701),
+    )
 
 fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained", sharey=True)
 for ax, (factor, (pulse, sol)) in zip((a, b), runs.items()):
@@ -241,8 +267,13 @@ for ax, (factor, (pulse, sol)) in zip((a, b), runs.items()):
     ax.plot(ts, np.asarray(sol.Q).T, color="tab:blue", lw=0.7, alpha=0.7)
     ax.axhline(Q_B, color="0.4", ls="--", lw=0.8, label=r"$Q_B$")
     ax.axhline(Q_MS, color="tab:green", ls=":", lw=1.0, label=r"$Q_{MS}$")
-    ax.plot(ts, 0.2 * np.asarray(pulse(ts)) / F_s, color="tab:orange", lw=1.0,
-            label=r"pulse $zE^2(t)$ / (5 $F_s$)")
+    ax.plot(
+        ts,
+        0.2 * np.asarray(pulse(ts)) / F_s,
+        color="tab:orange",
+        lw=1.0,
+        label=r"pulse $zE^2(t)$ / (5 $F_s$)",
+    )
     trapped = np.asarray(langevin.is_trapped(sol, Q_B))
     ax.set_title(f"amplitude {factor}·F_s: {int(trapped.sum())}/{trapped.size} trapped", fontsize="medium")
     ax.set_xlabel(r"$t\omega$")
@@ -257,7 +288,10 @@ assert not bool(np.any(langevin.is_trapped(runs[0.9][1], Q_B)))
 # E_B/Q_B, a naive estimate that is much lower:
 
 # %%
-thr = float(langevin.trapping_threshold(table, bath, Q_B, 100.0, lo=0.8 * F_s, hi=1.3 * F_s,
-                                        rounds=2 if SMALL else 4))
-print(f"threshold amplitude {thr:.4f} = {thr / F_s:.3f} F_s;  E_B/Q_B = {float(rL.E_B) / Q_B:.4f} "
-      f"= {float(rL.E_B) / Q_B / F_s:.2f} F_s")
+thr = float(
+    langevin.trapping_threshold(table, bath, Q_B, 100.0, lo=0.8 * F_s, hi=1.3 * F_s, rounds=2 if SMALL else 4)
+)
+print(
+    f"threshold amplitude {thr:.4f} = {thr / F_s:.3f} F_s;  E_B/Q_B = {float(rL.E_B) / Q_B:.4f} "
+    f"= {float(rL.E_B) / Q_B / F_s:.2f} F_s"
+)

@@ -51,8 +51,10 @@ Tc = float(bcs.critical_temperature(LAM))
 Delta0 = float(bcs.zero_temperature_gap(LAM))
 PS_PER_OMEGA = float(units.phonon_time_to_ps(1.0, materials.OMEGA_MEV))
 print(f"photosc_jax {ps.__version__}, small settings: {SMALL}")
-print(f"λ0 = {LAM}: Δ0 = {Delta0:.4f} ω, T_c = {Tc:.4f} ω, 2Δ0/T_c = {2 * Delta0 / Tc:.3f};"
-      f"  1/ω = {1e3 * PS_PER_OMEGA:.2f} fs for ħω = {materials.OMEGA_MEV:.2f} meV")
+print(
+    f"λ0 = {LAM}: Δ0 = {Delta0:.4f} ω, T_c = {Tc:.4f} ω, 2Δ0/T_c = {2 * Delta0 / Tc:.3f};"
+    f"  1/ω = {1e3 * PS_PER_OMEGA:.2f} fs for ħω = {materials.OMEGA_MEV:.2f} meV"
+)
 
 # %% [markdown]
 # ## Fig. 4c — the trapped gap Δ_tr(n*)
@@ -79,9 +81,11 @@ ax.set_title(rf"Fig. 4c: $\lambda_0$ = 0.3, $T_c$ = {Tc:.4f} $\omega$", fontsize
 
 D_tr, mu_tr = jax.vmap(lambda n: bcs.trapped_gap(n, LAM, T_hot))(jnp.asarray(n_star))
 D_tr, mu_tr = np.asarray(D_tr), np.asarray(mu_tr)
-print(f"T = {T_hot:.4f} ω > T_c: Δ_tr(n* = 1e-4) = {D_tr[0]:.4f} ω (Δ0 = {Delta0:.4f}); "
-      f"largest n* on the grid with a gap: {n_star[D_tr > 0].max():.3g} "
-      f"(the metal's thermal number is {n_normal:.3g}; at that n*, Δ_tr = 0 and μ = 0)")
+print(
+    f"T = {T_hot:.4f} ω > T_c: Δ_tr(n* = 1e-4) = {D_tr[0]:.4f} ω (Δ0 = {Delta0:.4f}); "
+    f"largest n* on the grid with a gap: {n_star[D_tr > 0].max():.3g} "
+    f"(the metal's thermal number is {n_normal:.3g}; at that n*, Δ_tr = 0 and μ = 0)"
+)
 
 # %% [markdown]
 # ## Lifetimes of the trapped state for a gapped α²F (Fig. 4b)
@@ -99,6 +103,7 @@ print(f"T = {T_hot:.4f} ω > T_c: Δ_tr(n* = 1e-4) = {D_tr[0]:.4f} ω (Δ0 = {De
 # acoustic part up to Ω_D = 0.08 ω plus an optical peak at the Raman frequency Ω = ω — which has
 # no weight between Ω_D and the optical peak, where 2Δ_tr lies for deep quenches (2Δ_tr → 2Δ0 =
 # 0.143 ω as n* → 0; shaded: the 2Δ_tr(n*) of the branch below).
+
 
 # %%
 def a2F_smooth(W):
@@ -131,12 +136,14 @@ nD, D_p, mu_p = n_star[paired], jnp.asarray(D_tr[paired]), jnp.asarray(mu_tr[pai
 
 
 def times(a2F):
-    one = lambda D, mu: jnp.stack([  # noqa: E731
-        lifetimes.tau_g(D, T_hot, a2F, mu),
-        1.0 / lifetimes.scattering_rate_per_qp(D, T_hot, a2F, mu),
-        1.0 / lifetimes.recombination_rate_per_qp(D, T_hot, a2F, mu),
-        1.0 / lifetimes.recombination_rate(D, T_hot, a2F, mu),
-    ])
+    one = lambda D, mu: jnp.stack(
+        [  # noqa: E731
+            lifetimes.tau_g(D, T_hot, a2F, mu),
+            1.0 / lifetimes.scattering_rate_per_qp(D, T_hot, a2F, mu),
+            1.0 / lifetimes.recombination_rate_per_qp(D, T_hot, a2F, mu),
+            1.0 / lifetimes.recombination_rate(D, T_hot, a2F, mu),
+        ]
+    )
     return np.asarray(jax.vmap(one)(D_p, mu_p))
 
 
@@ -156,8 +163,10 @@ for ax, (name, a2F) in zip(axes, spectra.items()):
 axes[0].legend(fontsize="x-small")
 i = 0  # the deepest quench
 for name, t in tau.items():
-    print(f"{name:>11} at n* = {nD[i]:.1e} (Δ_tr = {float(D_p[i]):.4f}): τ_g = {t[i, 0]:.3g}, "
-          f"τ_s = {t[i, 1]:.3g}, τ_r = {t[i, 2]:.3g} (1/ω);  τ_g/τ_s = {t[i, 0] / t[i, 1]:.2g}")
+    print(
+        f"{name:>11} at n* = {nD[i]:.1e} (Δ_tr = {float(D_p[i]):.4f}): τ_g = {t[i, 0]:.3g}, "
+        f"τ_s = {t[i, 1]:.3g}, τ_r = {t[i, 2]:.3g} (1/ω);  τ_g/τ_s = {t[i, 0] / t[i, 1]:.2g}"
+    )
 
 # %% [markdown]
 # The bottleneck: with the gapped α²F, generation needs the optical phonons at Ω ≈ ω, thermally
@@ -202,8 +211,10 @@ b.set_ylabel(r"$\tau_g^{\rm closed}/\tau_g - 1$")
 b.set_title(rf"10 % agreement up to $T$ = {float(valid.T_max) / Delta0:.2f} $\Delta_0$", fontsize="medium")
 
 enh = float(lifetimes.activated_enhancement(1.77, 1.0))
-print(f"τ_g/τ0 at 2Δ0/T_c = 3.54: (2Δ0/T_c)^½ e^(2Δ0/T_c) = {enh:.1f};  the paper's quoted bound 45.9 is "
-      f"(Δ0/T_c)^½ e^(2Δ0/T_c) = {np.sqrt(1.77) * np.exp(3.54):.1f}")
+print(
+    f"τ_g/τ0 at 2Δ0/T_c = 3.54: (2Δ0/T_c)^½ e^(2Δ0/T_c) = {enh:.1f};  the paper's quoted bound 45.9 is "
+    f"(Δ0/T_c)^½ e^(2Δ0/T_c) = {np.sqrt(1.77) * np.exp(3.54):.1f}"
+)
 
 # %% [markdown]
 # **Compared with the paper** (README): Eq. 13 is dimensionally incomplete (τ0⁻¹ needs the

@@ -53,6 +53,7 @@ print(f"N = {p0.n_k} k-points")
 # Newton's method; `jax.grad` differentiates the solution implicitly (no backpropagation through
 # the warm-start evolution). We compare with central finite differences.
 
+
 # %%
 def gap(p):
     return direct_steady_state(p).delta_abs
@@ -61,6 +62,8 @@ def gap(p):
 ss = direct_steady_state(p0)
 print(f"|Δ_ss| = {float(ss.delta_abs):.6f} E_g, μ = {float(ss.mu):.4f}, converged: {bool(ss.converged)}")
 grads = jax.grad(gap)(p0)
+
+
 def shifted(name, h):
     return eqx.tree_at(lambda q: getattr(q, name), p0, getattr(p0, name) + h)
 
@@ -82,8 +85,7 @@ for name, h in [("V", 1e-4), ("Omega", 1e-5), ("gamma_ph", 1e-6)]:
 # Levenberg–Marquardt with reverse-mode Jacobians through the steady-state solve.
 
 # %%
-r = fit(lambda p: gap(p) - 0.015, eqx.tree_at(lambda q: q.V, p0, 4.0), {"V": (2.5, 10.0)},
-        progress=False)
+r = fit(lambda p: gap(p) - 0.015, eqx.tree_at(lambda q: q.V, p0, 4.0), {"V": (2.5, 10.0)}, progress=False)
 V_fit = float(r.values["V"])
 print(f"V = {V_fit:.6f} E_g, converged: {r.converged}, loss history: {np.asarray(r.loss_history)}")
 check = float(gap(r.params))
@@ -98,10 +100,16 @@ assert r.converged and abs(check - 0.015) < 1e-7
 # fitting API, against the bisection scan of `materials`.
 
 # %%
-onset = fit(lambda d: stationarity_minimum(materials.k3c60(d["inv_Z"]), 0.0)[2], {"inv_Z": 3.0},
-            {"inv_Z": (2.0, 4.0)}, progress=False)
-print(f"fit: Z⁻¹ = {float(onset.values['inv_Z']):.6f}; scan: {materials.k3c60_metastability_onset():.6f}"
-      "  (paper: ≈ 3.34 in App. D, ≈ 3.5 in the main text)")
+onset = fit(
+    lambda d: stationarity_minimum(materials.k3c60(d["inv_Z"]), 0.0)[2],
+    {"inv_Z": 3.0},
+    {"inv_Z": (2.0, 4.0)},
+    progress=False,
+)
+print(
+    f"fit: Z⁻¹ = {float(onset.values['inv_Z']):.6f}; scan: {materials.k3c60_metastability_onset():.6f}"
+    "  (paper: ≈ 3.34 in App. D, ≈ 3.5 in the main text)"
+)
 assert abs(float(onset.values["inv_Z"]) - materials.k3c60_metastability_onset()) < 1e-5
 
 # %%

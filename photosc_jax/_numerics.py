@@ -86,8 +86,18 @@ def gauss_legendre(n_panels: int, order: int) -> tuple[Float[Array, " n"], Float
     return jnp.asarray(nodes), jnp.asarray(weights)
 
 
-def bracketed_root(fn, lower, upper, valid=True, *, decreasing: bool, rtol: float, atol: float,
-                   max_steps: int = 256, throw: bool = False) -> Float[Array, ""]:
+def bracketed_root(
+    fn,
+    lower,
+    upper,
+    valid=True,
+    *,
+    decreasing: bool,
+    rtol: float,
+    atol: float,
+    max_steps: int = 256,
+    throw: bool = False,
+) -> Float[Array, ""]:
     """Zero of the monotone scalar `fn` on [lower, upper], by `optimistix.Bisection`.
 
     **Arguments:** `fn(x) -> scalar`, increasing or (`decreasing=True`) decreasing, with a sign
@@ -106,13 +116,15 @@ def bracketed_root(fn, lower, upper, valid=True, *, decreasing: bool, rtol: floa
         return jnp.where(valid, fn(x), sign * (x - mid))
 
     solver = optx.Bisection(rtol=rtol, atol=atol, flip=decreasing)
-    sol = optx.root_find(g, solver, mid, None, options=dict(lower=lower, upper=upper),
-                         max_steps=max_steps, throw=throw)
+    sol = optx.root_find(
+        g, solver, mid, None, options=dict(lower=lower, upper=upper), max_steps=max_steps, throw=throw
+    )
     return sol.value
 
 
-def golden_min(fn, a, b, args=None, *, tol: float = 1e-10,
-               max_steps: int = 256) -> tuple[Float[Array, ""], Float[Array, ""]]:
+def golden_min(
+    fn, a, b, args=None, *, tol: float = 1e-10, max_steps: int = 256
+) -> tuple[Float[Array, ""], Float[Array, ""]]:
     """Minimiser and minimum of a unimodal scalar `fn(x, args)` on [a, b], by
     `optimistix.GoldenSearch`.
 
@@ -125,15 +137,22 @@ def golden_min(fn, a, b, args=None, *, tol: float = 1e-10,
     """
     # Python scalars stay Python scalars (callers branch on concrete values such as T = 0).
     a, b, frozen = jax.tree.map(
-        lambda x: jax.lax.stop_gradient(x) if isinstance(x, jax.Array) else x, (a, b, args))
+        lambda x: jax.lax.stop_gradient(x) if isinstance(x, jax.Array) else x, (a, b, args)
+    )
 
     def g(t, _):
         return fn(a + (b - a) * t, frozen)
 
     solver = optx.GoldenSearch(rtol=tol, atol=tol)
     dtype = jnp.result_type(float)
-    sol = optx.minimise(g, solver, jnp.asarray(0.5, dtype), None,
-                        options=dict(lower=jnp.asarray(0.0, dtype), upper=jnp.asarray(1.0, dtype)),
-                        max_steps=max_steps, throw=False)
+    sol = optx.minimise(
+        g,
+        solver,
+        jnp.asarray(0.5, dtype),
+        None,
+        options=dict(lower=jnp.asarray(0.0, dtype), upper=jnp.asarray(1.0, dtype)),
+        max_steps=max_steps,
+        throw=False,
+    )
     x = jax.lax.stop_gradient(a + (b - a) * sol.value)
     return x, fn(x, args)

@@ -119,11 +119,17 @@ def sweep(
     model: str = typer.Argument(..., help="interband or metastability"),
     out: Path = typer.Option(None, "--out", help="zarr store to write (resumable)."),
     config: Path = typer.Option(None, "--config", help="TOML file with [axes], [fixed], [options]."),
-    method: str = typer.Option(None, "--method", help="interband: continuation (default when an "
-                               "axis is swept; rows: linear stability + continued paired branch, "
-                               "phases) or evolve (time evolution per point).", show_default=False),
-    along: str = typer.Option(None, "--along", help="Row axis of --method continuation "
-                              "(default: V if swept, else the last axis)."),
+    method: str = typer.Option(
+        None,
+        "--method",
+        help="interband: continuation (default when an "
+        "axis is swept; rows: linear stability + continued paired branch, "
+        "phases) or evolve (time evolution per point).",
+        show_default=False,
+    ),
+    along: str = typer.Option(
+        None, "--along", help="Row axis of --method continuation (default: V if swept, else the last axis)."
+    ),
     chunk_size: int = typer.Option(None, "--chunk-size", help="About how many points per chunk."),
     shard: str = typer.Option(None, "--shard", help="i/n: compute chunks i, i+n, ... only."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -140,23 +146,33 @@ def sweep(
         axes, fixed, options = _read_config(config) if config else ({}, {}, {})
         if method is None:  # continuation if an axis is swept (read the axes to know)
             probe = ({**axes}, {**fixed}, {**options})
-            _read_arguments(method_model(model, default_method(model, True)), list(ctx.args),
-                            *probe)
+            _read_arguments(method_model(model, default_method(model, True)), list(ctx.args), *probe)
             method = default_method(model, bool(probe[0]))
         _read_arguments(method_model(model, method), list(ctx.args), axes, fixed, options)
         if method == "continuation" and along is None:
             along = default_along(axes)
         m = get_model(model, method, along)
         if not quiet:
-            typer.echo(f"photosc: {m.name} sweep over {', '.join(axes) or '(no axes)'}"
-                       + (f" into {out}" if out else "") + " (Ctrl-C stops after the chunk in "
-                       "progress; finished chunks are kept)", err=True)
+            typer.echo(
+                f"photosc: {m.name} sweep over {', '.join(axes) or '(no axes)'}"
+                + (f" into {out}" if out else "")
+                + " (Ctrl-C stops after the chunk in "
+                "progress; finished chunks are kept)",
+                err=True,
+            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ds = run_sweep(
-                m, axes, method=method, along=along, fixed=fixed, options=options,
+                m,
+                axes,
+                method=method,
+                along=along,
+                fixed=fixed,
+                options=options,
                 out=str(out) if out else None,
-                chunk_size=chunk_size, shard=_parse_shard(shard), quiet=True if quiet else None,
+                chunk_size=chunk_size,
+                shard=_parse_shard(shard),
+                quiet=True if quiet else None,
                 stop=lambda: _INTERRUPT["requested"],
             )
         for w in caught:
@@ -171,8 +187,11 @@ def sweep(
     if "vmap_waste" in ds.attrs:
         typer.echo(f"vmap waste (solver work on finished points): {ds.attrs['vmap_waste']:.1%}")
     if ds.attrs["interrupted"]:
-        typer.echo(f"Interrupted: {ds.attrs['chunks_done']}/{ds.attrs['chunks_total']} chunks done"
-                   + ("; rerun the same command to resume." if out else "."), err=True)
+        typer.echo(
+            f"Interrupted: {ds.attrs['chunks_done']}/{ds.attrs['chunks_total']} chunks done"
+            + ("; rerun the same command to resume." if out else "."),
+            err=True,
+        )
         raise typer.Exit(130)
     if out:
         typer.echo(f"Results in {out} (photosc info {out}; photosc plot {out})")
@@ -217,8 +236,7 @@ def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict)
             raise ValueError(
                 f"Unknown option {flag} for the {m.name} model by {m.method}. Parameters: "
                 f"{', '.join(sorted(fields))}; run options: "
-                f"{', '.join('--' + k for k in sorted(opt_names))}."
-                + elsewhere(m, [name.replace("-", "_")])
+                f"{', '.join('--' + k for k in sorted(opt_names))}." + elsewhere(m, [name.replace("-", "_")])
             )
 
 
@@ -258,8 +276,10 @@ def _read_config(path: Path):
         elif isinstance(v, list) and v and all(number(x) for x in v):
             axes[k] = [float(x) for x in v]
         else:
-            raise ValueError(f'{path}: [axes] {k} = {v!r}: an axis is a string "a:b:n" or a list '
-                             "of numbers; to fix a single value put it in [fixed].")
+            raise ValueError(
+                f'{path}: [axes] {k} = {v!r}: an axis is a string "a:b:n" or a list '
+                "of numbers; to fix a single value put it in [fixed]."
+            )
     for table in ("fixed", "options"):
         for k, v in cfg.get(table, {}).items():
             if not number(v):
@@ -301,18 +321,21 @@ def info(store: Path = typer.Argument(..., help="A sweep store (.zarr).")) -> No
     for d in ds.dims:
         v = ds[d].values
         typer.echo(f"axis {d}: {len(v)} points from {v[0]:g} to {v[-1]:g} [{ds[d].attrs['units']}]")
-    params = {k[len("parameter_"):]: v for k, v in a.items() if k.startswith("parameter_")}
-    opts = {k[len("option_"):]: v for k, v in a.items() if k.startswith("option_")}
+    params = {k[len("parameter_") :]: v for k, v in a.items() if k.startswith("parameter_")}
+    opts = {k[len("option_") :]: v for k, v in a.items() if k.startswith("option_")}
     typer.echo("parameters: " + ", ".join(f"{k}={v:g}" for k, v in params.items()))
     typer.echo("options: " + ", ".join(f"{k}={v:g}" for k, v in opts.items()))
-    typer.echo(f"chunks done: {a['chunks_done']}/{a['chunks_total']} (checksums verified; "
-               f"{a['chunks_damaged']} damaged)")
+    typer.echo(
+        f"chunks done: {a['chunks_done']}/{a['chunks_total']} (checksums verified; "
+        f"{a['chunks_damaged']} damaged)"
+    )
     typer.echo(f"status: {status_counts(ds)}")
     for name in ds.data_vars:
         v = ds[name].values
         if v.dtype.kind == "f" and np.isfinite(v).any():
-            typer.echo(f"  {name}: min {np.nanmin(v):.6g}, max {np.nanmax(v):.6g} "
-                       f"[{ds[name].attrs['units']}]")
+            typer.echo(
+                f"  {name}: min {np.nanmin(v):.6g}, max {np.nanmax(v):.6g} [{ds[name].attrs['units']}]"
+            )
 
 
 @app.command()
@@ -326,8 +349,9 @@ def plot(
 
     ds = _open_store(store)
     if var is not None and var not in ds.data_vars:
-        typer.echo(f"Error: {store} has no variable {var!r}; choose one of "
-                   f"{', '.join(ds.data_vars)}.", err=True)
+        typer.echo(
+            f"Error: {store} has no variable {var!r}; choose one of {', '.join(ds.data_vars)}.", err=True
+        )
         raise typer.Exit(2)
     fig = plot_sweep(ds, var)
     out = out or Path(str(store).rstrip("/")).with_suffix(".png")
@@ -369,8 +393,11 @@ def _graceful_interrupt(signum, frame) -> None:
 
     _INTERRUPT["requested"] = True
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    print("\nInterrupt: stopping after the chunk in progress (finished chunks are kept; rerun "
-          "the same command to resume). Press Ctrl-C again to stop at once.", file=sys.stderr)
+    print(
+        "\nInterrupt: stopping after the chunk in progress (finished chunks are kept; rerun "
+        "the same command to resume). Press Ctrl-C again to stop at once.",
+        file=sys.stderr,
+    )
 
 
 def main() -> None:

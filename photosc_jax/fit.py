@@ -51,8 +51,9 @@ def _check_transform(name, tr):
         return
     if isinstance(tr, tuple) and len(tr) == 2 and float(tr[0]) < float(tr[1]):
         return
-    raise ValueError(f"Transform for {name!r} is {tr!r}: use None, 'positive' or a bounds pair "
-                     "(lo, hi) with lo < hi.")
+    raise ValueError(
+        f"Transform for {name!r} is {tr!r}: use None, 'positive' or a bounds pair (lo, hi) with lo < hi."
+    )
 
 
 def _to_x(tr, z):
@@ -148,8 +149,13 @@ def fit(
     if bar is not None:
         bar.close()
     fitted = unpack(z)
-    return FitResult(params=fitted, values={n: _get(fitted, n) for n in names},
-                     loss_history=jnp.asarray(history), converged=bool(converged), n_steps=steps)
+    return FitResult(
+        params=fitted,
+        values={n: _get(fitted, n) for n in names},
+        loss_history=jnp.asarray(history),
+        converged=bool(converged),
+        n_steps=steps,
+    )
 
 
 def _least_squares(r_of_z, z, loss0, optimizer, max_steps, tol, rtol, bar):

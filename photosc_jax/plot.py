@@ -83,10 +83,16 @@ def demo_figure(result, *, effective=None):
 
 
 _LABELS = {
-    "Omega": r"$\Omega$ [$E_g$]", "V": r"$V$ [$E_g$]", "gamma_ph": r"$\Gamma_{ph}$ [$E_g$]",
-    "gamma_rr": r"$\Gamma_{rr}$ [$E_g$]", "delta_abs": r"$|\Delta|$ [$E_g$]",
-    "DeltaE": r"$\Delta E/\omega$", "nu": r"$\nu(0)\omega$", "regime": "regime",
-    "mu": r"$\mu$ [$E_g/\hbar$]", "delta_abs_paired": r"$|\Delta|$ paired branch [$E_g$]",
+    "Omega": r"$\Omega$ [$E_g$]",
+    "V": r"$V$ [$E_g$]",
+    "gamma_ph": r"$\Gamma_{ph}$ [$E_g$]",
+    "gamma_rr": r"$\Gamma_{rr}$ [$E_g$]",
+    "delta_abs": r"$|\Delta|$ [$E_g$]",
+    "DeltaE": r"$\Delta E/\omega$",
+    "nu": r"$\nu(0)\omega$",
+    "regime": "regime",
+    "mu": r"$\mu$ [$E_g/\hbar$]",
+    "delta_abs_paired": r"$|\Delta|$ paired branch [$E_g$]",
     "growth_rate": r"growth rate $g$ [$E_g/\hbar$]",
 }
 _REGIMES = ["none", "metastable I", "metastable II", "Q = 0 unstable"]
@@ -112,14 +118,18 @@ def plot_sweep(ds, var=None, ax=None):
         ax.set_ylabel(_LABELS.get(var, var))
         return fig
     if da.ndim != 2:
-        raise ValueError(f"plot_sweep draws 1-D or 2-D sweeps; {var} has dims {da.dims}: "
-                         "select a slice first, e.g. ds.isel(T=0).")
+        raise ValueError(
+            f"plot_sweep draws 1-D or 2-D sweeps; {var} has dims {da.dims}: "
+            "select a slice first, e.g. ds.isel(T=0)."
+        )
     ydim, xdim = da.dims
     x, y = ds[xdim].values, ds[ydim].values
     kw = {}
     if var == "regime":
-        kw = dict(cmap=ListedColormap(["0.9", "tab:blue", "tab:green", "tab:red"]),
-                  norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], 4))
+        kw = dict(
+            cmap=ListedColormap(["0.9", "tab:blue", "tab:green", "tab:red"]),
+            norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], 4),
+        )
     mesh = ax.pcolormesh(x, y, da.values, shading="nearest", **kw)
     cb = fig.colorbar(mesh, ax=ax)
     if var == "regime":
@@ -129,16 +139,20 @@ def plot_sweep(ds, var=None, ax=None):
     marks = [(flagged, "///", f"{int(flagged.sum())} flagged (status ≠ success)")]
     if "phase" in ds and ds["phase"].dims == da.dims:  # a continuation map: mark its phases
         phase = ds["phase"].values
-        marks += [(phase == 2, "\\\\", "bistable (normal stable, paired state coexists)"),
-                  (phase == 4, "xx", "unsettled (normal unstable, no stationary pairing)")]
+        marks += [
+            (phase == 2, "\\\\", "bistable (normal stable, paired state coexists)"),
+            (phase == 4, "xx", "unsettled (normal unstable, no stationary pairing)"),
+        ]
     handles = []
     for mask, pattern, label in marks:
         if mask.any():
             hatch = ax.pcolor(x, y, np.ma.masked_where(~mask, np.ones(mask.shape)), shading="nearest")
             hatch.set(facecolor="none", edgecolor="0.15", linewidth=0.0, hatch=pattern)
             handles.append(Patch(facecolor="none", edgecolor="0.15", hatch=pattern, label=label))
-    for name, style, label in (("threshold", "-", "threshold (growth rate 0)"),
-                               ("branch_end", "--", "end of the paired branch")):
+    for name, style, label in (
+        ("threshold", "-", "threshold (growth rate 0)"),
+        ("branch_end", "--", "end of the paired branch"),
+    ):
         if name in ds and ds[name].ndim == 1 and ds[name].dims[0] in (xdim, ydim):
             line, other = ds[name].values, ds[ds[name].dims[0]].values
             xy = (line, other) if ds[name].dims[0] == ydim else (other, line)

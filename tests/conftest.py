@@ -42,7 +42,8 @@ LOOSE_PROMOTION = {
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "loose_promotion: run this test with JAX's default (non-strict) promotion")
+        "markers", "loose_promotion: run this test with JAX's default (non-strict) promotion"
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -46,9 +46,12 @@ def test_finite_cutoff_against_scipy():
 
 @pytest.mark.parametrize("lam,nu", [(0.3, 1.0), (0.5, 0.7)])
 def test_closed_form_condensation_energy(lam, nu):
-    res = optimize.minimize_scalar(lambda D: float(bcs.free_energy(D, lam, 0.0, nu=nu)),
-                                   bounds=(1e-4, 1.0), method="bounded",
-                                   options=dict(xatol=1e-12))
+    res = optimize.minimize_scalar(
+        lambda D: float(bcs.free_energy(D, lam, 0.0, nu=nu)),
+        bounds=(1e-4, 1.0),
+        method="bounded",
+        options=dict(xatol=1e-12),
+    )
     assert abs(res.x - float(bcs.zero_temperature_gap(lam))) < 1e-6
     E = float(bcs.condensation_energy(lam, nu))
     assert abs(res.fun - E) < 1e-12

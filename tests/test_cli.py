@@ -7,9 +7,22 @@ import sys
 def test_demo_runs_and_writes_a_plot(tmp_path):
     out = tmp_path / "demo.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "photosc_jax", "demo", "--t1", "2500", "--V", "5",
-         "--out", str(out), "--quiet"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "photosc_jax",
+            "demo",
+            "--t1",
+            "2500",
+            "--V",
+            "5",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     assert "|Delta(t1)|" in proc.stdout
@@ -19,6 +32,7 @@ def test_demo_runs_and_writes_a_plot(tmp_path):
 
 
 def test_help_is_readable():
-    proc = subprocess.run([sys.executable, "-m", "photosc_jax", "demo", "--help"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "photosc_jax", "demo", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0 and "Rabi frequency" in proc.stdout

@@ -45,9 +45,17 @@ def test_residual_vanishes_only_with_the_right_mu():
 
     c = coefficients(p, half=True)
     s = d.state
-    x = jnp.concatenate([half_grid(s.n11), half_grid(s.n22), half_grid(s.n21.real),
-                         half_grid(s.n21.imag), half_grid(s.s21.real), half_grid(s.s21.imag),
-                         jnp.atleast_1d(d.mu)])
+    x = jnp.concatenate(
+        [
+            half_grid(s.n11),
+            half_grid(s.n22),
+            half_grid(s.n21.real),
+            half_grid(s.n21.imag),
+            half_grid(s.s21.real),
+            half_grid(s.s21.imag),
+            jnp.atleast_1d(d.mu),
+        ]
+    )
     args = (c, float(p.n_k))
     assert float(jnp.max(jnp.abs(corotating_residual(x, args)))) < 1e-12
     assert float(jnp.max(jnp.abs(corotating_residual(x.at[-1].add(1e-3), args)))) > 1e-5
@@ -94,6 +102,5 @@ def test_float_fields_set_by_tree_at_do_not_recompile():
     direct_steady_state(eqx.tree_at(lambda q: q.V, p, 4.0))
     n = TRACES["direct.newton"]
     direct_steady_state(eqx.tree_at(lambda q: q.V, p, 4.5))
-    direct_steady_state(eqx.tree_at(lambda q: q.V, p, 4.5), newton_tol=1e-10, warm_t_max=1e4,
-                        warm_rtol=2e-4)
+    direct_steady_state(eqx.tree_at(lambda q: q.V, p, 4.5), newton_tol=1e-10, warm_t_max=1e4, warm_rtol=2e-4)
     assert TRACES["direct.newton"] == n

@@ -15,8 +15,7 @@ from photosc_jax.metastability import stationarity_minimum
 @pytest.mark.loose_promotion  # evolve and steady states: not strict-promotion clean yet
 def test_fit_V_to_target_gap():
     p = ps.InterbandParams(V=4.0)  # Ω = 0.25, paper defaults otherwise
-    r = fit(lambda q: direct_steady_state(q).delta_abs - 0.015, p, {"V": (2.5, 10.0)},
-            progress=False)
+    r = fit(lambda q: direct_steady_state(q).delta_abs - 0.015, p, {"V": (2.5, 10.0)}, progress=False)
     assert r.converged
     check = direct_steady_state(r.params)
     assert abs(float(check.delta_abs) - 0.015) < 1e-8
@@ -24,8 +23,12 @@ def test_fit_V_to_target_gap():
 
 
 def test_fit_k3c60_metastability_onset():
-    r = fit(lambda d: stationarity_minimum(materials.k3c60(d["inv_Z"]), 0.0)[2], {"inv_Z": 3.0},
-            {"inv_Z": (2.0, 4.0)}, progress=False)
+    r = fit(
+        lambda d: stationarity_minimum(materials.k3c60(d["inv_Z"]), 0.0)[2],
+        {"inv_Z": 3.0},
+        {"inv_Z": (2.0, 4.0)},
+        progress=False,
+    )
     assert r.converged
     assert abs(float(r.values["inv_Z"]) - materials.k3c60_metastability_onset()) < 1e-6
 

@@ -57,8 +57,9 @@ def test_phonon_tables_follow_the_jump_rule(params):
         # inflow tables list exactly the emitters landing on each point
         for y in range(params.n_k):
             src = [int(tab.in_src[band, r, y]) for r in range(2) if tab.in_mask[band, r, y] > 0]
-            expected = [j for j in range(params.n_k)
-                        if float(tab.emit[band, j]) > 0 and int(tab.target[band, j]) == y]
+            expected = [
+                j for j in range(params.n_k) if float(tab.emit[band, j]) > 0 and int(tab.target[band, j]) == y
+            ]
             assert sorted(src) == expected
 
 
@@ -92,7 +93,9 @@ def test_fermi_dirac_is_exactly_stationary():
     k = k_grid(p)
     fd = lambda A, mu: 1.0 / (jnp.exp((A * k**2 - mu) / 0.02) + 1.0)  # noqa: E731
     st = ps.InterbandState(
-        n11=fd(p.A1, 0.05), n22=fd(p.A2, 0.1), n21=jnp.zeros(p.n_k, complex),
+        n11=fd(p.A1, 0.05),
+        n22=fd(p.A2, 0.1),
+        n21=jnp.zeros(p.n_k, complex),
         s21=jnp.zeros(p.n_k, complex),
     )
     d = vector_field(0.0, st, p)
@@ -186,15 +189,11 @@ def test_mirror_reduced_solver_rhs_equals_full_grid(T):
         st = _random_state(np.random.default_rng(5), params.n_k, pairing=0.2)
         y_half = pack(st)
         m = (y_half.shape[0] - 1) // 6
-        y_full = jnp.concatenate(
-            [full_grid(y_half[i * m : (i + 1) * m]) for i in range(6)] + [y_half[-1:]]
-        )
+        y_full = jnp.concatenate([full_grid(y_half[i * m : (i + 1) * m]) for i in range(6)] + [y_half[-1:]])
         d_full = rhs(0.0, y_full, coefficients(params))
         d_half = rhs(0.0, y_half, coefficients(params, half=True))
         n = params.n_k
-        expected = jnp.concatenate(
-            [half_grid(d_full[i * n : (i + 1) * n]) for i in range(6)] + [d_full[-1:]]
-        )
+        expected = jnp.concatenate([half_grid(d_full[i * n : (i + 1) * n]) for i in range(6)] + [d_full[-1:]])
         np.testing.assert_allclose(np.asarray(d_half), np.asarray(expected), atol=1e-14)
         assert float(jnp.max(jnp.abs(d_half))) > 1e-3
 

@@ -22,8 +22,12 @@ def bcs():
     res = M.analyze(PARAMS, T, with_T_B=False)
     assert int(res.regime) == 1
     table = LG.bcs_force_table(PARAMS, T, -0.2, 1.8, 601)
-    return dict(Q_B=float(res.Q_B), Q_MS=float(res.Q_MS), table=table,
-                F_s=float(LG.spinodal_force(table, float(res.Q_B))))
+    return dict(
+        Q_B=float(res.Q_B),
+        Q_MS=float(res.Q_MS),
+        table=table,
+        F_s=float(LG.spinodal_force(table, float(res.Q_B))),
+    )
 
 
 def _mean_and_error(x):
@@ -36,15 +40,25 @@ def test_harmonic_equipartition_with_N_eff():
     """F = kQ²/2, drive off: ⟨Q²⟩ = T/(k N_eff) and ⟨P²⟩ = T/N_eff (M = 1), exactly."""
     k, Tb, N = 2.0, 0.1, 10.0
     prm = LG.LangevinParams(gamma=1.0, T=Tb, N_eff=N)
-    sol = LG.simulate_ensemble(lambda q: 0.5 * k * q**2, prm, 0.0, 1000.0, jax.random.key(0), 32,
-                               dt=0.05, n_save=4001, t_save_from=50.0)
+    sol = LG.simulate_ensemble(
+        lambda q: 0.5 * k * q**2,
+        prm,
+        0.0,
+        1000.0,
+        jax.random.key(0),
+        32,
+        dt=0.05,
+        n_save=4001,
+        t_save_from=50.0,
+    )
     q2, dq2 = _mean_and_error(sol.Q**2)
     p2, dp2 = _mean_and_error(sol.P**2)
     assert abs(q2 - Tb / (k * N)) < 4 * dq2 and dq2 < 0.02 * Tb / (k * N)
     assert abs(p2 - Tb / N) < 4 * dp2 and dp2 < 0.02 * Tb / N
     # The VirtualBrownianTree path runs too (reverse-mode differentiable variant).
-    tree = LG.simulate(lambda q: 0.5 * k * q**2, prm, 0.0, 5.0, key=jax.random.key(3), dt=0.05,
-                       n_save=11, brownian="tree")
+    tree = LG.simulate(
+        lambda q: 0.5 * k * q**2, prm, 0.0, 5.0, key=jax.random.key(3), dt=0.05, n_save=11, brownian="tree"
+    )
     assert bool(jnp.all(jnp.isfinite(tree.Q))) and float(jnp.std(tree.Q)) > 0
     # Noise off: the oscillator just decays (and nothing random happens).
     det = LG.simulate(lambda q: 0.5 * k * q**2, prm, 0.3, 60.0, n_save=3)
@@ -68,8 +82,9 @@ def test_boltzmann_in_the_metastable_bcs_well(bcs):
     N = 16.0
     T_eff = T / N
     prm = LG.LangevinParams(gamma=1.0, T=T, N_eff=N)
-    sol = LG.simulate_ensemble(bcs["table"], prm, bcs["Q_MS"], 2100.0, jax.random.key(1), 32,
-                               dt=0.05, n_save=8001, t_save_from=100.0)
+    sol = LG.simulate_ensemble(
+        bcs["table"], prm, bcs["Q_MS"], 2100.0, jax.random.key(1), 32, dt=0.05, n_save=8001, t_save_from=100.0
+    )
     assert bool(jnp.all(sol.Q > bcs["Q_B"]))  # never escaped
     m1, dm1 = _mean_and_error(sol.Q)
     var, dvar = _mean_and_error((sol.Q - m1) ** 2)
@@ -93,9 +108,17 @@ def test_strong_pulse_traps_weak_pulse_does_not(bcs):
     prm = LG.LangevinParams(gamma=0.5, T=T, N_eff=1e4)
 
     def run(amp):
-        return LG.simulate_ensemble(bcs["table"], prm, 0.0, 1400.0, jax.random.key(2), 4,
-                                    pulse=LG.Pulse(amp * bcs["F_s"], 100.0, 500.0), dt=0.05,
-                                    n_save=101)
+        return LG.simulate_ensemble(
+            bcs["table"],
+            prm,
+            0.0,
+            1400.0,
+            jax.random.key(2),
+            4,
+            pulse=LG.Pulse(amp * bcs["F_s"], 100.0, 500.0),
+            dt=0.05,
+            n_save=101,
+        )
 
     strong, weak = run(1.1), run(0.9)
     assert bool(jnp.all(LG.is_trapped(strong, bcs["Q_B"])))
@@ -109,8 +132,9 @@ def test_slow_pulse_threshold_is_the_spinodal_force(bcs):
     a exceeds max_{Q<Q_B} dF/dQ. The dynamical threshold approaches it from above."""
     prm = LG.LangevinParams(gamma=0.5, T=T, N_eff=1e4)
     F_s = bcs["F_s"]
-    thr = float(LG.trapping_threshold(bcs["table"], prm, bcs["Q_B"], 100.0, lo=0.8 * F_s,
-                                      hi=1.3 * F_s, rounds=3))
+    thr = float(
+        LG.trapping_threshold(bcs["table"], prm, bcs["Q_B"], 100.0, lo=0.8 * F_s, hi=1.3 * F_s, rounds=3)
+    )
     assert 0.995 * F_s < thr < 1.01 * F_s
     # The spinodal force is not the barrier height over Q_B (a naive estimate): they differ.
     E_B = float(M.analyze(PARAMS, T, with_T_B=False).E_B)
@@ -127,7 +151,8 @@ def test_errors_say_what_is_wrong():
     with pytest.raises(ValueError, match="pulse width"):
         LG.Pulse(1.0, 0.0, 5.0)
     with pytest.raises(ValueError, match="brownian"):
-        LG.simulate(lambda q: q**2, LG.LangevinParams(1.0, 0.1), 0.0, 1.0, key=jax.random.key(0),
-                    brownian="nope")
+        LG.simulate(
+            lambda q: q**2, LG.LangevinParams(1.0, 0.1), 0.0, 1.0, key=jax.random.key(0), brownian="nope"
+        )
     with pytest.raises(ValueError, match="t1 > t0"):
         LG.simulate(lambda q: q**2, LG.LangevinParams(1.0, 0.1), 0.0, -1.0)

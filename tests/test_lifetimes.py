@@ -40,13 +40,42 @@ def scipy_rates(D, T, mu):
     substituted variable Ω = Ω_lo + u², so that the edge singularity is removed)."""
     f, n = (lambda E: fermi(E, T, mu)), (lambda W: bose(W, T))
     top = 2 * D + 80 * T
-    g = quad(lambda u: 2 * np.sqrt(2 * D + u * u) * a2F_np(2 * D + u * u) * (1 - f(D + u * u))
-             * (1 - f(D)) * n(2 * D + u * u), 0, math.sqrt(top - 2 * D), epsabs=0, epsrel=1e-12)[0]
-    s = quad(lambda W: a2F_np(W) * np.sqrt(W / (W + 2 * D)) * (1 - f(W + D)) * (1 - f(D)) * n(W),
-             0, 80 * T, epsabs=0, epsrel=1e-12, limit=200)[0]
-    r = quad(lambda u: 2 * np.sqrt(2 * D + u * u) * a2F_np(2 * D + u * u) * f(D + u * u)
-             * (1 - f(D)) * (1 + n(2 * D + u * u)), 0, math.sqrt(top - 2 * D),
-             epsabs=0, epsrel=1e-12)[0]
+    g = quad(
+        lambda u: (
+            2
+            * np.sqrt(2 * D + u * u)
+            * a2F_np(2 * D + u * u)
+            * (1 - f(D + u * u))
+            * (1 - f(D))
+            * n(2 * D + u * u)
+        ),
+        0,
+        math.sqrt(top - 2 * D),
+        epsabs=0,
+        epsrel=1e-12,
+    )[0]
+    s = quad(
+        lambda W: a2F_np(W) * np.sqrt(W / (W + 2 * D)) * (1 - f(W + D)) * (1 - f(D)) * n(W),
+        0,
+        80 * T,
+        epsabs=0,
+        epsrel=1e-12,
+        limit=200,
+    )[0]
+    r = quad(
+        lambda u: (
+            2
+            * np.sqrt(2 * D + u * u)
+            * a2F_np(2 * D + u * u)
+            * f(D + u * u)
+            * (1 - f(D))
+            * (1 + n(2 * D + u * u))
+        ),
+        0,
+        math.sqrt(top - 2 * D),
+        epsabs=0,
+        epsrel=1e-12,
+    )[0]
     return 2 * np.pi * g, 2 * np.pi * s, 2 * np.pi * r
 
 
@@ -81,9 +110,7 @@ def test_trapped_distribution_breaks_balance_by_exp_2mu_over_T(mu):
     """A trapped state (μ > 0: fewer quasi-particles than thermal) generates faster than it
     recombines: Γ_g / (f(Δ) Γ_r^qp) = e^{2μ/T} exactly."""
     D, T = 0.1, 0.03
-    ratio = L.generation_rate(D, T, a2F, mu) / (
-        fermi(D, T, mu) * L.recombination_rate_per_qp(D, T, a2F, mu)
-    )
+    ratio = L.generation_rate(D, T, a2F, mu) / (fermi(D, T, mu) * L.recombination_rate_per_qp(D, T, a2F, mu))
     np.testing.assert_allclose(ratio, math.exp(2 * mu / T), rtol=1e-10)
 
 
@@ -91,12 +118,14 @@ def test_per_qp_rates_drop_only_the_blocking_factor():
     D, T, mu = 0.08, 0.05, 0.01
     block = 1.0 - fermi(D, T, mu)
     np.testing.assert_allclose(
-        L.scattering_rate(D, T, a2F, mu), block * L.scattering_rate_per_qp(D, T, a2F, mu),
+        L.scattering_rate(D, T, a2F, mu),
+        block * L.scattering_rate_per_qp(D, T, a2F, mu),
         rtol=1e-12,
     )
     np.testing.assert_allclose(
         L.recombination_rate(D, T, a2F, mu),
-        block * L.recombination_rate_per_qp(D, T, a2F, mu), rtol=1e-12,
+        block * L.recombination_rate_per_qp(D, T, a2F, mu),
+        rtol=1e-12,
     )
 
 

@@ -34,7 +34,8 @@ def test_z_scan_thresholds():
     th = mat.k3c60_thresholds()
     z0, z2, z3 = th["metastability_onset"], th["metastable_I_to_II"], th["undistorted_unstable"]
     assert 1 < z0 < z2 < z3
-    r = mat.k3c60_scan([2.0, z0 * (1 - 1e-6), z0 * (1 + 1e-6), z2 * (1 + 1e-6), z3 * (1 - 1e-6),
-                        z3 * (1 + 1e-6)])
+    r = mat.k3c60_scan(
+        [2.0, z0 * (1 - 1e-6), z0 * (1 + 1e-6), z2 * (1 + 1e-6), z3 * (1 - 1e-6), z3 * (1 + 1e-6)]
+    )
     assert [int(x) for x in r.regime] == [0, 0, 1, 2, 2, 3]
     assert abs(float(ms.analyze(mat.k3c60(z3), with_T_B=False).h0)) < 1e-9

@@ -29,7 +29,8 @@ def test_eq5_phonon_units_match_dimensional_form():
     assert abs(float(att.attraction(1e8, dE, g, M, omega)) - g**2 / (M * omega**2)) < 1e-12
     q = 1e-4
     assert float(att.attraction(q, dE, g, M, omega)) == pytest.approx(
-        4 * g**4 * q**2 / (M * omega**2 * dE**2), rel=1e-7)
+        4 * g**4 * q**2 / (M * omega**2 * dE**2), rel=1e-7
+    )
     assert float(att.q_of_saturation(att.saturation(0.37, 1.3, 0.6), 1.3, 0.6)) == pytest.approx(0.37)
 
 
@@ -101,10 +102,12 @@ def test_corrected_eq8():
 def test_classification_flips_where_E_MS_equals_E0():
     """Along ν at fixed d, the class changes from I to II exactly where E(Q_MS) = E(0)."""
     import optimistix as optx
+
     d = 0.8
     e_ms = lambda nu, _: ms.analyze(ms.MetastabilityParams(d, nu), with_T_B=False).E_MS  # noqa: E731
-    nu_star = optx.root_find(e_ms, optx.Bisection(rtol=1e-10, atol=1e-13), 2.05, None,
-                             options=dict(lower=2.0, upper=2.1)).value
+    nu_star = optx.root_find(
+        e_ms, optx.Bisection(rtol=1e-10, atol=1e-13), 2.05, None, options=dict(lower=2.0, upper=2.1)
+    ).value
     for nu, regime in ((nu_star * (1 - 1e-6), 1), (nu_star * (1 + 1e-6), 2)):
         p = ms.MetastabilityParams(d, nu)
         r = ms.analyze(p, with_T_B=False)

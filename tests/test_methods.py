@@ -50,10 +50,8 @@ def test_strings_map_to_the_method_objects():
 
 
 def test_outcome_codes_are_small_stable_ints():
-    assert outcomes.names()[:4] == ["successful", "t_max_reached", "max_steps_reached",
-                                    "solver_failed"]
-    assert [int(outcomes.code(getattr(RESULTS, n))) for n in outcomes.names()] == list(
-        range(len(RESULTS)))
+    assert outcomes.names()[:4] == ["successful", "t_max_reached", "max_steps_reached", "solver_failed"]
+    assert [int(outcomes.code(getattr(RESULTS, n))) for n in outcomes.names()] == list(range(len(RESULTS)))
     assert RESULTS[RESULTS.successful] == ""
     assert all(RESULTS[getattr(RESULTS, n)] for n in outcomes.names()[1:])  # a message each
 
@@ -93,8 +91,10 @@ def test_float_knobs_never_recompile():
 
     steady_state(p, method=Evolve(t_max=300.0))
     n0 = _traces("steady.evolve")
-    steady_state(eqx.tree_at(lambda q: q.gamma_ph, p, 0.03),
-                 method=Evolve(t_max=400.0, rtol=1e-7, atol=1e-11, delta_floor=1e-10))
+    steady_state(
+        eqx.tree_at(lambda q: q.gamma_ph, p, 0.03),
+        method=Evolve(t_max=400.0, rtol=1e-7, atol=1e-11, delta_floor=1e-10),
+    )
     steady_state(p, method="evolve", t_max=350.0, rtol=2e-6)
     assert _traces("steady.evolve") == n0
     steady_state(p, method=Evolve(t_max=300.0, tol=1e-6))  # an explicit tol: traced too
@@ -104,8 +104,10 @@ def test_float_knobs_never_recompile():
 
     steady_state(p, method=Newton())
     n0 = _traces("direct.newton")
-    steady_state(eqx.tree_at(lambda q: q.V, p, 4.5),
-                 method=Newton(tol=1e-10, warm=Evolve(t_max=1e4, rtol=1e-5, atol=1e-8)))
+    steady_state(
+        eqx.tree_at(lambda q: q.V, p, 4.5),
+        method=Newton(tol=1e-10, warm=Evolve(t_max=1e4, rtol=1e-5, atol=1e-8)),
+    )
     assert _traces("direct.newton") == n0
 
     normal_steady_state(p, t_relax=500.0)

@@ -25,11 +25,16 @@ def test_there_are_notebooks():
 def test_notebook_runs(source, monkeypatch):
     monkeypatch.setenv("PHOTOSC_SMALL", "1")  # the kernel inherits this environment
     nb = jupytext.read(source)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
     client.execute()
-    images = sum("image/png" in out.get("data", {})
-                 for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+    images = sum(
+        "image/png" in out.get("data", {})
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+    )
     assert images > 0, f"{source.name} displayed no figure"
 
 
@@ -43,6 +48,8 @@ def test_ipynb_matches_source(source):
     cells = lambda nb: [(c.cell_type, c.source) for c in nb.cells]  # noqa: E731
     stored = jupytext.read(ipynb)
     assert cells(stored) == cells(jupytext.read(source)), (
-        f"{ipynb.name} is out of date: run `jupytext --to ipynb {source.relative_to(NOTEBOOKS.parent)}`")
-    assert not any(c.get("outputs") or c.get("execution_count") for c in stored.cells
-                   if c.cell_type == "code"), f"{ipynb.name} has outputs: strip them"
+        f"{ipynb.name} is out of date: run `jupytext --to ipynb {source.relative_to(NOTEBOOKS.parent)}`"
+    )
+    assert not any(
+        c.get("outputs") or c.get("execution_count") for c in stored.cells if c.cell_type == "code"
+    ), f"{ipynb.name} has outputs: strip them"

@@ -22,8 +22,7 @@ def test_occupation_functions_and_their_zero_temperature_limits():
     T = 0.05
     np.testing.assert_allclose(fermi(x, T), 1 / (np.exp(np.asarray(x) / T) + 1), rtol=1e-14)
     np.testing.assert_allclose(tanh_half(x, T), 1 - 2 * fermi(x, T), atol=1e-15)
-    np.testing.assert_allclose(fermi_log_term(x, T), T * np.log1p(np.exp(-np.asarray(x) / T)),
-                               rtol=1e-14)
+    np.testing.assert_allclose(fermi_log_term(x, T), T * np.log1p(np.exp(-np.asarray(x) / T)), rtol=1e-14)
     np.testing.assert_array_equal(fermi(x, 0.0), [1.0, 1.0, 0.5, 0.0, 0.0])
     np.testing.assert_array_equal(tanh_half(x, 0.0), [-1.0, -1.0, 0.0, 1.0, 1.0])
     np.testing.assert_array_equal(fermi_log_term(x, 0.0), [1.0, 1e-3, 0.0, 0.0, 0.0])
@@ -44,12 +43,16 @@ def test_gauss_legendre_is_exact_for_polynomials_per_panel():
 
 def test_bracketed_root_vmaps_with_a_validity_mask_and_differentiates():
     c = jnp.array([0.5, 2.0, -1.0])  # roots of x² − c on [0, 3]: valid only for c > 0
-    roots = jax.vmap(lambda ci: bracketed_root(lambda x: x**2 - ci, 0.0, 3.0, ci > 0,
-                                               decreasing=False, rtol=1e-13, atol=1e-13))(c)
+    roots = jax.vmap(
+        lambda ci: bracketed_root(
+            lambda x: x**2 - ci, 0.0, 3.0, ci > 0, decreasing=False, rtol=1e-13, atol=1e-13
+        )
+    )(c)
     np.testing.assert_allclose(roots[:2], np.sqrt([0.5, 2.0]), rtol=1e-12)
     assert np.isfinite(roots[2])  # the masked point solved a dummy problem
-    g = jax.grad(lambda ci: bracketed_root(lambda x: x**2 - ci, 0.0, 3.0, decreasing=False,
-                                            rtol=1e-13, atol=1e-13))(2.0)
+    g = jax.grad(
+        lambda ci: bracketed_root(lambda x: x**2 - ci, 0.0, 3.0, decreasing=False, rtol=1e-13, atol=1e-13)
+    )(2.0)
     assert float(g) == pytest.approx(0.5 / np.sqrt(2.0), rel=1e-9)  # implicit function theorem
 
 

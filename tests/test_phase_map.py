@@ -36,8 +36,7 @@ def test_threshold_and_branch_are_those_of_critical_V_and_continuation(store):
     assert ds.attrs["along"] == "V" and ds.attrs["method"] == "continuation"
     for i, om in enumerate(OMEGA):
         p = ps.InterbandParams(**TINY, Omega=om)
-        assert float(ds["threshold"].values[i]) == pytest.approx(float(ps.interband.critical_V(p)),
-                                                                 abs=1e-10)
+        assert float(ds["threshold"].values[i]) == pytest.approx(float(ps.interband.critical_V(p)), abs=1e-10)
         ref = ps.interband.continuation(p, "V", V[::-1])  # the package's own scan, downward
         ref_d = np.asarray(ref.delta_abs)[::-1]
         on = np.isfinite(ds["delta_abs_paired"].values[i])
@@ -60,8 +59,9 @@ def test_phases_follow_the_growth_rate_and_the_branch(store):
     np.testing.assert_array_equal(phase == 2, on & (g < 0))  # bistable
     np.testing.assert_array_equal(phase == 0, ~on & (g < 0))  # normal
     assert np.all(ds["delta_abs"].values[phase == 0] == 0.0)
-    np.testing.assert_array_equal(ds["delta_abs"].values[phase == 1],
-                                  ds["delta_abs_paired"].values[phase == 1])
+    np.testing.assert_array_equal(
+        ds["delta_abs"].values[phase == 1], ds["delta_abs_paired"].values[phase == 1]
+    )
     assert np.all(ds["status"].values == 0) and (phase == 1).sum() >= 10 and (phase == 0).sum() >= 4
     # the branch end lies between its last grid point and the next one, above the threshold
     for i in range(len(OMEGA)):
@@ -74,9 +74,15 @@ def test_paired_points_agree_with_time_evolution(store):
     point has the same |Δ| to 1e-6 in the continuation map (the evolution's detector at
     1e-8, above the integrator's noise floor at rtol 1e-8)."""
     ds = open_sweep(store)
-    ev = sweep("interband", {"Omega": OMEGA, "V": V[[5, 8, 11]]}, method="evolve", fixed=TINY,
-               options=dict(t1=30000.0, rtol=1e-8, atol=1e-11, steady_tol=1e-8), chunk_size=6,
-               quiet=True)
+    ev = sweep(
+        "interband",
+        {"Omega": OMEGA, "V": V[[5, 8, 11]]},
+        method="evolve",
+        fixed=TINY,
+        options=dict(t1=30000.0, rtol=1e-8, atol=1e-11, steady_tol=1e-8),
+        chunk_size=6,
+        quiet=True,
+    )
     fixed = (ev["status"].values == 0) & (ev["delta_abs"].values > 0)
     assert fixed.sum() == 6, ev["status"].values
     cont = ds["delta_abs"].values[:, [5, 8, 11]]
@@ -93,11 +99,22 @@ def test_the_store_holds_per_row_variables_labelled(store):
     again = sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), **KW)
     assert again.attrs["chunks_computed"] == 0  # resumes like any store
     with pytest.raises(StoreMismatchError, match="method"):
-        sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), method="evolve",
-              fixed=TINY, chunk_size=24, quiet=True)
+        sweep(
+            "interband",
+            {"Omega": OMEGA, "V": V},
+            out=str(store),
+            method="evolve",
+            fixed=TINY,
+            chunk_size=24,
+            quiet=True,
+        )
     # continuation is the default for a swept interband grid: the same store resumes
-    assert sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), fixed=TINY,
-                 chunk_size=24, quiet=True).attrs["chunks_computed"] == 0
+    assert (
+        sweep(
+            "interband", {"Omega": OMEGA, "V": V}, out=str(store), fixed=TINY, chunk_size=24, quiet=True
+        ).attrs["chunks_computed"]
+        == 0
+    )
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPU cores")

@@ -24,9 +24,12 @@ def test_interband_figures():
 def test_phase_diagram_hatches_flagged_points():
     status = np.array([[0, 3], [1, 0]])
     ds = xr.Dataset(
-        {"delta_abs": (("Omega", "V"), np.array([[0.0, np.nan], [0.01, 0.02]])),
-         "status": (("Omega", "V"), status)},
-        coords={"Omega": [0.1, 0.2], "V": [2.0, 4.0]}, attrs={"model": "interband"},
+        {
+            "delta_abs": (("Omega", "V"), np.array([[0.0, np.nan], [0.01, 0.02]])),
+            "status": (("Omega", "V"), status),
+        },
+        coords={"Omega": [0.1, 0.2], "V": [2.0, 4.0]},
+        attrs={"model": "interband"},
     )
     fig = plot.plot_sweep(ds)
     ax = fig.axes[0]

@@ -177,9 +177,11 @@ def test_normal_state_success_comes_from_the_residual_not_newtons_step_limit():
     assert float(ns.residual) < 1e-10
     assert bool(ns.success)
     bad = eqx.tree_at(lambda n: n.n22, ns, ns.n22.at[3].set(1.2))
-    assert not bool(st.NormalState(bad.n11, bad.n22, bad.n21, bad.residual,
-                                   jnp.all((bad.n22 >= 0) & (bad.n22 <= 1)),
-                                   bad.t_relax).success)
+    assert not bool(
+        st.NormalState(
+            bad.n11, bad.n22, bad.n21, bad.residual, jnp.all((bad.n22 >= 0) & (bad.n22 <= 1)), bad.t_relax
+        ).success
+    )
 
 
 @pytest.mark.slow

@@ -29,8 +29,13 @@ KW = dict(chunk_size=10, quiet=True)  # chunks of 2 rows x 5 -> 2 chunks
 
 
 def _cli(*args, env=None, timeout=600):
-    return subprocess.run([sys.executable, "-m", "photosc_jax", *args], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "photosc_jax", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _invoke(*args):
@@ -95,8 +100,9 @@ def test_explicit_defaults_are_the_same_sweep_and_real_differences_are_named(tmp
     store = str(tmp_path / "s.zarr")
     first = sweep("metastability", AXES, out=store, **KW)
     assert first.attrs["chunks_computed"] == 2
-    again = sweep("metastability", AXES, out=store, fixed={"G": 0.6, "n_grid": 128},
-                  options={"T": 0}, quiet=True)  # explicit defaults; chunks from the store
+    again = sweep(
+        "metastability", AXES, out=store, fixed={"G": 0.6, "n_grid": 128}, options={"T": 0}, quiet=True
+    )  # explicit defaults; chunks from the store
     assert again.attrs["chunks_computed"] == 0
     with pytest.raises(StoreMismatchError, match=r"parameter G: store has 0\.6, now 0\.5"):
         sweep("metastability", AXES, out=store, fixed={"G": 0.5}, **KW)
@@ -120,8 +126,13 @@ b = sweep("metastability", {AXES!r}, out={str(store)!r}, quiet=True)
 print(json.dumps(dict(n=len(jax.devices()), first=a.attrs["chunks_computed"],
                       rest=b.attrs["chunks_computed"], complete=b.attrs["complete"])))
 """
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"},
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out == dict(n=4, first=2, rest=2, complete=1)
@@ -142,9 +153,16 @@ def test_version_difference_resumes_only_when_the_numerics_are_unchanged(tmp_pat
 
 def test_a_store_in_the_old_flat_layout_is_refused_with_the_command_to_rerun(tmp_path):
     store = tmp_path / "old.zarr"
-    old = dict(model="metastability", axes={"DeltaE": [0.5, 1.0, 1.5], "nu": [1.0, 2.0]},
-               fixed={"G": 0.5}, options={"T": 0.0}, chunk_size=4, n_points=6, n_chunks=2,
-               version="0.1.0")
+    old = dict(
+        model="metastability",
+        axes={"DeltaE": [0.5, 1.0, 1.5], "nu": [1.0, 2.0]},
+        fixed={"G": 0.5},
+        options={"T": 0.0},
+        chunk_size=4,
+        n_points=6,
+        n_chunks=2,
+        version="0.1.0",
+    )
     g = zarr.open_group(str(store), mode="w", zarr_format=2)
     g.attrs["photosc_sweep"] = json.dumps(old)
     g.create_array("delta_abs", shape=(6,), dtype="f8")
@@ -211,23 +229,26 @@ def test_damaged_metadata_and_coordinates_are_reported_then_repaired_on_resume(t
     assert run.returncode == 2 and "damaged in both copies" in run.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--t1", "-5"], "--t1 = -5.0: need a finite 0 < t1"),
-    (["--t1", "nan"], "--t1 = nan"),
-    (["--rtol", "1.5"], "rtol < 1"),
-    (["--atol", "0"], "0 < atol"),
-    (["--max-steps", "0"], "1 <= max_steps"),
-    (["--max-steps", "2.5"], "whole number"),
-    (["--t1", "abc"], "--t1 needs a number"),
-    (["--shard", "1-2"], "--shard '1-2': use i/n"),
-    (["--shard", "2/2"], "0 <= i < n"),
-    (["--chunk-size", "0"], "--chunk-size must be a whole number >= 1"),
-    (["--T", "nan"], "not finite"),
-    (["--Omega", "0:1:2.5"], "n a whole number"),
-    (["--V", "1,1"], "repeats a value"),
-    (["--dk", "1e-8"], "GB at once"),
-    (["--out", "/proc/photosc.zarr"], "cannot write there"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--t1", "-5"], "--t1 = -5.0: need a finite 0 < t1"),
+        (["--t1", "nan"], "--t1 = nan"),
+        (["--rtol", "1.5"], "rtol < 1"),
+        (["--atol", "0"], "0 < atol"),
+        (["--max-steps", "0"], "1 <= max_steps"),
+        (["--max-steps", "2.5"], "whole number"),
+        (["--t1", "abc"], "--t1 needs a number"),
+        (["--shard", "1-2"], "--shard '1-2': use i/n"),
+        (["--shard", "2/2"], "0 <= i < n"),
+        (["--chunk-size", "0"], "--chunk-size must be a whole number >= 1"),
+        (["--T", "nan"], "not finite"),
+        (["--Omega", "0:1:2.5"], "n a whole number"),
+        (["--V", "1,1"], "repeats a value"),
+        (["--dk", "1e-8"], "GB at once"),
+        (["--out", "/proc/photosc.zarr"], "cannot write there"),
+    ],
+)
 def test_bad_interband_input_is_one_line(args, message):
     run = _invoke("sweep", "interband", "--method", "evolve", "--V", "1,2", *args, "--quiet")
     assert run.exit_code == 2, (run.stdout, run.stderr)
@@ -244,19 +265,26 @@ def test_an_option_of_the_other_method_names_it():
         sweep("interband", {"V": [1.0, 2.0]}, options={"t1": 100.0}, quiet=True)
 
 
-@pytest.mark.parametrize("toml, message", [
-    ("[axes]\nDeltaE = 0.25\n", 'an axis is a string "a:b:n" or a list'),
-    ("[fixed]\nG = [0.5, 0.6]\n", "must be one number (to sweep it"),
-    ("[options]\nT = \"hot\"\n", "must be one number"),
-    ("[axis]\nnu = [1.0]\n", "unknown table"),
-    ("[axes\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ("[axes]\nDeltaE = 0.25\n", 'an axis is a string "a:b:n" or a list'),
+        ("[fixed]\nG = [0.5, 0.6]\n", "must be one number (to sweep it"),
+        ('[options]\nT = "hot"\n', "must be one number"),
+        ("[axis]\nnu = [1.0]\n", "unknown table"),
+        ("[axes\n", "not valid TOML"),
+    ],
+)
 def test_bad_toml_is_one_line(tmp_path, toml, message):
     cfg = tmp_path / "c.toml"
     cfg.write_text(toml)
     run = _invoke("sweep", "metastability", "--config", str(cfg), "--nu", "1,2", "--DeltaE", "1")
-    assert run.exit_code == 2 and message in run.stderr and run.exception is None or \
-        isinstance(run.exception, SystemExit), run.stderr
+    assert (
+        run.exit_code == 2
+        and message in run.stderr
+        and run.exception is None
+        or isinstance(run.exception, SystemExit)
+    ), run.stderr
 
 
 def test_bad_model_ii_temperature_is_refused():
@@ -272,8 +300,17 @@ def _done(store) -> int:
         return 0
 
 
-CAMPAIGN = ["sweep", "metastability", "--DeltaE", "0.2:3:24", "--nu", "0.2:4:24",
-            "--chunk-size", "24", "--quiet"]  # 24 chunks of one row
+CAMPAIGN = [
+    "sweep",
+    "metastability",
+    "--DeltaE",
+    "0.2:3:24",
+    "--nu",
+    "0.2:4:24",
+    "--chunk-size",
+    "24",
+    "--quiet",
+]  # 24 chunks of one row
 
 
 @pytest.fixture(scope="module")
@@ -290,8 +327,11 @@ def test_sigkill_campaign_always_resumes_to_the_same_store(tmp_path, campaign_re
     rng = random.Random(1234)
     history = [0]
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-m", "photosc_jax", *CAMPAIGN, "--out", str(store)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "photosc_jax", *CAMPAIGN, "--out", str(store)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(1.0, 9.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -312,8 +352,12 @@ def test_sigint_at_any_moment_exits_cleanly_and_resumes(tmp_path, campaign_refer
     interrupted = 0
     for _ in range(4):
         args = [a for a in CAMPAIGN if a != "--quiet"]  # the start line marks the command running
-        proc = subprocess.Popen([sys.executable, "-m", "photosc_jax", *args, "--out", str(store)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "photosc_jax", *args, "--out", str(store)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         # once the command runs (then: setting up, compiling, computing or writing); an
         # interrupt during interpreter start-up is Python's own KeyboardInterrupt
         assert proc.stderr.readline().startswith("photosc: metastability sweep")

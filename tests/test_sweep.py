@@ -21,8 +21,12 @@ AXES = {"Omega": [0.15, 0.25], "V": [1.0, 4.0, 6.0]}
 
 def _cli(*args, env=None, **kw):
     return subprocess.run(
-        [sys.executable, "-m", "photosc_jax", *args], capture_output=True, text=True,
-        timeout=600, env={**os.environ, **(env or {})}, **kw,
+        [sys.executable, "-m", "photosc_jax", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+        **kw,
     )
 
 
@@ -41,8 +45,7 @@ def test_metastability_sweep_equals_the_vmapped_phase_diagram():
 
 
 def test_interband_sweep_equals_single_point_runs_and_flags_failures():
-    ds = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=4,
-               quiet=True)
+    ds = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=4, quiet=True)
     assert ds["delta_abs"].dims == ("Omega", "V")
     # every point against a plain evolution to the time the sweep reached (t1 unless the
     # steady-state detector stopped it earlier): same |Δ|, or both below the normal floor
@@ -58,8 +61,14 @@ def test_interband_sweep_equals_single_point_runs_and_flags_failures():
     assert np.all(ds["delta_abs"].values[:, 0] == 0.0)  # V = 1: normal
     assert np.all(ds["delta_abs"].values[:, 2] > 1e-3)  # V = 6: paired
     # a solver failure (step budget) is flagged, the other points of its chunk are intact
-    bad = sweep("interband", {"Omega": [0.25, 40.0]}, method="evolve", fixed=TINY,
-                options=dict(t1=1500.0, max_steps=3000), quiet=True)
+    bad = sweep(
+        "interband",
+        {"Omega": [0.25, 40.0]},
+        method="evolve",
+        fixed=TINY,
+        options=dict(t1=1500.0, max_steps=3000),
+        quiet=True,
+    )
     assert list(bad["status"].values) != [3, 3] and bad["status"].values[1] == 3
     assert np.isnan(bad["delta_abs"].values[1]) and np.isfinite(bad["delta_abs"].values[0])
 
@@ -75,7 +84,10 @@ same = all(np.array_equal(a[v].values, b[v].values, equal_nan=True) for v in a.d
 print(json.dumps(dict(n=len(jax.devices()), devices=a.attrs["devices"], same=same)))
 """
     proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"},
     )
     assert proc.returncode == 0, proc.stderr
@@ -93,8 +105,7 @@ def test_store_refuses_other_parameters_and_recomputes_corrupt_chunks(tmp_path):
     with pytest.raises(StoreMismatchError, match="different sweep"):
         sweep("metastability", axes, fixed={"G": 0.5}, out=store, chunk_size=4, quiet=True)
     with pytest.raises(StoreMismatchError, match="different sweep"):
-        sweep("metastability", {"DeltaE": "0.5:2:5", "nu": "1:3:4"}, out=store, chunk_size=4,
-              quiet=True)
+        sweep("metastability", {"DeltaE": "0.5:2:5", "nu": "1:3:4"}, out=store, chunk_size=4, quiet=True)
     # overwrite one chunk's data with valid-looking numbers: its CRC no longer matches, so
     # it is masked on read and recomputed on resume
     g = zarr.open_group(store, mode="r+")
@@ -112,24 +123,50 @@ def test_store_refuses_other_parameters_and_recomputes_corrupt_chunks(tmp_path):
 @pytest.mark.slow
 def test_two_processes_fill_one_store_like_one_process(tmp_path):
     store = tmp_path / "shards.zarr"
-    args = ["sweep", "interband", "--method", "evolve", "--Omega", "0.15,0.25", "--V", "1,4,6",
-            "--k_max", "0.2", "--dk", "0.01", "--v", "0.3", "--t1", "1500", "--chunk-size", "2", "--quiet",
-            "--out", str(store)]
-    procs = [subprocess.Popen([sys.executable, "-m", "photosc_jax", *args, "--shard", f"{i}/2"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+    args = [
+        "sweep",
+        "interband",
+        "--method",
+        "evolve",
+        "--Omega",
+        "0.15,0.25",
+        "--V",
+        "1,4,6",
+        "--k_max",
+        "0.2",
+        "--dk",
+        "0.01",
+        "--v",
+        "0.3",
+        "--t1",
+        "1500",
+        "--chunk-size",
+        "2",
+        "--quiet",
+        "--out",
+        str(store),
+    ]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "photosc_jax", *args, "--shard", f"{i}/2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(2)
+    ]
     for p in procs:
         assert p.wait(timeout=600) == 0, p.stderr.read()
     ds = open_sweep(store)
     assert ds.attrs["complete"] == 1
-    ref = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=2,
-                quiet=True)
+    ref = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=2, quiet=True)
     _equal(ds, ref)
 
 
 def test_cli_sweep_info_plot(tmp_path):
     store = tmp_path / "fig2b.zarr"
-    run = _cli("sweep", "metastability", "--DeltaE", "0.2:3:6", "--nu", "0.2:4:6",
-               "--out", str(store), "--quiet")
+    run = _cli(
+        "sweep", "metastability", "--DeltaE", "0.2:3:6", "--nu", "0.2:4:6", "--out", str(store), "--quiet"
+    )
     assert run.returncode == 0, run.stderr
     info = _cli("info", str(store))
     assert info.returncode == 0 and "chunks done: 1/1" in info.stdout and "DeltaE" in info.stdout

@@ -85,14 +85,20 @@ def continuation(
     (0.3 s on 2 CPU cores, 13× faster than evolving each point; benchmarks/RESULTS.md).
     """
     if "y0" in kwargs:
-        raise ValueError("continuation chooses each point's starting state itself; drop y0 "
-                         "(to start from a given state, call steady_state(params, y0=...)).")
+        raise ValueError(
+            "continuation chooses each point's starting state itself; drop y0 "
+            "(to start from a given state, call steady_state(params, y0=...))."
+        )
     if name not in _FIELDS:
-        raise ValueError(f"name={name!r} is not a scannable InterbandParams field; use one of "
-                         f"{list(_FIELDS)} (k_max and dk fix the grid and cannot be continued).")
+        raise ValueError(
+            f"name={name!r} is not a scannable InterbandParams field; use one of "
+            f"{list(_FIELDS)} (k_max and dk fix the grid and cannot be continued)."
+        )
     if method is not None and kwargs:
-        raise ValueError(f"continuation(method=..., {', '.join(kwargs)}=...): set these on the "
-                         "method object instead, e.g. method=Newton(tol=1e-12).")
+        raise ValueError(
+            f"continuation(method=..., {', '.join(kwargs)}=...): set these on the "
+            "method object instead, e.g. method=Newton(tol=1e-12)."
+        )
     method = newton_method(**kwargs) if method is None else method
     if not isinstance(method, (Newton, Evolve)):
         raise ValueError(f"method={method!r}: continuation takes Newton(...) or Evolve(...).")
@@ -112,8 +118,10 @@ def continuation(
         if bad.size:
             i = int(bad[0])
             msg = RESULTS[jax.tree.map(lambda x: x[i], out.result)]
-            raise RuntimeError(f"continuation: {bad.size} of {vals.size} points failed; the first, "
-                               f"{name} = {vals[i]:g} (index {i}): {msg}")
+            raise RuntimeError(
+                f"continuation: {bad.size} of {vals.size} points failed; the first, "
+                f"{name} = {vals[i]:g} (index {i}): {msg}"
+            )
     return out
 
 
@@ -131,8 +139,7 @@ def _by_evolution(points, vals, method, it):
 
 def _by_newton(points, vals, method, it):
     n_e = electron_number(points[0])
-    chord_kw = dict(tol=method.tol, steady_tol=DEFAULT_STEADY_TOL,
-                    delta_floor=method.delta_floor)
+    chord_kw = dict(tol=method.tol, steady_tol=DEFAULT_STEADY_TOL, delta_floor=method.delta_floor)
     out, hist, lu = [], [], None  # hist: (value, unknowns) of the last paired solutions
     for i in it:
         p = points[i]
@@ -153,8 +160,7 @@ def _by_newton(points, vals, method, it):
             elif int(r.stats["newton_steps"]) > REFACTOR_AFTER:
                 lu = factor_jacobian(p, x, n_e)  # the old Jacobian is getting stale
         if r is None:  # first point, after a gap, or the chord iteration failed
-            r = newton_steady_state(p, method,
-                                    y0=None if x_pred is None else from_unknowns(x_pred))
+            r = newton_steady_state(p, method, y0=None if x_pred is None else from_unknowns(x_pred))
             if x_pred is not None and not bool(r.converged):  # predictor too far
                 r = newton_steady_state(p, method)
             x = unknowns_of(r)

@@ -83,9 +83,7 @@ def corotating_residual(x: Float[Array, " 6M+1"], args) -> Float[Array, " 6M+1"]
     mu = x[-1]
     w = c.weights
     sum_r, sum_i = jnp.sum(w * sr), jnp.sum(w * si)
-    dn11, dn22, da, db, gamma_s = normal_rates(
-        n11, n22, a, b, sr, si, c.pair * sum_r, -c.pair * sum_i, c
-    )
+    dn11, dn22, da, db, gamma_s = normal_rates(n11, n22, a, b, sr, si, c.pair * sum_r, -c.pair * sum_i, c)
     gr, gi = anomalous_rate(sr, si, n11, n22, gamma_s, c, sums=(sum_r, sum_i))
     dn11 = dn11.at[0].set(jnp.sum(w * (n11 + n22)) - n_e)
     return jnp.concatenate([dn11, dn22, da, db, gr - mu * si, gi + mu * sr, sum_i[None]])
@@ -129,9 +127,18 @@ def _warm_start(params, y0, warm: Evolve, evolve=True):
     def cond_fn(t, y, args, **kwargs):
         return (y[-1] > log_on) & (rates(y, args)[-1] < 0)
 
-    sol = solve(params, y0, 0.0, warm.t_max, saveat=dfx.SaveAt(t1=True), solver=warm.solver,
-                rtol=warm.rtol, atol=warm.atol, max_steps=warm.max_steps,
-                event=dfx.Event(cond_fn))
+    sol = solve(
+        params,
+        y0,
+        0.0,
+        warm.t_max,
+        saveat=dfx.SaveAt(t1=True),
+        solver=warm.solver,
+        rtol=warm.rtol,
+        atol=warm.atol,
+        max_steps=warm.max_steps,
+        event=dfx.Event(cond_fn),
+    )
     y1 = sol.ys[-1]
     return to_unknowns(y1, c), n_e, sol.ts[-1], sol.stats["num_steps"], y1[-1] > log_on
 
@@ -150,34 +157,38 @@ def _newton(params, x0, n_e, tol, max_steps, pre_steps=NEWTON_BEFORE_CHORD):
     chord = optx.Chord(rtol=tol, atol=tol, linear_solver=lx.LU())
     x1, steps = jax.lax.stop_gradient(x0), 0
     if pre_steps > 0:
-        pre = optx.root_find(corotating_residual, newton, x0, args, max_steps=pre_steps,
-                             adjoint=adjoint, throw=False)
+        pre = optx.root_find(
+            corotating_residual, newton, x0, args, max_steps=pre_steps, adjoint=adjoint, throw=False
+        )
         x1, steps = jax.lax.stop_gradient(pre.value), pre.stats["num_steps"]
-    sol = optx.root_find(corotating_residual, chord, x1, args, max_steps=CHORD_STEPS,
-                         adjoint=adjoint, throw=False)
+    sol = optx.root_find(
+        corotating_residual, chord, x1, args, max_steps=CHORD_STEPS, adjoint=adjoint, throw=False
+    )
     steps = steps + sol.stats["num_steps"]
 
     def by_newton(_):
-        s = optx.root_find(corotating_residual, newton, x1, args, max_steps=max_steps,
-                           adjoint=adjoint, throw=False)
+        s = optx.root_find(
+            corotating_residual, newton, x1, args, max_steps=max_steps, adjoint=adjoint, throw=False
+        )
         return s.value, s.result, steps + s.stats["num_steps"]
 
-    return jax.lax.cond(sol.result == optx.RESULTS.successful,
-                        lambda _: (sol.value, sol.result, steps), by_newton, None)
+    return jax.lax.cond(
+        sol.result == optx.RESULTS.successful, lambda _: (sol.value, sol.result, steps), by_newton, None
+    )
 
 
 @eqx.filter_jit
 @counted("direct.newton")
 def _direct(params, y0, method: Newton, evolve):
     p_sg = jax.lax.stop_gradient(params)
-    x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(
-        _warm_start(p_sg, y0, method.warm, evolve)
+    x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(_warm_start(p_sg, y0, method.warm, evolve))
+    x, result, n_steps = _newton(
+        params, x0, n_e, method.tol, method.max_steps, NEWTON_BEFORE_CHORD if evolve else 0
     )
-    x, result, n_steps = _newton(params, x0, n_e, method.tol, method.max_steps,
-                                 NEWTON_BEFORE_CHORD if evolve else 0)
     ok = result == optx.RESULTS.successful
-    return _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps,
-                   DEFAULT_STEADY_TOL, method.delta_floor)
+    return _result(
+        params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, DEFAULT_STEADY_TOL, method.delta_floor
+    )
 
 
 def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta_floor):
@@ -191,18 +202,34 @@ def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta
     state = from_unknowns(x)
     res = stationarity(pack(from_unknowns(x_sg)), c_sg)
     delta_abs = jnp.abs(c.pair * jnp.sum(c.weights * half_grid(state.s21)))
-    converged = (ok & paired0 & (delta_abs > delta_floor) & res.is_steady(tol, delta_floor)
-                 & jnp.all(jnp.isfinite(x)))
-    result = RESULTS.where(converged, RESULTS.successful,
-                           RESULTS.where(paired0, RESULTS.newton_failed, RESULTS.not_paired))
-    stats = dict(newton_steps=jnp.asarray(n_steps), warm_steps=jnp.asarray(warm_steps),
-                 max_residual=max_res, fallback=jnp.asarray(False))
-    return SteadyState(delta_abs=delta_abs, mu=x[-1], state=state, converged=converged,
-                       t=t_warm, residual=res, stats=stats, result=result, params=params)
+    converged = (
+        ok & paired0 & (delta_abs > delta_floor) & res.is_steady(tol, delta_floor) & jnp.all(jnp.isfinite(x))
+    )
+    result = RESULTS.where(
+        converged, RESULTS.successful, RESULTS.where(paired0, RESULTS.newton_failed, RESULTS.not_paired)
+    )
+    stats = dict(
+        newton_steps=jnp.asarray(n_steps),
+        warm_steps=jnp.asarray(warm_steps),
+        max_residual=max_res,
+        fallback=jnp.asarray(False),
+    )
+    return SteadyState(
+        delta_abs=delta_abs,
+        mu=x[-1],
+        state=state,
+        converged=converged,
+        t=t_warm,
+        residual=res,
+        stats=stats,
+        result=result,
+        params=params,
+    )
 
 
-def newton_steady_state(params: InterbandParams, method: Newton,
-                        y0: InterbandState | None = None, progress: bool = False) -> SteadyState:
+def newton_steady_state(
+    params: InterbandParams, method: Newton, y0: InterbandState | None = None, progress: bool = False
+) -> SteadyState:
     """The Newton engine behind `steady_state(params, method=Newton(...))`: warm start
     (`method.warm`) unless `y0` is already paired (rms|s| > 10⁻³), Newton/chord iteration,
     and — where the values are concrete and the solve failed — `method.fallback` (time
@@ -218,12 +245,14 @@ def newton_steady_state(params: InterbandParams, method: Newton,
     if method.fallback is None or done is None or done:
         return out
     ev = evolve_steady_state(params, method.fallback, y0=y0, progress=progress)
-    stats = dict(ev.stats, **{k: v for k, v in out.stats.items() if k != "fallback"},
-                 fallback=jnp.asarray(True))
+    stats = dict(
+        ev.stats, **{k: v for k, v in out.stats.items() if k != "fallback"}, fallback=jnp.asarray(True)
+    )
     return eqx.tree_at(lambda s: s.stats, ev, stats)
 
 
 # --- continuation helpers: one LU reused across neighbouring parameter points --------------
+
 
 def electron_number(params: InterbandParams) -> Float[Array, ""]:
     """N_e = Σ_k (n11 + n22) of the paper's initial state (the constraint of the solve)."""
@@ -237,16 +266,25 @@ def factor_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"], n_e):
     return jax.scipy.linalg.lu_factor(jax.jacfwd(corotating_residual)(x, (c, n_e)))
 
 
-def chord_solve(params, x0, n_e, lu, tol=DEFAULT_NEWTON_TOL, max_iter=CHORD_STEPS,
-                steady_tol=DEFAULT_STEADY_TOL, delta_floor=DEFAULT_DELTA_FLOOR):
+def chord_solve(
+    params,
+    x0,
+    n_e,
+    lu,
+    tol=DEFAULT_NEWTON_TOL,
+    max_iter=CHORD_STEPS,
+    steady_tol=DEFAULT_STEADY_TOL,
+    delta_floor=DEFAULT_DELTA_FLOOR,
+):
     """Chord iteration x ← x − J₀⁻¹F(x) with the LU factors `lu` of a Jacobian J₀ taken at a
     *neighbouring* parameter point (`factor_jacobian`): no Jacobian, no factorisation, each
     step one residual and two triangular solves. Converged when |Δx| ≤ tol(1 + |x|) (max
     norm). Not differentiable (use `direct_steady_state` for gradients). Returns a
     `SteadyState` (`stats["newton_steps"]` = chord iterations) and the unknowns. The float
     arguments are traced: changing them does not recompile."""
-    return _chord_solve(float_leaves(params), x0, n_e, lu, *map(jnp.asarray,
-                        (tol, steady_tol, delta_floor)), int(max_iter))
+    return _chord_solve(
+        float_leaves(params), x0, n_e, lu, *map(jnp.asarray, (tol, steady_tol, delta_floor)), int(max_iter)
+    )
 
 
 @eqx.filter_jit
@@ -267,8 +305,9 @@ def _chord_solve(params, x0, n_e, lu, tol, steady_tol, delta_floor, max_iter):
 
     i, x, step = jax.lax.while_loop(cond, body, (0, x0, jnp.asarray(jnp.inf)))
     ok = step <= tol
-    out = _result(params, x, n_e, ok, jnp.asarray(True), i, jnp.asarray(0.0), jnp.asarray(0),
-                  steady_tol, delta_floor)
+    out = _result(
+        params, x, n_e, ok, jnp.asarray(True), i, jnp.asarray(0.0), jnp.asarray(0), steady_tol, delta_floor
+    )
     return out, x
 
 
@@ -330,9 +369,22 @@ def direct_steady_state(
     Example: `direct_steady_state(InterbandParams()).delta_abs` → 0.0190488 (Fig. 3 point).
     """
     return newton_steady_state(
-        params, newton_method(warm_t_max=warm_t_max, warm_rtol=warm_rtol, warm_atol=warm_atol,
-                              newton_tol=newton_tol, newton_steps=newton_steps,
-                              fallback=fallback, t_max=t_max, tol=tol, delta_floor=delta_floor,
-                              solver=solver, rtol=rtol, atol=atol, max_steps=max_steps),
-        y0=y0, progress=progress)
-
+        params,
+        newton_method(
+            warm_t_max=warm_t_max,
+            warm_rtol=warm_rtol,
+            warm_atol=warm_atol,
+            newton_tol=newton_tol,
+            newton_steps=newton_steps,
+            fallback=fallback,
+            t_max=t_max,
+            tol=tol,
+            delta_floor=delta_floor,
+            solver=solver,
+            rtol=rtol,
+            atol=atol,
+            max_steps=max_steps,
+        ),
+        y0=y0,
+        progress=progress,
+    )

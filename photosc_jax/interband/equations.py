@@ -146,9 +146,9 @@ def normal_rates(n11, n22, a, b, sr, si, delta_re, delta_im, c: Coefficients):
     dephase = c.gamma_rr + 0.5 * (kap[0] + kap[1])
     da = -c.eps * b - dephase * a
     db = -0.5 * c.Omega * (n22 - n11) + c.eps * a - dephase * b
-    gamma_s = 0.5 * (mirror(kap[0], c) + kap[1]) + c.gamma_rr * (
-        1.0 - n11 + mirror(n22, c)
-    ) * (1.0 - c.at_zero)
+    gamma_s = 0.5 * (mirror(kap[0], c) + kap[1]) + c.gamma_rr * (1.0 - n11 + mirror(n22, c)) * (
+        1.0 - c.at_zero
+    )
     return dn11, dn22, da, db, gamma_s
 
 

@@ -113,8 +113,16 @@ def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress):
         ]
     )
     sol = solve(
-        params, y0, t0, t1, saveat=saveat, solver=solver, rtol=rtol, atol=atol,
-        max_steps=max_steps, progress=progress,
+        params,
+        y0,
+        t0,
+        t1,
+        saveat=saveat,
+        solver=solver,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        progress=progress,
     )
     (delta, n_exc), y1 = sol.ys
     stats = dict(sol.stats, diffrax_result=sol.result._value)
@@ -170,9 +178,7 @@ def evolve(
     else:
         ts = np.asarray(saveat, dtype=float).reshape(-1)
         if ts.size == 0 or np.any(np.diff(ts) <= 0) or ts[0] < t0 or ts[-1] > t1:
-            raise ValueError(
-                f"saveat must be increasing times within [t0, t1] = [{t0}, {t1}]; got {ts}."
-            )
+            raise ValueError(f"saveat must be increasing times within [t0, t1] = [{t0}, {t1}]; got {ts}.")
         if ts[-1] < t1:  # the last entry is always t1
             ts = np.append(ts, float(t1))
         ts = jnp.asarray(ts)
@@ -180,8 +186,14 @@ def evolve(
         raise ValueError(f"t1={t1} must be larger than t0={t0}.")
     solver = default_solver() if solver is None else solver
     ts_out, delta, n_exc, state, stats, result = _evolve(
-        params, y0, *map(as_float, (t0, t1)), ts, solver, *map(as_float, (rtol, atol)),
-        int(max_steps), progress
+        params,
+        y0,
+        *map(as_float, (t0, t1)),
+        ts,
+        solver,
+        *map(as_float, (rtol, atol)),
+        int(max_steps),
+        progress,
     )
     out = EvolveResult(
         ts=ts_out,

@@ -86,8 +86,14 @@ def phonon_tables(params: InterbandParams) -> PhononTables:
     flat_src = jnp.moveaxis(in_src + offset[:, None, None], 0, 1).reshape(2, -1)
     flat_mask = jnp.moveaxis(in_mask, 0, 1).reshape(2, -1)
     return PhononTables(
-        shift=shift, target=target, emit=emit, absorb=absorb, in_src=in_src,
-        in_mask=in_mask, w=w, bose=nb,
+        shift=shift,
+        target=target,
+        emit=emit,
+        absorb=absorb,
+        in_src=in_src,
+        in_mask=in_mask,
+        w=w,
+        bose=nb,
         gather_idx=jnp.concatenate([(target + offset[:, None]).reshape(1, -1), flat_src]),
         in_emit=emit.reshape(-1)[flat_src] * flat_mask,
         in_absorb=absorb.reshape(-1)[flat_src] * flat_mask,

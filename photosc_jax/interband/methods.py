@@ -77,13 +77,21 @@ class Evolve(AbstractSteadyStateMethod):
     solver: dfx.AbstractSolver = eqx.field(default_factory=default_solver, static=True)
 
     def __check_init__(self):
-        _positive("Evolve", t_max=self.t_max, rtol=self.rtol, atol=self.atol,
-                  delta_floor=self.delta_floor, **({} if self.tol is None else dict(tol=self.tol)))
+        _positive(
+            "Evolve",
+            t_max=self.t_max,
+            rtol=self.rtol,
+            atol=self.atol,
+            delta_floor=self.delta_floor,
+            **({} if self.tol is None else dict(tol=self.tol)),
+        )
         if self.max_steps < 1:
             raise ValueError(f"Evolve(max_steps={self.max_steps}): need at least one step.")
         if not isinstance(self.solver, dfx.AbstractSolver):
-            raise ValueError(f"Evolve(solver={self.solver!r}): pass a diffrax solver, e.g. "
-                             "diffrax.Dopri8() or diffrax.Tsit5().")
+            raise ValueError(
+                f"Evolve(solver={self.solver!r}): pass a diffrax solver, e.g. "
+                "diffrax.Dopri8() or diffrax.Tsit5()."
+            )
 
 
 class Newton(AbstractSteadyStateMethod):
@@ -113,8 +121,11 @@ class Newton(AbstractSteadyStateMethod):
     tol: Float[Array, ""] = eqx.field(default=DEFAULT_NEWTON_TOL, converter=as_float)
     max_steps: int = eqx.field(default=DEFAULT_NEWTON_STEPS, static=True, converter=int)
     delta_floor: Float[Array, ""] = eqx.field(default=DEFAULT_DELTA_FLOOR, converter=as_float)
-    warm: Evolve = eqx.field(default_factory=lambda: Evolve(
-        t_max=DEFAULT_WARM_T_MAX, rtol=DEFAULT_WARM_RTOL, atol=DEFAULT_WARM_ATOL))
+    warm: Evolve = eqx.field(
+        default_factory=lambda: Evolve(
+            t_max=DEFAULT_WARM_T_MAX, rtol=DEFAULT_WARM_RTOL, atol=DEFAULT_WARM_ATOL
+        )
+    )
     fallback: Evolve | None = eqx.field(default_factory=Evolve)
 
     def __check_init__(self):
@@ -145,22 +156,44 @@ def as_method(method, **legacy) -> AbstractSteadyStateMethod:
         return Evolve(**given)
     if method == "direct":
         return newton_method(**given)
-    raise ValueError(f"method={method!r}: use a method object, Evolve(...) (time evolution) or "
-                     "Newton(...) (co-rotating frame), or the strings 'evolve' / 'direct'.")
+    raise ValueError(
+        f"method={method!r}: use a method object, Evolve(...) (time evolution) or "
+        "Newton(...) (co-rotating frame), or the strings 'evolve' / 'direct'."
+    )
 
 
-def newton_method(*, warm_t_max=DEFAULT_WARM_T_MAX, warm_rtol=DEFAULT_WARM_RTOL,
-                  warm_atol=DEFAULT_WARM_ATOL, newton_tol=DEFAULT_NEWTON_TOL,
-                  newton_steps=DEFAULT_NEWTON_STEPS, fallback=True, t_max=DEFAULT_T_MAX,
-                  tol=None, delta_floor=DEFAULT_DELTA_FLOOR, solver=None,
-                  rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, max_steps=DEFAULT_MAX_STEPS) -> Newton:
+def newton_method(
+    *,
+    warm_t_max=DEFAULT_WARM_T_MAX,
+    warm_rtol=DEFAULT_WARM_RTOL,
+    warm_atol=DEFAULT_WARM_ATOL,
+    newton_tol=DEFAULT_NEWTON_TOL,
+    newton_steps=DEFAULT_NEWTON_STEPS,
+    fallback=True,
+    t_max=DEFAULT_T_MAX,
+    tol=None,
+    delta_floor=DEFAULT_DELTA_FLOOR,
+    solver=None,
+    rtol=DEFAULT_RTOL,
+    atol=DEFAULT_ATOL,
+    max_steps=DEFAULT_MAX_STEPS,
+) -> Newton:
     """The `Newton` object equivalent to the keywords of `direct_steady_state` (`solver` and
     `max_steps` serve the warm start and the fallback; `t_max`, `tol`, `rtol`, `atol` the
     fallback)."""
     solver_kw = {} if solver is None else dict(solver=solver)
-    warm = Evolve(t_max=warm_t_max, rtol=warm_rtol, atol=warm_atol, max_steps=max_steps,
-                  **solver_kw)
-    back = Evolve(t_max=t_max, tol=tol, rtol=rtol, atol=atol, delta_floor=delta_floor,
-                  max_steps=max_steps, **solver_kw) if fallback else None
-    return Newton(tol=newton_tol, max_steps=newton_steps, delta_floor=delta_floor, warm=warm,
-                  fallback=back)
+    warm = Evolve(t_max=warm_t_max, rtol=warm_rtol, atol=warm_atol, max_steps=max_steps, **solver_kw)
+    back = (
+        Evolve(
+            t_max=t_max,
+            tol=tol,
+            rtol=rtol,
+            atol=atol,
+            delta_floor=delta_floor,
+            max_steps=max_steps,
+            **solver_kw,
+        )
+        if fallback
+        else None
+    )
+    return Newton(tol=newton_tol, max_steps=newton_steps, delta_floor=delta_floor, warm=warm, fallback=back)

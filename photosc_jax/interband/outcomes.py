@@ -73,8 +73,9 @@ def from_diffrax(result) -> RESULTS:
     """Our outcome for a diffrax result code (an event firing counts as success)."""
     ok = (result == dfx.RESULTS.successful) | (result == dfx.RESULTS.event_occurred)
     steps = result == dfx.RESULTS.max_steps_reached
-    return RESULTS.where(ok, RESULTS.successful,
-                         RESULTS.where(steps, RESULTS.max_steps_reached, RESULTS.solver_failed))
+    return RESULTS.where(
+        ok, RESULTS.successful, RESULTS.where(steps, RESULTS.max_steps_reached, RESULTS.solver_failed)
+    )
 
 
 def raise_if_failed(out, result: RESULTS, throw: bool):

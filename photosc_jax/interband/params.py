@@ -100,8 +100,11 @@ def _validate(p: InterbandParams) -> None:
     for name in ("A1", "A2", "v"):
         x = vals[name]
         if x is not None and x <= 0:
-            what = "band curvatures must be positive (same concavity, paper Sec. II)" if name != "v" \
+            what = (
+                "band curvatures must be positive (same concavity, paper Sec. II)"
+                if name != "v"
                 else "the phonon velocity must be positive"
+            )
             raise ValueError(f"InterbandParams.{name} = {x}: {what}.")
     v = vals["v"]
     n = p.n_k

@@ -107,8 +107,13 @@ def _normal_along_V(base: InterbandParams, theta):
     root = threshold_V(normal, c0, base.dk, lo, hi, valid, near=near)
     n = theta.shape[0]
     n_exc = jnp.sum(c0.weights * normal.n22) / base.n_k
-    return (growth, jnp.broadcast_to(normal.success, (n,)), jnp.broadcast_to(n_exc, (n,)),
-            jnp.broadcast_to(normal.residual, (n,)), root)
+    return (
+        growth,
+        jnp.broadcast_to(normal.success, (n,)),
+        jnp.broadcast_to(n_exc, (n,)),
+        jnp.broadcast_to(normal.residual, (n,)),
+        root,
+    )
 
 
 def _normal_each(base: InterbandParams, along: str, theta):
@@ -118,8 +123,7 @@ def _normal_each(base: InterbandParams, along: str, theta):
         p = _with(base, along, x)
         normal = normal_steady_state(p)
         c = coefficients(p, half=True)
-        return (_growth(normal, c), normal.success, jnp.sum(c.weights * normal.n22) / p.n_k,
-                normal.residual)
+        return (_growth(normal, c), normal.success, jnp.sum(c.weights * normal.n22) / p.n_k, normal.residual)
 
     growth, ok, n_exc, res = jax.lax.map(one, theta)
     cross = (jnp.sign(growth[:-1]) != jnp.sign(growth[1:])) & ok[:-1] & ok[1:]
@@ -149,10 +153,19 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         """The cold direct solve; a second try (`first` False) starts from an evolution to
         RETRY_T, for when the warm start (first maximum of |s|) fell outside Newton's
         basin. One call site, so the solver is compiled once."""
+
         def later():
-            sol = solve(p0, initial_state(p0), 0.0, RETRY_T, saveat=dfx.SaveAt(t1=True),
-                        solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
-                        max_steps=DEFAULT_MAX_STEPS)
+            sol = solve(
+                p0,
+                initial_state(p0),
+                0.0,
+                RETRY_T,
+                saveat=dfx.SaveAt(t1=True),
+                solver=default_solver(),
+                rtol=DEFAULT_RTOL,
+                atol=DEFAULT_ATOL,
+                max_steps=DEFAULT_MAX_STEPS,
+            )
             return unpack(sol.ys[-1])
 
         y0 = jax.lax.cond(first, lambda: initial_state(p0), later)
@@ -161,16 +174,21 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     cold = jax.lax.while_loop(
         lambda c: ~c[1].converged & (c[0] < 2),
         lambda c: (c[0] + 1, cold_solve(c[0] == 0)),
-        (0, _zeros_like(jax.eval_shape(cold_solve, jnp.asarray(True)))))[1]
+        (0, _zeros_like(jax.eval_shape(cold_solve, jnp.asarray(True)))),
+    )[1]
     x0 = unknowns_of(cold)
     lu0 = factor_jacobian(p0, x0, n_e)
 
     def record(ss, alive):
         n_exc = jnp.sum(ss.state.n22) / p0.n_k  # full grid
         nan = jnp.nan
-        return dict(delta=jnp.where(alive, ss.delta_abs, nan), mu=jnp.where(alive, ss.mu, nan),
-                    n_exc=jnp.where(alive, n_exc, nan),
-                    residual=jnp.where(alive, ss.stats["max_residual"], nan), alive=alive)
+        return dict(
+            delta=jnp.where(alive, ss.delta_abs, nan),
+            mu=jnp.where(alive, ss.mu, nan),
+            n_exc=jnp.where(alive, n_exc, nan),
+            residual=jnp.where(alive, ss.stats["max_residual"], nan),
+            alive=alive,
+        )
 
     blank = _zeros_like(jax.eval_shape(lambda: record(cold, True)))  # loop-carry placeholder
 
@@ -180,28 +198,39 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         accepted point (good for any short step; one refresh per accepted point).
         Returns (accepted, record of the root, x, lu, refreshed)."""
         p = _with(base, along, t_try)
-        frac = jnp.where(w["have2"], (t_try - w["t1"]) / jnp.where(w["t1"] == w["t2"], 1.0,
-                                                                   w["t1"] - w["t2"]), 0.0)
+        frac = jnp.where(
+            w["have2"], (t_try - w["t1"]) / jnp.where(w["t1"] == w["t2"], 1.0, w["t1"] - w["t2"]), 0.0
+        )
         frac = jnp.where(jnp.abs(frac) <= 4.0, frac, 0.0)  # no secant over a tiny last step
         x_pred = w["x1"] + frac * (w["x1"] - w["x2"])
 
         def body(c):
             tries, _, _, lu, fresh, _, _ = c
-            lu = jax.lax.cond(tries > 0, lambda: factor_jacobian(
-                _with(base, along, w["t1"]), w["x1"], n_e), lambda: lu)
+            lu = jax.lax.cond(
+                tries > 0, lambda: factor_jacobian(_with(base, along, w["t1"]), w["x1"], n_e), lambda: lu
+            )
             ss, x = chord_solve(p, x_pred, n_e, lu, tol=tol, delta_floor=delta_floor)
-            return (tries + 1, ss.converged, x, lu, fresh | (tries > 0), record(ss, True),
-                    ss.stats["newton_steps"])
+            return (
+                tries + 1,
+                ss.converged,
+                x,
+                lu,
+                fresh | (tries > 0),
+                record(ss, True),
+                ss.stats["newton_steps"],
+            )
 
         def again(c):
             tries, converged, _, _, fresh, _, _ = c
             return (tries == 0) | (~converged & ~fresh & (tries < 2))
 
         _, converged, x, lu, fresh, rec, iters = jax.lax.while_loop(
-            again, body, (0, jnp.asarray(False), x_pred, w["lu"], w["fresh"], blank, 0))
+            again, body, (0, jnp.asarray(False), x_pred, w["lu"], w["fresh"], blank, 0)
+        )
         ok = converged & (jnp.abs(rec["delta"] - w["d1"]) <= max_jump * w["d1"])
-        lu = jax.lax.cond(ok & (iters > REFACTOR_AFTER), lambda: factor_jacobian(p, x, n_e),
-                          lambda: lu)  # slow chord: a fresh LU at the new point
+        lu = jax.lax.cond(
+            ok & (iters > REFACTOR_AFTER), lambda: factor_jacobian(p, x, n_e), lambda: lu
+        )  # slow chord: a fresh LU at the new point
         return ok, rec, x, lu, fresh
 
     def step(w, th):
@@ -212,39 +241,56 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
 
             def body(c):
                 w, h, fails, reached, rec = c
-                t_try = jnp.where(jnp.abs(th - w["t1"]) <= jnp.abs(h) * (1 + 1e-9), th,
-                                  w["t1"] + h)
+                t_try = jnp.where(jnp.abs(th - w["t1"]) <= jnp.abs(h) * (1 + 1e-9), th, w["t1"] + h)
                 ok, rec_new, x, lu, fresh = attempt(w, t_try)
-                moved = dict(x1=x, x2=w["x1"], t1=t_try, t2=w["t1"], d1=rec_new["delta"],
-                             lu=lu, have2=jnp.asarray(True), alive=w["alive"],
-                             fresh=jnp.asarray(False))
+                moved = dict(
+                    x1=x,
+                    x2=w["x1"],
+                    t1=t_try,
+                    t2=w["t1"],
+                    d1=rec_new["delta"],
+                    lu=lu,
+                    have2=jnp.asarray(True),
+                    alive=w["alive"],
+                    fresh=jnp.asarray(False),
+                )
                 stayed = dict(w, lu=lu, fresh=fresh)
                 w = jax.tree.map(lambda a, b: jnp.where(ok, a, b), moved, stayed)
                 rec = jax.tree.map(lambda a, b: jnp.where(ok, a, b), rec_new, rec)
-                return (w, jnp.where(ok, h, h / 2), fails + (~ok).astype(jnp.int32),
-                        ok & (t_try == th), rec)
+                return (w, jnp.where(ok, h, h / 2), fails + (~ok).astype(jnp.int32), ok & (t_try == th), rec)
 
             w, _, _, reached, rec = jax.lax.while_loop(
-                cond, body, (w, th - w["t1"], jnp.asarray(0, jnp.int32), jnp.asarray(False),
-                             blank))
+                cond, body, (w, th - w["t1"], jnp.asarray(0, jnp.int32), jnp.asarray(False), blank)
+            )
             return dict(w, alive=reached), rec
 
         w, rec = jax.lax.cond(w["alive"], walk, lambda w: (w, blank), w)
         nan = jnp.nan
-        return w, dict({k: jnp.where(w["alive"], v, nan) for k, v in rec.items() if k != "alive"},
-                       alive=w["alive"])
+        return w, dict(
+            {k: jnp.where(w["alive"], v, nan) for k, v in rec.items() if k != "alive"}, alive=w["alive"]
+        )
 
     alive0 = cold.converged
-    w0 = dict(x1=x0, x2=x0, t1=theta_ordered[0], t2=theta_ordered[0], d1=cold.delta_abs,
-              lu=lu0, have2=jnp.asarray(False), alive=alive0, fresh=jnp.asarray(True))
+    w0 = dict(
+        x1=x0,
+        x2=x0,
+        t1=theta_ordered[0],
+        t2=theta_ordered[0],
+        d1=cold.delta_abs,
+        lu=lu0,
+        have2=jnp.asarray(False),
+        alive=alive0,
+        fresh=jnp.asarray(True),
+    )
     last, rest = jax.lax.scan(step, w0, theta_ordered[1:])
     first = record(cold, alive0)
     out = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
     return out, jnp.where(alive0, last["t1"], jnp.nan), cold.result
 
 
-def phase_row(params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-12,
-              max_jump=DEFAULT_MAX_JUMP) -> dict[str, jax.Array]:
+def phase_row(
+    params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-12, max_jump=DEFAULT_MAX_JUMP
+) -> dict[str, jax.Array]:
     """One row of the phase map (module docstring). `params` carries the row: its field
     `along` is the array of the row's values (n,), every other field a scalar.
 
@@ -269,16 +315,22 @@ def phase_row(params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-
     # the warm start paired but Newton failed twice (after a longer evolution too): where
     # no branch was reached and the normal state is unstable, nothing is known
     lost = (cold_result == RESULTS.newton_failed) & unstable & ~alive
-    phase = jnp.where(~normal_ok | lost, _FAILED,
-                      jnp.where(alive, jnp.where(unstable, _PAIRED, _BISTABLE),
-                                jnp.where(unstable, _UNSETTLED, _NORMAL)))
-    delta = jnp.where(phase == _PAIRED, b["delta"],
-                      jnp.where((phase == _NORMAL) | (phase == _BISTABLE), 0.0, jnp.nan))
-    n_exc = jnp.where(phase == _PAIRED, b["n_exc"],
-                      jnp.where((phase == _NORMAL) | (phase == _BISTABLE), n_exc_n, jnp.nan))
-    status = jnp.where(normal_ok, jnp.where(lost, code(RESULTS.newton_failed),
-                                            code(RESULTS.successful)),
-                       code(RESULTS.normal_state_failed))
+    phase = jnp.where(
+        ~normal_ok | lost,
+        _FAILED,
+        jnp.where(alive, jnp.where(unstable, _PAIRED, _BISTABLE), jnp.where(unstable, _UNSETTLED, _NORMAL)),
+    )
+    delta = jnp.where(
+        phase == _PAIRED, b["delta"], jnp.where((phase == _NORMAL) | (phase == _BISTABLE), 0.0, jnp.nan)
+    )
+    n_exc = jnp.where(
+        phase == _PAIRED, b["n_exc"], jnp.where((phase == _NORMAL) | (phase == _BISTABLE), n_exc_n, jnp.nan)
+    )
+    status = jnp.where(
+        normal_ok,
+        jnp.where(lost, code(RESULTS.newton_failed), code(RESULTS.successful)),
+        code(RESULTS.normal_state_failed),
+    )
     return dict(
         delta_abs=delta,
         delta_abs_paired=b["delta"],

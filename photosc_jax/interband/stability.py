@@ -94,10 +94,15 @@ def _normal_residual(x, args):
     return jnp.concatenate([dn11, dn22, da, db])
 
 
-def normal_steady_state(params: InterbandParams, *, t_relax: float | None = None,
-                        tol: float = 1e-11, max_steps: int = 40,
-                        pseudo_steps: int = DEFAULT_PSEUDO_STEPS,
-                        relax_tol: float = DEFAULT_RELAX_TOL) -> NormalState:
+def normal_steady_state(
+    params: InterbandParams,
+    *,
+    t_relax: float | None = None,
+    tol: float = 1e-11,
+    max_steps: int = 40,
+    pseudo_steps: int = DEFAULT_PSEUDO_STEPS,
+    relax_tol: float = DEFAULT_RELAX_TOL,
+) -> NormalState:
     """Normal steady state: evolve the paper's initial state with s ≡ 0 until it stops moving
     — until max_k |dn/dt| (n11, n22, n21; E_g/ħ) < `relax_tol` (default 1e-6), at most
     t = 10⁶ ħ/E_g — or, with `t_relax` given, for exactly `t_relax` (ħ/E_g); finish the
@@ -120,8 +125,14 @@ def normal_steady_state(params: InterbandParams, *, t_relax: float | None = None
     below 1e-8 and populations within [0, 1] (Newton's own step criterion may never be met
     along the zero modes although the residual is 1e-17). If False, raise `pseudo_steps` or
     lower `relax_tol`."""
-    return _normal_steady_state(float_leaves(params), _floats(t_relax), _floats(tol),
-                                int(max_steps), int(pseudo_steps), _floats(relax_tol))
+    return _normal_steady_state(
+        float_leaves(params),
+        _floats(t_relax),
+        _floats(tol),
+        int(max_steps),
+        int(pseudo_steps),
+        _floats(relax_tol),
+    )
 
 
 @eqx.filter_jit
@@ -131,16 +142,34 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
     p_sg = jax.lax.stop_gradient(params)
     y0 = initial_state(p_sg, seed=0.0)
     if t_relax is None:
+
         def settled(t, y, args, **kwargs):
             return jnp.max(jnp.abs(jnp.concatenate(rates(y, args)[:4]))) < relax_tol
 
-        sol = solve(p_sg, y0, 0.0, MAX_T_RELAX, saveat=dfx.SaveAt(t1=True),
-                    solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
-                    max_steps=RELAX_STEPS, event=dfx.Event(settled))
+        sol = solve(
+            p_sg,
+            y0,
+            0.0,
+            MAX_T_RELAX,
+            saveat=dfx.SaveAt(t1=True),
+            solver=default_solver(),
+            rtol=DEFAULT_RTOL,
+            atol=DEFAULT_ATOL,
+            max_steps=RELAX_STEPS,
+            event=dfx.Event(settled),
+        )
     else:
-        sol = solve(p_sg, y0, 0.0, t_relax, saveat=dfx.SaveAt(t1=True),
-                    solver=default_solver(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
-                    max_steps=RELAX_STEPS)
+        sol = solve(
+            p_sg,
+            y0,
+            0.0,
+            t_relax,
+            saveat=dfx.SaveAt(t1=True),
+            solver=default_solver(),
+            rtol=DEFAULT_RTOL,
+            atol=DEFAULT_ATOL,
+            max_steps=RELAX_STEPS,
+        )
     n11, n22, n21, _, _ = split(jax.lax.stop_gradient(sol.ys[-1]))
     n_e = jnp.sum(c.weights * (n11 + n22))
     x0 = jnp.concatenate([n11, n22, n21.real, n21.imag])
@@ -152,26 +181,38 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
         return lambda x, a: _normal_residual(x, a) - eps * (x - jax.lax.stop_gradient(x))
 
     solver = optx.Newton(rtol=tol, atol=tol, linear_solver=lx.LU())
-    relaxed = optx.root_find(shifted(_EPS_PSEUDO), solver, x0, (jax.lax.stop_gradient(c), n_e),
-                             max_steps=pseudo_steps, throw=False)
+    relaxed = optx.root_find(
+        shifted(_EPS_PSEUDO), solver, x0, (jax.lax.stop_gradient(c), n_e), max_steps=pseudo_steps, throw=False
+    )
     x1 = jax.lax.stop_gradient(relaxed.value)
-    out = optx.root_find(shifted(_EPS), solver, x1, (c, n_e), max_steps=max_steps,
-                         adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()), throw=False)
+    out = optx.root_find(
+        shifted(_EPS),
+        solver,
+        x1,
+        (c, n_e),
+        max_steps=max_steps,
+        adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()),
+        throw=False,
+    )
     x = out.value
     m = c.esum.shape[0]
     x_sg = jax.lax.stop_gradient(x)
     res = jnp.max(jnp.abs(_normal_residual(x_sg, (c, n_e))))
     physical = jnp.all((x_sg[: 2 * m] > -1e-8) & (x_sg[: 2 * m] < 1 + 1e-8))
-    return NormalState(n11=x[:m], n22=x[m : 2 * m], n21=x[2 * m : 3 * m] + 1j * x[3 * m :],
-                       residual=res, success=(res < NORMAL_RESIDUAL_TOL) & physical,
-                       t_relax=sol.ts[-1])
+    return NormalState(
+        n11=x[:m],
+        n22=x[m : 2 * m],
+        n21=x[2 * m : 3 * m] + 1j * x[3 * m :],
+        residual=res,
+        success=(res < NORMAL_RESIDUAL_TOL) & physical,
+        t_relax=sol.ts[-1],
+    )
 
 
 def _pairing_parts(normal: NormalState, c: Coefficients):
     """(d, ñ) of L = diag(d) + i c_pair ñ wᵀ: d_k = i(A1 + A2)k² − γ_s,k, ñ_k = n22 + n11 − 1."""
     z = jnp.zeros_like(normal.n11)
-    *_, gamma_s = normal_rates(normal.n11, normal.n22, normal.n21.real, normal.n21.imag, z, z,
-                               0.0, 0.0, c)
+    *_, gamma_s = normal_rates(normal.n11, normal.n22, normal.n21.real, normal.n21.imag, z, z, 0.0, 0.0, c)
     n_tilde = normal.n22 + normal.n11 - 1.0  # mirror symmetric: n11_{−k} = n11_k
     return jax.lax.complex(-gamma_s, c.esum), n_tilde
 
@@ -201,8 +242,9 @@ def _secular(x, args):
     return jnp.stack([f.real, f.imag])
 
 
-def threshold_V(normal: NormalState, c0: Coefficients, dk, lo, hi, valid, *, sign=1.0,
-                near=None) -> Float[Array, ""]:
+def threshold_V(
+    normal: NormalState, c0: Coefficients, dk, lo, hi, valid, *, sign=1.0, near=None
+) -> Float[Array, ""]:
     """The pairing threshold |V_c| in a bracket lo < hi (magnitudes; V = `sign`·|V|) where
     the growth rate changes sign, g(lo) < 0 < g(hi): Newton on the secular equation
     (`_secular`: λ = iω at V_c), started from the linear interpolation of V and of the
@@ -221,17 +263,28 @@ def threshold_V(normal: NormalState, c0: Coefficients, dk, lo, hi, valid, *, sig
     t = jnp.clip(g_a / jnp.where(g_a != g_b, g_a - g_b, 1.0), 0.0, 1.0)
     x0 = jax.lax.stop_gradient(jnp.stack([a + t * (b - a), f_a + t * (f_b - f_a)]))
     args = (*_pairing_parts(normal, c0), c0.weights, scale)
-    sol = optx.root_find(_secular, optx.Newton(rtol=1e-13, atol=1e-13, linear_solver=lx.LU()),
-                         x0, args, max_steps=40, throw=False,
-                         adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()))
+    sol = optx.root_find(
+        _secular,
+        optx.Newton(rtol=1e-13, atol=1e-13, linear_solver=lx.LU()),
+        x0,
+        args,
+        max_steps=40,
+        throw=False,
+        adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()),
+    )
     root = sol.value[0]
     root_sg = jax.lax.stop_gradient(root)
-    ok = ((sol.result == optx.RESULTS.successful) & (root_sg >= a) & (root_sg <= b)
-          & (g_a < 0) & (g_b > 0) & valid)
+    ok = (
+        (sol.result == optx.RESULTS.successful)
+        & (root_sg >= a)
+        & (root_sg <= b)
+        & (g_a < 0)
+        & (g_b > 0)
+        & valid
+    )
     ok = ok & (jnp.abs(lead(jnp.where(ok, root_sg, a))[0]) < 1e-9)
     growth = lambda V: lead(V)[0]  # noqa: E731
-    return jax.lax.cond(ok, lambda: jnp.where(valid, root, jnp.nan),
-                        lambda: _bisect(growth, lo, hi, valid))
+    return jax.lax.cond(ok, lambda: jnp.where(valid, root, jnp.nan), lambda: _bisect(growth, lo, hi, valid))
 
 
 def stability(params: InterbandParams, normal: NormalState | None = None, **kwargs) -> Stability:
@@ -246,13 +299,13 @@ def stability(params: InterbandParams, normal: NormalState | None = None, **kwar
 def _bisect(fn, lower, upper, valid):
     """Sign change of an increasing fn on [lower, upper] (optimistix bisection, implicit
     adjoint); NaN where `valid` is False."""
-    root = bracketed_root(fn, lower, upper, valid, decreasing=False, rtol=1e-9, atol=1e-9,
-                          max_steps=200)
+    root = bracketed_root(fn, lower, upper, valid, decreasing=False, rtol=1e-9, atol=1e-9, max_steps=200)
     return jnp.where(valid, root, jnp.nan)
 
 
-def critical_V(params: InterbandParams, *, bracket: tuple[float, float] = DEFAULT_V_BRACKET,
-               **kwargs) -> Float[Array, ""]:
+def critical_V(
+    params: InterbandParams, *, bracket: tuple[float, float] = DEFAULT_V_BRACKET, **kwargs
+) -> Float[Array, ""]:
     """Pairing threshold V_c at the other parameters of `params` (its V is ignored): the
     smallest-|V| bracketed zero of the growth rate, by bisection on g(V) in `bracket` (E_g).
     The normal state is solved once (it does not depend on V). Returns NaN if g does not
@@ -284,15 +337,16 @@ def _critical_V(params, bracket, kwargs):
     lo_a, hi_a = jnp.abs(lo), jnp.abs(hi)
     valid = (g(lo_a) < 0) & (g(hi_a) > 0) & normal.success
     # a coarse bisection (|V| to 1e-3), then Newton on the secular equation near it
-    coarse = jax.lax.stop_gradient(bracketed_root(g, lo_a, hi_a, valid, decreasing=False,
-                                                  rtol=1e-4, atol=1e-3, max_steps=60))
+    coarse = jax.lax.stop_gradient(
+        bracketed_root(g, lo_a, hi_a, valid, decreasing=False, rtol=1e-4, atol=1e-3, max_steps=60)
+    )
     near = (jnp.maximum(coarse - 2e-3, lo_a), jnp.minimum(coarse + 2e-3, hi_a))
     return sign * threshold_V(normal, c0, params.dk, lo_a, hi_a, valid, sign=sign, near=near)
 
 
-def critical_Omega(params: InterbandParams, *,
-                   bracket: tuple[float, float] = DEFAULT_OMEGA_BRACKET,
-                   **kwargs) -> Float[Array, ""]:
+def critical_Omega(
+    params: InterbandParams, *, bracket: tuple[float, float] = DEFAULT_OMEGA_BRACKET, **kwargs
+) -> Float[Array, ""]:
     """Pairing threshold in the Rabi frequency, Ω_c (E_g), at the other parameters of
     `params`: bisection in log Ω on the growth rate g(Ω) between `bracket` ends (both > 0)
     where g < 0 and g > 0 (either order: Ω_c may be a lower or an upper threshold; V_c(Ω)
@@ -302,10 +356,11 @@ def critical_Omega(params: InterbandParams, *,
     T = 0 normal state relaxes over t ≳ 10⁵ below Ω ≈ 0.02; the relaxation stops at
     t = 10⁶). Not differentiable (plain bisection)."""
     if not (bracket[0] > 0 and bracket[1] > 0):
-        raise ValueError(f"bracket={bracket}: both ends must be positive Rabi frequencies "
-                         "(the bisection runs in log Ω), e.g. (1e-3, 1.0).")
-    return _critical_Omega(float_leaves(params), _floats(tuple(map(float, bracket))),
-                           _floats(kwargs))
+        raise ValueError(
+            f"bracket={bracket}: both ends must be positive Rabi frequencies "
+            "(the bisection runs in log Ω), e.g. (1e-3, 1.0)."
+        )
+    return _critical_Omega(float_leaves(params), _floats(tuple(map(float, bracket))), _floats(kwargs))
 
 
 @eqx.filter_jit
@@ -315,10 +370,13 @@ def _critical_Omega(params, bracket, kwargs):
         return stability(eqx.tree_at(lambda p: p.Omega, params, Omega), **kwargs).growth_rate
 
     lo, hi = jnp.log(bracket[0]), jnp.log(bracket[1])  # g(e^lo) < 0 < g(e^hi)
-    ends = [stability(eqx.tree_at(lambda p: p.Omega, params, jnp.exp(x)), **kwargs)
-            for x in (lo, hi)]
-    valid = ((ends[0].growth_rate < 0) & (ends[1].growth_rate > 0)
-             & ends[0].normal.success & ends[1].normal.success)
+    ends = [stability(eqx.tree_at(lambda p: p.Omega, params, jnp.exp(x)), **kwargs) for x in (lo, hi)]
+    valid = (
+        (ends[0].growth_rate < 0)
+        & (ends[1].growth_rate > 0)
+        & ends[0].normal.success
+        & ends[1].normal.success
+    )
 
     # Plain bisection in log Ω (36 halvings: relative precision ~1e-10 over a 1e-3…1
     # bracket): a nested optimistix root find (Newton for the normal state inside
@@ -333,25 +391,31 @@ def _critical_Omega(params, bracket, kwargs):
     return jnp.where(valid, jnp.exp(0.5 * (a + b)), jnp.nan)
 
 
-def phase_boundary(params: InterbandParams, Omega: Float[Array, " n"], *,
-                   bracket: tuple[float, float] = DEFAULT_V_BRACKET,
-                   t_relax: float | None = None) -> Float[Array, " n"]:
+def phase_boundary(
+    params: InterbandParams,
+    Omega: Float[Array, " n"],
+    *,
+    bracket: tuple[float, float] = DEFAULT_V_BRACKET,
+    t_relax: float | None = None,
+) -> Float[Array, " n"]:
     """V_c(Ω) for an array of Rabi frequencies: `critical_V` at each Ω (one after another on
     CPUs, vmapped on accelerators; NaN where no threshold lies in `bracket` or the normal
     state fails). `t_relax` as in `normal_steady_state` (default: relax until the normal
     state stops moving). Example: `phase_boundary(InterbandParams(), jnp.linspace(.05, .5,
     64))`."""
-    return _phase_boundary(float_leaves(params), jnp.asarray(Omega, float),
-                           _floats(tuple(map(float, bracket))),
-                           None if t_relax is None else as_float(t_relax))
+    return _phase_boundary(
+        float_leaves(params),
+        jnp.asarray(Omega, float),
+        _floats(tuple(map(float, bracket))),
+        None if t_relax is None else as_float(t_relax),
+    )
 
 
 @eqx.filter_jit
 @counted("stability.phase_boundary")
 def _phase_boundary(params, Omega, bracket, t_relax):
     def one(Om):
-        return _critical_V(eqx.tree_at(lambda p: p.Omega, params, Om), bracket,
-                           dict(t_relax=t_relax))
+        return _critical_V(eqx.tree_at(lambda p: p.Omega, params, Om), bracket, dict(t_relax=t_relax))
 
     # CPUs: one Ω at a time (a vmapped adaptive solve costs ~30× more per step on a CPU, see
     # sweep.engine.default_vmap_width); accelerators: all at once.

@@ -37,9 +37,7 @@ def initial_state(params: InterbandParams, seed=1e-20 * (1 + 1j)) -> InterbandSt
     pairing instability shows (App. B 2)."""
     n = params.n_k
     s = jnp.broadcast_to(jnp.asarray(seed, dtype=complex), (n,))
-    return InterbandState(
-        n11=jnp.ones(n), n22=jnp.zeros(n), n21=jnp.zeros(n, dtype=complex), s21=s
-    )
+    return InterbandState(n11=jnp.ones(n), n22=jnp.zeros(n), n21=jnp.zeros(n, dtype=complex), s21=s)
 
 
 def check_mirror_symmetric(state: InterbandState, tol: float = 1e-12) -> None:

@@ -68,12 +68,22 @@ def steady_state(
     Example: `ss = steady_state(InterbandParams(Omega=0.25, V=5), method=Newton());
     ss.delta_abs, ss.mu` → 0.0190488, ≈ −0.35 (Fig. 3 point).
     """
-    method = as_method(method, t_max=t_max, tol=tol, delta_floor=delta_floor, solver=solver,
-                       rtol=rtol, atol=atol, max_steps=max_steps)
+    method = as_method(
+        method,
+        t_max=t_max,
+        tol=tol,
+        delta_floor=delta_floor,
+        solver=solver,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+    )
     try:
         engine = _ENGINES[type(method)]
     except KeyError:
-        raise ValueError(f"method={method!r}: steady_state knows {[m.__name__ for m in _ENGINES]}; "
-                         "pass one of these objects.") from None
+        raise ValueError(
+            f"method={method!r}: steady_state knows {[m.__name__ for m in _ENGINES]}; "
+            "pass one of these objects."
+        ) from None
     out = engine(params, method, y0=y0, progress=progress)
     return raise_if_failed(out, out.result, throw)

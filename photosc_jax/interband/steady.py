@@ -112,8 +112,17 @@ class SteadyState(eqx.Module):
 
 
 def run_to_steady_state(
-    params, y0, t_max, tol, delta_floor, solver, rtol, atol, max_steps,
-    progress=False, window: int = 0,
+    params,
+    y0,
+    t_max,
+    tol,
+    delta_floor,
+    solver,
+    rtol,
+    atol,
+    max_steps,
+    progress=False,
+    window: int = 0,
 ):
     """Evolve until the detector fires or `t_max` (pure; jit/vmap-safe). Returns
     (final packed state, its `Stationarity`, converged, diffrax Solution) and, with
@@ -129,8 +138,17 @@ def run_to_steady_state(
         late = jnp.linspace(0.8 * t_max, t_max, window)
         subs.append(dfx.SubSaveAt(ts=late, fn=lambda t, y, args: stationarity(y, c).delta_abs))
     sol = solve(
-        params, y0, 0.0, t_max, saveat=dfx.SaveAt(subs=subs), solver=solver, rtol=rtol,
-        atol=atol, max_steps=max_steps, event=dfx.Event(cond_fn), progress=progress,
+        params,
+        y0,
+        0.0,
+        t_max,
+        saveat=dfx.SaveAt(subs=subs),
+        solver=solver,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        event=dfx.Event(cond_fn),
+        progress=progress,
     )
     y1 = sol.ys[0][-1]
     res = stationarity(y1, c)
@@ -158,12 +176,19 @@ def detector_tol(tol, rtol):
 def _steady(params, y0, method: Evolve, progress):
     tol = detector_tol(method.tol, method.rtol)
     y1, res, converged, sol, _ = run_to_steady_state(
-        params, y0, method.t_max, tol, method.delta_floor, method.solver, method.rtol,
-        method.atol, method.max_steps, progress,
+        params,
+        y0,
+        method.t_max,
+        tol,
+        method.delta_floor,
+        method.solver,
+        method.rtol,
+        method.atol,
+        method.max_steps,
+        progress,
     )
     result = from_diffrax(sol.result)
-    result = RESULTS.where((result == RESULTS.successful) & ~converged, RESULTS.t_max_reached,
-                           result)
+    result = RESULTS.where((result == RESULTS.successful) & ~converged, RESULTS.t_max_reached, result)
     return SteadyState(
         delta_abs=jnp.where(res.delta_abs >= method.delta_floor, res.delta_abs, 0.0),
         mu=jnp.where(res.delta_abs >= method.delta_floor, res.mu, 0.0),
@@ -177,8 +202,9 @@ def _steady(params, y0, method: Evolve, progress):
     )
 
 
-def evolve_steady_state(params: InterbandParams, method: Evolve,
-                        y0: InterbandState | None = None, progress: bool = False) -> SteadyState:
+def evolve_steady_state(
+    params: InterbandParams, method: Evolve, y0: InterbandState | None = None, progress: bool = False
+) -> SteadyState:
     """The time-evolution engine behind `steady_state(params, method=Evolve(...))` (no
     Newton polish: that is added by `stationary.steady_state`). Evolves from `y0` (default:
     the paper's initial state) until the detector fires or `method.t_max`. Jit/vmap-safe;

@@ -63,13 +63,18 @@ def _check_resonance(d2m1, d2, on_resonance: str, rtol: float):
                 f"{rtol:g}·ΔE²): the Schrieffer–Wolff expansion breaks down there. Move ΔE off "
                 "resonance, or pass on_resonance='inf' to get +inf instead of an error."
             )
-        return eqx.error_if(at_res, at_res, "Eq. 14 evaluated at the resonance ΔE = ω "
-                            "(diverges); move ΔE off resonance or use on_resonance='inf'.")
+        return eqx.error_if(
+            at_res,
+            at_res,
+            "Eq. 14 evaluated at the resonance ΔE = ω "
+            "(diverges); move ΔE off resonance or use on_resonance='inf'.",
+        )
     raise ValueError(f"on_resonance must be 'inf' or 'raise', got {on_resonance!r}.")
 
 
-def oscillating_attraction(Q2, DeltaE, g, M, omega, *, on_resonance: str = "raise",
-                           rtol: float = RESONANCE_RTOL) -> Float[Array, "..."]:
+def oscillating_attraction(
+    Q2, DeltaE, g, M, omega, *, on_resonance: str = "raise", rtol: float = RESONANCE_RTOL
+) -> Float[Array, "..."]:
     """Attraction of an oscillating phonon, Eq. 14: U = 4g⁴ΔE²⟨Q²⟩/(Mω²(ΔE² − ω²)²).
 
     **Arguments:** `Q2` = ⟨Q²⟩, level splitting `DeltaE`, coupling `g`, mass `M`, phonon

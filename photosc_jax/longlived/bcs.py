@@ -41,8 +41,9 @@ Scalar = Float[Array, ""]
 
 def _solve(fn, lower, upper, args, *, decreasing: bool):
     """Root of a monotone scalar fn(y, args) on [lower, upper] (bisection, implicit adjoint)."""
-    return bracketed_root(lambda y: fn(y, args), lower, upper, decreasing=decreasing, rtol=_TOL,
-                          atol=_TOL, max_steps=_MAX_STEPS)
+    return bracketed_root(
+        lambda y: fn(y, args), lower, upper, decreasing=decreasing, rtol=_TOL, atol=_TOL, max_steps=_MAX_STEPS
+    )
 
 
 def xi_integral(fn, Delta, T, omega=1.0):

@@ -55,14 +55,24 @@ class LangevinParams(eqx.Module):
     N_eff: Float[Array, ""] = eqx.field(default=1.0, converter=as_float)
 
     def __check_init__(self):
-        require("LangevinParams.gamma", self.gamma, lambda v: v >= 0,
-                 "the damping γ must be >= 0 (a negative γ pumps energy in and breaks "
-                 "fluctuation-dissipation).")
-        require("LangevinParams.T", self.T, lambda v: v >= 0,
-                 "the temperature must be >= 0 (units of ω); the noise variance 2γT/N_eff "
-                 "would be negative.")
-        require("LangevinParams.N_eff", self.N_eff, lambda v: v > 0,
-                 "the number of sites must be > 0 (it divides the noise temperature).")
+        require(
+            "LangevinParams.gamma",
+            self.gamma,
+            lambda v: v >= 0,
+            "the damping γ must be >= 0 (a negative γ pumps energy in and breaks fluctuation-dissipation).",
+        )
+        require(
+            "LangevinParams.T",
+            self.T,
+            lambda v: v >= 0,
+            "the temperature must be >= 0 (units of ω); the noise variance 2γT/N_eff would be negative.",
+        )
+        require(
+            "LangevinParams.N_eff",
+            self.N_eff,
+            lambda v: v > 0,
+            "the number of sites must be > 0 (it divides the noise temperature).",
+        )
 
     @property
     def noise_strength(self) -> Float[Array, ""]:
@@ -176,7 +186,12 @@ def simulate(
     n_steps = int(np.ceil((t1 - t0) / dt))
     if key is None:
         sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(drift), solver or diffrax.Tsit5(), t0, t1, dt, y0,
+            diffrax.ODETerm(drift),
+            solver or diffrax.Tsit5(),
+            t0,
+            t1,
+            dt,
+            y0,
             saveat=diffrax.SaveAt(ts=ts),
             stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-10),
             max_steps=max_steps or 16 * n_steps + 4096,
@@ -195,23 +210,31 @@ def simulate(
             raise ValueError(f"brownian must be 'fast' or 'tree', got {brownian!r}.")
         diffusion = diffrax.ControlTerm(lambda t, y, args: jnp.stack([0.0 * sigma, sigma]), bm)
         sol = diffrax.diffeqsolve(
-            diffrax.MultiTerm(diffrax.ODETerm(drift), diffusion), solver or diffrax.ShARK(),
-            t0, t1, dt, y0, saveat=diffrax.SaveAt(ts=ts), max_steps=max_steps or n_steps + 16,
+            diffrax.MultiTerm(diffrax.ODETerm(drift), diffusion),
+            solver or diffrax.ShARK(),
+            t0,
+            t1,
+            dt,
+            y0,
+            saveat=diffrax.SaveAt(ts=ts),
+            max_steps=max_steps or n_steps + 16,
             adjoint=adjoint,
         )
     return LangevinSolution(ts=sol.ts, Q=sol.ys[:, 0], P=sol.ys[:, 1])
 
 
-def simulate_ensemble(landscape: Landscape, params: LangevinParams, Q0, t1, key, n_paths: int,
-                      **kwargs) -> LangevinSolution:
+def simulate_ensemble(
+    landscape: Landscape, params: LangevinParams, Q0, t1, key, n_paths: int, **kwargs
+) -> LangevinSolution:
     """`n_paths` independent noise realisations of `simulate` (jax.vmap over split keys);
     arrays gain a leading axis of length n_paths."""
     keys = jax.random.split(key, n_paths)
     return jax.vmap(lambda k: simulate(landscape, params, Q0, t1, key=k, **kwargs))(keys)
 
 
-def boltzmann_moments(landscape: Callable, T_eff, Q_lo, Q_hi, n: int = 4001,
-                      orders=(1, 2)) -> Float[Array, " k"]:
+def boltzmann_moments(
+    landscape: Callable, T_eff, Q_lo, Q_hi, n: int = 4001, orders=(1, 2)
+) -> Float[Array, " k"]:
     """⟨Q^k⟩ under exp(−F(Q)/T_eff) restricted to [Q_lo, Q_hi] (trapezoid), T_eff = T/N_eff:
     the stationary law of Eq. 6 without drive, for checking simulations."""
     Q = jnp.linspace(Q_lo, Q_hi, n)

@@ -102,9 +102,13 @@ def as_alpha2F(alpha2F: Alpha2F) -> Callable[[Array], Array]:
 def _check(Delta, T, mu):
     for name, x in (("Delta", Delta), ("T", T), ("mu", mu)):
         require(name, x, np.isfinite, "not finite.")
-    require("T", T, lambda v: v > 0,
-            "must be > 0 (units of ω): the golden-rule rates involve n(Ω) = 1/(e^(Ω/T)−1); "
-            "at T = 0 the generation rate vanishes identically.")
+    require(
+        "T",
+        T,
+        lambda v: v > 0,
+        "must be > 0 (units of ω): the golden-rule rates involve n(Ω) = 1/(e^(Ω/T)−1); "
+        "at T = 0 the generation rate vanishes identically.",
+    )
     require("Delta", Delta, lambda v: v >= 0, "must be >= 0 (the gap magnitude, units of ω).")
     T = eqx.error_if(T, T <= 0, "lifetimes: T must be > 0 (units of ω).")
     Delta = eqx.error_if(Delta, Delta < 0, "lifetimes: Delta must be >= 0 (units of ω).")
@@ -123,9 +127,7 @@ def _integrate(integrand, a2F, Omega_lo, span, Omega_max, n_panels, order):
     Omega = Omega_lo + u**2
     vals = a2F(Omega)
     if not isinstance(a2F, Alpha2FTable):
-        vals = eqx.error_if(
-            vals, jnp.any(vals < 0), "alpha2F(Ω) returned negative values: α²F must be >= 0."
-        )
+        vals = eqx.error_if(vals, jnp.any(vals < 0), "alpha2F(Ω) returned negative values: α²F must be >= 0.")
     return u_max * jnp.sum(w * integrand(Omega, vals, u))
 
 
@@ -174,8 +176,9 @@ def generation_rate(
     return s * jnp.exp(-2 * Delta / T)
 
 
-def tau_g(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels: int = 64,
-          order: int = 8) -> Float[Array, ""]:
+def tau_g(
+    Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels: int = 64, order: int = 8
+) -> Float[Array, ""]:
     """τ_g = 1/Γ_g (Eq. C3), units of 1/ω; the lifetime of a quasi-particle-trapped state.
     Evaluated as e^{2Δ/T}/(Γ_g e^{2Δ/T}), so it stays accurate (and overflows to inf only at
     2Δ/T ≳ 700) at low T. Arguments as `generation_rate`."""
@@ -206,9 +209,7 @@ def _recombination(Delta, T, a2F, mu, Omega_max, n_panels, order, printed):
 
 
 def _rate_doc(fn):
-    fn.__doc__ += (
-        "\n\n    **Arguments:** as `generation_rate`. **Returns:** a rate in units of ω (ħ = 1)."
-    )
+    fn.__doc__ += "\n\n    **Arguments:** as `generation_rate`. **Returns:** a rate in units of ω (ħ = 1)."
     return fn
 
 
@@ -221,9 +222,7 @@ def scattering_rate(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_pan
 
 
 @_rate_doc
-def scattering_rate_per_qp(
-    Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8
-):
+def scattering_rate_per_qp(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8):
     """Γ_s per quasi-particle at Δ: Eq. C4 without the factor (1 − f(Δ)) (docs/model-longlived.md)."""
     Delta, T = _check(Delta, T, mu)
     return _scattering(Delta, T, as_alpha2F(alpha2F), mu, Omega_max, n_panels, order, False)
@@ -239,9 +238,7 @@ def recombination_rate(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_
 
 
 @_rate_doc
-def recombination_rate_per_qp(
-    Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8
-):
+def recombination_rate_per_qp(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8):
     """Γ_r per quasi-particle at Δ (it recombines with a partner at Ω − Δ, emitting a phonon
     Ω ≥ 2Δ): Eq. C5 without (1 − f(Δ)). Detailed balance: Γ_g = e^{2μ/T} f(Δ) Γ_r^{qp}."""
     Delta, T = _check(Delta, T, mu)
@@ -282,8 +279,9 @@ def closed_form_error(Delta, T, alpha2F: Alpha2F, mu=0.0, **quad) -> Float[Array
     T/(8Δ) + (T/2)·α²F'(2Δ)/α²F(2Δ) − 2e^{−Δ/T}."""
     Delta, T = _check(Delta, T, mu)
     a2F = as_alpha2F(alpha2F)
-    s = _generation_scaled(Delta, T, a2F, mu, quad.get("Omega_max"), quad.get("n_panels", 64),
-                           quad.get("order", 8))
+    s = _generation_scaled(
+        Delta, T, a2F, mu, quad.get("Omega_max"), quad.get("n_panels", 64), quad.get("order", 8)
+    )
     return s / (2 * math.pi**1.5 * a2F(2 * Delta) * jnp.sqrt(2 * Delta * T)) - 1.0
 
 

@@ -44,8 +44,7 @@ def k3c60(inv_Z, G=G_DEFAULT, lam0=LAM0_DEFAULT, *, n_grid: int = 128) -> Metast
     """K3C60 at Mott renormalisation Z = 1/inv_Z, in phonon units: d = (ΔE/ħω)/inv_Z,
     ν = 0.603·inv_Z, G, λ0 (λ0 held fixed by re-tuning U0)."""
     inv_Z = jnp.asarray(inv_Z, dtype=jnp.result_type(float))
-    return MetastabilityParams(DELTA_E_MEV / OMEGA_MEV / inv_Z, NU_OMEGA_DFT * inv_Z, G, lam0,
-                               n_grid)
+    return MetastabilityParams(DELTA_E_MEV / OMEGA_MEV / inv_Z, NU_OMEGA_DFT * inv_Z, G, lam0, n_grid)
 
 
 def critical_temperature_K(lam0=LAM0_DEFAULT) -> Float[Array, ""]:
@@ -67,8 +66,9 @@ def k3c60_scan(inv_Z, G=G_DEFAULT, lam0=LAM0_DEFAULT) -> MetastabilityResult:
 
 
 def _bisect(fn, lower, upper, *, decreasing: bool):
-    return bracketed_root(fn, lower, upper, decreasing=decreasing, rtol=1e-10, atol=1e-12,
-                          max_steps=256, throw=True)
+    return bracketed_root(
+        fn, lower, upper, decreasing=decreasing, rtol=1e-10, atol=1e-12, max_steps=256, throw=True
+    )
 
 
 def k3c60_metastability_onset(G=G_DEFAULT, lam0=LAM0_DEFAULT, bracket=(1.0, 10.0)) -> float:
@@ -80,8 +80,7 @@ def k3c60_metastability_onset(G=G_DEFAULT, lam0=LAM0_DEFAULT, bracket=(1.0, 10.0
     m = jax.jit(lambda z: stationarity_minimum(k3c60(z, G, lam0), 0.0)[2])
     lo, hi = bracket
     if not (float(m(lo)) > 0 > float(m(hi))):
-        raise ValueError(f"No metastability onset for Z⁻¹ in {bracket} (G={G}, λ0={lam0}); "
-                         "widen `bracket`.")
+        raise ValueError(f"No metastability onset for Z⁻¹ in {bracket} (G={G}, λ0={lam0}); widen `bracket`.")
     return float(_bisect(m, lo, hi, decreasing=True))
 
 
@@ -101,5 +100,9 @@ def k3c60_thresholds(G=G_DEFAULT, lam0=LAM0_DEFAULT) -> dict[str, float]:
     e_ms = jax.jit(lambda z: analyze(k3c60(z, G, lam0), 0.0, with_T_B=False).E_MS)
     lo = onset * (1 + 1e-9)
     i_to_ii = float(_bisect(e_ms, lo, unstable, decreasing=True)) if float(e_ms(lo)) > 0 else onset
-    return dict(metastability_onset=onset, metastable_I_to_II=i_to_ii,
-                undistorted_unstable=unstable, Tc_K=float(critical_temperature_K(lam0)))
+    return dict(
+        metastability_onset=onset,
+        metastable_I_to_II=i_to_ii,
+        undistorted_unstable=unstable,
+        Tc_K=float(critical_temperature_K(lam0)),
+    )

@@ -60,10 +60,12 @@ class MetastabilityParams(eqx.Module):
     n_grid: int = eqx.field(default=128, static=True, converter=int)
 
     def __check_init__(self):
-        checks = (("DeltaE", lambda x: x > 0, "the level splitting ΔE/ω must be positive"),
-                  ("nu", lambda x: x > 0, "ν(0)ω must be positive"),
-                  ("G", lambda x: x >= 0, "gℓ0/ω must be non-negative"),
-                  ("lam0", lambda x: x >= 0, "λ0 = U0ν(0) must be non-negative (attractive U0)"))
+        checks = (
+            ("DeltaE", lambda x: x > 0, "the level splitting ΔE/ω must be positive"),
+            ("nu", lambda x: x > 0, "ν(0)ω must be positive"),
+            ("G", lambda x: x >= 0, "gℓ0/ω must be non-negative"),
+            ("lam0", lambda x: x >= 0, "λ0 = U0ν(0) must be non-negative (attractive U0)"),
+        )
         for name, ok, what in checks:
             x = concrete(getattr(self, name))
             if x is not None and not (math.isfinite(x) and ok(x)):
@@ -132,8 +134,7 @@ def landscape(p: MetastabilityParams, Q, T=0.0) -> Float[Array, "..."]:
 
 def _bracketed_root(fn, lower, upper, valid, *, decreasing: bool):
     """Zero of fn in [lower, upper]; where not `valid`, solves a dummy linear problem instead."""
-    return bracketed_root(fn, lower, upper, valid, decreasing=decreasing, rtol=_TOL, atol=_TOL,
-                          max_steps=256)
+    return bracketed_root(fn, lower, upper, valid, decreasing=decreasing, rtol=_TOL, atol=_TOL, max_steps=256)
 
 
 def stationarity_minimum(params: MetastabilityParams, T=0.0):
@@ -148,8 +149,7 @@ def stationarity_minimum(params: MetastabilityParams, T=0.0):
     i = jnp.argmin(h_grid)
     a = s_grid[jnp.maximum(i - 1, 0)]
     b = s_grid[jnp.minimum(i + 1, p.n_grid - 1)]
-    s_min, h_min = golden_min(lambda s, pT: stationarity(pT[0], s, pT[1]), a, b, (p, T),
-                              tol=_GOLDEN_TOL)
+    s_min, h_min = golden_min(lambda s, pT: stationarity(pT[0], s, pT[1]), a, b, (p, T), tol=_GOLDEN_TOL)
     return h_grid[0], s_min, h_min
 
 
@@ -162,8 +162,9 @@ def untrapping_temperature(p: MetastabilityParams) -> Float[Array, ""]:
     T_max = bcs.critical_temperature(p.lam_inf)
     m = lambda T: stationarity_minimum(p, T)[2]  # noqa: E731
     valid = stationarity_minimum(p, 0.0)[2] < 0
-    y = _bracketed_root(lambda lt: m(jnp.exp(lt)), jnp.log(1e-6 * T_max), jnp.log(T_max),
-                        valid, decreasing=False)
+    y = _bracketed_root(
+        lambda lt: m(jnp.exp(lt)), jnp.log(1e-6 * T_max), jnp.log(T_max), valid, decreasing=False
+    )
     return jnp.where(valid, jnp.exp(y), jnp.nan)
 
 
@@ -210,7 +211,9 @@ def phase_diagram(DeltaE, nu, G=0.6, lam0=0.3, *, n_grid: int = 128) -> Metastab
     """Fig. 2b: the T = 0 classification on the grid DeltaE[i] × nu[j] (phonon units), by
     `jax.vmap` over both axes (no Python loops). Returns a `MetastabilityResult` whose arrays
     have shape (len(DeltaE), len(nu)); T_B is not computed (NaN)."""
+
     def one(d, n):
         return analyze(MetastabilityParams(d, n, G, lam0, n_grid), 0.0, with_T_B=False)
+
     inner = jax.vmap(one, in_axes=(None, 0))
     return jax.vmap(inner, in_axes=(0, None))(as_float(DeltaE), as_float(nu))

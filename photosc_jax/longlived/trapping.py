@@ -49,8 +49,9 @@ def bcs_landscape(params: metastability.MetastabilityParams, T) -> Callable[[Arr
     return lambda Q: metastability.landscape(params, Q, T)
 
 
-def bcs_force_table(params: metastability.MetastabilityParams, T, Q_min=-0.5, Q_max=2.5,
-                    n: int = 1501) -> ForceTable:
+def bcs_force_table(
+    params: metastability.MetastabilityParams, T, Q_min=-0.5, Q_max=2.5, n: int = 1501
+) -> ForceTable:
     """`ForceTable` of dF/dQ for the BCS landscape at temperature T: n gap solves, once."""
     return ForceTable.from_landscape(bcs_landscape(params, T), Q_min, Q_max, n)
 
@@ -73,23 +74,41 @@ def is_trapped(sol: LangevinSolution, Q_B, tail: int = 10) -> Array:
     return jnp.all(sol.Q[..., -tail:] > Q_B, axis=-1)
 
 
-def trapping_threshold(landscape: Landscape, params: LangevinParams, Q_B, duration, *,
-                       lo, hi, rounds: int = 5, n_per_round: int = 8, t_settle=None,
-                       **kwargs) -> Float[Array, ""]:
+def trapping_threshold(
+    landscape: Landscape,
+    params: LangevinParams,
+    Q_B,
+    duration,
+    *,
+    lo,
+    hi,
+    rounds: int = 5,
+    n_per_round: int = 8,
+    t_settle=None,
+    **kwargs,
+) -> Float[Array, ""]:
     """Smallest Gaussian-pulse amplitude that leaves Q beyond Q_B, noise off, by vmapped
     multisection in [lo, hi] (`rounds` × `n_per_round` deterministic runs). The pulse peaks at
     t = 5·duration; the run ends `t_settle` (default 5·duration + 20/γ) after it."""
     t_c = 5.0 * duration
-    t_settle = t_settle if t_settle is not None else 5.0 * duration + 20.0 / max(
-        float(params.gamma), 1e-300)
+    t_settle = t_settle if t_settle is not None else 5.0 * duration + 20.0 / max(float(params.gamma), 1e-300)
     t1 = t_c + t_settle
 
     @jax.jit
     def trapped(amps):
         def one(a):
-            sol = simulate(landscape, params, 0.0, t1, pulse=Pulse(a, duration, t_c), n_save=16,
-                           t_save_from=t1 - 1.0, **kwargs)
+            sol = simulate(
+                landscape,
+                params,
+                0.0,
+                t1,
+                pulse=Pulse(a, duration, t_c),
+                n_save=16,
+                t_save_from=t1 - 1.0,
+                **kwargs,
+            )
             return is_trapped(sol, Q_B, tail=4)
+
         return jax.vmap(one)(amps)
 
     if not float(params.gamma) > 0:
@@ -97,8 +116,10 @@ def trapping_threshold(landscape: Landscape, params: LangevinParams, Q_B, durati
     lo, hi = float(lo), float(hi)
     flags = np.asarray(trapped(jnp.array([lo, hi])))
     if flags[0] or not flags[1]:
-        raise ValueError(f"trapping_threshold: need no trap at lo={lo} and a trap at hi={hi}; "
-                         f"got trapped={flags.tolist()}. Widen the bracket.")
+        raise ValueError(
+            f"trapping_threshold: need no trap at lo={lo} and a trap at hi={hi}; "
+            f"got trapped={flags.tolist()}. Widen the bracket."
+        )
     for _ in range(rounds):
         amps = np.linspace(lo, hi, n_per_round + 2)[1:-1]
         flags = np.asarray(trapped(jnp.asarray(amps)))

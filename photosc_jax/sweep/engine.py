@@ -105,7 +105,10 @@ def _make_runner(model: SweepModel, opts, devices, vmap_width):
         # Newton iteration counts are nearly uniform, so the lockstep costs little).
         return jax.jit(local, in_shardings=sharding, out_shardings=sharding), sharding
     sharded = jax.shard_map(
-        local, mesh=mesh, in_specs=PartitionSpec("points"), out_specs=PartitionSpec("points"),
+        local,
+        mesh=mesh,
+        in_specs=PartitionSpec("points"),
+        out_specs=PartitionSpec("points"),
         check_vma=False,
     )
     return jax.jit(sharded), sharding
@@ -242,19 +245,20 @@ def sweep(
         corrupt = set(np.flatnonzero(damaged).tolist())
         todo = [c for c in mine if not done[c]]
         if corrupt & set(todo):
-            notes.append(f"{len(corrupt & set(todo))} chunk(s) failed their checksum and are "
-                         f"recomputed: {sorted(corrupt & set(todo))}")
+            notes.append(
+                f"{len(corrupt & set(todo))} chunk(s) failed their checksum and are "
+                f"recomputed: {sorted(corrupt & set(todo))}"
+            )
     for note in notes:
         warnings.warn(note, stacklevel=2)
     computed, interrupted, t0 = 0, False, time.perf_counter()
-    bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), quiet,
-                    f"{model.name} ({model.method})")
+    bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), quiet, f"{model.name} ({model.method})")
     if n_workers > 1 and todo:  # worker processes compute every chunk (module `workers`)
         helpers = workers_mod.start(spec, out, n_workers)
         try:
             computed, interrupted = workers_mod.wait(
-                helpers, poll=lambda: bar.update(store.points_done(out, spec, todo) - bar.n),
-                stop=stop)
+                helpers, poll=lambda: bar.update(store.points_done(out, spec, todo) - bar.n), stop=stop
+            )
         except workers_mod.WorkerError:
             if scratch is not None:
                 scratch.cleanup()
@@ -268,8 +272,7 @@ def sweep(
             break
         pts = units(spec, c)
         values = run(_batched_params(model, spec, pts, size, sharding))
-        values = {k: _block(spec, c, model.outputs[k], np.asarray(v)[: len(pts)])
-                  for k, v in values.items()}
+        values = {k: _block(spec, c, model.outputs[k], np.asarray(v)[: len(pts)]) for k, v in values.items()}
         if out is not None:
             store.write_chunk(out, spec, c, values)
         else:
@@ -303,16 +306,21 @@ def sweep(
 def _n_workers(workers, model: SweepModel, devices, vmap_width, shard, chunks: int) -> int:
     """Worker processes for this sweep (`workers` argument of `sweep`)."""
     if workers == "auto":
-        auto = (model.along is not None and devices[0].platform == "cpu"
-                and vmap_width is not None and shard is None)
+        auto = (
+            model.along is not None
+            and devices[0].platform == "cpu"
+            and vmap_width is not None
+            and shard is None
+        )
         workers = len(devices) if auto else 1
     if not (isinstance(workers, int) and workers >= 1):
         raise ValueError(f"workers={workers!r}: use a whole number >= 1 or 'auto'.")
     # one per core: each is pinned to its own (two JAX processes on one core crawl)
     workers = min(workers, len(workers_mod.cores()))
     if workers > 1 and shard is not None:
-        raise ValueError("workers > 1 and shard: the worker processes are shards themselves; "
-                         "use one of the two.")
+        raise ValueError(
+            "workers > 1 and shard: the worker processes are shards themselves; use one of the two."
+        )
     return max(1, min(workers, chunks))
 
 
@@ -324,7 +332,7 @@ def _block(spec, c, var, v: np.ndarray) -> np.ndarray:
     if spec.get("along") is None:
         return v.reshape(shape)
     a = list(spec["axes"]).index(spec["along"])
-    other = shape[:a] + shape[a + 1:]
+    other = shape[:a] + shape[a + 1 :]
     if var.per_row:
         return v.reshape(other)
     return np.moveaxis(v.reshape(other + [shape[a]]), -1, a)
@@ -334,8 +342,9 @@ def _check_writable(out) -> None:
     """Fail before any compute if results could not be written at `out` (by trying)."""
     path = Path(out)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"--out {out} exists and is not a directory (a zarr store is one); "
-                         "choose another path.")
+        raise ValueError(
+            f"--out {out} exists and is not a directory (a zarr store is one); choose another path."
+        )
     where = path if path.exists() else path.parent
     try:
         where.mkdir(parents=True, exist_ok=True)
@@ -343,13 +352,16 @@ def _check_writable(out) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise ValueError(f"--out {out}: cannot write there ({err.strerror or err}); choose "
-                         "another path.") from None
+        raise ValueError(
+            f"--out {out}: cannot write there ({err.strerror or err}); choose another path."
+        ) from None
 
 
 def _in_memory(model, spec, results) -> xr.Dataset:
-    values = {name: np.full(var_shape(spec, var.per_row), store._fill(var.dtype), dtype=var.dtype)
-              for name, var in model.outputs.items()}
+    values = {
+        name: np.full(var_shape(spec, var.per_row), store._fill(var.dtype), dtype=var.dtype)
+        for name, var in model.outputs.items()
+    }
     done = np.zeros(n_chunks(spec), bool)
     for c, v in results.items():
         for name, var in model.outputs.items():

@@ -40,8 +40,7 @@ class Var:
         a = dict(long_name=self.long_name, units=self.units)
         if self.flags:
             a["flag_values"] = [int(k) for k in self.flags]
-            a["flag_meanings"] = " ".join(v.replace(" ", "_").replace("=", "eq") for v in
-                                          self.flags.values())
+            a["flag_meanings"] = " ".join(v.replace(" ", "_").replace("=", "eq") for v in self.flags.values())
         return a
 
 
@@ -85,8 +84,16 @@ def _interband_point(params, opt):
     floor = opt["delta_floor"]
     c = coefficients(params, half=True)
     y1, res, steady, sol, late = run_to_steady_state(
-        params, initial_state(params), opt["t1"], opt["steady_tol"], floor, dfx.Dopri8(),
-        opt["rtol"], opt["atol"], opt["max_steps"], window=17,
+        params,
+        initial_state(params),
+        opt["t1"],
+        opt["steady_tol"],
+        floor,
+        dfx.Dopri8(),
+        opt["rtol"],
+        opt["atol"],
+        opt["max_steps"],
+        window=17,
     )
     ok = (sol.result == dfx.RESULTS.successful) | (sol.result == dfx.RESULTS.event_occurred)
     finite = jnp.all(jnp.isfinite(y1))
@@ -98,9 +105,9 @@ def _interband_point(params, opt):
     swing2 = (jnp.max(late[8:]) - jnp.min(late[8:])) / scale
     drift = jnp.abs(late[-1] - late[0]) / scale
     oscillating = (swing2 > 1e-3) & (swing2 > 0.5 * swing1) & (drift < 0.5 * swing2)
-    status = jnp.where(
-        ~(ok & finite), 3, jnp.where(steady & finite, 0, jnp.where(oscillating, 1, 2))
-    ).astype(jnp.int32)
+    status = jnp.where(~(ok & finite), 3, jnp.where(steady & finite, 0, jnp.where(oscillating, 1, 2))).astype(
+        jnp.int32
+    )
     paired = res.delta_abs >= floor
     bad = status == 3
     n22 = jnp.sum(c.weights * split(y1)[1]) / params.n_k
@@ -108,8 +115,7 @@ def _interband_point(params, opt):
         delta_abs=jnp.where(bad, jnp.nan, jnp.where(paired, res.delta_abs, 0.0)),
         mu=jnp.where(bad | ~paired, jnp.nan, res.mu),
         n_exc=jnp.where(bad, jnp.nan, n22),
-        residual=jnp.where(paired, jnp.maximum(res.populations, jnp.abs(res.growth)),
-                           res.populations),
+        residual=jnp.where(paired, jnp.maximum(res.populations, jnp.abs(res.growth)), res.populations),
         status=status,
         steps=sol.stats["num_steps"].astype(jnp.int32),
         t_final=sol.ts[0][-1],
@@ -136,17 +142,18 @@ def _interband_model() -> SweepModel:
             rtol=Option(1e-6, "relative tolerance of the integrator", **_UNIT_INTERVAL),
             atol=Option(1e-9, "absolute tolerance of the integrator", **_UNIT_INTERVAL),
             steady_tol=Option(1e-7, "steady-state detector tolerance [E_g/hbar]", **_UNIT_INTERVAL),
-            delta_floor=Option(1e-12, "|Delta| below which a decaying state is normal [E_g]",
-                               **_UNIT_INTERVAL),
+            delta_floor=Option(
+                1e-12, "|Delta| below which a decaying state is normal [E_g]", **_UNIT_INTERVAL
+            ),
             max_steps=Option(200_000, "integrator step budget", kind=int, low=1),
         ),
         outputs=dict(
             delta_abs=Var("steady-state |Delta| (0: normal state; NaN: solver failure)", "E_g"),
-            mu=Var("rotation frequency of Delta, Delta(t) = |Delta| exp(i mu t) (NaN if normal)",
-                   "E_g/hbar"),
+            mu=Var("rotation frequency of Delta, Delta(t) = |Delta| exp(i mu t) (NaN if normal)", "E_g/hbar"),
             n_exc=Var("mean conduction-band population sum_k n22_k / N"),
-            residual=Var("stationarity residual at the end (populations; and d ln|s|/dt if paired)",
-                         "E_g/hbar"),
+            residual=Var(
+                "stationarity residual at the end (populations; and d ln|s|/dt if paired)", "E_g/hbar"
+            ),
             status=status,
             steps=Var("integrator steps", dtype=np.int32),
             t_final=Var("time reached (steady-state detection stops early)", "hbar/E_g"),
@@ -185,8 +192,9 @@ def _interband_continuation(along: str) -> SweepModel:
     results = {i: n.replace("_", " ") for i, n in enumerate(result_names())}
 
     def point(params, opt):
-        return phase_row(params, along, tol=opt["newton_tol"], delta_floor=opt["delta_floor"],
-                         max_jump=opt["max_jump"])
+        return phase_row(
+            params, along, tol=opt["newton_tol"], delta_floor=opt["delta_floor"], max_jump=opt["max_jump"]
+        )
 
     units = base.parameters.get(along, (along, "1"))[1]
     return dataclasses.replace(
@@ -196,27 +204,38 @@ def _interband_continuation(along: str) -> SweepModel:
         point=functools.wraps(phase_row)(point),
         options=dict(
             newton_tol=Option(1e-11, "Newton/chord tolerance (relative step)", **_UNIT_INTERVAL),
-            delta_floor=Option(1e-12, "|Delta| below which a root is the normal state [E_g]",
-                               **_UNIT_INTERVAL),
-            max_jump=Option(0.5, "largest relative change of |Delta| per grid step on the branch",
-                            low=0.0, high=1.0, open_low=True),
+            delta_floor=Option(
+                1e-12, "|Delta| below which a root is the normal state [E_g]", **_UNIT_INTERVAL
+            ),
+            max_jump=Option(
+                0.5,
+                "largest relative change of |Delta| per grid step on the branch",
+                low=0.0,
+                high=1.0,
+                open_low=True,
+            ),
         ),
         outputs=dict(
-            delta_abs=Var("|Delta| of the state evolution from the paper's initial state ends in "
-                          "(0: normal or bistable; NaN: unsettled)", "E_g"),
+            delta_abs=Var(
+                "|Delta| of the state evolution from the paper's initial state ends in "
+                "(0: normal or bistable; NaN: unsettled)",
+                "E_g",
+            ),
             delta_abs_paired=Var("|Delta| of the paired steady state (NaN off the branch)", "E_g"),
             mu=Var("rotation frequency of Delta on the paired branch (NaN off it)", "E_g/hbar"),
-            growth_rate=Var("leading pairing growth rate of the normal state (> 0: unstable)",
-                            "E_g/hbar"),
+            growth_rate=Var("leading pairing growth rate of the normal state (> 0: unstable)", "E_g/hbar"),
             n_exc=Var("mean conduction-band population sum_k n22_k / N of the reported state"),
             residual=Var("max-norm stationarity residual of the reported state", "E_g/hbar"),
             phase=Var("phase of the point", flags={-1: "not computed", **PHASES}, dtype=np.int32),
-            status=Var("outcome (solver result code)", flags={**STORE_STATUS, **results},
-                       dtype=np.int32),
-            threshold=Var(f"critical {along}: root of the normal state's growth rate along the row",
-                          units, per_row=True),
-            branch_end=Var(f"last {along} on the paired branch (continued from the more unstable "
-                           "end; NaN: no branch)", units, per_row=True),
+            status=Var("outcome (solver result code)", flags={**STORE_STATUS, **results}, dtype=np.int32),
+            threshold=Var(
+                f"critical {along}: root of the normal state's growth rate along the row", units, per_row=True
+            ),
+            branch_end=Var(
+                f"last {along} on the paired branch (continued from the more unstable end; NaN: no branch)",
+                units,
+                per_row=True,
+            ),
         ),
         # per row: dense co-rotating Jacobian and LU factors (~4 copies) dominate
         bytes_per_point=lambda p, o: 8 * 4 * _interband_size(p)[1] ** 2 + 8 * 200 * _interband_size(p)[1],
@@ -248,8 +267,13 @@ def _metastability_point(params, opt):
 def _metastability_model() -> SweepModel:
     from ..metastability import MetastabilityParams
 
-    regimes = {-1: "not computed", 0: "none", 1: "metastable I", 2: "metastable II",
-               3: "undistorted state unstable"}
+    regimes = {
+        -1: "not computed",
+        0: "none",
+        1: "metastable I",
+        2: "metastable II",
+        3: "undistorted state unstable",
+    }
     names = {0: "ok", 3: "non-finite result"}
     return SweepModel(
         name="metastability",
@@ -317,9 +341,11 @@ def elsewhere(model: SweepModel, names) -> str:
         if method != model.method:
             have = [n for n in names if n in method_model(model.name, method).options]
             if have:
-                hints.append(f" {', '.join(have)}: run option(s) of method {method!r} "
-                             f"(CLI --method {method}; the default for an interband map is "
-                             "continuation).")
+                hints.append(
+                    f" {', '.join(have)}: run option(s) of method {method!r} "
+                    f"(CLI --method {method}; the default for an interband map is "
+                    "continuation)."
+                )
     return "".join(hints)
 
 
@@ -335,8 +361,9 @@ def get_model(name: str | SweepModel, method: str | None = None, along: str | No
         raise ValueError(f"Unknown model {name!r}; choose one of {sorted(MODELS)}.")
     method = method or METHODS[name][0]
     if method not in METHODS[name]:
-        raise ValueError(f"The {name} model has no method {method!r}; choose one of "
-                         f"{', '.join(METHODS[name])}.")
+        raise ValueError(
+            f"The {name} model has no method {method!r}; choose one of {', '.join(METHODS[name])}."
+        )
     if method != "continuation" and along is not None:
         raise ValueError(f"--along applies to the continuation method, not to {method!r}.")
     key = (name, method, along)

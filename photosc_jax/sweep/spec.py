@@ -74,8 +74,9 @@ class Option:
             lt_lo, lt_hi = ("<" if self.open_low else "<="), ("<" if self.open_high else "<=")
             need = [f"{self.low:g} {lt_lo} {name}"] if self.low > -math.inf else []
             need += [f"{name} {lt_hi} {self.high:g}"] if self.high < math.inf else []
-            raise ValueError(f"{flag} = {value!r}: need a finite {' and '.join(need) or 'value'} "
-                             f"({self.help}).")
+            raise ValueError(
+                f"{flag} = {value!r}: need a finite {' and '.join(need) or 'value'} ({self.help})."
+            )
         return x
 
 
@@ -86,8 +87,7 @@ def resolve_options(model, given: Mapping[str, Any]) -> dict[str, Any]:
 
         raise ValueError(
             f"Unknown run options {sorted(unknown)} for the {model.name} model by "
-            f"{model.method}; known: {', '.join(sorted(model.options))}."
-            + elsewhere(model, sorted(unknown))
+            f"{model.method}; known: {', '.join(sorted(model.options))}." + elsewhere(model, sorted(unknown))
         )
     return {name: opt.check(name, given.get(name, opt.default)) for name, opt in model.options.items()}
 
@@ -156,8 +156,10 @@ def make_spec(model, axes, fixed, options, chunk_size: int | None, *, chunks=Non
     if not axes:
         raise ValueError("Give at least one swept axis, e.g. --Omega 0.05:0.5:16.")
     if model.along is not None and model.along not in axes:
-        raise ValueError(f"The {model.method} method works along a swept axis; {model.along!r} "
-                         f"is not swept (swept: {', '.join(axes)}). Choose --along among those.")
+        raise ValueError(
+            f"The {model.method} method works along a swept axis; {model.along!r} "
+            f"is not swept (swept: {', '.join(axes)}). Choose --along among those."
+        )
     for name in axes:
         if name in _fields(model.params_cls) and is_static(model.params_cls, name):
             raise ValueError(
@@ -174,8 +176,9 @@ def make_spec(model, axes, fixed, options, chunk_size: int | None, *, chunks=Non
             raise ValueError(f"The axis {k} repeats a value ({list(vals)}); give distinct values.")
         ax[k] = [float(x) for x in vals]
     shape = tuple(len(v) for v in ax.values())
-    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) != chunk_size
-                                   or chunk_size < 1):
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1
+    ):
         raise ValueError(f"--chunk-size must be a whole number >= 1, got {chunk_size!r}.")
     if chunks is None:
         row_axis = None if model.along is None else list(ax).index(model.along)
@@ -207,8 +210,10 @@ def differences(old: dict, new: dict) -> list[str]:
         if isinstance(a, dict) and isinstance(b, dict):
             for name in sorted(set(a) | set(b)):
                 if a.get(name) != b.get(name):
-                    diff.append(f"{key[:-1] if key.endswith('s') else key} {name}: store has "
-                                f"{a.get(name, 'nothing')!r}, now {b.get(name, 'nothing')!r}")
+                    diff.append(
+                        f"{key[:-1] if key.endswith('s') else key} {name}: store has "
+                        f"{a.get(name, 'nothing')!r}, now {b.get(name, 'nothing')!r}"
+                    )
         elif a != b:
             diff.append(f"{key}: store has {a!r}, now {b!r}")
     return diff
@@ -235,8 +240,7 @@ def n_chunks(spec) -> int:
 def chunk_slices(spec, index: int) -> tuple[slice, ...]:
     """The block of the grid that chunk `index` (C order over the chunk grid) covers."""
     pos = np.unravel_index(index, chunk_grid(spec))
-    return tuple(slice(p * c, min((p + 1) * c, n))
-                 for p, c, n in zip(pos, spec["chunks"], grid_shape(spec)))
+    return tuple(slice(p * c, min((p + 1) * c, n)) for p, c, n in zip(pos, spec["chunks"], grid_shape(spec)))
 
 
 def _along(spec) -> int | None:

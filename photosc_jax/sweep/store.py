@@ -85,24 +85,33 @@ def _write_layout(path: Path, spec: dict, model: SweepModel, *, data: bool) -> N
     root = zarr.open_group(str(path), mode="w", zarr_format=2, attributes=root_attrs(spec, model))
     for name, values in spec["axes"].items():
         long_name, units = model.parameters.get(name, (name, "1"))
-        a = root.create_array(name, shape=(len(values),), chunks=(len(values),), dtype="f8",
-                              fill_value=np.nan, attributes=dict(
-                                  _ARRAY_DIMENSIONS=[name], long_name=long_name, units=units),
-                              **_codecs())
+        a = root.create_array(
+            name,
+            shape=(len(values),),
+            chunks=(len(values),),
+            dtype="f8",
+            fill_value=np.nan,
+            attributes=dict(_ARRAY_DIMENSIONS=[name], long_name=long_name, units=units),
+            **_codecs(),
+        )
         a[:] = np.asarray(values, dtype=float)
     for name, var in model.outputs.items():
         dt, shape = np.dtype(var.dtype), var_shape(spec, var.per_row)
-        a = root.create_array(name, shape=shape, chunks=var_chunks(spec, var.per_row), dtype=dt,
-                              fill_value=np.nan if dt.kind == "f" else None,
-                              attributes=dict(_ARRAY_DIMENSIONS=var_dims(spec, var.per_row),
-                                              **var.attrs()), **_codecs())
+        a = root.create_array(
+            name,
+            shape=shape,
+            chunks=var_chunks(spec, var.per_row),
+            dtype=dt,
+            fill_value=np.nan if dt.kind == "f" else None,
+            attributes=dict(_ARRAY_DIMENSIONS=var_dims(spec, var.per_row), **var.attrs()),
+            **_codecs(),
+        )
         if data and dt.kind != "f":
             with _every_chunk_written():
                 a[...] = np.full(shape, -1, dtype=dt)
     side = root.create_group(SIDE, attributes={ATTR: json.dumps(spec)})
     for name, dt in (("chunk_done", "i1"), ("chunk_crc", "i8")):
-        side.create_array(name, shape=(n_chunks(spec),), chunks=(1,), dtype=dt, fill_value=0,
-                          **_codecs())
+        side.create_array(name, shape=(n_chunks(spec),), chunks=(1,), dtype=dt, fill_value=0, **_codecs())
     zarr.consolidate_metadata(str(path), zarr_format=2)
 
 
@@ -210,8 +219,7 @@ def _non_default(spec: dict) -> dict:
     model = model_of(spec)
     defaults = {f.name: f.default for f in dataclasses.fields(model.params_cls)}
     out = {k: v for k, v in spec["parameters"].items() if defaults.get(k) != v}
-    out.update({k.replace("_", "-"): v for k, v in spec["options"].items()
-                if model.options[k].default != v})
+    out.update({k.replace("_", "-"): v for k, v in spec["options"].items() if model.options[k].default != v})
     return out
 
 
@@ -318,8 +326,9 @@ def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], n
     values, bad = {}, set()
     blocks = {name: (lambda i, r=var.per_row: var_slices(spec, r, i)) for name, var in model.outputs.items()}
     for name, var in model.outputs.items():
-        values[name], b = _read_array(path, name, spec, np.dtype(var.dtype),
-                                      var_shape(spec, var.per_row), blocks[name])
+        values[name], b = _read_array(
+            path, name, spec, np.dtype(var.dtype), var_shape(spec, var.per_row), blocks[name]
+        )
         bad |= b
     one = lambda i: (slice(i, i + 1),)  # noqa: E731
     flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,), one)
@@ -328,8 +337,11 @@ def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], n
     for i in range(nc):
         if flags[i] != 1 or i in bad_flags:
             continue
-        ok = i not in bad and i not in bad_crcs and \
-            crc({k: v[blocks[k](i)] for k, v in values.items()}) == int(crcs[i])
+        ok = (
+            i not in bad
+            and i not in bad_crcs
+            and crc({k: v[blocks[k](i)] for k, v in values.items()}) == int(crcs[i])
+        )
         done[i], damaged[i] = ok, not ok
     for i in np.flatnonzero(~done):
         for name, v in values.items():
@@ -345,12 +357,17 @@ def dataset(spec: dict, values: dict[str, np.ndarray], done: np.ndarray, damaged
     for d in spec["axes"]:
         long_name, units = model.parameters.get(d, (d, "1"))
         coords[d] = (d, np.asarray(spec["axes"][d], dtype=float), dict(long_name=long_name, units=units))
-    data = {name: (var_dims(spec, var.per_row), values[name], var.attrs())
-            for name, var in model.outputs.items()}
+    data = {
+        name: (var_dims(spec, var.per_row), values[name], var.attrs()) for name, var in model.outputs.items()
+    }
     attrs = root_attrs(spec, model)
     damaged = np.zeros_like(done) if damaged is None else damaged
-    attrs.update(complete=int(done.all()), chunks_done=int(done.sum()), chunks_total=int(done.size),
-                 chunks_damaged=int(damaged.sum()))
+    attrs.update(
+        complete=int(done.all()),
+        chunks_done=int(done.sum()),
+        chunks_total=int(done.size),
+        chunks_damaged=int(damaged.sum()),
+    )
     if damaged.any():
         attrs["damaged_chunks"] = " ".join(str(i) for i in np.flatnonzero(damaged))
     return xr.Dataset(data, coords=coords, attrs=attrs)
@@ -372,6 +389,8 @@ def open_sweep(path) -> xr.Dataset:
 def damage_message(path, spec: dict, damaged: np.ndarray) -> str:
     idx = np.flatnonzero(damaged)
     shown = ", ".join(str(i) for i in idx[:20]) + (", ..." if len(idx) > 20 else "")
-    return (f"{len(idx)} chunk(s) of {path} failed their checksum (chunks {shown}); their "
-            f"values are masked (NaN, status -2). To repair, rerun the sweep on this store "
-            f"({command_line(spec)} --out {path}): only those chunks are recomputed.")
+    return (
+        f"{len(idx)} chunk(s) of {path} failed their checksum (chunks {shown}); their "
+        f"values are masked (NaN, status -2). To repair, rerun the sweep on this store "
+        f"({command_line(spec)} --out {path}): only those chunks are recomputed."
+    )

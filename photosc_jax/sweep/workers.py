@@ -64,8 +64,9 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _one_device_env() -> dict[str, str]:
-    flags = [f for f in os.environ.get("XLA_FLAGS", "").split()
-             if "xla_force_host_platform_device_count" not in f]
+    flags = [
+        f for f in os.environ.get("XLA_FLAGS", "").split() if "xla_force_host_platform_device_count" not in f
+    ]
     return {**os.environ, "XLA_FLAGS": " ".join(flags + ["--xla_force_host_platform_device_count=1"])}
 
 
@@ -84,12 +85,17 @@ def start(spec: dict, out: str, n: int) -> list[Worker]:
     workers = []
     for i in range(n):
         log = Path(tempfile.mkstemp(prefix=f"photosc-worker{i}-", suffix=".log")[1])
-        payload = json.dumps({**job, "out": str(out), "shard": [i, n], "parent": os.getpid(),
-                              "core": mine[i % len(mine)]})
+        payload = json.dumps(
+            {**job, "out": str(out), "shard": [i, n], "parent": os.getpid(), "core": mine[i % len(mine)]}
+        )
         with open(log, "w") as fh:
-            proc = subprocess.Popen([sys.executable, "-m", "photosc_jax.sweep.workers", payload],
-                                    stdout=fh, stderr=subprocess.STDOUT, env=_one_device_env(),
-                                    start_new_session=True)  # Ctrl-C: parent forwards once
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "photosc_jax.sweep.workers", payload],
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                env=_one_device_env(),
+                start_new_session=True,
+            )  # Ctrl-C: parent forwards once
         workers.append(Worker((i, n), proc, log))
     return workers
 
@@ -122,11 +128,14 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
             if w.proc.returncode in (130, -signal.SIGINT) and stop is not None and stop():
                 interrupted = True
             else:
-                failed.append(f"worker {w.shard[0]}/{w.shard[1]} (exit {w.proc.returncode}):\n"
-                              + "\n".join(lines[-20:]))
+                failed.append(
+                    f"worker {w.shard[0]}/{w.shard[1]} (exit {w.proc.returncode}):\n" + "\n".join(lines[-20:])
+                )
     if failed:
-        raise WorkerError("A sweep worker process failed; the chunks it finished are kept "
-                           "(rerun to resume):\n" + "\n".join(failed))
+        raise WorkerError(
+            "A sweep worker process failed; the chunks it finished are kept "
+            "(rerun to resume):\n" + "\n".join(failed)
+        )
     return computed, interrupted
 
 
@@ -147,11 +156,24 @@ def _main() -> None:
     from .engine import sweep
 
     warnings.simplefilter("ignore")  # the parent reports the sweep's notes
-    ds = sweep(job["model"], job["axes"], method=job["method"], along=job["along"],
-               fixed=job["parameters"], options=job["options"], out=job["out"],
-               shard=tuple(job["shard"]), workers=1, quiet=True, stop=lambda: requested["stop"])
-    print(json.dumps({"chunks_computed": int(ds.attrs["chunks_computed"]),
-                      "interrupted": int(ds.attrs["interrupted"])}))
+    ds = sweep(
+        job["model"],
+        job["axes"],
+        method=job["method"],
+        along=job["along"],
+        fixed=job["parameters"],
+        options=job["options"],
+        out=job["out"],
+        shard=tuple(job["shard"]),
+        workers=1,
+        quiet=True,
+        stop=lambda: requested["stop"],
+    )
+    print(
+        json.dumps(
+            {"chunks_computed": int(ds.attrs["chunks_computed"]), "interrupted": int(ds.attrs["interrupted"])}
+        )
+    )
 
 
 if __name__ == "__main__":
