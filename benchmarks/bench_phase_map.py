@@ -88,7 +88,14 @@ def main() -> None:
         ds = open_sweep(cont)
         phases = {
             name: int((ds["phase"].values == k).sum())
-            for k, name in [(0, "normal"), (1, "paired"), (2, "bistable"), (4, "unsettled"), (5, "failed")]
+            for k, name in [
+                (0, "normal"),
+                (1, "paired"),
+                (2, "bistable"),
+                (3, "transient"),
+                (4, "unsettled"),
+                (5, "failed"),
+            ]
         }
         n_c, n_e = a.n * a.n, a.subset * a.subset
         print(

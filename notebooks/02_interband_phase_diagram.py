@@ -20,8 +20,9 @@
 # `method="continuation"`): row by row along V, the normal steady state once per Ω (it does not
 # depend on V), its pairing growth rate at every V, the row's threshold V_c (where the growth
 # rate changes sign), and the paired branch continued down from V = 8 with step control. Each
-# point gets a phase: normal, paired, bistable (normal state stable and a paired state
-# coexisting) or unsettled (normal state unstable and no stationary paired state).
+# point gets a phase: normal, paired, bistable (normal state stable and a stable paired state
+# coexisting), transient (T = 0: normal state unstable, no stable paired state, the pairing
+# burst decays into another normal state) or unsettled (the same at T > 0).
 # A coarser time-evolution sweep (`method="evolve"`) checks the map at the end.
 #
 # Units: E_g = ħ = 1. Runtime ≈ 1.5 min on 2 cores; `PHOTOSC_SMALL=1` runs a 4 × 4 grid.
@@ -60,10 +61,11 @@ print(f"photosc_jax {ps.__version__}, devices: {jax.devices()}, small settings: 
 # ## The map
 #
 # `sweep` returns an `xarray.Dataset` on the (Ω, V) grid: `delta_abs` (what evolution from the
-# paper's initial state ends in: the paired |Δ|, 0 where normal or bistable, NaN where
-# unsettled), `delta_abs_paired` (the paired branch wherever it exists), `mu`, `growth_rate`,
-# `n_exc`, `residual`, `phase`, `status`, and per row `threshold` (= `critical_V`) and
-# `branch_end`. Pass `out="fig2.zarr"` to write a resumable store;
+# paper's initial state ends in: the paired |Δ|, 0 where normal, bistable or transient, NaN
+# where unsettled), `delta_abs_paired` (the paired branch wherever it exists), `mu`,
+# `growth_rate`, `n_exc`, `residual`, `phase`, `status`, and per row `threshold`
+# (= `critical_V`), `branch_end` and `branch_growth` (the paired state's growth rate at the
+# branch ends). Pass `out="fig2.zarr"` to write a resumable store;
 # `photosc sweep interband --Omega 0.01:0.5:24 --V 0:8:24 --out fig2.zarr` is the same from
 # the shell.
 
@@ -84,7 +86,7 @@ ds  # noqa: B018  (the dataset's summary)
 # white line is the threshold V_c(Ω) of the normal state, the dashed one the end of the paired
 # branch. Below Ω ≈ 0.1 the branch continues below V_c (a fold: bistable points, a
 # first-order onset); above, it ends above V_c with |Δ| → 0, and between the two lines no
-# stationary state is reached (hatched, unsettled).
+# stationary state is reached (dotted, transient: the burst decays into another normal state).
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")

@@ -141,7 +141,8 @@ def plot_sweep(ds, var=None, ax=None):
         phase = ds["phase"].values
         marks += [
             (phase == 2, "\\\\", "bistable (normal stable, paired state coexists)"),
-            (phase == 4, "xx", "unsettled (normal unstable, no stationary pairing)"),
+            (phase == 3, "..", "transient (normal unstable, pairing burst decays; T = 0)"),
+            (phase == 4, "xx", "unsettled (normal unstable, no stable stationary state)"),
         ]
     handles = []
     for mask, pattern, label in marks:

@@ -155,8 +155,10 @@ def test_vmapped_rows_equal_sequential_rows(store):
 def test_the_branch_ends_above_the_threshold_at_omega_025():
     """Paper grid, T = 0, Ω = 0.25 (what an independent check found): the normal state is
     unstable from V_c = 2.1865, but the paired branch, continued down from V = 8, ends only
-    at V* ≈ 2.293 with |Δ|² → 0 linearly; between them no paired steady state exists
-    (unsettled), above V* the points are paired."""
+    at V* ≈ 2.293 with |Δ|² → 0 linearly, and is linearly stable at both ends (growth rate
+    < 0); between V_c and V* no paired steady state exists (transient at T = 0: evolution
+    from the paper's start bursts and decays, `test_pairing_burst_decays_below_the_branch_end`),
+    above V* the points are paired."""
     import equinox as eqx
     import jax
 
@@ -167,8 +169,25 @@ def test_the_branch_ends_above_the_threshold_at_omega_025():
     out = {k: np.asarray(v) for k, v in jax.jit(lambda q: phase_row(q, "V"))(p).items()}
     assert out["threshold"] == pytest.approx(2.18654, abs=1e-5)
     assert 2.290 < out["branch_end"] < 2.297
-    np.testing.assert_array_equal(out["phase"], [0, 4, 4, 4] + [1] * 8)
+    np.testing.assert_array_equal(out["phase"], [0, 3, 3, 3] + [1] * 8)
+    assert -1e-3 < out["branch_growth"] < -1e-5  # stable, and weakly so near |Δ| → 0
     d2 = out["delta_abs_paired"][4:7] ** 2  # V = 2.3, 2.32, 2.35
     slope, icpt = np.polyfit(V_row[4:7], d2, 1)
     assert -icpt / slope == pytest.approx(out["branch_end"], abs=3e-3)  # |Δ|² → 0 at the end
-    assert np.all(np.isnan(out["delta_abs"][1:4]))  # unsettled: no stationary answer
+    np.testing.assert_array_equal(out["delta_abs"][1:4], 0.0)  # transient: ends normal
+    assert np.all(np.isnan(out["delta_abs_paired"][1:4]))  # and no paired steady state
+
+
+@pytest.mark.slow
+def test_pairing_burst_decays_below_the_branch_end():
+    """What 'transient' means, by time evolution: at Ω = 0.25, V = 2.25 (between V_c = 2.1865
+    and the branch end V* ≈ 2.293, T = 0, paper grid) the seeded normal state is unstable,
+    |Δ| bursts to ~3·10⁻⁴ and then decays exponentially into another normal state."""
+    from photosc_jax.interband import evolve
+
+    r = evolve(ps.InterbandParams(Omega=0.25, V=2.25), 2.4e5, saveat=25)
+    d = np.abs(np.asarray(r.delta))
+    peak = int(np.argmax(d))
+    assert 1e-4 < d[peak] < 1e-3 and 0 < peak < len(d) - 5
+    tail = np.log(d[-4:])
+    assert np.all(np.diff(tail) < 0) and d[-1] < 1e-4 * d[peak]  # decaying, not a steady state

@@ -6,14 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import COARSE
 
 import photosc_jax as ps
 from photosc_jax.interband import coefficients, evolve
 from photosc_jax.interband import stability as st
 from photosc_jax.interband.equations import anomalous_rate, normal_rates
 from photosc_jax.interband.solver_state import full_grid
-
-COARSE = dict(v=0.1, dk=4e-3)
 
 
 def test_complex_operator_matches_real_jacobian():
@@ -193,3 +192,45 @@ def test_thresholds_where_the_normal_state_used_to_fail_or_land_wrong():
     assert abs(float(st.critical_V(ps.InterbandParams(v=0.112))) - 1.9652) < 2e-4
     for Om, vc in [(0.05, 2.316402), (0.02, 2.275256)]:
         assert abs(float(st.critical_V(ps.InterbandParams(Omega=Om))) - vc) < 1e-5, Om
+
+
+@pytest.mark.slow
+def test_paired_stability_exchanges_stability_with_the_normal_state_at_threshold():
+    """Exact limit of a supercritical pitchfork (T > 0, where the branch closes at V_c):
+    close to threshold the paired state's slowest mode is the amplitude mode with rate
+    −2g, g the normal state's growth rate at the same V (Landau: ȧ = g a − b|a|²a). Paper
+    box, coarse grid, T = 0.01; the relative deviation shrinks ∝ V − V_c. Also: the reduced
+    spectrum is eig(J) without exactly its two symmetry zeros."""
+    import equinox as eqx
+
+    from photosc_jax.interband import continuation
+    from photosc_jax.interband.direct import corotating_flow, unknowns_of
+    from photosc_jax.interband.equations import coefficients
+    from photosc_jax.interband.paired_stability import paired_stability, reduced_jacobian
+
+    p = ps.InterbandParams(Omega=0.25, T=0.01, **COARSE)
+    vc = float(st.critical_V(p))
+    values = vc + np.geomspace(0.5, 2e-3, 14)
+    branch = continuation(eqx.tree_at(lambda q: q.V, p, float(values[0])), "V", values)
+    assert bool(np.all(branch.converged))
+    dev = []
+    for i in (-4, -1):
+        q = eqx.tree_at(lambda q: q.V, p, float(values[i]))
+        ss = jax.tree.map(
+            lambda a, i=i: a[i] if getattr(a, "ndim", 0) and len(a) == len(values) else a, branch
+        )
+        ss = eqx.tree_at(lambda s: s.params, ss, q)
+        mode = paired_stability(ss)
+        g = float(st.stability(q).growth_rate)
+        assert float(mode.frequency) == 0.0 and float(mode.growth_rate) < 0 < g
+        dev.append(float(mode.growth_rate) / (-2 * g) - 1)
+    assert abs(dev[1]) < 0.02 and abs(dev[1]) < 0.5 * abs(dev[0])
+    # eig(J) = {0, 0} ∪ eig(K) at the last point
+    x = unknowns_of(ss)
+    full = np.sort_complex(
+        np.linalg.eigvals(np.asarray(jax.jacfwd(corotating_flow)(x[:-1], x[-1], coefficients(q, half=True))))
+    )
+    red = np.linalg.eigvals(np.asarray(reduced_jacobian(q, x)))
+    near0 = np.sort(np.abs(full))[:2]
+    assert np.all(near0 < 1e-6) and len(red) == len(full) - 2
+    assert np.max(red.real) == pytest.approx(np.sort(full.real)[-3], abs=1e-7)

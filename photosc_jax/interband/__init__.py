@@ -17,6 +17,8 @@ from .methods import AbstractSteadyStateMethod as AbstractSteadyStateMethod
 from .methods import Evolve as Evolve
 from .methods import Newton as Newton
 from .outcomes import RESULTS as RESULTS
+from .paired_stability import PairedStability as PairedStability
+from .paired_stability import paired_stability as paired_stability
 from .params import InterbandParams as InterbandParams
 from .stability import NormalState as NormalState
 from .stability import Stability as Stability

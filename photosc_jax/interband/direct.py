@@ -70,23 +70,34 @@ CHORD_STEPS = 40
 WARM_S_ON = 1e-3  # rms |s| above which the warm start looks for the first maximum of |s|
 
 
-def corotating_residual(x: Float[Array, " 6M+1"], args) -> Float[Array, " 6M+1"]:
-    """Residual of the stationary equations in the co-rotating frame (module docstring).
-
-    `x` = [n11, n22, Re n21, Im n21, Re s, Im s, μ] on the half grid; `args` =
-    (`coefficients(params, half=True)`, N_e). Returns [dn11 (k = 0 entry replaced by
-    Σ(n11 + n22) − N_e), dn22, d Re n21, d Im n21, Re(ṡ + iμs), Im(ṡ + iμs), Im Σ_k s].
-    """
-    c, n_e = args
+def corotating_flow(z: Float[Array, " 6M"], mu, c: Coefficients) -> Float[Array, " 6M"]:
+    """The mean-field flow in the frame rotating with Δ at frequency μ: d/dt of
+    z = [n11, n22, Re n21, Im n21, Re s, Im s] on the half grid (the right-hand side of
+    `equations` with ṡ → ṡ + iμs). Its zeros with Im Σ_k s = 0 are the steady states; its
+    Jacobian is the linear stability operator of one (`paired_stability`)."""
     m = c.esum.shape[0]
-    n11, n22, a, b, sr, si = (x[i * m : (i + 1) * m] for i in range(6))
-    mu = x[-1]
+    n11, n22, a, b, sr, si = (z[i * m : (i + 1) * m] for i in range(6))
     w = c.weights
     sum_r, sum_i = jnp.sum(w * sr), jnp.sum(w * si)
     dn11, dn22, da, db, gamma_s = normal_rates(n11, n22, a, b, sr, si, c.pair * sum_r, -c.pair * sum_i, c)
     gr, gi = anomalous_rate(sr, si, n11, n22, gamma_s, c, sums=(sum_r, sum_i))
-    dn11 = dn11.at[0].set(jnp.sum(w * (n11 + n22)) - n_e)
-    return jnp.concatenate([dn11, dn22, da, db, gr - mu * si, gi + mu * sr, sum_i[None]])
+    return jnp.concatenate([dn11, dn22, da, db, gr - mu * si, gi + mu * sr])
+
+
+def corotating_residual(x: Float[Array, " 6M+1"], args) -> Float[Array, " 6M+1"]:
+    """Residual of the stationary equations in the co-rotating frame (module docstring).
+
+    `x` = [n11, n22, Re n21, Im n21, Re s, Im s, μ] on the half grid; `args` =
+    (`coefficients(params, half=True)`, N_e). Returns `corotating_flow` with its k = 0 dn11
+    entry replaced by Σ(n11 + n22) − N_e, and the gauge condition Im Σ_k s appended.
+    """
+    c, n_e = args
+    m = c.esum.shape[0]
+    z = x[:-1]
+    flow = corotating_flow(z, x[-1], c)
+    number = jnp.sum(c.weights * (z[:m] + z[m : 2 * m])) - n_e
+    gauge = jnp.sum(c.weights * z[5 * m :])
+    return jnp.concatenate([flow.at[0].set(number), gauge[None]])
 
 
 def to_unknowns(y: Float[Array, " 6M+1"], c: Coefficients) -> Float[Array, " 6M+1"]:

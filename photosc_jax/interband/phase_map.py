@@ -22,18 +22,30 @@ A *row* is a line of grid points along one parameter (`along`, usually V). Per r
    moved by more than `max_jump` of its value in one grid step (a fold, or a jump to
    another solution); the corrector is never allowed to continue silently on another
    branch. `branch_end` reports the last `along` value on the branch.
-3. **The phase of each point** (`PHASES`): normal (g < 0, no paired state), paired (g > 0
-   and a paired stationary state: what evolution from the paper's initial state reaches),
-   bistable (g < 0 and a paired state coexists: a seeded evolution stays normal, a
-   prepared paired state persists), unsettled (g > 0 but no stationary paired state on the
-   branch: at T = 0 evolution bursts and decays into another member of the normal-state
-   continuum, or keeps drifting), failed (the normal state did not converge, or the row's
-   cold direct solve failed — also after a second try from an evolution to t = 6000 — so
-   the unstable points have no answer; `status` says which).
+3. **Stability of the branch.** The paired state's leading growth rate beyond its two
+   symmetry zero modes (`paired_stability`) at the branch's first and last grid points;
+   `branch_growth` is the larger (unstable above STABILITY_TOL = 10⁻⁹ E_g/ħ). Along the
+   walk stability can change only at a fold (where the walk stops) or at a Hopf
+   bifurcation, so two stable ends mean a stable branch unless two Hopf crossings lie
+   between them. A branch with an unstable
+   end is treated as no attractor at all (conservative: where the crossing lies is not
+   searched).
+4. **The phase of each point** (`PHASES`): normal (g < 0, no stable paired state), paired
+   (g > 0 and a stable paired stationary state: what evolution from the paper's initial
+   state reaches), bistable (g < 0 and a stable paired state coexists: a seeded evolution
+   stays normal, a prepared paired state persists), transient (g > 0, no stable stationary
+   paired state, T = 0: the normal steady states form a continuum and the pairing burst
+   ends in a stable member of it — at Ω = 0.25 between V_c = 2.1865 and the branch end
+   V* ≈ 2.293 evolution bursts to |Δ| ≈ 3·10⁻⁴ and decays, tested), unsettled (the same at
+   T > 0, where the normal state is unique: a limit cycle or a slow drift), failed (the
+   normal state did not converge, or the row's cold direct solve failed — also after a
+   second try from an evolution to t = 6000 — so the unstable points have no answer;
+   `status` says which).
 
-Not done here (see the phase-map issue): separating "transient" from "unsettled" by a
-short evolution, and the linear stability of the paired branch itself (the independent
-check found it stable down to its end at Fig. 2 parameters).
+Not done here (see the phase-map issue): confirming transient/unsettled points by a short
+evolution (the phase is assigned by the T = 0 continuum argument), and the bistable window
+of a quenched branch state's normal state (at Ω = 0.25, V ∈ [2.293, 2.304]): the map's
+bistable points are those whose *relaxed* normal state is stable.
 
 Everything is pure JAX (`jit`/`vmap`-safe): the sweep engine maps it over rows.
 Units: E_g = ħ = 1.
@@ -58,6 +70,7 @@ from .equations import coefficients
 from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver, solve
 from .methods import Newton
 from .outcomes import RESULTS, code
+from .paired_stability import leading_mode
 from .params import InterbandParams
 from .solver_state import unpack
 from .stability import DEFAULT_V_BRACKET, _leading, normal_steady_state, threshold_V
@@ -68,6 +81,7 @@ _NORMAL, _PAIRED, _BISTABLE, _TRANSIENT, _UNSETTLED, _FAILED = range(6)
 REFACTOR_AFTER = CHORD_STEPS // 2  # chord iterations beyond which the LU is refreshed
 DEFAULT_MAX_JUMP = 0.5  # largest relative change of |Δ| in one grid step still on the branch
 END_REFINE = 10  # halvings of a grid step before the branch is declared ended
+STABILITY_TOL = 1e-9  # growth rate (E_g/ħ) above which a paired state counts as unstable
 RETRY_T = 6000.0  # evolution time (ħ/E_g) before a second cold solve, if the first fails
 
 
@@ -253,6 +267,8 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                     have2=jnp.asarray(True),
                     alive=w["alive"],
                     fresh=jnp.asarray(False),
+                    xg=w["xg"],
+                    tg=w["tg"],
                 )
                 stayed = dict(w, lu=lu, fresh=fresh)
                 w = jax.tree.map(lambda a, b: jnp.where(ok, a, b), moved, stayed)
@@ -262,7 +278,8 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
             w, _, _, reached, rec = jax.lax.while_loop(
                 cond, body, (w, th - w["t1"], jnp.asarray(0, jnp.int32), jnp.asarray(False), blank)
             )
-            return dict(w, alive=reached), rec
+            xg = jnp.where(reached, w["x1"], w["xg"])  # the state at the last grid point reached
+            return dict(w, alive=reached, xg=xg, tg=jnp.where(reached, th, w["tg"])), rec
 
         w, rec = jax.lax.cond(w["alive"], walk, lambda w: (w, blank), w)
         nan = jnp.nan
@@ -281,11 +298,14 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         have2=jnp.asarray(False),
         alive=alive0,
         fresh=jnp.asarray(True),
+        xg=x0,
+        tg=theta_ordered[0],
     )
     last, rest = jax.lax.scan(step, w0, theta_ordered[1:])
     first = record(cold, alive0)
     out = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
-    return out, jnp.where(alive0, last["t1"], jnp.nan), cold.result
+    n_on = jnp.sum(out["alive"])
+    return out, jnp.where(alive0, last["t1"], jnp.nan), cold.result, (x0, last["xg"], last["tg"], n_on)
 
 
 def phase_row(
@@ -308,21 +328,28 @@ def phase_row(
         growth, normal_ok, n_exc_n, res_n, threshold = _normal_each(base, along, theta)
     n = theta.shape[0]
     order = jnp.where(growth[-1] > growth[0], jnp.arange(n)[::-1], jnp.arange(n))
-    b, branch_end, cold_result = _branch(base, along, theta[order], tol, delta_floor, max_jump)
+    b, branch_end, cold_result, (x_first, x_last, t_last, n_on) = _branch(
+        base, along, theta[order], tol, delta_floor, max_jump
+    )
+    branch_growth = _branch_growth(base, along, theta[order], x_first, x_last, t_last, n_on)
     inv = jnp.argsort(order)
     b = {k: v[inv] for k, v in b.items()}
-    alive, unstable = b["alive"], growth > 0
+    unstable = growth > 0
+    alive = b["alive"] & ~(branch_growth > STABILITY_TOL)  # an unstable branch is no attractor
     # the warm start paired but Newton failed twice (after a longer evolution too): where
     # no branch was reached and the normal state is unstable, nothing is known
-    lost = (cold_result == RESULTS.newton_failed) & unstable & ~alive
+    lost = (cold_result == RESULTS.newton_failed) & unstable & ~b["alive"]
+    # unstable normal state, no stable stationary paired state: at T = 0 the normal states
+    # form a continuum and the pairing burst ends in a stable member of it (transient);
+    # at T > 0 the normal state is unique and the motion does not settle (unsettled)
+    stuck = jnp.where((theta if along == "T" else params.T) == 0, _TRANSIENT, _UNSETTLED)
     phase = jnp.where(
         ~normal_ok | lost,
         _FAILED,
-        jnp.where(alive, jnp.where(unstable, _PAIRED, _BISTABLE), jnp.where(unstable, _UNSETTLED, _NORMAL)),
+        jnp.where(alive, jnp.where(unstable, _PAIRED, _BISTABLE), jnp.where(unstable, stuck, _NORMAL)),
     )
-    delta = jnp.where(
-        phase == _PAIRED, b["delta"], jnp.where((phase == _NORMAL) | (phase == _BISTABLE), 0.0, jnp.nan)
-    )
+    ends_normal = (phase == _NORMAL) | (phase == _BISTABLE) | (phase == _TRANSIENT)
+    delta = jnp.where(phase == _PAIRED, b["delta"], jnp.where(ends_normal, 0.0, jnp.nan))
     n_exc = jnp.where(
         phase == _PAIRED, b["n_exc"], jnp.where((phase == _NORMAL) | (phase == _BISTABLE), n_exc_n, jnp.nan)
     )
@@ -337,9 +364,25 @@ def phase_row(
         mu=b["mu"],
         growth_rate=jnp.where(normal_ok, growth, jnp.nan),
         n_exc=n_exc,
-        residual=jnp.where(alive, b["residual"], res_n),
+        residual=jnp.where(b["alive"], b["residual"], res_n),
         phase=phase.astype(jnp.int32),
         status=status.astype(jnp.int32),
         threshold=threshold,
         branch_end=branch_end,
+        branch_growth=branch_growth,
     )
+
+
+def _branch_growth(base, along, theta_ordered, x_first, x_last, t_last, n_on):
+    """Largest growth rate of the paired state (`paired_stability.leading_mode`) at the
+    branch's first and last grid points (NaN without a branch; not at the branch end
+    itself, where |Δ| → 0 takes the amplitude mode's rate to 0). Along a
+    natural-parameter walk stability changes only at a fold (where the walk stops) or at a
+    Hopf bifurcation; the two ends bound the branch unless two Hopf crossings lie between."""
+
+    def check():
+        g0 = leading_mode(_with(base, along, theta_ordered[0]), x_first)[0]
+        g1 = jax.lax.cond(n_on > 1, lambda: leading_mode(_with(base, along, t_last), x_last)[0], lambda: g0)
+        return jnp.maximum(g0, g1)
+
+    return jax.lax.cond(n_on > 0, check, lambda: jnp.asarray(jnp.nan))

@@ -218,7 +218,7 @@ def _interband_continuation(along: str) -> SweepModel:
         outputs=dict(
             delta_abs=Var(
                 "|Delta| of the state evolution from the paper's initial state ends in "
-                "(0: normal or bistable; NaN: unsettled)",
+                "(0: normal, bistable or transient; NaN: unsettled or failed)",
                 "E_g",
             ),
             delta_abs_paired=Var("|Delta| of the paired steady state (NaN off the branch)", "E_g"),
@@ -234,6 +234,12 @@ def _interband_continuation(along: str) -> SweepModel:
             branch_end=Var(
                 f"last {along} on the paired branch (continued from the more unstable end; NaN: no branch)",
                 units,
+                per_row=True,
+            ),
+            branch_growth=Var(
+                "largest growth rate of the paired state at the branch's two ends "
+                "(< 0: stable; NaN: no branch)",
+                "E_g/hbar",
                 per_row=True,
             ),
         ),
