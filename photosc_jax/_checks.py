@@ -22,7 +22,7 @@ def float_leaves(tree):
 
     `eqx.tree_at(lambda p: p.V, params, 3.0)` bypasses the field converters and leaves a
     Python float in the module; `eqx.filter_jit` would treat it as static and recompile for
-    every new value (seconds per call). Public entry points pass params through this first."""
+    every new value. Public entry points pass params through this first."""
     return jax.tree.map(
         lambda x: as_float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x,
         tree,

@@ -201,8 +201,9 @@ def gap(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
 @jax.jit
 def solve_gap_equation(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
     """As `gap`, but decides Δ = 0 from the sign of the gap equation at Δ = 10⁻¹²Δ0 instead of
-    solving for T_c: about twice as fast (used inside landscape scans). Within ~10⁻¹² of T_c it
-    may return a tiny Δ where `gap` returns exactly 0."""
+    solving for T_c: one root solve instead of two (used inside landscape scans; timings in
+    benchmarks/RESULTS.md). Within ~10⁻¹² of T_c it may return a tiny Δ where `gap` returns
+    exactly 0."""
     lam, lp, T, omega, chem_shift = _inputs(lam, T, omega, chem_shift)
     has_root = _gap_fn(_bracket(lp, omega)[0], (lp, T, omega, chem_shift)) > 0
     return _gap_solve(lp, T, omega, chem_shift, (lam > 0) & has_root)
