@@ -167,11 +167,15 @@ for ax, (name, p) in zip(axes, examples.items()):
 # The K3C60 curve: DFT values ΔE = 250 meV, ν(0)ω = 0.603 at ħω = h·22 THz = 90.98 meV, and the
 # Mott (Brinkman–Rice) renormalisation ΔE → ZΔE, ν(0) → ν(0)/Z with λ0 held at 0.3
 # (`materials.k3c60(inv_Z)`), i.e. the path (ZΔE, ν/Z) for Z⁻¹ ∈ [1, 7]; stars at integer Z⁻¹.
+#
+# Drawn as the paper's Fig. 2b: ν(0)ω across, ΔE/ω up (so the DFT star, Z⁻¹ = 1, sits top left
+# as the paper says), metastable I green, metastable II blue; our extra class "Q = 0 unstable"
+# is red.
 
 # %%
 ds = sweep(
     "metastability",
-    {"nu": f"0.2:4.4:{N_MAP}", "DeltaE": f"0.2:3:{N_MAP}"},
+    {"DeltaE": f"0.2:3:{N_MAP}", "nu": f"0.2:4.4:{N_MAP}"},
     fixed={"G": 0.6, "lam0": 0.3},
     quiet=True,
 )
@@ -179,11 +183,11 @@ fig = plot_sweep(ds)
 ax = fig.axes[0]
 inv_Z = np.linspace(1.0, 7.0, 121)
 curve = materials.k3c60(inv_Z)
-ax.plot(np.asarray(curve.DeltaE), np.asarray(curve.nu), "w-", lw=1.5)
+ax.plot(np.asarray(curve.nu), np.asarray(curve.DeltaE), "w-", lw=1.5)
 stars = materials.k3c60(np.arange(1.0, 8.0))
 ax.plot(
-    np.asarray(stars.DeltaE),
     np.asarray(stars.nu),
+    np.asarray(stars.DeltaE),
     "*",
     color="gold",
     mec="k",

@@ -59,10 +59,11 @@ print(
 # %% [markdown]
 # ## Fig. 4c — the trapped gap Δ_tr(n*)
 #
-# (Δ_tr, μ) solve the gap equation 1/λ = ∫₀^ω tanh((E + μ)/2T)/E dξ (Eq. 10) and the constraint
-# n* = 4ν(0)∫₀^ω f(E + μ) dξ (Eq. 11) jointly; μ is the Bogoliubov chemical potential (the paper's
-# "λ"). Deeper quenches (smaller n*) give larger gaps, saturating at Δ0. Note: F is *concave* in μ,
-# so (Δ_tr, μ) is a maximum in μ, not the minimum the paper says (tested in `tests/test_bcs.py`).
+# (Δ_tr, ζ) solve the gap equation 1/λ = ∫₀^ω tanh((E + ζ)/2T)/E dξ (Eq. 10) and the constraint
+# n* = 4ν(0)∫₀^ω f(E + ζ) dξ (Eq. 11) jointly; ζ (`chem_shift`) is the quasi-particle
+# chemical-potential shift fixed by n* (the paper's "λ"; ζ > 0: fewer quasi-particles than
+# thermal). Deeper quenches (smaller n*) give larger gaps, saturating at Δ0. Note: F is *concave*
+# in ζ, so (Δ_tr, ζ) is a maximum in ζ, not the minimum the paper says (tested in `tests/test_bcs.py`).
 
 # %%
 T_hot, T_cold = 0.05, 0.02  # 1.24 T_c (the metal, in equilibrium) and 0.49 T_c
@@ -79,12 +80,12 @@ unique = dict(zip(labels, handles))  # Δ0 is drawn twice
 ax.legend(unique.values(), unique.keys(), fontsize="small", loc="lower left")
 ax.set_title(rf"Fig. 4c: $\lambda_0$ = 0.3, $T_c$ = {Tc:.4f} $\omega$", fontsize="medium")
 
-D_tr, mu_tr = jax.vmap(lambda n: bcs.trapped_gap(n, LAM, T_hot))(jnp.asarray(n_star))
-D_tr, mu_tr = np.asarray(D_tr), np.asarray(mu_tr)
+D_tr, zeta_tr = jax.vmap(lambda n: bcs.trapped_gap(n, LAM, T_hot))(jnp.asarray(n_star))
+D_tr, zeta_tr = np.asarray(D_tr), np.asarray(zeta_tr)
 print(
     f"T = {T_hot:.4f} ω > T_c: Δ_tr(n* = 1e-4) = {D_tr[0]:.4f} ω (Δ0 = {Delta0:.4f}); "
     f"largest n* on the grid with a gap: {n_star[D_tr > 0].max():.3g} "
-    f"(the metal's thermal number is {n_normal:.3g}; at that n*, Δ_tr = 0 and μ = 0)"
+    f"(the metal's thermal number is {n_normal:.3g}; at that n*, Δ_tr = 0 and ζ = 0)"
 )
 
 # %% [markdown]
@@ -128,23 +129,23 @@ ax.legend(fontsize="small")
 ax.set_title("Fig. 4b: electron–phonon spectral density", fontsize="medium")
 
 # %% [markdown]
-# τ = 1/Γ along the trapped branch Δ_tr(n*), μ(n*) at T = 0.05 ω ≈ 1.24 T_c (vmapped over n*):
+# τ = 1/Γ along the trapped branch Δ_tr(n*), ζ(n*) at T = 0.05 ω ≈ 1.24 T_c (vmapped over n*):
 
 # %%
 paired = D_tr > 0
-nD, D_p, mu_p = n_star[paired], jnp.asarray(D_tr[paired]), jnp.asarray(mu_tr[paired])
+nD, D_p, zeta_p = n_star[paired], jnp.asarray(D_tr[paired]), jnp.asarray(zeta_tr[paired])
 
 
 def times(a2F):
-    one = lambda D, mu: jnp.stack(
+    one = lambda D, zeta: jnp.stack(
         [  # noqa: E731
-            lifetimes.tau_g(D, T_hot, a2F, mu),
-            1.0 / lifetimes.scattering_rate_per_qp(D, T_hot, a2F, mu),
-            1.0 / lifetimes.recombination_rate_per_qp(D, T_hot, a2F, mu),
-            1.0 / lifetimes.recombination_rate(D, T_hot, a2F, mu),
+            lifetimes.tau_g(D, T_hot, a2F, zeta),
+            1.0 / lifetimes.scattering_rate_per_qp(D, T_hot, a2F, zeta),
+            1.0 / lifetimes.recombination_rate_per_qp(D, T_hot, a2F, zeta),
+            1.0 / lifetimes.recombination_rate(D, T_hot, a2F, zeta),
         ]
     )
-    return np.asarray(jax.vmap(one)(D_p, mu_p))
+    return np.asarray(jax.vmap(one)(D_p, zeta_p))
 
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
@@ -175,7 +176,7 @@ for name, t in tau.items():
 # acoustic phonons in both cases. At large n* the trapped gap shrinks until 2Δ_tr falls below the
 # acoustic cutoff 0.08 ω: then acoustic phonons break pairs too and the bottleneck is gone (the
 # drop of τ_g on the right). The `trapped_tau_g` helper does the self-consistent chain
-# (Δ_tr, μ) → τ_g in one call:
+# (Δ_tr, ζ) → τ_g in one call:
 
 # %%
 n_check = float(nD[0])
@@ -185,7 +186,7 @@ print(f"trapped_tau_g(n* = {n_check:.1e}) = {tau_chain:.4g}  (table above: {tau[
 # %% [markdown]
 # ## Eqs. 12–13: the closed form against the integral
 #
-# For T ≪ Δ0 and μ = 0 the integral C3 gives Γ_g → 2π^{3/2} α²F(2Δ0) √(2Δ0T) e^{−2Δ0/T}, i.e.
+# For T ≪ Δ0 and ζ = 0 the integral C3 gives Γ_g → 2π^{3/2} α²F(2Δ0) √(2Δ0T) e^{−2Δ0/T}, i.e.
 # τ_g = τ0 (2Δ0/T)^{1/2} e^{2Δ0/T} with τ0⁻¹ = 2π^{3/2} α²F(2Δ0)·2Δ0. Eq. 13 as printed lacks the
 # factor 2Δ0 (dimensionally incomplete). Relative corrections are T/(8Δ0) + (T/2)α²F'/α²F.
 
@@ -202,7 +203,7 @@ a.axvline(Tc / Delta0, color="0.6", ls=":", label=r"$T_c$")
 a.set_xlabel(r"$T/\Delta_0$")
 a.set_ylabel(r"$\tau_g$ [$1/\omega$]")
 a.legend(fontsize="small")
-a.set_title(r"smooth $\alpha^2F$, $\Delta = \Delta_0$, $\mu$ = 0", fontsize="medium")
+a.set_title(r"smooth $\alpha^2F$, $\Delta = \Delta_0$, $\zeta$ = 0", fontsize="medium")
 b.semilogx(np.asarray(valid.T) / Delta0, np.asarray(valid.rel_error), "k-")
 b.axhline(0.1, color="tab:red", ls="--", lw=0.8)
 b.axhline(-0.1, color="tab:red", ls="--", lw=0.8)
@@ -221,4 +222,4 @@ print(
 # factor 2Δ0, as derived from the low-T limit of C3 and checked above); the bound
 # τ_g/τ0 ≤ 45.9 is (Δ0/T_c)^{1/2}e^{2Δ0/T_c}, while the printed formula gives 64.9; Eqs. C4–C5
 # carry a spurious (1 − f(Δ)) (dotted line above: the printed C5 differs from the rate per
-# quasi-particle by that factor, which matters when μ brings f(Δ) close to ½, i.e. for large n*).
+# quasi-particle by that factor, which matters when ζ brings f(Δ) close to ½, i.e. for large n*).

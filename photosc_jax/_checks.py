@@ -3,6 +3,9 @@ traced values (so params can be built inside jit / vmap / grad)."""
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -19,7 +22,7 @@ def float_leaves(tree):
 
     `eqx.tree_at(lambda p: p.V, params, 3.0)` bypasses the field converters and leaves a
     Python float in the module; `eqx.filter_jit` would treat it as static and recompile for
-    every new value (seconds per call). Public entry points pass params through this first."""
+    every new value. Public entry points pass params through this first."""
     return jax.tree.map(
         lambda x: as_float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x,
         tree,
@@ -49,3 +52,29 @@ def require(name: str, x, ok, what: str) -> None:
     v = concrete_array(x)
     if v is not None and not np.all(ok(v)):
         raise ValueError(f"{name} = {v}: {what}")
+
+
+def renamed_keyword(old: str, new: str, what: str):
+    """Decorator: accept the keyword `old` as a deprecated alias of `new` for one release.
+
+    Passing `old=` emits a `DeprecationWarning` naming `new` (`what` says what it is) and
+    forwards the value; passing both raises `TypeError`. Positional calls are unaffected."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if old in kwargs:
+                if new in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both {old}= and {new}=; pass only {new}=.")
+                warnings.warn(
+                    f"{fn.__name__}({old}=...) is deprecated and will be removed in the next release: "
+                    f"use {new}=... ({what}).",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -96,17 +96,26 @@ _LABELS = {
     "growth_rate": r"growth rate $g$ [$E_g/\hbar$]",
 }
 _REGIMES = ["none", "metastable I", "metastable II", "Q = 0 unstable"]
+# Paper 2, Fig. 2b: metastable I green, metastable II blue (our extra class 3 red).
+_REGIME_COLOURS = ["0.9", "tab:green", "tab:blue", "tab:red"]
+# Fig. 2b's orientation: ν(0) across, ΔE up (the DFT star of K3C60, small ν and large ΔE, sits
+# top left, as the paper's text says); `plot_sweep` transposes a (nu, DeltaE) sweep to match.
+_METASTABILITY_ROWS = ("DeltaE", "nu")
 
 
 def plot_sweep(ds, var=None, ax=None):
     """A sweep result (`photosc_jax.sweep.sweep` / `open_sweep`): for two swept axes a phase
     diagram (pcolormesh, labelled axes and colour bar; points whose status is not "fixed
     point" hatched), for one axis a line. `var` defaults to the model's main output
-    (|Δ| for the interband model, the regime for metastability)."""
+    (|Δ| for the interband model, the regime for metastability). A metastability map over
+    (ΔE, ν) is drawn as paper 2's Fig. 2b: ν(0)ω across, ΔE/ω up, metastable I green and
+    metastable II blue, whatever the order of the sweep's axes."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
     var = var or {"interband": "delta_abs", "metastability": "regime"}.get(ds.attrs.get("model"))
+    if ds.attrs.get("model") == "metastability" and set(ds[var].dims) == set(_METASTABILITY_ROWS):
+        ds = ds.transpose(*_METASTABILITY_ROWS, ...)
     da = ds[var]
     fig, ax = _axes(ax, figsize=(5.5, 4.2))
     flagged = (ds["status"].values != 0) if "status" in ds else np.zeros(da.shape, bool)
@@ -127,7 +136,7 @@ def plot_sweep(ds, var=None, ax=None):
     kw = {}
     if var == "regime":
         kw = dict(
-            cmap=ListedColormap(["0.9", "tab:blue", "tab:green", "tab:red"]),
+            cmap=ListedColormap(_REGIME_COLOURS),
             norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], 4),
         )
     mesh = ax.pcolormesh(x, y, da.values, shading="nearest", **kw)

@@ -60,13 +60,13 @@ def test_closed_form_condensation_energy(lam, nu):
 
 
 def test_gradients_against_finite_differences():
-    D, lam, T, mu, ns = 0.05, 0.3, 0.03, 0.02, 0.01
-    F = lambda D, mu: bcs.free_energy(D, lam, T, nu=0.8, mu=mu, n_star=ns)
-    gD, gmu = jax.grad(F, argnums=(0, 1))(D, mu)
-    assert abs(float(gD) - float(fd(lambda x: F(x, mu), D))) < 1e-8
-    assert abs(float(gmu) - float(fd(lambda x: F(D, x), mu))) < 1e-8
-    # ∂F/∂μ = n(Δ, μ) − n*
-    assert abs(float(gmu) - (float(bcs.quasiparticle_number(D, T, mu, 0.8)) - ns)) < 1e-12
+    D, lam, T, zeta, ns = 0.05, 0.3, 0.03, 0.02, 0.01
+    F = lambda D, zeta: bcs.free_energy(D, lam, T, nu=0.8, chem_shift=zeta, n_star=ns)
+    gD, gzeta = jax.grad(F, argnums=(0, 1))(D, zeta)
+    assert abs(float(gD) - float(fd(lambda x: F(x, zeta), D))) < 1e-8
+    assert abs(float(gzeta) - float(fd(lambda x: F(D, x), zeta))) < 1e-8
+    # ∂F/∂ζ = n(Δ, ζ) − n*
+    assert abs(float(gzeta) - (float(bcs.quasiparticle_number(D, T, zeta, 0.8)) - ns)) < 1e-12
 
 
 def test_gap_solution_is_stationary_and_hellmann_feynman():
@@ -110,24 +110,24 @@ def test_trapping_limits():
     lam = 0.3
     Tc = float(bcs.critical_temperature(lam))
     T = 1.3 * Tc
-    Dtr, mu = bcs.trapped_gap(1e-12, lam, T)
-    assert abs(float(Dtr) / float(bcs.zero_temperature_gap(lam)) - 1) < 1e-9 and float(mu) > 0
-    # μ = 0 ⇒ thermal BCS: freeze the thermal number of the thermal state
+    Dtr, zeta = bcs.trapped_gap(1e-12, lam, T)
+    assert abs(float(Dtr) / float(bcs.zero_temperature_gap(lam)) - 1) < 1e-9 and float(zeta) > 0
+    # ζ = 0 ⇒ thermal BCS: freeze the thermal number of the thermal state
     T = 0.6 * Tc
     D = bcs.gap(lam, T)
-    Dtr, mu = bcs.trapped_gap(bcs.quasiparticle_number(D, T), lam, T)
-    assert abs(float(Dtr) / float(D) - 1) < 1e-9 and abs(float(mu)) < 1e-10
+    Dtr, zeta = bcs.trapped_gap(bcs.quasiparticle_number(D, T), lam, T)
+    assert abs(float(Dtr) / float(D) - 1) < 1e-9 and abs(float(zeta)) < 1e-10
 
 
 @pytest.mark.slow
 def test_trapped_state_is_a_saddle_of_eq9():
     lam, T, ns, nu = 0.3, 0.05, 3e-3, 0.9
-    Dtr, mu = bcs.trapped_gap(ns, lam, T, nu=nu)
-    F = lambda D, m: bcs.free_energy(D, lam, T, nu=nu, mu=m, n_star=ns)
-    gD, gmu = jax.grad(F, argnums=(0, 1))(Dtr, mu)
-    assert abs(float(gD)) < 1e-10 and abs(float(gmu)) < 1e-12
-    H = jax.hessian(F, argnums=(0, 1))(Dtr, mu)
-    assert float(H[0][0]) > 0 and float(H[1][1]) < 0  # min in Δ, max in μ (docs/model-longlived.md)
+    Dtr, zeta = bcs.trapped_gap(ns, lam, T, nu=nu)
+    F = lambda D, m: bcs.free_energy(D, lam, T, nu=nu, chem_shift=m, n_star=ns)
+    gD, gzeta = jax.grad(F, argnums=(0, 1))(Dtr, zeta)
+    assert abs(float(gD)) < 1e-10 and abs(float(gzeta)) < 1e-12
+    H = jax.hessian(F, argnums=(0, 1))(Dtr, zeta)
+    assert float(H[0][0]) > 0 and float(H[1][1]) < 0  # min in Δ, max in ζ (docs/model-longlived.md)
 
 
 @pytest.mark.slow
@@ -141,3 +141,24 @@ def test_trapped_gap_decreases_with_n_star():
     # a large frozen number (above the normal-state thermal value) gives no gap
     n_normal = float(bcs.quasiparticle_number(0.0, T))
     assert float(bcs.trapped_gap(1.05 * n_normal, lam, T)[0]) == 0.0
+
+
+def test_chem_shift_keyword_and_deprecated_mu():
+    """The Lagrange multiplier of n* is `chem_shift` (ζ); the old keyword `mu` gives the same
+    numbers with a DeprecationWarning for one release, and passing both is an error."""
+    from photosc_jax import lifetimes
+
+    D, lam, T, zeta = 0.05, 0.3, 0.03, 0.02
+    new = float(bcs.free_energy(D, lam, T, chem_shift=zeta, n_star=0.01))
+    with pytest.warns(DeprecationWarning, match="chem_shift"):
+        old = float(bcs.free_energy(D, lam, T, mu=zeta, n_star=0.01))
+    assert old == new and new != float(bcs.free_energy(D, lam, T, n_star=0.01))
+    with pytest.warns(DeprecationWarning, match="chem_shift"):
+        assert float(bcs.gap_integral(D, T, mu=zeta)) == float(bcs.gap_integral(D, T, chem_shift=zeta))
+    with pytest.warns(DeprecationWarning, match="chem_shift"):
+        g_old = float(lifetimes.generation_rate(0.1, 0.03, lambda W: W**2, mu=zeta))
+    assert g_old == float(lifetimes.generation_rate(0.1, 0.03, lambda W: W**2, chem_shift=zeta))
+    with pytest.raises(TypeError, match="only chem_shift"):
+        bcs.gap(lam, T, mu=0.0, chem_shift=0.0)
+    res = bcs.trapped_gap(1e-3, lam, T)
+    assert res.Delta is res[0] and res.chem_shift is res[1]

@@ -27,18 +27,18 @@ def a2F_log_slope(W):  # α²F'/α²F
     return 2.0 / W - 1.0 / W0
 
 
-def fermi(E, T, mu):
-    return 1.0 / (np.exp((E + mu) / T) + 1.0)
+def fermi(E, T, zeta):
+    return 1.0 / (np.exp((E + zeta) / T) + 1.0)
 
 
 def bose(W, T):
     return 1.0 / np.expm1(W / T)
 
 
-def scipy_rates(D, T, mu):
+def scipy_rates(D, T, zeta):
     """Independent evaluation of C3, C4, C5 as printed (scipy adaptive quadrature in the
     substituted variable Ω = Ω_lo + u², so that the edge singularity is removed)."""
-    f, n = (lambda E: fermi(E, T, mu)), (lambda W: bose(W, T))
+    f, n = (lambda E: fermi(E, T, zeta)), (lambda W: bose(W, T))
     top = 2 * D + 80 * T
     g = quad(
         lambda u: (
@@ -79,22 +79,22 @@ def scipy_rates(D, T, mu):
     return 2 * np.pi * g, 2 * np.pi * s, 2 * np.pi * r
 
 
-@pytest.mark.parametrize("D,T,mu", [(0.1, 0.03, 0.0), (0.1, 0.03, 0.05), (0.05, 0.04, -0.02)])
-def test_rates_match_independent_quadrature(D, T, mu):
-    g, s, r = scipy_rates(D, T, mu)
-    np.testing.assert_allclose(L.generation_rate(D, T, a2F, mu), g, rtol=1e-8)
-    np.testing.assert_allclose(L.scattering_rate(D, T, a2F, mu), s, rtol=1e-8)
-    np.testing.assert_allclose(L.recombination_rate(D, T, a2F, mu), r, rtol=1e-8)
+@pytest.mark.parametrize("D,T,zeta", [(0.1, 0.03, 0.0), (0.1, 0.03, 0.05), (0.05, 0.04, -0.02)])
+def test_rates_match_independent_quadrature(D, T, zeta):
+    g, s, r = scipy_rates(D, T, zeta)
+    np.testing.assert_allclose(L.generation_rate(D, T, a2F, zeta), g, rtol=1e-8)
+    np.testing.assert_allclose(L.scattering_rate(D, T, a2F, zeta), s, rtol=1e-8)
+    np.testing.assert_allclose(L.recombination_rate(D, T, a2F, zeta), r, rtol=1e-8)
     # A table of the same function gives the same rates to interpolation accuracy.
     W = np.linspace(0.0, 4.0, 8001)
     tab = L.Alpha2FTable(jnp.asarray(W), jnp.asarray(a2F_np(W)))
-    np.testing.assert_allclose(L.generation_rate(D, T, tab, mu), g, rtol=1e-4)
-    np.testing.assert_allclose(L.scattering_rate(D, T, (W, a2F_np(W)), mu), s, rtol=1e-4)
+    np.testing.assert_allclose(L.generation_rate(D, T, tab, zeta), g, rtol=1e-4)
+    np.testing.assert_allclose(L.scattering_rate(D, T, (W, a2F_np(W)), zeta), s, rtol=1e-4)
 
 
 @pytest.mark.parametrize("D,T", [(0.1, 0.02), (0.1, 0.08), (0.03, 0.1), (0.2, 0.05)])
 def test_detailed_balance_in_thermal_equilibrium(D, T):
-    """μ = 0: creation of a quasi-particle at Δ balances its recombination,
+    """ζ = 0: creation of a quasi-particle at Δ balances its recombination,
     Γ_g = f(Δ) Γ_r^qp. The as-printed C5 (extra 1 − f(Δ)) misses it by e^{−Δ/T}."""
     g = L.generation_rate(D, T, a2F)
     r_qp = L.recombination_rate_per_qp(D, T, a2F)
@@ -105,26 +105,28 @@ def test_detailed_balance_in_thermal_equilibrium(D, T):
     assert abs(g / (fD * r_printed) - 1.0) > 0.5 * math.exp(-D / T)
 
 
-@pytest.mark.parametrize("mu", [0.03, -0.01])
-def test_trapped_distribution_breaks_balance_by_exp_2mu_over_T(mu):
-    """A trapped state (μ > 0: fewer quasi-particles than thermal) generates faster than it
-    recombines: Γ_g / (f(Δ) Γ_r^qp) = e^{2μ/T} exactly."""
+@pytest.mark.parametrize("zeta", [0.03, -0.01])
+def test_trapped_distribution_breaks_balance_by_exp_2zeta_over_T(zeta):
+    """A trapped state (ζ > 0: fewer quasi-particles than thermal) generates faster than it
+    recombines: Γ_g / (f(Δ) Γ_r^qp) = e^{2ζ/T} exactly."""
     D, T = 0.1, 0.03
-    ratio = L.generation_rate(D, T, a2F, mu) / (fermi(D, T, mu) * L.recombination_rate_per_qp(D, T, a2F, mu))
-    np.testing.assert_allclose(ratio, math.exp(2 * mu / T), rtol=1e-10)
+    ratio = L.generation_rate(D, T, a2F, zeta) / (
+        fermi(D, T, zeta) * L.recombination_rate_per_qp(D, T, a2F, zeta)
+    )
+    np.testing.assert_allclose(ratio, math.exp(2 * zeta / T), rtol=1e-10)
 
 
 def test_per_qp_rates_drop_only_the_blocking_factor():
-    D, T, mu = 0.08, 0.05, 0.01
-    block = 1.0 - fermi(D, T, mu)
+    D, T, zeta = 0.08, 0.05, 0.01
+    block = 1.0 - fermi(D, T, zeta)
     np.testing.assert_allclose(
-        L.scattering_rate(D, T, a2F, mu),
-        block * L.scattering_rate_per_qp(D, T, a2F, mu),
+        L.scattering_rate(D, T, a2F, zeta),
+        block * L.scattering_rate_per_qp(D, T, a2F, zeta),
         rtol=1e-12,
     )
     np.testing.assert_allclose(
-        L.recombination_rate(D, T, a2F, mu),
-        block * L.recombination_rate_per_qp(D, T, a2F, mu),
+        L.recombination_rate(D, T, a2F, zeta),
+        block * L.recombination_rate_per_qp(D, T, a2F, zeta),
         rtol=1e-12,
     )
 
@@ -201,8 +203,8 @@ def test_errors_say_what_is_wrong():
 
 
 def test_trapped_lifetime_is_self_consistent():
-    """τ_g of the trapped state uses (Δ_tr, μ) from bcs.trapped_gap (Eqs. 10–11). With n* equal
-    to the thermal number below T_c it is the thermal τ_g; fewer quasi-particles (μ > 0) mean
+    """τ_g of the trapped state uses (Δ_tr, ζ) from bcs.trapped_gap (Eqs. 10–11). With n* equal
+    to the thermal number below T_c it is the thermal τ_g; fewer quasi-particles (ζ > 0) mean
     less Pauli blocking in C3, so at the same Δ the trapped state generates faster."""
     from photosc_jax import bcs
 
@@ -210,6 +212,6 @@ def test_trapped_lifetime_is_self_consistent():
     D = float(bcs.gap(lam, T))
     n_th = float(bcs.quasiparticle_number(D, T))
     np.testing.assert_allclose(L.trapped_tau_g(n_th, lam, T, a2F), L.tau_g(D, T, a2F), rtol=1e-6)
-    D_tr, mu = bcs.trapped_gap(1e-3 * n_th, lam, T)
-    assert float(mu) > 0 and float(D_tr) > D
+    D_tr, zeta = bcs.trapped_gap(1e-3 * n_th, lam, T)
+    assert float(zeta) > 0 and float(D_tr) > D
     assert float(L.trapped_tau_g(1e-3 * n_th, lam, T, a2F)) < float(L.tau_g(D_tr, T, a2F))

@@ -49,3 +49,22 @@ def test_model_two_figures():
     fig = plot.plot_trapped_gap(0.3, 0.02, np.linspace(0.001, 0.2, 8))
     d = fig.axes[0].lines[0].get_ydata()
     assert np.all(np.diff(d) <= 0) and d[0] > 0.95 * 0.0714 and d[-1] == 0  # more qps, smaller gap
+
+
+def test_metastability_map_has_the_paper_fig2b_colours_and_axes():
+    """Paper 2, Fig. 2b: ν(0) across, ΔE up, metastable I green, metastable II blue — whatever
+    the order of the sweep's axes."""
+    from matplotlib.colors import to_rgba
+
+    regime = np.array([[0, 1, 2], [3, 2, 1]], dtype=np.int32)  # rows: nu, columns: DeltaE
+    ds = xr.Dataset(
+        {"regime": (("nu", "DeltaE"), regime), "status": (("nu", "DeltaE"), np.zeros_like(regime))},
+        coords={"nu": [1.0, 2.0], "DeltaE": [0.5, 1.0, 1.5]},
+        attrs={"model": "metastability"},
+    )
+    ax = plot.plot_sweep(ds).axes[0]
+    assert ax.get_xlabel() == r"$\nu(0)\omega$" and ax.get_ylabel() == r"$\Delta E/\omega$"
+    mesh = ax.collections[0]
+    np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(3, 2), regime.T)  # rows ΔE
+    colour = lambda k: mesh.cmap(mesh.norm(k))  # noqa: E731
+    assert colour(1) == to_rgba("tab:green") and colour(2) == to_rgba("tab:blue")

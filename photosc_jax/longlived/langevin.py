@@ -166,8 +166,9 @@ def simulate(
     noise (None: noise off, deterministic adaptive ODE); `pulse` — the drive (None: off); `dt`
     — fixed SDE step (1/ω); `n_save` points saved uniformly on [t_save_from or t0, t1];
     `solver` (default ShARK for the SDE, Tsit5 for the ODE); `max_steps`; `brownian` —
-    "fast" (`UnsafeBrownianPath`, fixed steps, forward-mode autodiff only; ~25× faster) or
-    "tree" (`VirtualBrownianTree`, reverse-mode differentiable, the diffrax default choice).
+    "fast" (`UnsafeBrownianPath`, fixed steps, forward-mode autodiff only; much cheaper per
+    step, see benchmarks/RESULTS.md) or "tree" (`VirtualBrownianTree`, reverse-mode
+    differentiable, the diffrax default choice).
 
     **Returns:** `LangevinSolution`. vmap over `key` for an ensemble (see `simulate_ensemble`).
     """

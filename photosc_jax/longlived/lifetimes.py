@@ -1,12 +1,14 @@
 """Golden-rule quasi-particle rates of a BCS superconductor coupled to a phonon bath
 (Chattopadhyay et al., App. C, Eqs. C3–C5) and the generation time τ_g (Eqs. 12–13).
 
-Units: phonon units with ħ = k_B = 1 — energies (Δ, T, μ, Ω) in ω, rates in ω (times in
+Units: phonon units with ħ = k_B = 1 — energies (Δ, T, ζ, Ω) in ω, rates in ω (times in
 1/ω); α²F(Ω) is dimensionless. Conversions to meV / ps live in `photosc_jax.units`.
 
 For a quasi-particle at the gap edge (energy Δ, k = 0), with the quasi-particle occupation
-f(E) = 1/(e^{(E+μ)/T} + 1) (μ = 0: thermal; μ ≠ 0: the trapped state of Eqs. 9–11, μ being
-the paper's Bogoliubov chemical potential "λ") and the Bose function n(Ω):
+f(E) = 1/(e^{(E+ζ)/T} + 1) (ζ = 0: thermal; ζ ≠ 0: the trapped state of Eqs. 9–11; ζ is the
+quasi-particle chemical-potential shift fixed by n*, keyword `chem_shift`, the paper's "λ";
+the old keyword `mu` works for one release with a `DeprecationWarning`) and the Bose
+function n(Ω):
 
     Γ_g = 2π ∫_{2Δ}^∞ dΩ α²F(Ω) √(Ω/(Ω−2Δ)) (1 − f(Ω−Δ)) (1 − f(Δ)) n(Ω)        (C3)
     Γ_s = 2π ∫_0^∞   dΩ α²F(Ω) √(Ω/(Ω+2Δ)) (1 − f(Ω+Δ)) [1 − f(Δ)] n(Ω)        (C4)
@@ -17,9 +19,9 @@ and C5 the quasi-particle at Δ is *consumed*; the bracketed factor printed by t
 spurious (docs/model-longlived.md). `scattering_rate` / `recombination_rate` implement C4 / C5 as
 printed; `scattering_rate_per_qp` / `recombination_rate_per_qp` drop the factor and are the
 rates per quasi-particle present at Δ. Only the latter satisfy detailed balance,
-Γ_g = e^{2μ/T} f(Δ) Γ_r^{qp} (exact, pointwise in Ω; μ = 0 is thermal equilibrium).
+Γ_g = e^{2ζ/T} f(Δ) Γ_r^{qp} (exact, pointwise in Ω; ζ = 0 is thermal equilibrium).
 
-Low-T limit of C3 (T ≪ Δ, μ = 0, α²F smooth at 2Δ; docs/model-longlived.md corrects Eq. 13):
+Low-T limit of C3 (T ≪ Δ, ζ = 0, α²F smooth at 2Δ; docs/model-longlived.md corrects Eq. 13):
     Γ_g → 2π^{3/2} α²F(2Δ) √(2ΔT) e^{−2Δ/T},  i.e. τ_g = τ0 (2Δ/T)^{1/2} e^{2Δ/T}   (12)
     with τ0⁻¹ = 2π^{3/2} α²F(2Δ)·2Δ                                                 (13)
 with relative corrections T/(8Δ) + (T/2) α²F'(2Δ)/α²F(2Δ) + O(T², e^{−Δ/T}).
@@ -40,8 +42,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import concrete_array, require
+from .._checks import concrete_array, renamed_keyword, require
 from .._numerics import bose, fermi, gauss_legendre
+
+_deprecated_mu = renamed_keyword(
+    "mu", "chem_shift", "the quasi-particle chemical-potential shift ζ, occupation f(E + ζ)"
+)
 
 # Thermal cut-off of the integrals: integrands decay at least like e^{-(Ω-Ω_lo)/T}.
 _THERMAL_CUTOFF = 60.0
@@ -99,8 +105,8 @@ def as_alpha2F(alpha2F: Alpha2F) -> Callable[[Array], Array]:
     return alpha2F
 
 
-def _check(Delta, T, mu):
-    for name, x in (("Delta", Delta), ("T", T), ("mu", mu)):
+def _check(Delta, T, chem_shift):
+    for name, x in (("Delta", Delta), ("T", T), ("chem_shift", chem_shift)):
         require(name, x, np.isfinite, "not finite.")
     require(
         "T",
@@ -131,14 +137,14 @@ def _integrate(integrand, a2F, Omega_lo, span, Omega_max, n_panels, order):
     return u_max * jnp.sum(w * integrand(Omega, vals, u))
 
 
-def _occ(E, T, mu):
-    """Quasi-particle occupation f(E) = 1/(e^{(E+μ)/T}+1) (stable)."""
-    return fermi(E + mu, T)
+def _occ(E, T, chem_shift):
+    """Quasi-particle occupation f(E) = 1/(e^{(E+ζ)/T}+1) (stable)."""
+    return fermi(E + chem_shift, T)
 
 
-def _emp(E, T, mu):
-    """1 − f(E) = f(−E) with the same μ shift."""
-    return fermi(-(E + mu), T)
+def _emp(E, T, chem_shift):
+    """1 − f(E) = f(−E) with the same ζ shift."""
+    return fermi(-(E + chem_shift), T)
 
 
 def _pair_edge(Omega, u):
@@ -146,65 +152,68 @@ def _pair_edge(Omega, u):
     return 2.0 * jnp.sqrt(Omega)
 
 
-def _generation_scaled(Delta, T, a2F, mu, Omega_max, n_panels, order):
+def _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order):
     """Γ_g · e^{2Δ/T} (finite as T → 0)."""
 
     def integrand(Om, a, u):
         n_scaled = jnp.exp(-(u**2) / T) / (-jnp.expm1(-Om / T))  # n(Ω) e^{2Δ/T}
-        return _pair_edge(Om, u) * a * _emp(Om - Delta, T, mu) * _emp(Delta, T, mu) * n_scaled
+        return _pair_edge(Om, u) * a * _emp(Om - Delta, T, chem_shift) * _emp(Delta, T, chem_shift) * n_scaled
 
     I = _integrate(integrand, a2F, 2 * Delta, _THERMAL_CUTOFF * T, Omega_max, n_panels, order)
     return 2 * jnp.pi * I
 
 
+@_deprecated_mu
 def generation_rate(
-    Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels: int = 64, order: int = 8
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels: int = 64, order: int = 8
 ) -> Float[Array, ""]:
     """Γ_g of Eq. C3: rate at which Cooper pairs absorb a bath phonon (Ω ≥ 2Δ) and create a
     quasi-particle at the gap edge Δ plus one at Ω − Δ.
 
     **Arguments:** `Delta` ≥ 0 (gap, units of ω), `T` > 0 (units of ω), `alpha2F` (callable,
-    `Alpha2FTable` or `(Omega, values)`), `mu` (Bogoliubov chemical potential, 0 = thermal).
+    `Alpha2FTable` or `(Omega, values)`), `chem_shift` (ζ, the quasi-particle
+    chemical-potential shift; 0 = thermal).
     Keyword-only: `Omega_max` (upper end of α²F's support; a table's last node by default),
     `n_panels`, `order` (static quadrature size).
 
     **Returns:** Γ_g in units of ω (ħ = 1).
     """
-    Delta, T = _check(Delta, T, mu)
+    Delta, T = _check(Delta, T, chem_shift)
     a2F = as_alpha2F(alpha2F)
-    s = _generation_scaled(Delta, T, a2F, mu, Omega_max, n_panels, order)
+    s = _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order)
     return s * jnp.exp(-2 * Delta / T)
 
 
+@_deprecated_mu
 def tau_g(
-    Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels: int = 64, order: int = 8
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels: int = 64, order: int = 8
 ) -> Float[Array, ""]:
     """τ_g = 1/Γ_g (Eq. C3), units of 1/ω; the lifetime of a quasi-particle-trapped state.
     Evaluated as e^{2Δ/T}/(Γ_g e^{2Δ/T}), so it stays accurate (and overflows to inf only at
     2Δ/T ≳ 700) at low T. Arguments as `generation_rate`."""
-    Delta, T = _check(Delta, T, mu)
+    Delta, T = _check(Delta, T, chem_shift)
     a2F = as_alpha2F(alpha2F)
-    s = _generation_scaled(Delta, T, a2F, mu, Omega_max, n_panels, order)
+    s = _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order)
     return jnp.exp(2 * Delta / T) / s
 
 
-def _scattering(Delta, T, a2F, mu, Omega_max, n_panels, order, printed):
+def _scattering(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, printed):
     def integrand(Om, a, u):
         # √(Ω/(Ω+2Δ)) n(Ω) dΩ with Ω = u²: 2u·u/√(u²+2Δ)·n(u²); u² n(u²) → T as u → 0.
         un = u**2 / jnp.expm1(Om / T)
-        val = 2.0 * un / jnp.sqrt(Om + 2 * Delta) * a * _emp(Om + Delta, T, mu)
-        return val * _emp(Delta, T, mu) if printed else val
+        val = 2.0 * un / jnp.sqrt(Om + 2 * Delta) * a * _emp(Om + Delta, T, chem_shift)
+        return val * _emp(Delta, T, chem_shift) if printed else val
 
     span = _THERMAL_CUTOFF * T
     return 2 * jnp.pi * _integrate(integrand, a2F, 0.0, span, Omega_max, n_panels, order)
 
 
-def _recombination(Delta, T, a2F, mu, Omega_max, n_panels, order, printed):
+def _recombination(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, printed):
     def integrand(Om, a, u):
-        val = _pair_edge(Om, u) * a * _occ(Om - Delta, T, mu) * (1.0 + bose(Om, T))
-        return val * _emp(Delta, T, mu) if printed else val
+        val = _pair_edge(Om, u) * a * _occ(Om - Delta, T, chem_shift) * (1.0 + bose(Om, T))
+        return val * _emp(Delta, T, chem_shift) if printed else val
 
-    span = _THERMAL_CUTOFF * T + jnp.maximum(0.0, -mu - Delta)
+    span = _THERMAL_CUTOFF * T + jnp.maximum(0.0, -chem_shift - Delta)
     return 2 * jnp.pi * _integrate(integrand, a2F, 2 * Delta, span, Omega_max, n_panels, order)
 
 
@@ -213,36 +222,44 @@ def _rate_doc(fn):
     return fn
 
 
+@_deprecated_mu
 @_rate_doc
-def scattering_rate(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8):
+def scattering_rate(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8):
     """Γ_s of Eq. C4 **as printed**, including the spurious (1 − f(Δ)) factor on the consumed
     quasi-particle (docs/model-longlived.md). Number-conserving absorption Δ → Δ + Ω."""
-    Delta, T = _check(Delta, T, mu)
-    return _scattering(Delta, T, as_alpha2F(alpha2F), mu, Omega_max, n_panels, order, True)
+    Delta, T = _check(Delta, T, chem_shift)
+    return _scattering(Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, True)
 
 
+@_deprecated_mu
 @_rate_doc
-def scattering_rate_per_qp(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8):
+def scattering_rate_per_qp(
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8
+):
     """Γ_s per quasi-particle at Δ: Eq. C4 without the factor (1 − f(Δ)) (docs/model-longlived.md)."""
-    Delta, T = _check(Delta, T, mu)
-    return _scattering(Delta, T, as_alpha2F(alpha2F), mu, Omega_max, n_panels, order, False)
+    Delta, T = _check(Delta, T, chem_shift)
+    return _scattering(Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, False)
 
 
+@_deprecated_mu
 @_rate_doc
-def recombination_rate(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8):
+def recombination_rate(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8):
     """Γ_r of Eq. C5 **as printed**, including the spurious (1 − f(Δ)) factor (docs/model-longlived.md).
-    It cannot balance Γ_g: in equilibrium (μ = 0) f(Δ)·Γ_r = (1 − f(Δ))·Γ_g, and Γ_r = e^{Δ/T} Γ_g,
+    It cannot balance Γ_g: in equilibrium (ζ = 0) f(Δ)·Γ_r = (1 − f(Δ))·Γ_g, and Γ_r = e^{Δ/T} Γ_g,
     whereas the per-quasi-particle rate gives f(Δ)·Γ_r^qp = Γ_g exactly."""
-    Delta, T = _check(Delta, T, mu)
-    return _recombination(Delta, T, as_alpha2F(alpha2F), mu, Omega_max, n_panels, order, True)
+    Delta, T = _check(Delta, T, chem_shift)
+    return _recombination(Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, True)
 
 
+@_deprecated_mu
 @_rate_doc
-def recombination_rate_per_qp(Delta, T, alpha2F: Alpha2F, mu=0.0, *, Omega_max=None, n_panels=64, order=8):
+def recombination_rate_per_qp(
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8
+):
     """Γ_r per quasi-particle at Δ (it recombines with a partner at Ω − Δ, emitting a phonon
-    Ω ≥ 2Δ): Eq. C5 without (1 − f(Δ)). Detailed balance: Γ_g = e^{2μ/T} f(Δ) Γ_r^{qp}."""
-    Delta, T = _check(Delta, T, mu)
-    return _recombination(Delta, T, as_alpha2F(alpha2F), mu, Omega_max, n_panels, order, False)
+    Ω ≥ 2Δ): Eq. C5 without (1 − f(Δ)). Detailed balance: Γ_g = e^{2ζ/T} f(Δ) Γ_r^{qp}."""
+    Delta, T = _check(Delta, T, chem_shift)
+    return _recombination(Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, False)
 
 
 # --- closed forms (Eqs. 12–13 as corrected in docs/model-longlived.md) -------------------------------------
@@ -262,7 +279,7 @@ def activated_enhancement(Delta0, T) -> Float[Array, ""]:
 
 
 def tau_g_low_T(Delta0, T, alpha2F: Alpha2F) -> Float[Array, ""]:
-    """Closed-form τ_g = τ0 (2Δ0/T)^{1/2} e^{2Δ0/T} (Eqs. 12–13 corrected): the T ≪ Δ0, μ = 0
+    """Closed-form τ_g = τ0 (2Δ0/T)^{1/2} e^{2Δ0/T} (Eqs. 12–13 corrected): the T ≪ Δ0, ζ = 0
     limit of 1/Γ_g, valid where α²F is smooth on the scale T above 2Δ0. Units 1/ω."""
     return tau_0(Delta0, alpha2F) * activated_enhancement(Delta0, T)
 
@@ -273,14 +290,15 @@ def generation_rate_low_T(Delta0, T, alpha2F: Alpha2F) -> Float[Array, ""]:
     return 2 * math.pi**1.5 * a2F(2 * Delta0) * jnp.sqrt(2 * Delta0 * T) * jnp.exp(-2 * Delta0 / T)
 
 
-def closed_form_error(Delta, T, alpha2F: Alpha2F, mu=0.0, **quad) -> Float[Array, ""]:
+@_deprecated_mu
+def closed_form_error(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad) -> Float[Array, ""]:
     """Relative error τ_g^{closed}/τ_g − 1 = Γ_g/Γ_g^{closed} − 1 of Eq. 12 against the
-    integral C3 (computed without under/overflow). Leading behaviour at μ = 0:
+    integral C3 (computed without under/overflow). Leading behaviour at ζ = 0:
     T/(8Δ) + (T/2)·α²F'(2Δ)/α²F(2Δ) − 2e^{−Δ/T}."""
-    Delta, T = _check(Delta, T, mu)
+    Delta, T = _check(Delta, T, chem_shift)
     a2F = as_alpha2F(alpha2F)
     s = _generation_scaled(
-        Delta, T, a2F, mu, quad.get("Omega_max"), quad.get("n_panels", 64), quad.get("order", 8)
+        Delta, T, a2F, chem_shift, quad.get("Omega_max"), quad.get("n_panels", 64), quad.get("order", 8)
     )
     return s / (2 * math.pi**1.5 * a2F(2 * Delta) * jnp.sqrt(2 * Delta * T)) - 1.0
 
@@ -310,10 +328,10 @@ def closed_form_validity(
 
 
 def trapped_tau_g(n_star, lam, T, alpha2F: Alpha2F, nu=1.0, **quad) -> Float[Array, ""]:
-    """Self-consistent lifetime of the quasi-particle-trapped state: (Δ_tr, μ) from
-    `bcs.trapped_gap(n_star, lam, T, nu)` (Eqs. 10–11), then τ_g(Δ_tr, T, μ) from Eq. C3.
+    """Self-consistent lifetime of the quasi-particle-trapped state: (Δ_tr, ζ) from
+    `bcs.trapped_gap(n_star, lam, T, nu)` (Eqs. 10–11), then τ_g(Δ_tr, T, ζ) from Eq. C3.
     Phonon units (ω = 1)."""
     from . import bcs  # the BCS module is optional at import time
 
-    Delta_tr, mu = bcs.trapped_gap(n_star, lam, T, nu=nu)
-    return tau_g(Delta_tr, T, alpha2F, mu, **quad)
+    Delta_tr, chem_shift = bcs.trapped_gap(n_star, lam, T, nu=nu)
+    return tau_g(Delta_tr, T, alpha2F, chem_shift, **quad)
