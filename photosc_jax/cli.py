@@ -404,11 +404,20 @@ def main() -> None:
     import signal
     import sys
 
-    if len(sys.argv) > 1 and sys.argv[1] == "sweep":
+    sweeping = len(sys.argv) > 1 and sys.argv[1] == "sweep"
+    if sweeping:
         # installed before JAX is imported: an interrupt never unwinds through XLA
         signal.signal(signal.SIGINT, _graceful_interrupt)
     _use_all_cpu_cores()
-    app()
+    try:
+        app()
+    finally:
+        if sweeping:
+            # the work is done and the store closed: a Ctrl-C during interpreter shutdown
+            # (which restores the default action of a Python handler, and takes a while
+            # after JAX) would kill the process by SIGINT instead of letting it exit with
+            # its status; an ignored signal stays ignored
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

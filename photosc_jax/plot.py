@@ -162,6 +162,7 @@ def plot_sweep(ds, var=None, ax=None):
     for name, style, label in (
         ("threshold", "-", "threshold (growth rate 0)"),
         ("branch_end", "--", "end of the paired branch"),
+        ("quench_threshold", ":", "threshold of a quenched paired state (T = 0)"),
     ):
         if name in ds and ds[name].ndim == 1 and ds[name].dims[0] in (xdim, ydim):
             line, other = ds[name].values, ds[ds[name].dims[0]].values

@@ -176,6 +176,12 @@ def test_the_branch_ends_above_the_threshold_at_omega_025():
     assert -icpt / slope == pytest.approx(out["branch_end"], abs=3e-3)  # |Δ|² → 0 at the end
     np.testing.assert_array_equal(out["delta_abs"][1:4], 0.0)  # transient: ends normal
     assert np.all(np.isnan(out["delta_abs_paired"][1:4]))  # and no paired steady state
+    # the paired state at V = 2.3 with its pairs removed relaxes to a normal state whose
+    # threshold lies between the branch end and 2.3: unstable at V = 2.3 itself, so the
+    # pairs regrow (no bistability at fixed V; an evolution with V = 0 instead of s → 0
+    # gives the same state, 2.2964097)
+    assert out["quench_threshold"] == pytest.approx(2.29641, abs=1e-5)
+    assert out["branch_end"] < out["quench_threshold"] < 2.3
 
 
 @pytest.mark.slow

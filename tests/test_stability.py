@@ -33,6 +33,38 @@ def test_complex_operator_matches_real_jacobian():
     np.testing.assert_allclose(np.sort_complex(both), np.sort_complex(ev_real), atol=1e-10)
 
 
+@pytest.mark.parametrize("T", [0.0, 0.01])
+def test_secular_spectrum_is_the_dense_spectrum(T):
+    """All M eigenvalues of the diagonal-plus-rank-one L from the secular equation (Aberth)
+    equal numpy's dense eigenvalues, along a row of V started cold and continued from the
+    previous V's roots, and the row's leading modes equal the dense leading modes."""
+    p = ps.InterbandParams(**COARSE, T=T)
+    ns = st.normal_steady_state(p)
+    c0 = coefficients(p, half=True)
+    d, u, a1 = st._secular_parts(ns, eqx.tree_at(lambda c: c.pair, c0, p.dk / (2 * np.pi)))
+    Vs = np.linspace(0.0, 12.0, 13)
+    dense = []
+    for V in Vs:
+        c = eqx.tree_at(lambda c: c.pair, c0, V * p.dk / (2 * np.pi))
+        ev = np.sort_complex(np.linalg.eigvals(np.asarray(st.pairing_operator(ns, c))))
+        z, ok = st.secular_eigenvalues(d, u, a1 * V, d + a1 * V * u)
+        assert bool(ok)
+        np.testing.assert_allclose(np.sort_complex(np.asarray(z)), ev, atol=1e-12)
+        dense.append(ev[np.argmax(ev.real)])
+    g, f = st.leading_along_V(ns, c0, jnp.asarray(Vs[::-1].copy()), p.dk)  # any order
+    np.testing.assert_allclose(np.asarray(g)[::-1], np.real(dense), atol=1e-12)
+    np.testing.assert_allclose(np.asarray(f)[::-1], np.imag(dense), atol=1e-12)
+    # differentiable through the Newton polish: d g / dV = the dense eigenvalue derivative
+    grad = jax.grad(
+        lambda V: st._leading_secular(ns, eqx.tree_at(lambda c: c.pair, c0, V * p.dk / (2 * np.pi)))[0]
+    )
+    fd = (
+        float(st._leading(ns, eqx.tree_at(lambda c: c.pair, c0, 5.001 * p.dk / (2 * np.pi)))[0])
+        - float(st._leading(ns, eqx.tree_at(lambda c: c.pair, c0, 4.999 * p.dk / (2 * np.pi)))[0])
+    ) / 0.002
+    assert abs(float(grad(5.0)) - fd) < 1e-6 * abs(fd)
+
+
 def _seeded(p, ns, amp):
     c = coefficients(p, half=True)
     ev, vec = jnp.linalg.eig(st.pairing_operator(ns, c))

@@ -42,10 +42,19 @@ A *row* is a line of grid points along one parameter (`along`, usually V). Per r
    second try from an evolution to t = 6000 — so the unstable points have no answer;
    `status` says which).
 
-Not done here (see the phase-map issue): confirming transient/unsettled points by a short
-evolution (the phase is assigned by the T = 0 continuum argument), and the bistable window
-of a quenched branch state's normal state (at Ω = 0.25, V ∈ [2.293, 2.304]): the map's
-bistable points are those whose *relaxed* normal state is stable.
+5. **A quenched paired state** (T = 0, along V): the branch state at its last grid point
+   with its pairs removed (s → 0) relaxes to another member of the normal continuum; its
+   threshold is the per-row `quench_threshold`. Bistability in this second sense (a stable
+   paired state and a stable normal state its own quench reaches, at the same V) needs
+   V < quench threshold of the state quenched at V. At Ω = 0.25 on the paper grid it never
+   holds: the state quenched at V = 2.3, 2.32, 2.35, 2.4, 2.6, 3.0 has V_c = 2.2964, 2.3052,
+   2.3174, 2.3348, 2.3669, 2.2959, each below its V (pairs regrow; tested at 2.3). A window
+   V ∈ [2.293, 2.304] opens only for a state quenched at one V (≈ 2.32) and then held at a
+   lower one — a hysteresis protocol, not a fixed-V coexistence. The map's bistable points
+   are those whose *relaxed* normal state is stable.
+
+Not done here: confirming transient/unsettled points by a short evolution (the phase is
+assigned by the T = 0 continuum argument; tested by evolution at Ω = 0.25, V = 2.25).
 
 Everything is pure JAX (`jit`/`vmap`-safe): the sweep engine maps it over rows.
 Units: E_g = ħ = 1.
@@ -63,6 +72,7 @@ from .direct import (
     chord_solve,
     electron_number,
     factor_jacobian,
+    from_unknowns,
     newton_steady_state,
     unknowns_of,
 )
@@ -73,7 +83,7 @@ from .outcomes import RESULTS, code
 from .paired_stability import leading_mode
 from .params import InterbandParams
 from .solver_state import unpack
-from .stability import DEFAULT_V_BRACKET, _leading, normal_steady_state, threshold_V
+from .stability import DEFAULT_V_BRACKET, _leading_secular, leading_along_V, normal_steady_state, threshold_V
 from .state import initial_state
 
 PHASES = {0: "normal", 1: "paired", 2: "bistable", 3: "transient", 4: "unsettled", 5: "failed"}
@@ -86,7 +96,7 @@ RETRY_T = 6000.0  # evolution time (ħ/E_g) before a second cold solve, if the f
 
 
 def _growth(normal, c) -> jax.Array:
-    return _leading(normal, c)[0]
+    return _leading_secular(normal, c)[0]
 
 
 def _zeros_like(shapes):
@@ -98,17 +108,18 @@ def _with(params, along: str, value):
     return eqx.tree_at(lambda p: getattr(p, along), params, value)
 
 
-def _normal_along_V(base: InterbandParams, theta):
-    """One normal state for the row; g at every V; the threshold as `critical_V` (the
+def _normal_along_V(base: InterbandParams, theta, normal=None):
+    """One normal state for the row (`normal`, default the one relaxed from the paper's
+    initial state); g at every V (`leading_along_V`); the threshold as `critical_V` (the
     smallest root of g in (0, 40)), found from the row's own growth rates: Newton on the
     secular equation in the sub-bracket where g first turns positive (`threshold_V`)."""
-    normal = normal_steady_state(base)
+    normal = normal_steady_state(base) if normal is None else normal
     c0 = coefficients(base, half=True)
 
     def g(V):
         return _growth(normal, eqx.tree_at(lambda c: c.pair, c0, V * base.dk / (2 * jnp.pi)))
 
-    growth = jax.vmap(g)(theta)
+    growth, _ = leading_along_V(normal, c0, theta, base.dk)
     lo, hi = (jnp.asarray(x, dtype=float) for x in DEFAULT_V_BRACKET)
     g_lo, g_hi = g(lo), g(hi)
     valid = (g_lo < 0) & (g_hi > 0) & normal.success
@@ -332,6 +343,7 @@ def phase_row(
         base, along, theta[order], tol, delta_floor, max_jump
     )
     branch_growth = _branch_growth(base, along, theta[order], x_first, x_last, t_last, n_on)
+    quench_threshold = _quench_threshold(base, along, theta, x_last, t_last, n_on)
     inv = jnp.argsort(order)
     b = {k: v[inv] for k, v in b.items()}
     unstable = growth > 0
@@ -370,7 +382,26 @@ def phase_row(
         threshold=threshold,
         branch_end=branch_end,
         branch_growth=branch_growth,
+        quench_threshold=quench_threshold,
     )
+
+
+def _quench_threshold(base, along, theta, x_last, t_last, n_on):
+    """V_c of the normal state a *quenched* paired state relaxes to: the branch state at its
+    last grid point with its pairs removed (s → 0), relaxed with s ≡ 0
+    (`normal_steady_state(y0=...)`). At T = 0 the normal states form a continuum and this
+    one differs from the state relaxed from the paper's start (module docstring, item 5;
+    at Ω = 0.25, paper grid, quenched at V = 2.3: 2.2964, between the branch end 2.2934
+    and 2.3, so the quenched state is unstable again and pairs regrow). Along V at
+    T = 0 only (NaN otherwise, and without a branch): at T > 0 the normal state is unique."""
+    if along != "V":
+        return jnp.asarray(jnp.nan)
+
+    def quench():
+        normal = normal_steady_state(_with(base, along, t_last), y0=from_unknowns(x_last))
+        return jnp.where(normal.success, _normal_along_V(base, theta, normal)[4], jnp.nan)
+
+    return jax.lax.cond((n_on > 0) & (base.T == 0), quench, lambda: jnp.asarray(jnp.nan))
 
 
 def _branch_growth(base, along, theta_ordered, x_first, x_last, t_last, n_on):

@@ -242,6 +242,12 @@ def _interband_continuation(along: str) -> SweepModel:
                 "E_g/hbar",
                 per_row=True,
             ),
+            quench_threshold=Var(
+                f"critical {along} of the normal state a quenched branch state (pairs removed at the "
+                "branch's last grid point) relaxes to (T = 0 and along V only; else NaN)",
+                units,
+                per_row=True,
+            ),
         ),
         # per row: dense co-rotating Jacobian and LU factors (~4 copies) dominate
         bytes_per_point=lambda p, o: 8 * 4 * _interband_size(p)[1] ** 2 + 8 * 200 * _interband_size(p)[1],
