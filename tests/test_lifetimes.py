@@ -215,3 +215,56 @@ def test_trapped_lifetime_is_self_consistent():
     D_tr, zeta = bcs.trapped_gap(1e-3 * n_th, lam, T)
     assert float(zeta) > 0 and float(D_tr) > D
     assert float(L.trapped_tau_g(1e-3 * n_th, lam, T, a2F)) < float(L.tau_g(D_tr, T, a2F))
+
+
+# A stepped and peaked Eliashberg function: two plateaus and a narrow triangular peak (phonon units).
+STEPS = (0.25, 0.4, 0.6)
+PEAK, PEAK_W = 0.33, 2e-3
+
+
+def a2F_rough_np(W):
+    plateau = 0.2 * (STEPS[0] < W < STEPS[1]) + 0.05 * (STEPS[1] <= W < STEPS[2])
+    return plateau + 0.5 * max(0.0, 1.0 - abs(W - PEAK) / PEAK_W)
+
+
+def a2F_rough(W):
+    plateau = jnp.where((W > STEPS[0]) & (W < STEPS[1]), 0.2, 0.0)
+    plateau = plateau + jnp.where((W >= STEPS[1]) & (W < STEPS[2]), 0.05, 0.0)
+    return plateau + 0.5 * jnp.maximum(0.0, 1.0 - jnp.abs(W - PEAK) / PEAK_W)
+
+
+def test_stepped_and_peaked_alpha2F_with_breakpoints():
+    """A stepped, peaked α²F: the rates with `breakpoints` at its steps and peak (and a table,
+    whose nodes are cut points by themselves) agree with scipy quad given the same `points=`
+    to 1e-6; without the cuts the equal-panel rule is visibly off (> 1e-4)."""
+    D, T, zeta = 0.1, 0.03, 0.01
+    kinks = np.array([*STEPS, PEAK - PEAK_W, PEAK, PEAK + PEAK_W])
+    f, n = (lambda E: fermi(E, T, zeta)), (lambda W: bose(W, T))
+    top = 2 * D + 60 * T
+    u_pts = [math.sqrt(p - 2 * D) for p in kinks if 2 * D < p < top]
+    g_ref = 2 * np.pi * quad(
+        lambda u: 2 * math.sqrt(2 * D + u * u) * a2F_rough_np(2 * D + u * u) * (1 - f(D + u * u)) * (1 - f(D))
+        * n(2 * D + u * u),
+        0, math.sqrt(top - 2 * D), points=u_pts, epsabs=0, epsrel=1e-12, limit=400,
+    )[0]  # fmt: skip
+    s_ref = 2 * np.pi * quad(
+        lambda W: a2F_rough_np(W) * math.sqrt(W / (W + 2 * D)) * (1 - f(W + D)) * n(W),
+        0, 60 * T, points=[p for p in kinks if p < 60 * T], epsabs=0, epsrel=1e-12, limit=400,
+    )[0]  # fmt: skip
+    bp = jnp.asarray(kinks)
+    g = float(L.generation_rate(D, T, a2F_rough, zeta, breakpoints=bp))
+    s = float(L.scattering_rate_per_qp(D, T, a2F_rough, zeta, breakpoints=bp))
+    assert abs(g / g_ref - 1) < 1e-6 and abs(s / s_ref - 1) < 1e-6
+    assert abs(float(L.generation_rate(D, T, a2F_rough, zeta)) / g_ref - 1) > 1e-4
+    # the same function as a table (linear between its nodes, so exact at the peak's kinks)
+    grid = np.unique(np.concatenate([np.linspace(0.0, 1.0, 201), kinks, kinks[:3] + 1e-12]))
+    vals = np.array([a2F_rough_np(W) for W in grid])
+    table = L.Alpha2FTable(jnp.asarray(grid), jnp.asarray(vals))
+    tab_np = lambda W: float(np.interp(W, grid, vals))
+    g_tab_ref = 2 * np.pi * quad(
+        lambda u: 2 * math.sqrt(2 * D + u * u) * tab_np(2 * D + u * u) * (1 - f(D + u * u)) * (1 - f(D))
+        * n(2 * D + u * u),
+        0, math.sqrt(top - 2 * D), points=[math.sqrt(p - 2 * D) for p in grid if 2 * D < p < top],
+        epsabs=0, epsrel=1e-12, limit=1000,
+    )[0]  # fmt: skip
+    assert abs(float(L.generation_rate(D, T, table, zeta)) / g_tab_ref - 1) < 1e-6
