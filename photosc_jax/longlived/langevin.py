@@ -101,11 +101,14 @@ class Pulse(eqx.Module):
 class ForceTable(eqx.Module):
     """dF/dQ tabulated on a uniform grid (linear interpolation). Outside the grid the force
     continues with slope ω² = 1: at large |Q| U(Q) saturates and the elastic term dominates.
-    Build it with `ForceTable.from_landscape`; it makes each SDE step a table look-up instead
-    of a gap-equation solve."""
+    Build it with `ForceTable.from_landscape` (any range) or `ForceTable.from_even_landscape` (an even
+    landscape F(−Q) = F(Q) on [−Q_max, Q_max]: only Q ≥ 0 is tabulated, `odd=True`, and the
+    force is evaluated as sign(Q)·F′(|Q|), so F′(−Q) = −F′(Q) holds exactly); it makes each SDE
+    step a table look-up instead of a gap-equation solve."""
 
     Q: Float[Array, " n"]
     force: Float[Array, " n"]
+    odd: bool = eqx.field(static=True, default=False)
 
     @classmethod
     def from_landscape(cls, landscape: Callable, Q_min: float, Q_max: float, n: int = 4001):
@@ -115,11 +118,23 @@ class ForceTable(eqx.Module):
         Q = jnp.linspace(Q_min, Q_max, n)
         return cls(Q, jax.vmap(jax.grad(landscape))(Q))
 
+    @classmethod
+    def from_even_landscape(cls, landscape: Callable, Q_max: float, n: int = 2001):
+        """Force of an even landscape on [−Q_max, Q_max]: jax.grad(landscape) on `n` points of
+        [0, Q_max] (F′(0) = 0 set exactly), mirrored as an odd function."""
+        if not Q_max > 0 or n < 2:
+            raise ValueError(f"Need Q_max > 0 and n >= 2, got Q_max={Q_max}, n={n}.")
+        Q = jnp.linspace(0.0, Q_max, n)
+        force = jax.vmap(jax.grad(landscape))(Q).at[0].set(0.0)
+        return cls(Q, force, odd=True)
+
     def __call__(self, Q: ArrayLike) -> Float[Array, "..."]:
-        inside = jnp.interp(Q, self.Q, self.force)
-        below = self.force[0] + (Q - self.Q[0])
-        above = self.force[-1] + (Q - self.Q[-1])
-        return jnp.where(Q < self.Q[0], below, jnp.where(Q > self.Q[-1], above, inside))
+        q = jnp.abs(Q) if self.odd else Q
+        inside = jnp.interp(q, self.Q, self.force)
+        below = self.force[0] + (q - self.Q[0])
+        above = self.force[-1] + (q - self.Q[-1])
+        f = jnp.where(q < self.Q[0], below, jnp.where(q > self.Q[-1], above, inside))
+        return jnp.sign(Q) * f if self.odd else f
 
 
 Landscape = Callable[[Array], Array] | ForceTable
