@@ -275,3 +275,43 @@ def test_trapped_gap_first_order_loss():
     assert float(below.free_energy_sc) < 0 < float(above.free_energy_sc)
     assert float(below.Delta) / D0 > 0.25 and float(above.Delta) == 0.0
     assert float(above.Delta_sc) / D0 > 0.25 and bool(above.first_order)
+
+
+# ---------------------------------------------------------------- argument checks (model II)
+def _model_ii_calls():
+    from photosc_jax import langevin as LG
+    from photosc_jax import lifetimes
+    from photosc_jax import metastability as M
+
+    P = M.MetastabilityParams(1.3, 3.0, 0.6, 0.3)
+
+    def analyze(lam, T):  # T through analyze, the coupling λ0 through phase_diagram
+        return M.analyze(P, T, with_T_B=False) if math.isfinite(lam) else M.phase_diagram(1.3, 3.0, 0.6, lam)
+
+    def langevin(gamma, T):
+        return LG.simulate(lambda q: 0.5 * q**2, LG.LangevinParams(gamma=gamma, T=T), 0.1, 1.0)
+
+    return {
+        "gap": lambda lam, T: bcs.gap(lam, T),
+        "trapped_gap": lambda lam, T: bcs.trapped_gap(1e-3, lam, T),
+        "free_energy": lambda lam, T: bcs.free_energy(0.05, lam, T),
+        "critical_temperature": lambda lam, T: (bcs.critical_temperature(lam), bcs.gap_integral(0.01, T)),
+        "MetastabilityParams": lambda lam, T: M.analyze(M.MetastabilityParams(1.3, 3.0, 0.6, lam), T),
+        "analyze": analyze,
+        "lifetimes": lambda lam, T: lifetimes.trapped_tau_g(1e-3, lam, T, lambda W: W**2),
+        "langevin": langevin,
+    }
+
+
+@pytest.mark.parametrize("entry", list(_model_ii_calls()))
+@pytest.mark.parametrize(
+    "lam,T,match", [(0.3, math.nan, "T = nan"), (0.3, -0.01, "T = -0.01"), (math.nan, 0.03, "nan")]
+)
+def test_model_ii_entry_points_reject_nan_and_negative_T(entry, lam, T, match):
+    """Every model-II entry point raises a ValueError naming the bad argument (NaN or negative T,
+    NaN coupling — λ, λ0 or γ) and what it must be, instead of returning NaN or a silent 0; the
+    checks skip traced values, so the same functions still jit (checked on `gap`)."""
+    with pytest.raises(ValueError, match=match) as info:
+        jax.block_until_ready(_model_ii_calls()[entry](lam, T))
+    assert "finite" in str(info.value) or "must be" in str(info.value)
+    assert float(jax.jit(bcs.gap)(0.3, 0.02)) > 0

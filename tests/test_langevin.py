@@ -172,7 +172,7 @@ def test_slow_pulse_threshold_is_the_spinodal_force(bcs):
 def test_errors_say_what_is_wrong():
     with pytest.raises(ValueError, match="damping"):
         LG.LangevinParams(gamma=-1.0, T=0.1)
-    with pytest.raises(ValueError, match="temperature must be >= 0"):
+    with pytest.raises(ValueError, match="temperature must be finite and >= 0"):
         LG.LangevinParams(gamma=1.0, T=-0.1)
     with pytest.raises(ValueError, match="number of sites"):
         LG.LangevinParams(gamma=1.0, T=0.1, N_eff=0.0)

@@ -40,7 +40,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float
 
 from .._checks import as_float as _f
-from .._checks import renamed_keyword
+from .._checks import checked_args, finite, finite_nonneg, finite_positive, renamed_keyword
 from .._numerics import bracketed_root, fermi, fermi_log_term, gauss_legendre, tanh_half
 
 _N_NODES = 16
@@ -52,6 +52,18 @@ _SCAN_LO, _N_SCAN_LOG, _N_SCAN_LIN = 1e-6, 12, 52  # Δ scan of trapped_gap_bran
 _MAX_STEPS = 256
 
 Scalar = Float[Array, ""]
+
+# Argument checks of the public entry points (concrete values only; skipped under jit/vmap/grad).
+_T = (finite_nonneg, "the temperature must be a finite number >= 0 (units of ω, k_B = 1).")
+_LAM = (finite, "the coupling λ = ν(0)U must be a finite number (λ <= 0 means no pairing: Δ = 0).")
+_DELTA = (finite, "the gap Δ must be a finite number (units of ω).")
+_ZETA = (finite, "the chemical-potential shift ζ must be a finite number (units of ω; 0 = thermal).")
+_NU = (
+    finite_positive,
+    "nu = ν(0)ω, the density of states per spin per site times ω, must be finite and > 0.",
+)
+_OMEGA = (finite_positive, "the cutoff ω must be a finite number > 0.")
+_NSTAR = (finite_positive, "the frozen quasi-particle number per site must be finite and > 0 (and < 4·nu).")
 
 _deprecated_mu = renamed_keyword(
     "mu", "chem_shift", "the quasi-particle chemical-potential shift ζ, occupation f(E + ζ)"
@@ -129,6 +141,7 @@ def xi_integral(fn, Delta, T, omega=1.0, chem_shift=0.0):
 
 
 @_deprecated_mu
+@checked_args(Delta=_DELTA, T=_T, omega=_OMEGA, chem_shift=_ZETA)
 @jax.jit
 def gap_integral(Delta, T, omega=1.0, chem_shift=0.0) -> Scalar:
     """Right-hand side of the gap equation (Eq. 10): ∫₀^ω tanh((E+ζ)/2T)/E dξ (units 1)."""
@@ -136,6 +149,7 @@ def gap_integral(Delta, T, omega=1.0, chem_shift=0.0) -> Scalar:
 
 
 @_deprecated_mu
+@checked_args(Delta=_DELTA, T=_T, chem_shift=_ZETA, nu=_NU, omega=_OMEGA)
 @jax.jit
 def quasiparticle_number(Delta, T, chem_shift=0.0, nu=1.0, omega=1.0) -> Scalar:
     """Bogoliubov quasi-particles per site, n = 4ν(0)∫₀^ω f(E+ζ) dξ (Eq. 11), ν(0) = nu/ω."""
@@ -143,6 +157,15 @@ def quasiparticle_number(Delta, T, chem_shift=0.0, nu=1.0, omega=1.0) -> Scalar:
 
 
 @_deprecated_mu
+@checked_args(
+    Delta=_DELTA,
+    lam=_LAM,
+    T=_T,
+    nu=_NU,
+    omega=_OMEGA,
+    chem_shift=_ZETA,
+    n_star=(finite_nonneg, "n* must be a finite number >= 0 (quasi-particles per site)."),
+)
 @jax.jit
 def free_energy(Delta, lam, T, *, nu=1.0, omega=1.0, chem_shift=0.0, n_star=0.0) -> Scalar:
     """BCS free energy per site F_SC(Δ; λ, T) of Eq. 7 (ζ = n* = 0) or Eq. 9 (ζ, n* given).
@@ -187,6 +210,7 @@ def _tc_fn(y, args):
     return gap_integral(0.0, jnp.exp(y), omega) - 1.0 / lam
 
 
+@checked_args(lam=_LAM, omega=_OMEGA)
 @jax.jit
 def critical_temperature(lam, omega=1.0) -> Scalar:
     """T_c solving 1/λ = ∫₀^ω tanh(ξ/2T_c)/ξ dξ (Eq. 10 at Δ = ζ = 0); 0 for λ ≤ 0.
@@ -227,6 +251,7 @@ def _inputs(lam, T, omega, chem_shift):
 
 
 @_deprecated_mu
+@checked_args(lam=_LAM, T=_T, omega=_OMEGA, chem_shift=_ZETA)
 @jax.jit
 def gap(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
     """Δ(λ, T): the largest solution of the gap equation (Eq. 10) at fixed ζ (ζ = 0: thermal BCS).
@@ -243,6 +268,7 @@ def gap(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
 
 
 @_deprecated_mu
+@checked_args(lam=_LAM, T=_T, omega=_OMEGA, chem_shift=_ZETA)
 @jax.jit
 def solve_gap_equation(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
     """As `gap`, but decides Δ = 0 from the sign of the gap equation at Δ = 10⁻¹²Δ0 instead of
@@ -321,6 +347,7 @@ def _last(mask):
     return n - 1 - jnp.argmax(mask[::-1]), jnp.any(mask)
 
 
+@checked_args(n_star=_NSTAR, lam=_LAM, T=_T, nu=_NU, omega=_OMEGA)
 @jax.jit
 def trapped_gap_branches(n_star, lam, T, nu=1.0, omega=1.0) -> TrappedBranches:
     """Quasi-particle trapping (Eqs. 9–11) at frozen n*: every branch and the global minimum.
@@ -393,6 +420,7 @@ def trapped_gap_branches(n_star, lam, T, nu=1.0, omega=1.0) -> TrappedBranches:
     )
 
 
+@checked_args(n_star=_NSTAR, lam=_LAM, T=_T, nu=_NU, omega=_OMEGA)
 def trapped_gap(n_star, lam, T, nu=1.0, omega=1.0) -> TrappedGap:
     """Quasi-particle trapping (Eqs. 9–11): (Δ_tr, ζ) at frozen quasi-particle number n*.
 

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import as_float, require
+from .._checks import as_float, checked_args, finite, finite_nonneg, finite_positive, require
 
 __all__ = [
     "ForceTable",
@@ -58,20 +58,22 @@ class LangevinParams(eqx.Module):
         require(
             "LangevinParams.gamma",
             self.gamma,
-            lambda v: v >= 0,
-            "the damping γ must be >= 0 (a negative γ pumps energy in and breaks fluctuation-dissipation).",
+            finite_nonneg,
+            "the damping γ must be finite and >= 0 (a negative γ pumps energy in and breaks "
+            "fluctuation-dissipation).",
         )
         require(
             "LangevinParams.T",
             self.T,
-            lambda v: v >= 0,
-            "the temperature must be >= 0 (units of ω); the noise variance 2γT/N_eff would be negative.",
+            finite_nonneg,
+            "the temperature must be finite and >= 0 (units of ω); a negative T makes the noise "
+            "variance 2γT/N_eff negative.",
         )
         require(
             "LangevinParams.N_eff",
             self.N_eff,
-            lambda v: v > 0,
-            "the number of sites must be > 0 (it divides the noise temperature).",
+            finite_positive,
+            "the number of sites must be finite and > 0 (it divides the noise temperature).",
         )
 
     @property
@@ -92,7 +94,9 @@ class Pulse(eqx.Module):
     t_center: Float[Array, ""] = eqx.field(converter=as_float)
 
     def __check_init__(self):
-        require("Pulse.duration", self.duration, lambda v: v > 0, "the pulse width must be > 0.")
+        require("Pulse.duration", self.duration, finite_positive, "the pulse width must be finite and > 0.")
+        for name in ("amplitude", "t_center"):
+            require(f"Pulse.{name}", getattr(self, name), finite, "must be a finite number.")
 
     def __call__(self, t: ArrayLike) -> Float[Array, "..."]:
         return self.amplitude * jnp.exp(-0.5 * ((t - self.t_center) / self.duration) ** 2)
@@ -157,6 +161,10 @@ class LangevinSolution(eqx.Module):
     P: Float[Array, "*batch n"]
 
 
+@checked_args(
+    Q0=(finite, "the initial coordinate must be finite (units of ℓ0)."),
+    P0=(finite, "the initial momentum must be finite."),
+)
 def simulate(
     landscape: Landscape,
     params: LangevinParams,

@@ -108,7 +108,7 @@ def as_alpha2F(alpha2F: Alpha2F) -> Callable[[Array], Array]:
 
 def _check(Delta, T, chem_shift):
     for name, x in (("Delta", Delta), ("T", T), ("chem_shift", chem_shift)):
-        require(name, x, np.isfinite, "not finite.")
+        require(name, x, np.isfinite, "must be a finite number (got NaN or inf); units of ω.")
     require(
         "T",
         T,

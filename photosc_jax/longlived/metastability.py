@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._checks import as_float, concrete
+from .._checks import as_float, checked_args, concrete, finite, finite_nonneg, finite_positive
 from .._numerics import bracketed_root, golden_min
 from . import bcs
 from .attraction import q_of_saturation, saturation
@@ -125,6 +125,10 @@ def _landscape_scalar(p: MetastabilityParams, q, T):
     return 0.5 * q**2 + bcs.free_energy(D, lam, T, nu=p.nu) - bcs.free_energy(0.0, lam, T, nu=p.nu)
 
 
+_T = (finite_nonneg, "the temperature must be a finite number >= 0 (units of ω, k_B = 1).")
+
+
+@checked_args(Q=(finite, "the Raman coordinate Q must be finite (units of ℓ0)."), T=_T)
 def landscape(p: MetastabilityParams, Q, T=0.0) -> Float[Array, "..."]:
     """E(Q) at T = 0 (closed form E_SC) or F(Q, T) at T > 0 (Eq. 7 at the equilibrium gap), per
     site in units of ω, for Q in units of ℓ0 (any shape). Includes the constant of E_SC that the
@@ -137,6 +141,7 @@ def _bracketed_root(fn, lower, upper, valid, *, decreasing: bool):
     return bracketed_root(fn, lower, upper, valid, decreasing=decreasing, rtol=_TOL, atol=_TOL, max_steps=256)
 
 
+@checked_args(T=_T)
 def stationarity_minimum(params: MetastabilityParams, T=0.0):
     """(h(0), s_min, h_min): h = E'(q)/q at Q = 0 (the curvature E''(0)), and the location and
     value of the minimum of h over s ∈ [0, 1] (grid of `params.n_grid` points, refined by a
@@ -168,6 +173,7 @@ def untrapping_temperature(p: MetastabilityParams) -> Float[Array, ""]:
     return jnp.where(valid, jnp.exp(y), jnp.nan)
 
 
+@checked_args(T=_T)
 def analyze(params: MetastabilityParams, T=0.0, *, with_T_B: bool = True) -> MetastabilityResult:
     """Stationary points and class of the landscape E(Q) (T = 0) or F(Q, T) (T > 0).
 
@@ -206,6 +212,12 @@ def analyze(params: MetastabilityParams, T=0.0, *, with_T_B: bool = True) -> Met
     )
 
 
+@checked_args(
+    DeltaE=(finite_positive, "the level splittings ΔE/ω must be finite and > 0."),
+    nu=(finite_positive, "ν(0)ω must be finite and > 0."),
+    G=(finite_nonneg, "gℓ0/ω must be finite and >= 0."),
+    lam0=(finite_nonneg, "λ0 = U0ν(0) must be finite and >= 0 (attractive U0)."),
+)
 @eqx.filter_jit
 def phase_diagram(DeltaE, nu, G=0.6, lam0=0.3, *, n_grid: int = 128) -> MetastabilityResult:
     """Fig. 2b: the T = 0 classification on the grid DeltaE[i] × nu[j] (phonon units), by
