@@ -268,3 +268,30 @@ def test_stepped_and_peaked_alpha2F_with_breakpoints():
         epsabs=0, epsrel=1e-12, limit=1000,
     )[0]  # fmt: skip
     assert abs(float(L.generation_rate(D, T, table, zeta)) / g_tab_ref - 1) < 1e-6
+
+
+@pytest.mark.slow
+def test_quench_and_release_protocol():
+    """Fig. 4a: hold Q*, thermalise (Δ*, thermal n*), release to Q = 0 with n* frozen. Below T_c
+    and Q* = 0 nothing changes: Δ_tr is the thermal gap, ζ = 0, τ_g the thermal one. Above T_c
+    (no equilibrium gap at λ0) deeper quenches (larger Q*) leave fewer quasi-particles, a larger
+    trapped gap (→ Δ0) and a longer generation time; Q* = 0 leaves the metal."""
+    from photosc_jax import bcs
+    from photosc_jax import metastability as M
+
+    P = M.MetastabilityParams(1.3, 3.0, 0.6, 0.3)
+    Tc, D0 = float(bcs.critical_temperature(0.3)), float(bcs.zero_temperature_gap(0.3))
+    T = 0.6 * Tc
+    r = L.quench_and_release(P, 0.0, T, a2F)
+    D = bcs.gap(0.3, T)
+    assert abs(float(r.Delta_tr) / float(D) - 1) < 1e-9 and abs(float(r.chem_shift)) < 1e-10
+    assert abs(float(r.tau_g) / float(L.tau_g(D, T, a2F)) - 1) < 1e-6
+    T = 1.2 * Tc
+    runs = [L.quench_and_release(P, q, T, a2F) for q in (0.0, 0.3, 0.6)]
+    assert float(runs[0].Delta_tr) == 0.0 and float(runs[0].Delta_star) == 0.0
+    n = [float(x.n_star) for x in runs]
+    D_tr = [float(x.Delta_tr) for x in runs]
+    tau = [float(x.tau_g) for x in runs[1:]]
+    assert n[0] > n[1] > n[2] and 0 < D_tr[1] < D_tr[2] < D0 * (1 + 1e-9) and tau[0] < tau[1]
+    # n* is the thermal number of the held state
+    assert abs(n[1] / float(bcs.quasiparticle_number(runs[1].Delta_star, T, 0.0, 3.0)) - 1) < 1e-12

@@ -370,12 +370,13 @@ def trapped_gap_branches(n_star, lam, T, nu=1.0, omega=1.0) -> TrappedBranches:
     grid = jax.lax.stop_gradient(_scan_grid(D0))
     args = (n_star, lam, T, nu, omega)
 
-    def phi(Delta, zeta):
-        return free_energy(Delta, lam, T, nu=nu, omega=omega, chem_shift=zeta, n_star=n_star)
-
-    zeta_grid = jax.vmap(lambda D: _shift_for_n(D, n_star, T, nu, omega))(grid)
-    r = jax.vmap(lambda D, z: gap_integral(D, T, omega, z))(grid, zeta_grid) - 1.0 / lam
-    phi_grid = jax.vmap(phi)(grid, zeta_grid)
+    # The scan only chooses brackets: it carries no gradient (the refined roots do).
+    n_s, lam_s, T_s, nu_s, om_s = (jax.lax.stop_gradient(a) for a in args)
+    zeta_grid = jax.vmap(lambda D: _shift_for_n(D, n_s, T_s, nu_s, om_s))(grid)
+    r = jax.vmap(lambda D, z: gap_integral(D, T_s, om_s, z))(grid, zeta_grid) - 1.0 / lam_s
+    phi_grid = jax.vmap(
+        lambda D, z: free_energy(D, lam_s, T_s, nu=nu_s, omega=om_s, chem_shift=z, n_star=n_s)
+    )(grid, zeta_grid)
     k = jnp.arange(r.shape[0] - 1)
     down = (r[:-1] > 0) & (r[1:] <= 0)  # Φ turns from decreasing to increasing: a minimum
     # the lowest of the gapped minima (normally there is one), judged on the grid
@@ -384,27 +385,34 @@ def trapped_gap_branches(n_star, lam, T, nu=1.0, omega=1.0) -> TrappedBranches:
     i_b, has_b = _last((r[:-1] <= 0) & (r[1:] > 0) & (k < i_sc))
     logg = jnp.log(grid)
 
-    def refine(i, valid, decreasing):
+    # Refine the minimum (residual decreasing through it) and the barrier (increasing: refined
+    # as the root of −residual). Sequential: a vmap over implicit roots breaks reverse mode.
+    def refine(i, ok, sgn):
         y = bracketed_root(
-            lambda y: _trap_fn(y, args),
+            lambda y: sgn * _trap_fn(y, args),
             logg[i],
             logg[i + 1],
-            valid,
-            decreasing=decreasing,
+            ok,
+            decreasing=True,
             rtol=_TOL,
             atol=_TOL,
             max_steps=_MAX_STEPS,
         )
-        Delta = jnp.where(valid, jnp.exp(y), 0.0)
+        Delta = jnp.where(ok, jnp.exp(y), 0.0)
         return Delta, _shift_for_n(Delta, n_star, T, nu, omega)
 
-    D_sc, z_sc = refine(i_sc, has_sc, True)
-    D_b, z_b = refine(i_b, has_b, False)
+    def phi(Delta, zeta):
+        return free_energy(Delta, lam, T, nu=nu, omega=omega, chem_shift=zeta, n_star=n_star)
+
+    D_sc, z_sc = refine(i_sc, has_sc, 1.0)
+    D_b, z_b = refine(i_b, has_b, -1.0)
     z_n = _shift_for_n(jnp.zeros_like(D0), n_star, T, nu, omega)
     phi_n = phi(0.0, z_n)
     dF_sc = jnp.where(has_sc, phi(D_sc, z_sc) - phi_n, 0.0)
     dF_b = jnp.where(has_b, phi(D_b, z_b) - phi_n, 0.0)
-    normal_stable = (z_n < 0) | ((z_n == 0) & (T >= critical_temperature(lam, omega)))
+    # Δ → 0: the gap integral ~ tanh(ζ_N/2T) ln(1/Δ); at ζ_N = 0 it is the thermal one (T vs T_c)
+    at_tc = gap_integral(jnp.zeros_like(T), T, omega, 0.0) <= 1.0 / lam
+    normal_stable = (z_n < 0) | ((z_n == 0) & at_tc)
     gapped = has_sc & (dF_sc < 0)
     return TrappedBranches(
         Delta=jnp.where(gapped, D_sc, 0.0),
