@@ -3,7 +3,8 @@ BCS landscape into the metastable minimum (Chattopadhyay et al., Figs. 2–3, wi
 corrected in `langevin`).
 
 - `bcs_landscape`, `bcs_force_table`: the landscape F(Q, T) of `metastability.landscape` as a
-  function of Q, or its force dF/dQ tabulated once, for `langevin.simulate`.
+  function of Q, or its force dF/dQ tabulated once (on [−Q_max, Q_max], odd in Q, by default),
+  for `langevin.simulate`.
 - `spinodal_force`: max_{0 ≤ Q ≤ Q_B} F′(Q), the static force a slow drive must exceed — the
   trapping threshold of a slow pulse (not the barrier energy over its width, which is lower).
 - `trapping_threshold`: the smallest Gaussian-pulse amplitude that leaves Q beyond Q_B, found
