@@ -64,6 +64,12 @@ print(
 # chemical-potential shift fixed by n* (the paper's "λ"; ζ > 0: fewer quasi-particles than
 # thermal). Deeper quenches (smaller n*) give larger gaps, saturating at Δ0. Note: F is *concave*
 # in ζ, so (Δ_tr, ζ) is a maximum in ζ, not the minimum the paper says (tested in `tests/test_bcs.py`).
+#
+# `trapped_gap` returns the **global minimum** of the constrained free energy Φ(Δ) = F(Δ, ζ*(Δ)) at
+# fixed n*, the normal state included. As n* grows the gap is lost **first-order**: Δ_tr jumps to
+# 0 where the gapped branch rises above the normal state, while that branch survives a little
+# further as a metastable minimum (dotted, from `trapped_gap_branches`). The paper's Fig. 4c
+# draws a smooth curve instead.
 
 # %%
 T_hot, T_cold = 0.05, 0.02  # 1.24 T_c (the metal, in equilibrium) and 0.49 T_c
@@ -72,6 +78,16 @@ n_star = np.geomspace(1e-4, 1.2 * n_normal, N_STAR)
 fig, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
 plot_trapped_gap(LAM, T_hot, n_star, ax=ax)
 plot_trapped_gap(LAM, T_cold, n_star, ax=ax)
+for T_ in (T_hot, T_cold):
+    br = jax.vmap(bcs.trapped_gap_branches, in_axes=(0, None, None))(jnp.asarray(n_star), LAM, T_)
+    meta = np.asarray(br.free_energy_sc) > 0  # gapped branch above the normal state
+    ax.plot(n_star[meta], np.asarray(br.Delta_sc)[meta], ":", color="0.3", lw=1.5)
+    if meta.any():
+        print(
+            f"T = {T_:.3f} ω: first-order loss of the gap between n* = "
+            f"{n_star[~meta & (n_star < n_star[meta].min())].max():.4g} and {n_star[meta].min():.4g}"
+        )
+ax.plot([], [], ":", color="0.3", label="metastable gapped branch")
 ax.axvline(n_normal, color="0.6", ls=":", lw=1)
 ax.text(n_normal, 0.005, " thermal $n$ of the metal\n at $T$ = 0.05 $\\omega$", fontsize="x-small")
 ax.set_xscale("log")

@@ -4,6 +4,7 @@ traced values (so params can be built inside jit / vmap / grad)."""
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 
 import jax
@@ -73,6 +74,43 @@ def renamed_keyword(old: str, new: str, what: str):
                     stacklevel=2,
                 )
                 kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def finite(v):
+    return np.isfinite(v)
+
+
+def finite_nonneg(v):
+    return np.isfinite(v) & (v >= 0)
+
+
+def finite_positive(v):
+    return np.isfinite(v) & (v > 0)
+
+
+def checked_args(**rules):
+    """Decorator: validate named arguments of a public function before it runs (or is jitted).
+
+    `rules` maps an argument name to `(ok, what)`; for every argument whose value is concrete
+    (not a tracer: checks are skipped inside jit / vmap / grad, so decorated functions stay
+    traceable) `require` raises `ValueError("{fn}: {name} = {value}: {what}")` unless `ok`
+    holds elementwise. Defaults count as passed values."""
+
+    def decorate(fn):
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, (ok, what) in rules.items():
+                if name in bound.arguments:
+                    require(f"{fn.__name__}: {name}", bound.arguments[name], ok, what)
             return fn(*args, **kwargs)
 
         return wrapper

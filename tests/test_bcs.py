@@ -162,3 +162,156 @@ def test_chem_shift_keyword_and_deprecated_mu():
         bcs.gap(lam, T, mu=0.0, chem_shift=0.0)
     res = bcs.trapped_gap(1e-3, lam, T)
     assert res.Delta is res[0] and res.chem_shift is res[1]
+
+
+# ---------------------------------------------------------------- ξ quadrature (xi_nodes)
+def _scipy_xi(g, D, T, zeta):
+    """∫₀¹ g(E) dξ by adaptive quadrature with breakpoints at Δ, T and the inner Fermi edge."""
+    pts = [D, T] + ([math.sqrt(zeta**2 - D**2)] if zeta < -D else [])
+    pts = [p for p in pts if 0 < p < 1]
+    f = lambda x: g(math.hypot(x, D))
+    return integrate.quad(f, 0.0, 1.0, points=pts or None, epsabs=0.0, epsrel=1e-12, limit=400)[0]
+
+
+@pytest.mark.parametrize(
+    "D_over_T,zeta_over",
+    [(1e-6, 0.3), (1e-6, -0.3), (1e-6, -30.0), (1e-3, -3.0), (0.1, -30.0), (1.0, -1.0001), (10.0, -0.5)],
+)
+def test_xi_integrals_against_scipy(D_over_T, zeta_over):
+    """Gap integral (Eq. 10) and quasi-particle number (Eq. 11) to 1e-10 relative for tiny Δ
+    with ζ ≠ 0 (the 1/E peak of width Δ: the former fixed floor 10⁻³T made it 6 % wrong at
+    Δ = 10⁻⁶T) and for a Fermi edge inside the band (ζ < −Δ), against scipy's adaptive quad.
+    ζ is given in units of max(Δ, T)."""
+    T = 0.03
+    D = D_over_T * T
+    zeta = zeta_over * max(D, T)
+    ref_gap = _scipy_xi(lambda E: math.tanh((E + zeta) / (2 * T)) / E, D, T, zeta)
+    ref_n = 4 * _scipy_xi(lambda E: 0.5 * (1 - math.tanh((E + zeta) / (2 * T))), D, T, zeta)
+    assert abs(float(bcs.gap_integral(D, T, 1.0, zeta)) / ref_gap - 1) < 1e-10
+    assert abs(float(bcs.quasiparticle_number(D, T, zeta)) / ref_n - 1) < 1e-10
+
+
+# ---------------------------------------------------------------- trapping: the global minimum
+def _scipy_phi(D, ns, lam, T):
+    """Constrained free energy Φ(Δ) = F(Δ, ζ*) of Eq. 9 with ζ* from Eq. 11 by brentq, all by
+    scipy (ν = ω = 1): the independent reference of the trapping tests."""
+
+    def xi_quad(g, z):
+        pts = [p for p in [D, T] + ([math.sqrt(z * z - D * D)] if z < -D else []) if 0 < p < 1]
+        f = lambda x: g(x, math.hypot(x, D))
+        return integrate.quad(f, 0.0, 1.0, points=pts or None, epsabs=0.0, epsrel=1e-12, limit=400)[0]
+
+    n = lambda z: 4 * xi_quad(lambda x, E: 0.5 * (1 - math.tanh((E + z) / (2 * T))), z)
+    z = optimize.brentq(lambda z: n(z) - ns, -1.5, 1.5, xtol=1e-15, rtol=1e-14)
+    kinetic = 2 * xi_quad(lambda x, E: D * D / (E + x), z)  # 2∫(E − ξ)dξ without cancellation
+    thermal = 4 * T * xi_quad(lambda x, E: float(np.logaddexp(0.0, -(E + z) / T)), z)
+    return D * D / lam - kinetic - thermal - z * ns
+
+
+def _scipy_branches(ns, lam, T, n_grid=41):
+    """Dense-grid brute force of Φ(Δ) − Φ(0) on (0, Δ0] with the local minima polished by
+    bounded Brent: returns the grid values and the polished minima [(Δ, Φ − Φ_N), ...]."""
+    D0 = float(bcs.zero_temperature_gap(lam))
+    phi0 = _scipy_phi(0.0, ns, lam, T)
+    Ds = np.linspace(0.0, 1.0, n_grid)[1:] * D0
+    v = np.array([_scipy_phi(D, ns, lam, T) - phi0 for D in Ds])
+    minima = []
+    for i in range(1, len(Ds) - 1):
+        if v[i] <= v[i - 1] and v[i] <= v[i + 1]:
+            r = optimize.minimize_scalar(
+                lambda D: _scipy_phi(D, ns, lam, T) - phi0,
+                bounds=(Ds[i - 1], Ds[i + 1]),
+                method="bounded",
+                options=dict(xatol=1e-10 * D0),
+            )
+            minima.append((r.x, r.fun))
+    return v, minima
+
+
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")  # roundoff at ζ far out in brentq
+@pytest.mark.parametrize(
+    "T_over_Tc,T_abs,ns,D_ref,gapped",
+    [
+        (0.5, None, 0.070, 0.42667, True),
+        (None, 0.005, 0.020, 0.85442, True),
+        (0.5, None, 0.079, 0.25365, False),
+    ],
+)
+def test_trapped_gap_is_the_global_minimum(T_over_Tc, T_abs, ns, D_ref, gapped):
+    """`trapped_gap` returns the global minimum of the constrained free energy at fixed n*
+    (Eqs. 9–11), normal state included, against a scipy brute-force scan of Φ(Δ) with ζ*(Δ)
+    from brentq. λ = 0.3; at T = 0.5 T_c, n* = 0.079 lies in the first-order window: the gapped
+    branch (Δ = 0.2537 Δ0) is a metastable minimum above the normal state, so Δ_tr = 0."""
+    lam = 0.3
+    D0 = float(bcs.zero_temperature_gap(lam))
+    T = T_abs if T_abs is not None else T_over_Tc * float(bcs.critical_temperature(lam))
+    b = bcs.trapped_gap_branches(ns, lam, T)
+    v, minima = _scipy_branches(ns, lam, T)
+    assert len(minima) == 1  # one gapped local minimum; the normal state is the other
+    D_sc, dF_sc = minima[0]
+    assert abs(float(b.Delta_sc) / D_sc - 1) < 1e-6 and abs(D_sc / D0 - D_ref) < 1e-4
+    assert abs(float(b.free_energy_sc) - dF_sc) < 1e-12
+    assert bool(b.first_order)  # both the normal state and the gapped branch are minima
+    assert 0 < float(b.Delta_barrier) < float(b.Delta_sc) and float(b.free_energy_barrier) > 0
+    Dtr, zeta = bcs.trapped_gap(ns, lam, T)
+    if gapped:
+        assert (
+            dF_sc < 0 and float(Dtr) == float(b.Delta_sc) and float(b.free_energy) == float(b.free_energy_sc)
+        )
+        assert np.all(v >= dF_sc - 1e-12)  # no grid point below the returned state
+    else:
+        assert dF_sc > 0 and np.all(v > 0) and float(Dtr) == 0.0 and float(b.free_energy) == 0.0
+        assert float(zeta) == float(b.chem_shift_normal)
+
+
+def test_trapped_gap_first_order_loss():
+    """As n* grows at T = 0.5 T_c (λ = 0.3) the gapped branch crosses the normal state at
+    n* = 0.078815: Δ_tr jumps from 0.26 Δ0 to 0 there, while the gapped branch survives as a
+    metastable minimum (free_energy_sc > 0)."""
+    lam = 0.3
+    D0 = float(bcs.zero_temperature_gap(lam))
+    T = 0.5 * float(bcs.critical_temperature(lam))
+    below, above = (bcs.trapped_gap_branches(n, lam, T) for n in (0.07880, 0.07883))
+    assert float(below.free_energy_sc) < 0 < float(above.free_energy_sc)
+    assert float(below.Delta) / D0 > 0.25 and float(above.Delta) == 0.0
+    assert float(above.Delta_sc) / D0 > 0.25 and bool(above.first_order)
+
+
+# ---------------------------------------------------------------- argument checks (model II)
+def _model_ii_calls():
+    from photosc_jax import langevin as LG
+    from photosc_jax import lifetimes
+    from photosc_jax import metastability as M
+
+    P = M.MetastabilityParams(1.3, 3.0, 0.6, 0.3)
+
+    def analyze(lam, T):  # T through analyze, the coupling λ0 through phase_diagram
+        return M.analyze(P, T, with_T_B=False) if math.isfinite(lam) else M.phase_diagram(1.3, 3.0, 0.6, lam)
+
+    def langevin(gamma, T):
+        return LG.simulate(lambda q: 0.5 * q**2, LG.LangevinParams(gamma=gamma, T=T), 0.1, 1.0)
+
+    return {
+        "gap": lambda lam, T: bcs.gap(lam, T),
+        "trapped_gap": lambda lam, T: bcs.trapped_gap(1e-3, lam, T),
+        "free_energy": lambda lam, T: bcs.free_energy(0.05, lam, T),
+        "critical_temperature": lambda lam, T: (bcs.critical_temperature(lam), bcs.gap_integral(0.01, T)),
+        "MetastabilityParams": lambda lam, T: M.analyze(M.MetastabilityParams(1.3, 3.0, 0.6, lam), T),
+        "analyze": analyze,
+        "lifetimes": lambda lam, T: lifetimes.trapped_tau_g(1e-3, lam, T, lambda W: W**2),
+        "langevin": langevin,
+    }
+
+
+@pytest.mark.parametrize("entry", list(_model_ii_calls()))
+@pytest.mark.parametrize(
+    "lam,T,match", [(0.3, math.nan, "T = nan"), (0.3, -0.01, "T = -0.01"), (math.nan, 0.03, "nan")]
+)
+def test_model_ii_entry_points_reject_nan_and_negative_T(entry, lam, T, match):
+    """Every model-II entry point raises a ValueError naming the bad argument (NaN or negative T,
+    NaN coupling — λ, λ0 or γ) and what it must be, instead of returning NaN or a silent 0; the
+    checks skip traced values, so the same functions still jit (checked on `gap`)."""
+    with pytest.raises(ValueError, match=match) as info:
+        jax.block_until_ready(_model_ii_calls()[entry](lam, T))
+    assert "finite" in str(info.value) or "must be" in str(info.value)
+    assert float(jax.jit(bcs.gap)(0.3, 0.02)) > 0

@@ -21,7 +21,7 @@ T = 0.06
 def bcs():
     res = M.analyze(PARAMS, T, with_T_B=False)
     assert int(res.regime) == 1
-    table = LG.bcs_force_table(PARAMS, T, -0.2, 1.8, 601)
+    table = LG.bcs_force_table(PARAMS, T, Q_max=1.8, n=541)  # symmetric: [−1.8, 1.8]
     return dict(
         Q_B=float(res.Q_B),
         Q_MS=float(res.Q_MS),
@@ -67,8 +67,11 @@ def test_harmonic_equipartition_with_N_eff():
 
 def test_force_table_is_the_autodiff_force(bcs):
     land = LG.bcs_landscape(PARAMS, T)
-    for q in (0.1, 0.35, 0.62, 0.98, 1.4):
+    for q in (0.1, 0.35, 0.62, 0.98, 1.4, -0.62, -1.4):
         np.testing.assert_allclose(bcs["table"](q), jax.grad(land)(q), atol=2e-4)
+    # the default table is symmetric: it covers the mirror well and F′(−Q) = −F′(Q) exactly
+    q = jnp.linspace(0.0, 2.5, 26)
+    assert bool(jnp.all(bcs["table"](-q) == -bcs["table"](q))) and float(bcs["table"](0.0)) == 0.0
     # At the stationary points found by metastability.analyze the force vanishes.
     assert abs(float(bcs["table"](bcs["Q_B"]))) < 1e-4
     assert abs(float(bcs["table"](bcs["Q_MS"]))) < 1e-4
@@ -99,6 +102,31 @@ def test_boltzmann_in_the_metastable_bcs_well(bcs):
     k = float(jax.grad(jax.grad(land))(bcs["Q_MS"]))
     assert abs(bcs["Q_MS"] - b1) > 6 * dm1
     assert abs(T_eff / k - b_var) > 3 * dvar
+
+
+def test_boltzmann_sampling_of_both_wells(bcs):
+    """N_eff = 2 (barriers ~1.5 T_eff): Q hops between −Q_MS, 0 and +Q_MS, and the histogram
+    of Q over 16 paths matches exp(−N_eff F/T) normalised on [−1.8, 1.8] (F from the landscape,
+    not the table) in every bin to 4 standard errors (error from the spread of per-path
+    histograms). The mirror well at −Q_MS holds as much weight as the one at +Q_MS, which a
+    table covering only Q ≳ −Q_MS/3 (the former default) cannot give."""
+    N = 2.0
+    prm = LG.LangevinParams(gamma=1.0, T=T, N_eff=N)
+    sol = LG.simulate_ensemble(
+        bcs["table"], prm, 0.0, 1000.0, jax.random.key(2), 16, dt=0.05, n_save=2001, t_save_from=50.0
+    )
+    edges = np.linspace(-1.8, 1.8, 13)
+    h = np.stack([np.histogram(np.asarray(q), edges)[0] / q.shape[0] for q in sol.Q])
+    p_sim, err = h.mean(axis=0), h.std(axis=0) / np.sqrt(h.shape[0] - 1)
+    Qh = np.linspace(0.0, 1.8, 91)
+    F_half = np.asarray(jax.vmap(LG.bcs_landscape(PARAMS, T))(jnp.asarray(Qh)))
+    Qg, Fg = np.concatenate([-Qh[:0:-1], Qh]), np.concatenate([F_half[:0:-1], F_half])
+    w = np.exp(-N * (Fg - Fg.min()) / T)
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(Qg))])
+    p_B = np.diff(np.interp(edges, Qg, cum)) / cum[-1]
+    assert np.all(np.abs(p_sim - p_B) < 4 * err + 1e-3), (p_sim, p_B, err)
+    left, right = p_sim[edges[1:] <= -0.3].sum(), p_sim[edges[:-1] >= 0.3].sum()
+    assert left > 0.25 and right > 0.25 and abs(left - right) < 4 * np.sqrt(np.sum(err**2))
 
 
 def test_strong_pulse_traps_weak_pulse_does_not(bcs):
@@ -144,7 +172,7 @@ def test_slow_pulse_threshold_is_the_spinodal_force(bcs):
 def test_errors_say_what_is_wrong():
     with pytest.raises(ValueError, match="damping"):
         LG.LangevinParams(gamma=-1.0, T=0.1)
-    with pytest.raises(ValueError, match="temperature must be >= 0"):
+    with pytest.raises(ValueError, match="temperature must be finite and >= 0"):
         LG.LangevinParams(gamma=1.0, T=-0.1)
     with pytest.raises(ValueError, match="number of sites"):
         LG.LangevinParams(gamma=1.0, T=0.1, N_eff=0.0)

@@ -215,3 +215,83 @@ def test_trapped_lifetime_is_self_consistent():
     D_tr, zeta = bcs.trapped_gap(1e-3 * n_th, lam, T)
     assert float(zeta) > 0 and float(D_tr) > D
     assert float(L.trapped_tau_g(1e-3 * n_th, lam, T, a2F)) < float(L.tau_g(D_tr, T, a2F))
+
+
+# A stepped and peaked Eliashberg function: two plateaus and a narrow triangular peak (phonon units).
+STEPS = (0.25, 0.4, 0.6)
+PEAK, PEAK_W = 0.33, 2e-3
+
+
+def a2F_rough_np(W):
+    plateau = 0.2 * (STEPS[0] < W < STEPS[1]) + 0.05 * (STEPS[1] <= W < STEPS[2])
+    return plateau + 0.5 * max(0.0, 1.0 - abs(W - PEAK) / PEAK_W)
+
+
+def a2F_rough(W):
+    plateau = jnp.where((W > STEPS[0]) & (W < STEPS[1]), 0.2, 0.0)
+    plateau = plateau + jnp.where((W >= STEPS[1]) & (W < STEPS[2]), 0.05, 0.0)
+    return plateau + 0.5 * jnp.maximum(0.0, 1.0 - jnp.abs(W - PEAK) / PEAK_W)
+
+
+def test_stepped_and_peaked_alpha2F_with_breakpoints():
+    """A stepped, peaked α²F: the rates with `breakpoints` at its steps and peak (and a table,
+    whose nodes are cut points by themselves) agree with scipy quad given the same `points=`
+    to 1e-6; without the cuts the equal-panel rule is visibly off (> 1e-4)."""
+    D, T, zeta = 0.1, 0.03, 0.01
+    kinks = np.array([*STEPS, PEAK - PEAK_W, PEAK, PEAK + PEAK_W])
+    f, n = (lambda E: fermi(E, T, zeta)), (lambda W: bose(W, T))
+    top = 2 * D + 60 * T
+    u_pts = [math.sqrt(p - 2 * D) for p in kinks if 2 * D < p < top]
+    g_ref = 2 * np.pi * quad(
+        lambda u: 2 * math.sqrt(2 * D + u * u) * a2F_rough_np(2 * D + u * u) * (1 - f(D + u * u)) * (1 - f(D))
+        * n(2 * D + u * u),
+        0, math.sqrt(top - 2 * D), points=u_pts, epsabs=0, epsrel=1e-12, limit=400,
+    )[0]  # fmt: skip
+    s_ref = 2 * np.pi * quad(
+        lambda W: a2F_rough_np(W) * math.sqrt(W / (W + 2 * D)) * (1 - f(W + D)) * n(W),
+        0, 60 * T, points=[p for p in kinks if p < 60 * T], epsabs=0, epsrel=1e-12, limit=400,
+    )[0]  # fmt: skip
+    bp = jnp.asarray(kinks)
+    g = float(L.generation_rate(D, T, a2F_rough, zeta, breakpoints=bp))
+    s = float(L.scattering_rate_per_qp(D, T, a2F_rough, zeta, breakpoints=bp))
+    assert abs(g / g_ref - 1) < 1e-6 and abs(s / s_ref - 1) < 1e-6
+    assert abs(float(L.generation_rate(D, T, a2F_rough, zeta)) / g_ref - 1) > 1e-4
+    # the same function as a table (linear between its nodes, so exact at the peak's kinks)
+    grid = np.unique(np.concatenate([np.linspace(0.0, 1.0, 201), kinks, kinks[:3] + 1e-12]))
+    vals = np.array([a2F_rough_np(W) for W in grid])
+    table = L.Alpha2FTable(jnp.asarray(grid), jnp.asarray(vals))
+    tab_np = lambda W: float(np.interp(W, grid, vals))
+    g_tab_ref = 2 * np.pi * quad(
+        lambda u: 2 * math.sqrt(2 * D + u * u) * tab_np(2 * D + u * u) * (1 - f(D + u * u)) * (1 - f(D))
+        * n(2 * D + u * u),
+        0, math.sqrt(top - 2 * D), points=[math.sqrt(p - 2 * D) for p in grid if 2 * D < p < top],
+        epsabs=0, epsrel=1e-12, limit=1000,
+    )[0]  # fmt: skip
+    assert abs(float(L.generation_rate(D, T, table, zeta)) / g_tab_ref - 1) < 1e-6
+
+
+@pytest.mark.slow
+def test_quench_and_release_protocol():
+    """Fig. 4a: hold Q*, thermalise (Δ*, thermal n*), release to Q = 0 with n* frozen. Below T_c
+    and Q* = 0 nothing changes: Δ_tr is the thermal gap, ζ = 0, τ_g the thermal one. Above T_c
+    (no equilibrium gap at λ0) deeper quenches (larger Q*) leave fewer quasi-particles, a larger
+    trapped gap (→ Δ0) and a longer generation time; Q* = 0 leaves the metal."""
+    from photosc_jax import bcs
+    from photosc_jax import metastability as M
+
+    P = M.MetastabilityParams(1.3, 3.0, 0.6, 0.3)
+    Tc, D0 = float(bcs.critical_temperature(0.3)), float(bcs.zero_temperature_gap(0.3))
+    T = 0.6 * Tc
+    r = L.quench_and_release(P, 0.0, T, a2F)
+    D = bcs.gap(0.3, T)
+    assert abs(float(r.Delta_tr) / float(D) - 1) < 1e-9 and abs(float(r.chem_shift)) < 1e-10
+    assert abs(float(r.tau_g) / float(L.tau_g(D, T, a2F)) - 1) < 1e-6
+    T = 1.2 * Tc
+    runs = [L.quench_and_release(P, q, T, a2F) for q in (0.0, 0.3, 0.6)]
+    assert float(runs[0].Delta_tr) == 0.0 and float(runs[0].Delta_star) == 0.0
+    n = [float(x.n_star) for x in runs]
+    D_tr = [float(x.Delta_tr) for x in runs]
+    tau = [float(x.tau_g) for x in runs[1:]]
+    assert n[0] > n[1] > n[2] and 0 < D_tr[1] < D_tr[2] < D0 * (1 + 1e-9) and tau[0] < tau[1]
+    # n* is the thermal number of the held state
+    assert abs(n[1] / float(bcs.quasiparticle_number(runs[1].Delta_star, T, 0.0, 3.0)) - 1) < 1e-12

@@ -146,3 +146,34 @@ def test_phase_diagram_matches_pointwise_analysis():
     single = ms.analyze(ms.MetastabilityParams(d[0], nu[1]), with_T_B=False)
     assert int(r.regime[0, 1]) == int(single.regime)
     assert float(r.Q_MS[0, 1]) == pytest.approx(float(single.Q_MS), rel=1e-10)
+
+
+@pytest.mark.slow
+def test_first_order_temperature_of_metastability_ii():
+    """Class II (distorted ground state at T = 0): F(Q_MS, T) = F(0, T) at T_1, the first-order
+    transition of Fig. 2c. Just below T_1 the class is II (E_MS < 0), just above it I; T_1 lies
+    above the undistorted T_c(λ0) and below the untrapping temperature T_B."""
+    T1 = float(ms.first_order_temperature(P_II))
+    assert abs(float(ms.analyze(P_II, T1, with_T_B=False).E_MS)) < 1e-10
+    below, above = (ms.analyze(P_II, f * T1, with_T_B=False) for f in (0.99, 1.01))
+    assert int(below.regime) == 2 and float(below.E_MS) < 0
+    assert int(above.regime) == 1 and float(above.E_MS) > 0
+    assert float(bcs.critical_temperature(P_II.lam0)) < T1 < float(ms.untrapping_temperature(P_II))
+
+
+def test_free_energy_surface_valleys_are_the_landscape():
+    """Fig. 3 surface F(Δ, Q): at fixed Q its minimum over Δ is at the equilibrium gap
+    Δ(λ(Q), T) (∂F/∂Δ = 0, ∂²F/∂Δ² > 0) and equals the landscape F(Q, T), at T = 0 (closed
+    form E_SC) and T > 0; the undistorted normal state is F(0, 0) = 0."""
+    p = P_I
+    for T in (0.0, 0.05):
+        assert float(ms.free_energy_surface(p, 0.0, 0.0, T)) == 0.0
+        for q in (0.0, 0.6, 1.2):
+            lam = float(p.lam0 + p.nu * p.G**2 * att.saturation(q, p.DeltaE, p.G))
+            D = bcs.gap(lam, T)
+            F = lambda d: ms.free_energy_surface(p, d, q, T)  # noqa: B023
+            assert abs(float(F(D)) - float(ms.landscape(p, q, T))) < 1e-12
+            if float(D) > 0:
+                assert abs(float(jax.grad(F)(D))) < 1e-10 and float(jax.grad(jax.grad(F))(D)) > 0
+    grid = ms.free_energy_surface(p, jnp.linspace(0.0, 0.5, 6)[:, None], jnp.linspace(0.0, 1.5, 4)[None, :])
+    assert grid.shape == (6, 4)

@@ -19,12 +19,15 @@ the rotation frequency μ of Δ in model I.
 `nu` is the dimensionless ν(0)ω (DOS per spin per site times ω), so ν(0) = nu/ω; F is per site in
 the energy unit, n* is per site (with nu = 1 it is counted in units of ν(0)ω).
 
-**Numerics.** ∫₀^ω dξ uses the substitution ξ = a sinh t (a ≈ max(Δ, 10⁻³T)), which maps the
-1/E peak of width Δ and the tanh/Fermi edge of width T to O(1) features in t, followed by fixed
-composite Gauss–Legendre (16 panels × 16 nodes): static shapes, relative error ≲ 1e-12 for
-Δ ≳ 10⁻¹²ω and ζ ≥ −Δ (a Fermi edge inside the band, ζ < −Δ with |ζ| ≫ T, is resolved less well).
-Roots are found by `optimistix.root_find` (bisection in log Δ / log T) with implicit
-differentiation, so `jax.grad` flows through `gap`, `critical_temperature` and `trapped_gap`.
+**Numerics.** ∫₀^ω dξ (`xi_nodes`) is split at ξ_F/2 and ξ_F, where ξ_F = √(ζ² − Δ²) is a
+Fermi edge inside the band (ζ < −Δ; otherwise the first two pieces are empty), and each piece
+is sinh-mapped towards its feature — the 1/E peak of width Δ at ξ = 0 (scale min(Δ, T)), the
+edge of width T|ζ|/ξ_F at ξ_F — followed by fixed composite Gauss–Legendre (6 + 4 + 10 panels
+× 16 nodes): static shapes, relative error ≲ 1e-11 against adaptive quadrature for any Δ > 0,
+T ≥ 0 and ζ (tests/test_bcs.py). Roots are found by `optimistix.root_find` (bisection in
+log Δ / log T) with implicit differentiation, so `jax.grad` flows through `gap`,
+`critical_temperature` and `trapped_gap`. `trapped_gap` brackets every root of Eqs. 10–11 on
+a Δ grid first and returns the global minimum of the constrained free energy.
 """
 
 from __future__ import annotations
@@ -33,19 +36,34 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+import numpy as np
+from jaxtyping import Array, Bool, Float
 
 from .._checks import as_float as _f
-from .._checks import renamed_keyword
+from .._checks import checked_args, finite, finite_nonneg, finite_positive, renamed_keyword
 from .._numerics import bracketed_root, fermi, fermi_log_term, gauss_legendre, tanh_half
 
-_N_PANELS, _N_NODES = 16, 16
-_A_FLOOR_T, _A_FLOOR_OMEGA = 1e-3, 1e-15
+_N_NODES = 16
+_PANELS = (6, 4, 10)  # panels of the three ξ segments (xi_nodes)
+_SCALE_FLOOR = 1e-15  # smallest sinh scale, relative to ω
 _DELTA_LO = 1e-12  # lower end of the Δ bracket, relative to Δ0
 _TOL = 1e-12
+_SCAN_LO, _N_SCAN_LOG, _N_SCAN_LIN = 1e-6, 12, 52  # Δ scan of trapped_gap_branches
 _MAX_STEPS = 256
 
 Scalar = Float[Array, ""]
+
+# Argument checks of the public entry points (concrete values only; skipped under jit/vmap/grad).
+_T = (finite_nonneg, "the temperature must be a finite number >= 0 (units of ω, k_B = 1).")
+_LAM = (finite, "the coupling λ = ν(0)U must be a finite number (λ <= 0 means no pairing: Δ = 0).")
+_DELTA = (finite, "the gap Δ must be a finite number (units of ω).")
+_ZETA = (finite, "the chemical-potential shift ζ must be a finite number (units of ω; 0 = thermal).")
+_NU = (
+    finite_positive,
+    "nu = ν(0)ω, the density of states per spin per site times ω, must be finite and > 0.",
+)
+_OMEGA = (finite_positive, "the cutoff ω must be a finite number > 0.")
+_NSTAR = (finite_positive, "the frozen quasi-particle number per site must be finite and > 0 (and < 4·nu).")
 
 _deprecated_mu = renamed_keyword(
     "mu", "chem_shift", "the quasi-particle chemical-potential shift ζ, occupation f(E + ζ)"
@@ -67,37 +85,87 @@ def _solve(fn, lower, upper, args, *, decreasing: bool):
     )
 
 
-def xi_integral(fn, Delta, T, omega=1.0):
-    """∫₀^ω fn(ξ, E) dξ with E = √(ξ² + Δ²), by ξ = a sinh t and composite Gauss–Legendre.
+def _sinh_rule(start, length, scale, sign, n_panels, far):
+    """Nodes and weights of ∫ over [start, start + sign·length] with ξ = start + sign·s·sinh t,
+    t ∈ [0, arcsinh(length/s)]: resolves every scale ≥ s near `start` (zero weights when
+    length = 0)."""
+    x, w = gauss_legendre(n_panels, _N_NODES)
+    L = jnp.arcsinh(length / scale)
+    t = L * x
+    # An empty segment puts its (zero-weight) nodes at the far end of the band, away from the
+    # integrable singularities at ξ = 0 that would turn 0·f into NaN.
+    xi = jnp.where(length > 0, start + sign * scale * jnp.sinh(t), far)
+    return xi, w * L * scale * jnp.cosh(t)
 
-    `fn` is evaluated on a fixed array of 256 nodes (broadcast-safe). Differentiable in
-    Δ, T, ω and in anything `fn` closes over.
+
+def xi_nodes(Delta, T, omega=1.0, chem_shift=0.0):
+    """Quadrature nodes and weights for ∫₀^ω dξ at (Δ, T, ζ): three sinh-mapped segments.
+
+    The integrands of Eqs. 7–11 have three features: the 1/E peak of width Δ at ξ = 0, the
+    tanh/Fermi edge of width ~T at E + ζ ≈ 0, and — where ζ < −Δ — a Fermi edge *inside* the
+    band at ξ_F = √(ζ² − Δ²) of width w = T|ζ|/ξ_F (a step at T = 0). The ξ axis is split at
+    ξ_F/2 and ξ_F; each segment is sinh-mapped towards its feature (towards 0 with scale
+    min(Δ, T), towards ξ_F from both sides with scale min(w, ξ_F)), so that every feature is an
+    O(1) shape in the mapped variable. Segment ends and scales carry no gradient (the integral
+    does not depend on them), so derivatives flow through the integrand and the cutoff ω only.
+    Without an inner edge the first two segments have zero length. Units of ω.
     """
-    Delta, T, omega = _f(Delta), _f(T), _f(omega)
-    nodes, weights = gauss_legendre(_N_PANELS, _N_NODES)
-    a = jnp.sqrt(Delta**2 + (_A_FLOOR_T * T) ** 2 + (_A_FLOOR_OMEGA * omega) ** 2)
-    L = jnp.arcsinh(omega / a)
-    t = L * nodes
-    xi = a * jnp.sinh(t)
-    E = jnp.sqrt(xi**2 + Delta**2)
-    return jnp.sum(weights * L * a * jnp.cosh(t) * fn(xi, E))
+    Delta, T, omega, chem_shift = _f(Delta), _f(T), _f(omega), _f(chem_shift)
+    D, t, z, w_ = (jax.lax.stop_gradient(v) for v in (jnp.abs(Delta), T, chem_shift, omega))
+    floor = _SCALE_FLOOR * w_
+    s0 = jnp.maximum(jnp.minimum(jnp.where(D > 0, D, w_), jnp.where(t > 0, t, w_)), floor)
+    inner = z * z - D * D
+    edge = (z < 0) & (inner > 0)
+    xF = jnp.where(edge, jnp.sqrt(jnp.where(edge, inner, 1.0)), 0.0)
+    xF = jnp.minimum(xF, w_)
+    width = t * jnp.abs(z) / jnp.where(xF > 0, xF, 1.0)
+    s_edge = jnp.where(xF > 0, jnp.minimum(width, jnp.maximum(xF, s0)), s0)
+    s_edge = jnp.maximum(s_edge, floor)
+    x1, w1 = _sinh_rule(0.0, 0.5 * xF, s0, 1.0, _PANELS[0], w_)
+    x2, w2 = _sinh_rule(xF, 0.5 * xF, s_edge, -1.0, _PANELS[1], w_)
+    x3, w3 = _sinh_rule(xF, jnp.maximum(omega - xF, 0.0), s_edge, 1.0, _PANELS[2], w_)
+    return jnp.concatenate([x1, x2, x3]), jnp.concatenate([w1, w2, w3])
+
+
+def xi_integral(fn, Delta, T, omega=1.0, chem_shift=0.0):
+    """∫₀^ω fn(ξ, E) dξ with E = √(ξ² + Δ²), on the nodes of `xi_nodes(Δ, T, ω, ζ)`.
+
+    `fn` is evaluated on a fixed array of 320 nodes (broadcast-safe); pass the ζ the integrand
+    uses as `chem_shift` so that a Fermi edge inside the band is resolved (relative error
+    ≲ 1e-11 for any Δ > 0, T and ζ; tests/test_bcs.py). Differentiable in Δ, T, ω and in
+    anything `fn` closes over.
+    """
+    xi, wts = xi_nodes(Delta, T, omega, chem_shift)
+    E = jnp.sqrt(xi**2 + _f(Delta) ** 2)
+    return jnp.sum(wts * fn(xi, E))
 
 
 @_deprecated_mu
+@checked_args(Delta=_DELTA, T=_T, omega=_OMEGA, chem_shift=_ZETA)
 @jax.jit
 def gap_integral(Delta, T, omega=1.0, chem_shift=0.0) -> Scalar:
     """Right-hand side of the gap equation (Eq. 10): ∫₀^ω tanh((E+ζ)/2T)/E dξ (units 1)."""
-    return xi_integral(lambda xi, E: tanh_half(E + chem_shift, T) / E, Delta, T, omega)
+    return xi_integral(lambda xi, E: tanh_half(E + chem_shift, T) / E, Delta, T, omega, chem_shift)
 
 
 @_deprecated_mu
+@checked_args(Delta=_DELTA, T=_T, chem_shift=_ZETA, nu=_NU, omega=_OMEGA)
 @jax.jit
 def quasiparticle_number(Delta, T, chem_shift=0.0, nu=1.0, omega=1.0) -> Scalar:
     """Bogoliubov quasi-particles per site, n = 4ν(0)∫₀^ω f(E+ζ) dξ (Eq. 11), ν(0) = nu/ω."""
-    return 4.0 * nu / omega * xi_integral(lambda xi, E: fermi(E + chem_shift, T), Delta, T, omega)
+    return 4.0 * nu / omega * xi_integral(lambda xi, E: fermi(E + chem_shift, T), Delta, T, omega, chem_shift)
 
 
 @_deprecated_mu
+@checked_args(
+    Delta=_DELTA,
+    lam=_LAM,
+    T=_T,
+    nu=_NU,
+    omega=_OMEGA,
+    chem_shift=_ZETA,
+    n_star=(finite_nonneg, "n* must be a finite number >= 0 (quasi-particles per site)."),
+)
 @jax.jit
 def free_energy(Delta, lam, T, *, nu=1.0, omega=1.0, chem_shift=0.0, n_star=0.0) -> Scalar:
     """BCS free energy per site F_SC(Δ; λ, T) of Eq. 7 (ζ = n* = 0) or Eq. 9 (ζ, n* given).
@@ -116,7 +184,7 @@ def free_energy(Delta, lam, T, *, nu=1.0, omega=1.0, chem_shift=0.0, n_star=0.0)
     absD = jnp.where(D2 > 0, jnp.abs(Delta), 1.0)
     E_w = jnp.sqrt(omega**2 + D2)
     kinetic = jnp.where(D2 > 0, D2 * (omega / (E_w + omega) + jnp.arcsinh(omega / absD)), 0.0)
-    thermal = 4.0 * xi_integral(lambda xi, E: fermi_log_term(E + chem_shift, T), Delta, T, omega)
+    thermal = 4.0 * xi_integral(lambda xi, E: fermi_log_term(E + chem_shift, T), Delta, T, omega, chem_shift)
     return nu / omega * (D2 / lam - kinetic - thermal) - chem_shift * n_star
 
 
@@ -142,6 +210,7 @@ def _tc_fn(y, args):
     return gap_integral(0.0, jnp.exp(y), omega) - 1.0 / lam
 
 
+@checked_args(lam=_LAM, omega=_OMEGA)
 @jax.jit
 def critical_temperature(lam, omega=1.0) -> Scalar:
     """T_c solving 1/λ = ∫₀^ω tanh(ξ/2T_c)/ξ dξ (Eq. 10 at Δ = ζ = 0); 0 for λ ≤ 0.
@@ -182,6 +251,7 @@ def _inputs(lam, T, omega, chem_shift):
 
 
 @_deprecated_mu
+@checked_args(lam=_LAM, T=_T, omega=_OMEGA, chem_shift=_ZETA)
 @jax.jit
 def gap(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
     """Δ(λ, T): the largest solution of the gap equation (Eq. 10) at fixed ζ (ζ = 0: thermal BCS).
@@ -198,6 +268,7 @@ def gap(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
 
 
 @_deprecated_mu
+@checked_args(lam=_LAM, T=_T, omega=_OMEGA, chem_shift=_ZETA)
 @jax.jit
 def solve_gap_equation(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
     """As `gap`, but decides Δ = 0 from the sign of the gap equation at Δ = 10⁻¹²Δ0 instead of
@@ -229,24 +300,151 @@ def _shift_for_n(Delta, n_star, T, nu, omega):
     return _solve(_n_fn, lower, upper, (Delta, n_star, T, nu, omega), decreasing=True)
 
 
+class TrappedBranches(NamedTuple):
+    """All stationary states of the constrained free energy Φ(Δ) at fixed n* (`trapped_gap_branches`).
+
+    Φ(Δ; n*) = F(Δ, ζ*(Δ)) of Eq. 9 with ζ*(Δ) fixed by Eq. 11 at each Δ; its stationary points
+    are the solutions of Eqs. 10–11. Energies per site in the unit of ω (with `nu` = ν(0)ω they
+    are in ν(0)ω² when nu = 1), all relative to the normal state Φ(0).
+
+    - `Delta`, `chem_shift`: the global minimum (what `trapped_gap` returns).
+    - `free_energy`: Φ(Delta) − Φ(0) ≤ 0.
+    - `Delta_sc`, `chem_shift_sc`, `free_energy_sc`: the gapped local minimum (largest-Δ root
+      of Eqs. 10–11 where Φ decreases through it); Delta_sc = 0 and free_energy_sc = 0 if none.
+      free_energy_sc > 0 means the gapped branch is metastable, the normal state is lower.
+    - `Delta_barrier`, `free_energy_barrier`: the local maximum of Φ between the normal state
+      and the gapped branch (the unstable root of Eqs. 10–11); 0 and 0 where it lies below the
+      scan (Δ < 10⁻⁶Δ0) or does not exist.
+    - `chem_shift_normal`: ζ of the normal state with n* quasi-particles.
+    - `first_order`: the normal state and the gapped branch are both local minima, so Δ_tr
+      jumps (first-order) between them where their free energies cross as n* (or T) varies.
+      The normal state is a local minimum iff ζ_N < 0, or ζ_N = 0 and T ≥ T_c: as Δ → 0 the
+      gap integral behaves as tanh(ζ_N/2T)·ln(1/Δ).
+    """
+
+    Delta: Scalar
+    chem_shift: Scalar
+    free_energy: Scalar
+    Delta_sc: Scalar
+    chem_shift_sc: Scalar
+    free_energy_sc: Scalar
+    Delta_barrier: Scalar
+    free_energy_barrier: Scalar
+    chem_shift_normal: Scalar
+    first_order: Bool[Array, ""]
+
+
+def _scan_grid(D0):
+    """Δ grid of the branch scan: geometric on [10⁻⁶, 10⁻²)Δ0, then linear up to Δ0(1 + 10⁻⁹)."""
+    lo = np.geomspace(_SCAN_LO, 1e-2, _N_SCAN_LOG, endpoint=False)
+    hi = np.linspace(1e-2, 1.0 + 1e-9, _N_SCAN_LIN)
+    return D0 * jnp.asarray(np.concatenate([lo, hi]))
+
+
+def _last(mask):
+    """Index of the last True of a 1-D mask (0 if none) and whether there is one."""
+    n = mask.shape[0]
+    return n - 1 - jnp.argmax(mask[::-1]), jnp.any(mask)
+
+
+@checked_args(n_star=_NSTAR, lam=_LAM, T=_T, nu=_NU, omega=_OMEGA)
 @jax.jit
+def trapped_gap_branches(n_star, lam, T, nu=1.0, omega=1.0) -> TrappedBranches:
+    """Quasi-particle trapping (Eqs. 9–11) at frozen n*: every branch and the global minimum.
+
+    At fixed Δ, Eq. 11 fixes ζ*(Δ) (F is concave in ζ, so this is the maximum over ζ); the
+    constrained free energy Φ(Δ) = F(Δ, ζ*(Δ)) of Eq. 9 has dΦ/dΔ = 2ν(0)Δ[1/λ − I(Δ, ζ*)],
+    I the gap integral of Eq. 10, so its stationary points are the solutions of Eqs. 10–11.
+    The residual I(Δ, ζ*(Δ)) − 1/λ is scanned on a Δ grid (10⁻⁶Δ0 … Δ0; no root lies above
+    Δ0), each sign change is refined by `optimistix` bisection in log Δ (implicit
+    differentiation), and the gapped minimum is compared with the normal state Φ(0). As n*
+    grows the gapped minimum is lost *first-order*: it rises above the normal state (jump of
+    Δ_tr to 0) before it merges with the barrier; `first_order` and `free_energy_sc` report
+    this instead of hiding it.
+
+    **Arguments:** `n_star` per site, 0 < n* < 4 nu; `lam` = ν(0)U0 > 0; `T` > 0; `nu` =
+    ν(0)ω; cutoff `omega` (energies in units of ω). **Returns:** `TrappedBranches`.
+    """
+    n_star, lam, T, nu, omega = _f(n_star), _f(lam), _f(T), _f(nu), _f(omega)
+    D0 = zero_temperature_gap(lam, omega)
+    grid = jax.lax.stop_gradient(_scan_grid(D0))
+    args = (n_star, lam, T, nu, omega)
+
+    # The scan only chooses brackets: it carries no gradient (the refined roots do).
+    n_s, lam_s, T_s, nu_s, om_s = (jax.lax.stop_gradient(a) for a in args)
+    zeta_grid = jax.vmap(lambda D: _shift_for_n(D, n_s, T_s, nu_s, om_s))(grid)
+    r = jax.vmap(lambda D, z: gap_integral(D, T_s, om_s, z))(grid, zeta_grid) - 1.0 / lam_s
+    phi_grid = jax.vmap(
+        lambda D, z: free_energy(D, lam_s, T_s, nu=nu_s, omega=om_s, chem_shift=z, n_star=n_s)
+    )(grid, zeta_grid)
+    k = jnp.arange(r.shape[0] - 1)
+    down = (r[:-1] > 0) & (r[1:] <= 0)  # Φ turns from decreasing to increasing: a minimum
+    # the lowest of the gapped minima (normally there is one), judged on the grid
+    cell_phi = jnp.where(down, jnp.minimum(phi_grid[:-1], phi_grid[1:]), jnp.inf)
+    i_sc, has_sc = jnp.argmin(cell_phi), jnp.any(down)
+    i_b, has_b = _last((r[:-1] <= 0) & (r[1:] > 0) & (k < i_sc))
+    logg = jnp.log(grid)
+
+    # Refine the minimum (residual decreasing through it) and the barrier (increasing: refined
+    # as the root of −residual). Sequential: a vmap over implicit roots breaks reverse mode.
+    def refine(i, ok, sgn):
+        y = bracketed_root(
+            lambda y: sgn * _trap_fn(y, args),
+            logg[i],
+            logg[i + 1],
+            ok,
+            decreasing=True,
+            rtol=_TOL,
+            atol=_TOL,
+            max_steps=_MAX_STEPS,
+        )
+        Delta = jnp.where(ok, jnp.exp(y), 0.0)
+        return Delta, _shift_for_n(Delta, n_star, T, nu, omega)
+
+    def phi(Delta, zeta):
+        return free_energy(Delta, lam, T, nu=nu, omega=omega, chem_shift=zeta, n_star=n_star)
+
+    D_sc, z_sc = refine(i_sc, has_sc, 1.0)
+    D_b, z_b = refine(i_b, has_b, -1.0)
+    z_n = _shift_for_n(jnp.zeros_like(D0), n_star, T, nu, omega)
+    phi_n = phi(0.0, z_n)
+    dF_sc = jnp.where(has_sc, phi(D_sc, z_sc) - phi_n, 0.0)
+    dF_b = jnp.where(has_b, phi(D_b, z_b) - phi_n, 0.0)
+    # Δ → 0: the gap integral ~ tanh(ζ_N/2T) ln(1/Δ); at ζ_N = 0 it is the thermal one (T vs T_c)
+    at_tc = gap_integral(jnp.zeros_like(T), T, omega, 0.0) <= 1.0 / lam
+    normal_stable = (z_n < 0) | ((z_n == 0) & at_tc)
+    gapped = has_sc & (dF_sc < 0)
+    return TrappedBranches(
+        Delta=jnp.where(gapped, D_sc, 0.0),
+        chem_shift=jnp.where(gapped, z_sc, z_n),
+        free_energy=jnp.where(gapped, dF_sc, 0.0),
+        Delta_sc=D_sc,
+        chem_shift_sc=jnp.where(has_sc, z_sc, z_n),
+        free_energy_sc=dF_sc,
+        Delta_barrier=D_b,
+        free_energy_barrier=dF_b,
+        chem_shift_normal=z_n,
+        first_order=normal_stable & has_sc,
+    )
+
+
+@checked_args(n_star=_NSTAR, lam=_LAM, T=_T, nu=_NU, omega=_OMEGA)
 def trapped_gap(n_star, lam, T, nu=1.0, omega=1.0) -> TrappedGap:
     """Quasi-particle trapping (Eqs. 9–11): (Δ_tr, ζ) at frozen quasi-particle number n*.
 
     Solves jointly 1/λ = ∫₀^ω tanh((E+ζ)/2T)/E dξ (Eq. 10) and n* = 4ν(0)∫₀^ω f(E+ζ)dξ
-    (Eq. 11); the pair is a stationary point of Eq. 9 — a minimum in Δ but a *maximum* in ζ
-    (F is concave in ζ; docs/model-longlived.md). `n_star` is per site (with `nu` = ν(0)ω = 1 it is in units
-    of ν(0)ω), 0 < n* < 4 nu; `lam` = ν(0)U0 > 0; `T` > 0 (energies in units of ω).
+    (Eq. 11) and returns the solution of lowest constrained free energy Φ(Δ) = F(Δ, ζ*(Δ))
+    (Eq. 9), the normal state Δ = 0 included: the **global minimum** at fixed n*. Each
+    solution is a minimum in Δ but a *maximum* in ζ (F is concave in ζ;
+    docs/model-longlived.md). `n_star` is per site (with `nu` = ν(0)ω = 1 it is in units of
+    ν(0)ω), 0 < n* < 4 nu; `lam` = ν(0)U0 > 0; `T` > 0 (energies in units of ω).
 
     Limits: n* → 0 ⇒ ζ → ∞ and Δ_tr → Δ0 = ω/sinh(1/λ); n* equal to the thermal number at
-    the thermal gap ⇒ ζ = 0 and Δ_tr = Δ(λ, T). If no gap opens (n* too large), returns
-    Δ_tr = 0 and the ζ of the normal state with n* quasi-particles.
+    the thermal gap ⇒ ζ = 0 and Δ_tr = Δ(λ, T). As n* grows the gap is lost **first-order**:
+    Δ_tr jumps to 0 where the gapped branch rises above the normal state, while that branch
+    still exists as a metastable minimum. Then Δ_tr = 0 and ζ is that of the normal state with
+    n* quasi-particles. `trapped_gap_branches` returns both branches, the barrier between them,
+    their free energies and a `first_order` flag.
     """
-    n_star, lam, T, nu, omega = _f(n_star), _f(lam), _f(T), _f(nu), _f(omega)
-    D0 = zero_temperature_gap(lam, omega)
-    lower, upper = jnp.log(_DELTA_LO * D0), jnp.log(D0)
-    args = (n_star, lam, T, nu, omega)
-    sc = _trap_fn(lower, args) > 0
-    y = _solve(_trap_fn, lower, upper, args, decreasing=True)
-    Delta = jnp.where(sc, jnp.exp(y), 0.0)
-    return TrappedGap(Delta, _shift_for_n(Delta, n_star, T, nu, omega))
+    b = trapped_gap_branches(n_star, lam, T, nu, omega)
+    return TrappedGap(b.Delta, b.chem_shift)

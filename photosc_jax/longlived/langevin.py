@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import as_float, require
+from .._checks import as_float, checked_args, finite, finite_nonneg, finite_positive, require
 
 __all__ = [
     "ForceTable",
@@ -58,20 +58,22 @@ class LangevinParams(eqx.Module):
         require(
             "LangevinParams.gamma",
             self.gamma,
-            lambda v: v >= 0,
-            "the damping γ must be >= 0 (a negative γ pumps energy in and breaks fluctuation-dissipation).",
+            finite_nonneg,
+            "the damping γ must be finite and >= 0 (a negative γ pumps energy in and breaks "
+            "fluctuation-dissipation).",
         )
         require(
             "LangevinParams.T",
             self.T,
-            lambda v: v >= 0,
-            "the temperature must be >= 0 (units of ω); the noise variance 2γT/N_eff would be negative.",
+            finite_nonneg,
+            "the temperature must be finite and >= 0 (units of ω); a negative T makes the noise "
+            "variance 2γT/N_eff negative.",
         )
         require(
             "LangevinParams.N_eff",
             self.N_eff,
-            lambda v: v > 0,
-            "the number of sites must be > 0 (it divides the noise temperature).",
+            finite_positive,
+            "the number of sites must be finite and > 0 (it divides the noise temperature).",
         )
 
     @property
@@ -92,7 +94,9 @@ class Pulse(eqx.Module):
     t_center: Float[Array, ""] = eqx.field(converter=as_float)
 
     def __check_init__(self):
-        require("Pulse.duration", self.duration, lambda v: v > 0, "the pulse width must be > 0.")
+        require("Pulse.duration", self.duration, finite_positive, "the pulse width must be finite and > 0.")
+        for name in ("amplitude", "t_center"):
+            require(f"Pulse.{name}", getattr(self, name), finite, "must be a finite number.")
 
     def __call__(self, t: ArrayLike) -> Float[Array, "..."]:
         return self.amplitude * jnp.exp(-0.5 * ((t - self.t_center) / self.duration) ** 2)
@@ -101,11 +105,14 @@ class Pulse(eqx.Module):
 class ForceTable(eqx.Module):
     """dF/dQ tabulated on a uniform grid (linear interpolation). Outside the grid the force
     continues with slope ω² = 1: at large |Q| U(Q) saturates and the elastic term dominates.
-    Build it with `ForceTable.from_landscape`; it makes each SDE step a table look-up instead
-    of a gap-equation solve."""
+    Build it with `ForceTable.from_landscape` (any range) or `ForceTable.from_even_landscape` (an even
+    landscape F(−Q) = F(Q) on [−Q_max, Q_max]: only Q ≥ 0 is tabulated, `odd=True`, and the
+    force is evaluated as sign(Q)·F′(|Q|), so F′(−Q) = −F′(Q) holds exactly); it makes each SDE
+    step a table look-up instead of a gap-equation solve."""
 
     Q: Float[Array, " n"]
     force: Float[Array, " n"]
+    odd: bool = eqx.field(static=True, default=False)
 
     @classmethod
     def from_landscape(cls, landscape: Callable, Q_min: float, Q_max: float, n: int = 4001):
@@ -115,11 +122,23 @@ class ForceTable(eqx.Module):
         Q = jnp.linspace(Q_min, Q_max, n)
         return cls(Q, jax.vmap(jax.grad(landscape))(Q))
 
+    @classmethod
+    def from_even_landscape(cls, landscape: Callable, Q_max: float, n: int = 2001):
+        """Force of an even landscape on [−Q_max, Q_max]: jax.grad(landscape) on `n` points of
+        [0, Q_max] (F′(0) = 0 set exactly), mirrored as an odd function."""
+        if not Q_max > 0 or n < 2:
+            raise ValueError(f"Need Q_max > 0 and n >= 2, got Q_max={Q_max}, n={n}.")
+        Q = jnp.linspace(0.0, Q_max, n)
+        force = jax.vmap(jax.grad(landscape))(Q).at[0].set(0.0)
+        return cls(Q, force, odd=True)
+
     def __call__(self, Q: ArrayLike) -> Float[Array, "..."]:
-        inside = jnp.interp(Q, self.Q, self.force)
-        below = self.force[0] + (Q - self.Q[0])
-        above = self.force[-1] + (Q - self.Q[-1])
-        return jnp.where(Q < self.Q[0], below, jnp.where(Q > self.Q[-1], above, inside))
+        q = jnp.abs(Q) if self.odd else Q
+        inside = jnp.interp(q, self.Q, self.force)
+        below = self.force[0] + (q - self.Q[0])
+        above = self.force[-1] + (q - self.Q[-1])
+        f = jnp.where(q < self.Q[0], below, jnp.where(q > self.Q[-1], above, inside))
+        return jnp.sign(Q) * f if self.odd else f
 
 
 Landscape = Callable[[Array], Array] | ForceTable
@@ -142,6 +161,10 @@ class LangevinSolution(eqx.Module):
     P: Float[Array, "*batch n"]
 
 
+@checked_args(
+    Q0=(finite, "the initial coordinate must be finite (units of ℓ0)."),
+    P0=(finite, "the initial momentum must be finite."),
+)
 def simulate(
     landscape: Landscape,
     params: LangevinParams,

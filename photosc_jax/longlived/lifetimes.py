@@ -27,8 +27,9 @@ Low-T limit of C3 (T ≪ Δ, ζ = 0, α²F smooth at 2Δ; docs/model-longlived.m
 with relative corrections T/(8Δ) + (T/2) α²F'(2Δ)/α²F(2Δ) + O(T², e^{−Δ/T}).
 
 All integrals use a fixed composite Gauss–Legendre rule in u with Ω = Ω_lo + u², which removes
-the inverse-square-root edge singularity; shapes are static, so every function is safe under
-`jit`, `vmap` and `grad`.
+the inverse-square-root edge singularity, with extra cuts at the nodes of a tabulated α²F and
+at user-given `breakpoints` (steps, peaks of a callable α²F); shapes are static, so every
+function is safe under `jit`, `vmap` and `grad`.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def as_alpha2F(alpha2F: Alpha2F) -> Callable[[Array], Array]:
 
 def _check(Delta, T, chem_shift):
     for name, x in (("Delta", Delta), ("T", T), ("chem_shift", chem_shift)):
-        require(name, x, np.isfinite, "not finite.")
+        require(name, x, np.isfinite, "must be a finite number (got NaN or inf); units of ω.")
     require(
         "T",
         T,
@@ -121,20 +122,41 @@ def _check(Delta, T, chem_shift):
     return Delta, T
 
 
-def _integrate(integrand, a2F, Omega_lo, span, Omega_max, n_panels, order):
+def _breakpoints(a2F, breakpoints):
+    """Ω at which α²F may be non-smooth: a table's nodes plus the user's `breakpoints`."""
+    pts = [jnp.ravel(jnp.asarray(breakpoints, dtype=float))] if breakpoints is not None else []
+    if isinstance(a2F, Alpha2FTable):
+        pts.append(a2F.Omega)
+    return jnp.concatenate(pts) if pts else jnp.zeros((0,))
+
+
+def _integrate(integrand, a2F, Omega_lo, span, Omega_max, n_panels, order, breakpoints=None):
     """∫ integrand dΩ over [Omega_lo, min(Omega_lo + span, Omega_max)] with Ω = Omega_lo + u²;
-    `integrand(Ω, α²F(Ω), u)` is the integrand in u, i.e. it includes dΩ/du = 2u itself."""
+    `integrand(Ω, α²F(Ω), u)` is the integrand in u, i.e. it includes dΩ/du = 2u itself.
+
+    The u range is cut into `n_panels` equal panels *and* at every breakpoint (the nodes of an
+    `Alpha2FTable`, where its linear interpolation has kinks, and the user's `breakpoints`,
+    e.g. steps or peaks of a callable α²F), each piece with an `order`-point Gauss–Legendre
+    rule: static shapes (n_panels + #breakpoints pieces), and a stepped or peaked α²F is
+    integrated to ~1e-10 instead of the O(h) error of a rule straddling a step. The cut points
+    follow Δ (they are live), so derivatives stay exact across a step."""
     if Omega_max is None:
         Omega_max = getattr(a2F, "Omega_max", jnp.inf)
     top = jnp.minimum(Omega_lo + span, Omega_max)
     u_max = jnp.sqrt(jnp.maximum(top - Omega_lo, 0.0))
-    x, w = gauss_legendre(n_panels, order)
-    u = u_max * x
+    d = jnp.clip(_breakpoints(a2F, breakpoints) - Omega_lo, 0.0, u_max**2)
+    u_bp = jnp.where(d > 0, jnp.sqrt(jnp.where(d > 0, d, 1.0)), 0.0)
+    edges = jnp.sort(jnp.concatenate([u_max * jnp.linspace(0.0, 1.0, n_panels + 1), u_bp]))
+    x, w = gauss_legendre(1, order)
+    lo, width = edges[:-1, None], jnp.diff(edges)[:, None]
+    # the nodes of empty pieces (cut points outside the range) sit mid-range, with zero weight
+    u = jnp.where(width > 0, lo + width * x[None, :], 0.5 * u_max).ravel()
+    wts = (width * w[None, :]).ravel()
     Omega = Omega_lo + u**2
     vals = a2F(Omega)
     if not isinstance(a2F, Alpha2FTable):
         vals = eqx.error_if(vals, jnp.any(vals < 0), "alpha2F(Ω) returned negative values: α²F must be >= 0.")
-    return u_max * jnp.sum(w * integrand(Omega, vals, u))
+    return jnp.sum(wts * integrand(Omega, vals, u))
 
 
 def _occ(E, T, chem_shift):
@@ -152,20 +174,28 @@ def _pair_edge(Omega, u):
     return 2.0 * jnp.sqrt(Omega)
 
 
-def _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order):
+def _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, breakpoints=None):
     """Γ_g · e^{2Δ/T} (finite as T → 0)."""
 
     def integrand(Om, a, u):
         n_scaled = jnp.exp(-(u**2) / T) / (-jnp.expm1(-Om / T))  # n(Ω) e^{2Δ/T}
         return _pair_edge(Om, u) * a * _emp(Om - Delta, T, chem_shift) * _emp(Delta, T, chem_shift) * n_scaled
 
-    I = _integrate(integrand, a2F, 2 * Delta, _THERMAL_CUTOFF * T, Omega_max, n_panels, order)
+    I = _integrate(integrand, a2F, 2 * Delta, _THERMAL_CUTOFF * T, Omega_max, n_panels, order, breakpoints)
     return 2 * jnp.pi * I
 
 
 @_deprecated_mu
 def generation_rate(
-    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels: int = 64, order: int = 8
+    Delta,
+    T,
+    alpha2F: Alpha2F,
+    chem_shift=0.0,
+    *,
+    Omega_max=None,
+    n_panels: int = 64,
+    order: int = 8,
+    breakpoints=None,
 ) -> Float[Array, ""]:
     """Γ_g of Eq. C3: rate at which Cooper pairs absorb a bath phonon (Ω ≥ 2Δ) and create a
     quasi-particle at the gap edge Δ plus one at Ω − Δ.
@@ -174,30 +204,40 @@ def generation_rate(
     `Alpha2FTable` or `(Omega, values)`), `chem_shift` (ζ, the quasi-particle
     chemical-potential shift; 0 = thermal).
     Keyword-only: `Omega_max` (upper end of α²F's support; a table's last node by default),
-    `n_panels`, `order` (static quadrature size).
+    `n_panels`, `order` (static quadrature size), `breakpoints` (Ω values, units of ω, where a
+    callable α²F has steps, kinks or narrow peaks: the quadrature is cut there; a table's
+    nodes are always cut points).
 
     **Returns:** Γ_g in units of ω (ħ = 1).
     """
     Delta, T = _check(Delta, T, chem_shift)
     a2F = as_alpha2F(alpha2F)
-    s = _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order)
+    s = _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, breakpoints)
     return s * jnp.exp(-2 * Delta / T)
 
 
 @_deprecated_mu
 def tau_g(
-    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels: int = 64, order: int = 8
+    Delta,
+    T,
+    alpha2F: Alpha2F,
+    chem_shift=0.0,
+    *,
+    Omega_max=None,
+    n_panels: int = 64,
+    order: int = 8,
+    breakpoints=None,
 ) -> Float[Array, ""]:
     """τ_g = 1/Γ_g (Eq. C3), units of 1/ω; the lifetime of a quasi-particle-trapped state.
     Evaluated as e^{2Δ/T}/(Γ_g e^{2Δ/T}), so it stays accurate (and overflows to inf only at
     2Δ/T ≳ 700) at low T. Arguments as `generation_rate`."""
     Delta, T = _check(Delta, T, chem_shift)
     a2F = as_alpha2F(alpha2F)
-    s = _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order)
+    s = _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, breakpoints)
     return jnp.exp(2 * Delta / T) / s
 
 
-def _scattering(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, printed):
+def _scattering(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, printed, breakpoints=None):
     def integrand(Om, a, u):
         # √(Ω/(Ω+2Δ)) n(Ω) dΩ with Ω = u²: 2u·u/√(u²+2Δ)·n(u²); u² n(u²) → T as u → 0.
         un = u**2 / jnp.expm1(Om / T)
@@ -205,16 +245,16 @@ def _scattering(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, printed):
         return val * _emp(Delta, T, chem_shift) if printed else val
 
     span = _THERMAL_CUTOFF * T
-    return 2 * jnp.pi * _integrate(integrand, a2F, 0.0, span, Omega_max, n_panels, order)
+    return 2 * jnp.pi * _integrate(integrand, a2F, 0.0, span, Omega_max, n_panels, order, breakpoints)
 
 
-def _recombination(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, printed):
+def _recombination(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, printed, breakpoints=None):
     def integrand(Om, a, u):
         val = _pair_edge(Om, u) * a * _occ(Om - Delta, T, chem_shift) * (1.0 + bose(Om, T))
         return val * _emp(Delta, T, chem_shift) if printed else val
 
     span = _THERMAL_CUTOFF * T + jnp.maximum(0.0, -chem_shift - Delta)
-    return 2 * jnp.pi * _integrate(integrand, a2F, 2 * Delta, span, Omega_max, n_panels, order)
+    return 2 * jnp.pi * _integrate(integrand, a2F, 2 * Delta, span, Omega_max, n_panels, order, breakpoints)
 
 
 def _rate_doc(fn):
@@ -224,42 +264,54 @@ def _rate_doc(fn):
 
 @_deprecated_mu
 @_rate_doc
-def scattering_rate(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8):
+def scattering_rate(
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8, breakpoints=None
+):
     """Γ_s of Eq. C4 **as printed**, including the spurious (1 − f(Δ)) factor on the consumed
     quasi-particle (docs/model-longlived.md). Number-conserving absorption Δ → Δ + Ω."""
     Delta, T = _check(Delta, T, chem_shift)
-    return _scattering(Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, True)
+    return _scattering(
+        Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, True, breakpoints
+    )
 
 
 @_deprecated_mu
 @_rate_doc
 def scattering_rate_per_qp(
-    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8, breakpoints=None
 ):
     """Γ_s per quasi-particle at Δ: Eq. C4 without the factor (1 − f(Δ)) (docs/model-longlived.md)."""
     Delta, T = _check(Delta, T, chem_shift)
-    return _scattering(Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, False)
+    return _scattering(
+        Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, False, breakpoints
+    )
 
 
 @_deprecated_mu
 @_rate_doc
-def recombination_rate(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8):
+def recombination_rate(
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8, breakpoints=None
+):
     """Γ_r of Eq. C5 **as printed**, including the spurious (1 − f(Δ)) factor (docs/model-longlived.md).
     It cannot balance Γ_g: in equilibrium (ζ = 0) f(Δ)·Γ_r = (1 − f(Δ))·Γ_g, and Γ_r = e^{Δ/T} Γ_g,
     whereas the per-quasi-particle rate gives f(Δ)·Γ_r^qp = Γ_g exactly."""
     Delta, T = _check(Delta, T, chem_shift)
-    return _recombination(Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, True)
+    return _recombination(
+        Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, True, breakpoints
+    )
 
 
 @_deprecated_mu
 @_rate_doc
 def recombination_rate_per_qp(
-    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8, breakpoints=None
 ):
     """Γ_r per quasi-particle at Δ (it recombines with a partner at Ω − Δ, emitting a phonon
     Ω ≥ 2Δ): Eq. C5 without (1 − f(Δ)). Detailed balance: Γ_g = e^{2ζ/T} f(Δ) Γ_r^{qp}."""
     Delta, T = _check(Delta, T, chem_shift)
-    return _recombination(Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, False)
+    return _recombination(
+        Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, False, breakpoints
+    )
 
 
 # --- closed forms (Eqs. 12–13 as corrected in docs/model-longlived.md) -------------------------------------
@@ -298,7 +350,14 @@ def closed_form_error(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad) -> Flo
     Delta, T = _check(Delta, T, chem_shift)
     a2F = as_alpha2F(alpha2F)
     s = _generation_scaled(
-        Delta, T, a2F, chem_shift, quad.get("Omega_max"), quad.get("n_panels", 64), quad.get("order", 8)
+        Delta,
+        T,
+        a2F,
+        chem_shift,
+        quad.get("Omega_max"),
+        quad.get("n_panels", 64),
+        quad.get("order", 8),
+        quad.get("breakpoints"),
     )
     return s / (2 * math.pi**1.5 * a2F(2 * Delta) * jnp.sqrt(2 * Delta * T)) - 1.0
 
@@ -335,3 +394,42 @@ def trapped_tau_g(n_star, lam, T, alpha2F: Alpha2F, nu=1.0, **quad) -> Float[Arr
 
     Delta_tr, chem_shift = bcs.trapped_gap(n_star, lam, T, nu=nu)
     return tau_g(Delta_tr, T, alpha2F, chem_shift, **quad)
+
+
+class QuenchRelease(eqx.Module):
+    """Result of `quench_and_release` (Fig. 4a), phonon units: the state held at Q*
+    (`Delta_star`, thermal `n_star`, `lam_star` = λ(Q*)), the trapped state after release to
+    Q = 0 (`Delta_tr`, `chem_shift` ζ, the global minimum at fixed n*), its lifetime `tau_g`
+    (Eq. C3, units 1/ω; inf where Δ_tr = 0 would be meaningless, so there it is the metal's
+    generation time), and `first_order`: the release lands in the window where the normal
+    state and the gapped branch are both minima (see `bcs.trapped_gap_branches`)."""
+
+    lam_star: Float[Array, ""]
+    Delta_star: Float[Array, ""]
+    n_star: Float[Array, ""]
+    Delta_tr: Float[Array, ""]
+    chem_shift: Float[Array, ""]
+    tau_g: Float[Array, ""]
+    first_order: Array
+
+
+def quench_and_release(params, Q_star, T, alpha2F: Alpha2F, **quad) -> QuenchRelease:
+    """The quasi-particle-trapping protocol of Fig. 4a: (1) drive Q from 0 to Q* and hold it,
+    (2) thermalise at T with the enhanced pairing λ* = λ(Q*) (Eq. 5): gap Δ* = Δ(λ*, T) and the
+    thermal quasi-particle number n* = 4ν(0)∫f(E*)dξ (Eq. 11 at ζ = 0), (3) release Q to 0 with
+    n* frozen: (Δ_tr, ζ) = `bcs.trapped_gap(n*, λ0, T, ν)` (Eqs. 9–11, global minimum), and the
+    generation time τ_g(Δ_tr, T, ζ) of Eq. C3.
+
+    **Arguments:** `params` — a `metastability.MetastabilityParams` (ΔE, ν(0)ω, G, λ0);
+    `Q_star` (ℓ0); `T` > 0 (ω); `alpha2F` as in `generation_rate`; `**quad` passed to `tau_g`.
+    Phonon units throughout. **Returns:** `QuenchRelease`. Assumes the release is adiabatic
+    for the gap and fast against τ_g, as the paper does."""
+    from . import bcs
+    from .attraction import coupling
+
+    lam_star = coupling(Q_star, params.DeltaE, params.nu, params.G, params.lam0)
+    D_star = bcs.gap(lam_star, T)
+    n_star = bcs.quasiparticle_number(D_star, T, 0.0, params.nu)
+    br = bcs.trapped_gap_branches(n_star, params.lam0, T, params.nu)
+    tau = tau_g(br.Delta, T, alpha2F, br.chem_shift, **quad)
+    return QuenchRelease(lam_star, D_star, n_star, br.Delta, br.chem_shift, tau, br.first_order)

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._checks import as_float, concrete
+from .._checks import as_float, checked_args, concrete, finite, finite_nonneg, finite_positive
 from .._numerics import bracketed_root, golden_min
 from . import bcs
 from .attraction import q_of_saturation, saturation
@@ -125,6 +125,10 @@ def _landscape_scalar(p: MetastabilityParams, q, T):
     return 0.5 * q**2 + bcs.free_energy(D, lam, T, nu=p.nu) - bcs.free_energy(0.0, lam, T, nu=p.nu)
 
 
+_T = (finite_nonneg, "the temperature must be a finite number >= 0 (units of ω, k_B = 1).")
+
+
+@checked_args(Q=(finite, "the Raman coordinate Q must be finite (units of ℓ0)."), T=_T)
 def landscape(p: MetastabilityParams, Q, T=0.0) -> Float[Array, "..."]:
     """E(Q) at T = 0 (closed form E_SC) or F(Q, T) at T > 0 (Eq. 7 at the equilibrium gap), per
     site in units of ω, for Q in units of ℓ0 (any shape). Includes the constant of E_SC that the
@@ -132,11 +136,33 @@ def landscape(p: MetastabilityParams, Q, T=0.0) -> Float[Array, "..."]:
     return jnp.vectorize(lambda q: _landscape_scalar(p, q, T))(as_float(Q))
 
 
+@checked_args(
+    Delta=(finite, "the gap Δ must be finite (units of ω)."),
+    Q=(finite, "the Raman coordinate Q must be finite (units of ℓ0)."),
+    T=_T,
+)
+def free_energy_surface(p: MetastabilityParams, Delta, Q, T=0.0) -> Float[Array, "..."]:
+    """F(Δ, Q; T) = ½Q² + F_SC(Δ; λ(Q), T) − F_SC(0; T) per site (Eq. 7 with Eq. 5's λ(Q); the
+    paper's Fig. 3 surface), units of ω, for Δ in ω and Q in ℓ0 (broadcast together).
+
+    F_SC(0; T) does not depend on λ, so min_Δ F(Δ, Q) = F(Q, T) − (its Q = 0 normal value) is the
+    landscape of `landscape` (up to the constant F_SC(Δ0) − E_SC at T = 0, which is zero): the
+    valleys of the surface are the equilibrium gap Δ_eq(Q, T). Differentiable in Δ, Q, T."""
+
+    def one(D, q):
+        lam = p.lam0 + p.nu * p.G**2 * saturation(q, p.DeltaE, p.G)
+        F_sc = bcs.free_energy(D, lam, T, nu=p.nu) - bcs.free_energy(0.0, lam, T, nu=p.nu)
+        return 0.5 * q**2 + F_sc
+
+    return jnp.vectorize(one)(as_float(Delta), as_float(Q))
+
+
 def _bracketed_root(fn, lower, upper, valid, *, decreasing: bool):
     """Zero of fn in [lower, upper]; where not `valid`, solves a dummy linear problem instead."""
     return bracketed_root(fn, lower, upper, valid, decreasing=decreasing, rtol=_TOL, atol=_TOL, max_steps=256)
 
 
+@checked_args(T=_T)
 def stationarity_minimum(params: MetastabilityParams, T=0.0):
     """(h(0), s_min, h_min): h = E'(q)/q at Q = 0 (the curvature E''(0)), and the location and
     value of the minimum of h over s ∈ [0, 1] (grid of `params.n_grid` points, refined by a
@@ -168,6 +194,7 @@ def untrapping_temperature(p: MetastabilityParams) -> Float[Array, ""]:
     return jnp.where(valid, jnp.exp(y), jnp.nan)
 
 
+@checked_args(T=_T)
 def analyze(params: MetastabilityParams, T=0.0, *, with_T_B: bool = True) -> MetastabilityResult:
     """Stationary points and class of the landscape E(Q) (T = 0) or F(Q, T) (T > 0).
 
@@ -206,6 +233,29 @@ def analyze(params: MetastabilityParams, T=0.0, *, with_T_B: bool = True) -> Met
     )
 
 
+def first_order_temperature(params: MetastabilityParams) -> Float[Array, ""]:
+    """T_1 (units of ω) of metastability II: the temperature of the first-order transition
+    between the distorted superconductor and the undistorted state, F(Q_MS, T_1) = F(0, T_1)
+    (Fig. 2c; the paper calls it T_c). Below T_1 the distorted minimum is the ground state;
+    between T_1 and T_B it is metastable. Found as the zero of E_MS(T) = F(Q_MS, T) − F(0, T)
+    in (10⁻⁶T_B, T_B) by optimistix bisection in log T (E_MS < 0 at T = 0 in class II and
+    E_MS = E_B > 0 where the minimum merges with the barrier at T_B). NaN unless the class
+    at T = 0 is metastable II. Costs a T_B solve plus one bisection over `analyze`."""
+    p = params
+    T_B = untrapping_temperature(p)
+    valid = (analyze(p, 0.0, with_T_B=False).regime == 2) & jnp.isfinite(T_B)
+    T_hi = jnp.where(valid, T_B, 1.0) * (1.0 - 1e-6)
+    E_MS = lambda lt: analyze(p, jnp.exp(lt), with_T_B=False).E_MS  # noqa: E731
+    y = _bracketed_root(E_MS, jnp.log(1e-6 * T_hi), jnp.log(T_hi), valid, decreasing=False)
+    return jnp.where(valid, jnp.exp(y), jnp.nan)
+
+
+@checked_args(
+    DeltaE=(finite_positive, "the level splittings ΔE/ω must be finite and > 0."),
+    nu=(finite_positive, "ν(0)ω must be finite and > 0."),
+    G=(finite_nonneg, "gℓ0/ω must be finite and >= 0."),
+    lam0=(finite_nonneg, "λ0 = U0ν(0) must be finite and >= 0 (attractive U0)."),
+)
 @eqx.filter_jit
 def phase_diagram(DeltaE, nu, G=0.6, lam0=0.3, *, n_grid: int = 128) -> MetastabilityResult:
     """Fig. 2b: the T = 0 classification on the grid DeltaE[i] × nu[j] (phonon units), by

@@ -3,7 +3,8 @@ BCS landscape into the metastable minimum (Chattopadhyay et al., Figs. 2–3, wi
 corrected in `langevin`).
 
 - `bcs_landscape`, `bcs_force_table`: the landscape F(Q, T) of `metastability.landscape` as a
-  function of Q, or its force dF/dQ tabulated once, for `langevin.simulate`.
+  function of Q, or its force dF/dQ tabulated once (on [−Q_max, Q_max], odd in Q, by default),
+  for `langevin.simulate`.
 - `spinodal_force`: max_{0 ≤ Q ≤ Q_B} F′(Q), the static force a slow drive must exceed — the
   trapping threshold of a slow pulse (not the barrier energy over its width, which is lower).
 - `trapping_threshold`: the smallest Gaussian-pulse amplitude that leaves Q beyond Q_B, found
@@ -50,9 +51,16 @@ def bcs_landscape(params: metastability.MetastabilityParams, T) -> Callable[[Arr
 
 
 def bcs_force_table(
-    params: metastability.MetastabilityParams, T, Q_min=-0.5, Q_max=2.5, n: int = 1501
+    params: metastability.MetastabilityParams, T, Q_min=None, Q_max=2.5, n: int = 1501
 ) -> ForceTable:
-    """`ForceTable` of dF/dQ for the BCS landscape at temperature T: n gap solves, once."""
+    """`ForceTable` of dF/dQ for the BCS landscape at temperature T: n gap solves, once.
+
+    By default (`Q_min=None`) the table is symmetric: F(Q, T) is even in Q (U depends on Q²),
+    so [−Q_max, Q_max] is covered, the mirror well at −Q_MS included, with F′(−Q) = −F′(Q)
+    exactly (`ForceTable.from_even_landscape`, n points on [0, Q_max]). Give `Q_min` for a
+    table on [Q_min, Q_max] only."""
+    if Q_min is None:
+        return ForceTable.from_even_landscape(bcs_landscape(params, T), Q_max, n)
     return ForceTable.from_landscape(bcs_landscape(params, T), Q_min, Q_max, n)
 
 
