@@ -320,7 +320,13 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
 
 
 def phase_row(
-    params: InterbandParams, along: str, *, tol=1e-11, delta_floor=1e-12, max_jump=DEFAULT_MAX_JUMP
+    params: InterbandParams,
+    along: str,
+    *,
+    tol=1e-11,
+    delta_floor=1e-12,
+    max_jump=DEFAULT_MAX_JUMP,
+    quench: bool = False,
 ) -> dict[str, jax.Array]:
     """One row of the phase map (module docstring). `params` carries the row: its field
     `along` is the array of the row's values (n,), every other field a scalar.
@@ -343,7 +349,10 @@ def phase_row(
         base, along, theta[order], tol, delta_floor, max_jump
     )
     branch_growth = _branch_growth(base, along, theta[order], x_first, x_last, t_last, n_on)
-    quench_threshold = _quench_threshold(base, along, theta, x_last, t_last, n_on)
+    if quench:
+        quench_threshold = _quench_threshold(base, along, theta, x_last, t_last, n_on)
+    else:
+        quench_threshold = jnp.asarray(jnp.nan)
     inv = jnp.argsort(order)
     b = {k: v[inv] for k, v in b.items()}
     unstable = growth > 0

@@ -193,7 +193,12 @@ def _interband_continuation(along: str) -> SweepModel:
 
     def point(params, opt):
         return phase_row(
-            params, along, tol=opt["newton_tol"], delta_floor=opt["delta_floor"], max_jump=opt["max_jump"]
+            params,
+            along,
+            tol=opt["newton_tol"],
+            delta_floor=opt["delta_floor"],
+            max_jump=opt["max_jump"],
+            quench=bool(opt["quench"]),
         )
 
     units = base.parameters.get(along, (along, "1"))[1]
@@ -213,6 +218,13 @@ def _interband_continuation(along: str) -> SweepModel:
                 low=0.0,
                 high=1.0,
                 open_low=True,
+            ),
+            quench=Option(
+                0,
+                "1: also relax a quenched branch state per row (T = 0, along V) for quench_threshold",
+                kind=int,
+                low=0,
+                high=1,
             ),
         ),
         outputs=dict(
@@ -244,7 +256,7 @@ def _interband_continuation(along: str) -> SweepModel:
             ),
             quench_threshold=Var(
                 f"critical {along} of the normal state a quenched branch state (pairs removed at the "
-                "branch's last grid point) relaxes to (T = 0 and along V only; else NaN)",
+                "branch's last grid point) relaxes to (with the quench option, T = 0, along V; else NaN)",
                 units,
                 per_row=True,
             ),
