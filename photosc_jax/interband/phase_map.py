@@ -62,7 +62,6 @@ Units: E_g = ħ = 1.
 
 from __future__ import annotations
 
-import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -77,7 +76,7 @@ from .direct import (
     unknowns_of,
 )
 from .equations import coefficients
-from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver, solve
+from .evolve import relax
 from .methods import Newton
 from .outcomes import RESULTS, code
 from .paired_stability import leading_mode
@@ -180,17 +179,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         basin. One call site, so the solver is compiled once."""
 
         def later():
-            sol = solve(
-                p0,
-                initial_state(p0),
-                0.0,
-                RETRY_T,
-                saveat=dfx.SaveAt(t1=True),
-                solver=default_solver(),
-                rtol=DEFAULT_RTOL,
-                atol=DEFAULT_ATOL,
-                max_steps=DEFAULT_MAX_STEPS,
-            )
+            sol = relax(p0, initial_state(p0), RETRY_T)
             return unpack(sol.ys[-1])
 
         y0 = jax.lax.cond(first, lambda: initial_state(p0), later)

@@ -41,7 +41,7 @@ from .._devices import default_vmap_width
 from .._numerics import bracketed_root
 from ._traces import counted
 from .equations import Coefficients, coefficients, normal_rates
-from .evolve import DEFAULT_ATOL, DEFAULT_RTOL, default_solver, solve
+from .evolve import relax
 from .params import InterbandParams
 from .solver_state import rates, split
 from .state import InterbandState, initial_state
@@ -156,30 +156,9 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
         def settled(t, y, args, **kwargs):
             return jnp.max(jnp.abs(jnp.concatenate(rates(y, args)[:4]))) < relax_tol
 
-        sol = solve(
-            p_sg,
-            y0,
-            0.0,
-            MAX_T_RELAX,
-            saveat=dfx.SaveAt(t1=True),
-            solver=default_solver(),
-            rtol=DEFAULT_RTOL,
-            atol=DEFAULT_ATOL,
-            max_steps=RELAX_STEPS,
-            event=dfx.Event(settled),
-        )
+        sol = relax(p_sg, y0, MAX_T_RELAX, max_steps=RELAX_STEPS, event=dfx.Event(settled))
     else:
-        sol = solve(
-            p_sg,
-            y0,
-            0.0,
-            t_relax,
-            saveat=dfx.SaveAt(t1=True),
-            solver=default_solver(),
-            rtol=DEFAULT_RTOL,
-            atol=DEFAULT_ATOL,
-            max_steps=RELAX_STEPS,
-        )
+        sol = relax(p_sg, y0, t_relax, max_steps=RELAX_STEPS)
     n11, n22, n21, _, _ = split(jax.lax.stop_gradient(sol.ys[-1]))
     n_e = jnp.sum(c.weights * (n11 + n22))
     x0 = jnp.concatenate([n11, n22, n21.real, n21.imag])
