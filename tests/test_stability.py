@@ -10,6 +10,7 @@ from helpers import COARSE
 
 import photosc_jax as ps
 from photosc_jax.interband import coefficients, evolve
+from photosc_jax.interband import pairing_spectrum as spec
 from photosc_jax.interband import stability as st
 from photosc_jax.interband.equations import anomalous_rate, normal_rates
 from photosc_jax.interband.solver_state import full_grid
@@ -41,26 +42,26 @@ def test_secular_spectrum_is_the_dense_spectrum(T):
     p = ps.InterbandParams(**COARSE, T=T)
     ns = st.normal_steady_state(p)
     c0 = coefficients(p, half=True)
-    d, u, a1 = st._secular_parts(ns, eqx.tree_at(lambda c: c.pair, c0, p.dk / (2 * np.pi)))
+    d, u, a1 = spec._secular_parts(ns, eqx.tree_at(lambda c: c.pair, c0, p.dk / (2 * np.pi)))
     Vs = np.linspace(0.0, 12.0, 13)
     dense = []
     for V in Vs:
         c = eqx.tree_at(lambda c: c.pair, c0, V * p.dk / (2 * np.pi))
         ev = np.sort_complex(np.linalg.eigvals(np.asarray(st.pairing_operator(ns, c))))
-        z, ok = st.secular_eigenvalues(d, u, a1 * V, d + a1 * V * u)
+        z, ok = spec.secular_eigenvalues(d, u, a1 * V, d + a1 * V * u)
         assert bool(ok)
         np.testing.assert_allclose(np.sort_complex(np.asarray(z)), ev, atol=1e-12)
         dense.append(ev[np.argmax(ev.real)])
-    g, f = st.leading_along_V(ns, c0, jnp.asarray(Vs[::-1].copy()), p.dk)  # any order
+    g, f = spec.leading_along_V(ns, c0, jnp.asarray(Vs[::-1].copy()), p.dk)  # any order
     np.testing.assert_allclose(np.asarray(g)[::-1], np.real(dense), atol=1e-12)
     np.testing.assert_allclose(np.asarray(f)[::-1], np.imag(dense), atol=1e-12)
     # differentiable through the Newton polish: d g / dV = the dense eigenvalue derivative
     grad = jax.grad(
-        lambda V: st._leading_secular(ns, eqx.tree_at(lambda c: c.pair, c0, V * p.dk / (2 * np.pi)))[0]
+        lambda V: spec._leading_secular(ns, eqx.tree_at(lambda c: c.pair, c0, V * p.dk / (2 * np.pi)))[0]
     )
     fd = (
-        float(st._leading(ns, eqx.tree_at(lambda c: c.pair, c0, 5.001 * p.dk / (2 * np.pi)))[0])
-        - float(st._leading(ns, eqx.tree_at(lambda c: c.pair, c0, 4.999 * p.dk / (2 * np.pi)))[0])
+        float(spec._leading(ns, eqx.tree_at(lambda c: c.pair, c0, 5.001 * p.dk / (2 * np.pi)))[0])
+        - float(spec._leading(ns, eqx.tree_at(lambda c: c.pair, c0, 4.999 * p.dk / (2 * np.pi)))[0])
     ) / 0.002
     assert abs(float(grad(5.0)) - fd) < 1e-6 * abs(fd)
 

@@ -78,11 +78,13 @@ from .direct import (
 from .equations import coefficients
 from .evolve import relax
 from .methods import Newton
+from .normal_state import normal_steady_state
 from .outcomes import RESULTS, code
 from .paired_stability import leading_mode
+from .pairing_spectrum import _leading_secular, leading_along_V
 from .params import InterbandParams
 from .solver_state import unpack
-from .stability import DEFAULT_V_BRACKET, _leading_secular, leading_along_V, normal_steady_state, threshold_V
+from .stability import DEFAULT_V_BRACKET, threshold_V
 from .state import initial_state
 
 PHASES = {0: "normal", 1: "paired", 2: "bistable", 3: "transient", 4: "unsettled", 5: "failed"}
