@@ -42,10 +42,10 @@ def worker(n, t1, chunks):
             opts = dict(t1=t1, steady_tol=tol)
             # compile + first full sweep, then a timed second sweep (compiled once per shape)
             t = time.perf_counter()
-            sweep("interband", axes, method="evolve", options=opts, chunk_size=chunk, quiet=True)
+            sweep("interband", axes, method="evolve", options=opts, chunk_size=chunk, progress=False)
             first = time.perf_counter() - t
             t = time.perf_counter()
-            ds = sweep("interband", axes, method="evolve", options=opts, chunk_size=chunk, quiet=True)
+            ds = sweep("interband", axes, method="evolve", options=opts, chunk_size=chunk, progress=False)
             run = time.perf_counter() - t
             rows.append(
                 dict(

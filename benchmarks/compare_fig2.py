@@ -38,11 +38,16 @@ def main() -> None:
     axes = {"Omega": f"0.01:0.5:{a.n}", "V": f"0:8:{a.n}"}
     t = time.perf_counter()
     ev = sweep(
-        "interband", axes, method="evolve", options=dict(t1=a.t1), out=str(out / "evolve.zarr"), quiet=True
+        "interband",
+        axes,
+        method="evolve",
+        options=dict(t1=a.t1),
+        out=str(out / "evolve.zarr"),
+        progress=False,
     )
     t_ev = time.perf_counter() - t
     t = time.perf_counter()
-    co = sweep("interband", axes, method="continuation", out=str(out / "continuation.zarr"), quiet=True)
+    co = sweep("interband", axes, method="continuation", out=str(out / "continuation.zarr"), progress=False)
     t_co = time.perf_counter() - t
     print(
         f"evolution (t1 = {a.t1:g}): {t_ev:.0f} s; continuation: {t_co:.0f} s "

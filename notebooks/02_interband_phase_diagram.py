@@ -48,7 +48,7 @@ from photosc_jax.sweep import status_counts, sweep  # noqa: E402
 
 # %matplotlib inline
 
-# the sweep's progress bar is off (quiet=True); silence tqdm's notice about ipywidgets
+# the sweep's progress bar is off (progress=False); silence tqdm's notice about ipywidgets
 warnings.filterwarnings("ignore", message="IProgress not found")
 
 SMALL = os.environ.get("PHOTOSC_SMALL") == "1"
@@ -71,7 +71,7 @@ print(f"photosc_jax {ps.__version__}, devices: {jax.devices()}, small settings: 
 
 # %%
 t0 = time.perf_counter()
-ds = sweep("interband", {"Omega": OMEGA, "V": V_AXIS}, quiet=True)
+ds = sweep("interband", {"Omega": OMEGA, "V": V_AXIS}, progress=False)
 print(
     f"{ds.delta_abs.size} points in {time.perf_counter() - t0:.1f} s (compile included; "
     f"{ds.attrs['workers']} worker process(es))"
@@ -135,7 +135,7 @@ ax.legend(fontsize="small")
 # %%
 sub = dict(Omega=OMEGA[::3] if not SMALL else OMEGA[::2], V=V_AXIS[::3] if not SMALL else V_AXIS[::2])
 t0 = time.perf_counter()
-ev = sweep("interband", sub, method="evolve", quiet=True)
+ev = sweep("interband", sub, method="evolve", progress=False)
 print(
     f"{ev.delta_abs.size} points by evolution in {time.perf_counter() - t0:.1f} s; status:", status_counts(ev)
 )

@@ -45,7 +45,7 @@ from photosc_jax.sweep import sweep
 
 # %matplotlib inline
 
-# the sweep's progress bar is off (quiet=True); silence tqdm's notice about ipywidgets
+# the sweep's progress bar is off (progress=False); silence tqdm's notice about ipywidgets
 warnings.filterwarnings("ignore", message="IProgress not found")
 
 SMALL = os.environ.get("PHOTOSC_SMALL") == "1"
@@ -177,7 +177,7 @@ ds = sweep(
     "metastability",
     {"DeltaE": f"0.2:3:{N_MAP}", "nu": f"0.2:4.4:{N_MAP}"},
     fixed={"G": 0.6, "lam0": 0.3},
-    quiet=True,
+    progress=False,
 )
 fig = plot_sweep(ds)
 ax = fig.axes[0]

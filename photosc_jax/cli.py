@@ -172,7 +172,7 @@ def sweep(
                 out=str(out) if out else None,
                 chunk_size=chunk_size,
                 shard=_parse_shard(shard),
-                quiet=True if quiet else None,
+                progress=False if quiet else None,
                 stop=lambda: _INTERRUPT["requested"],
             )
         for w in caught:

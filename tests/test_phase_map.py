@@ -21,7 +21,7 @@ pytestmark = pytest.mark.xdist_group("phase_map")
 TINY = dict(k_max=0.2, dk=0.01, v=0.3)
 OMEGA = [0.15, 0.3]
 V = np.linspace(0.5, 8.0, 12)
-KW = dict(method="continuation", fixed=TINY, chunk_size=24, quiet=True)
+KW = dict(method="continuation", fixed=TINY, chunk_size=24, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_paired_points_agree_with_time_evolution(store):
         fixed=TINY,
         options=dict(t1=30000.0, rtol=1e-8, atol=1e-11, steady_tol=1e-8),
         chunk_size=6,
-        quiet=True,
+        progress=False,
     )
     fixed = (ev["status"].values == 0) & (ev["delta_abs"].values > 0)
     assert fixed.sum() == 6, ev["status"].values
@@ -106,12 +106,12 @@ def test_the_store_holds_per_row_variables_labelled(store):
             method="evolve",
             fixed=TINY,
             chunk_size=24,
-            quiet=True,
+            progress=False,
         )
     # continuation is the default for a swept interband grid: the same store resumes
     assert (
         sweep(
-            "interband", {"Omega": OMEGA, "V": V}, out=str(store), fixed=TINY, chunk_size=24, quiet=True
+            "interband", {"Omega": OMEGA, "V": V}, out=str(store), fixed=TINY, chunk_size=24, progress=False
         ).attrs["chunks_computed"]
         == 0
     )
@@ -137,7 +137,7 @@ def test_row_method_needs_a_swept_row_axis():
     with pytest.raises(ValueError, match="not swept"):
         sweep("interband", {"Omega": OMEGA}, along="V", **KW)
     with pytest.raises(ValueError, match="no method"):
-        sweep("metastability", {"DeltaE": [1.0], "nu": [1.0]}, method="continuation", quiet=True)
+        sweep("metastability", {"DeltaE": [1.0], "nu": [1.0]}, method="continuation", progress=False)
 
 
 @pytest.mark.slow

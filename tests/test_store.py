@@ -25,7 +25,7 @@ from photosc_jax.sweep import StoreDamagedWarning, StoreMismatchError, open_swee
 pytestmark = pytest.mark.xdist_group("store")
 
 AXES = {"DeltaE": "0.5:2:4", "nu": "1:3:5"}  # 4 x 5 grid
-KW = dict(chunk_size=10, quiet=True)  # chunks of 2 rows x 5 -> 2 chunks
+KW = dict(chunk_size=10, progress=False)  # chunks of 2 rows x 5 -> 2 chunks
 
 
 def _cli(*args, env=None, timeout=600):
@@ -101,7 +101,7 @@ def test_explicit_defaults_are_the_same_sweep_and_real_differences_are_named(tmp
     first = sweep("metastability", AXES, out=store, **KW)
     assert first.attrs["chunks_computed"] == 2
     again = sweep(
-        "metastability", AXES, out=store, fixed={"G": 0.6, "n_grid": 128}, options={"T": 0}, quiet=True
+        "metastability", AXES, out=store, fixed={"G": 0.6, "n_grid": 128}, options={"T": 0}, progress=False
     )  # explicit defaults; chunks from the store
     assert again.attrs["chunks_computed"] == 0
     with pytest.raises(StoreMismatchError, match=r"parameter G: store has 0\.6, now 0\.5"):
@@ -109,7 +109,7 @@ def test_explicit_defaults_are_the_same_sweep_and_real_differences_are_named(tmp
     with pytest.raises(StoreMismatchError, match="option T"):
         sweep("metastability", AXES, out=store, options={"T": 0.01}, **KW)
     with pytest.raises(StoreMismatchError, match="chunks"):
-        sweep("metastability", AXES, out=store, chunk_size=5, quiet=True)
+        sweep("metastability", AXES, out=store, chunk_size=5, progress=False)
 
 
 def test_chunks_come_from_the_grid_so_a_store_resumes_with_another_device_count(tmp_path, reference):
@@ -121,8 +121,8 @@ import jax, json, numpy as np
 from photosc_jax.sweep import sweep
 
 a = sweep("metastability", {AXES!r}, out={str(store)!r}, shard=(0, 2), devices=jax.devices()[:1],
-          chunk_size=5, quiet=True)
-b = sweep("metastability", {AXES!r}, out={str(store)!r}, quiet=True)
+          chunk_size=5, progress=False)
+b = sweep("metastability", {AXES!r}, out={str(store)!r}, progress=False)
 print(json.dumps(dict(n=len(jax.devices()), first=a.attrs["chunks_computed"],
                       rest=b.attrs["chunks_computed"], complete=b.attrs["complete"])))
 """
@@ -262,7 +262,7 @@ def test_an_option_of_the_other_method_names_it():
     assert run.exit_code == 2
     assert "'evolve' (CLI --method evolve" in run.stderr and "--t1" in run.stderr, run.stderr
     with pytest.raises(ValueError, match="run option.*of method 'evolve'"):
-        sweep("interband", {"V": [1.0, 2.0]}, options={"t1": 100.0}, quiet=True)
+        sweep("interband", {"V": [1.0, 2.0]}, options={"t1": 100.0}, progress=False)
 
 
 @pytest.mark.parametrize(
@@ -290,7 +290,7 @@ def test_bad_toml_is_one_line(tmp_path, toml, message):
 def test_bad_model_ii_temperature_is_refused():
     for T in (float("nan"), -0.1):
         with pytest.raises(ValueError, match="0 <= T"):
-            sweep("metastability", AXES, options={"T": T}, quiet=True)
+            sweep("metastability", AXES, options={"T": T}, progress=False)
 
 
 def _done(store) -> int:
@@ -315,7 +315,7 @@ CAMPAIGN = [
 
 @pytest.fixture(scope="module")
 def campaign_reference():
-    return sweep("metastability", {"DeltaE": "0.2:3:24", "nu": "0.2:4:24"}, chunk_size=24, quiet=True)
+    return sweep("metastability", {"DeltaE": "0.2:3:24", "nu": "0.2:4:24"}, chunk_size=24, progress=False)
 
 
 @pytest.mark.slow

@@ -36,16 +36,20 @@ def _equal(a, b):
 
 
 def test_metastability_sweep_equals_the_vmapped_phase_diagram():
-    ds = sweep("metastability", {"DeltaE": "0.2:3:6", "nu": "0.2:4:7"}, chunk_size=8, quiet=True)
+    ds = sweep("metastability", {"DeltaE": "0.2:3:6", "nu": "0.2:4:7"}, chunk_size=8, progress=False)
     assert ds["regime"].dims == ("DeltaE", "nu") and ds["regime"].shape == (6, 7)
     ref = ps.metastability.phase_diagram(ds.DeltaE.values, ds.nu.values)
     np.testing.assert_array_equal(ds["regime"].values, np.asarray(ref.regime))
     np.testing.assert_allclose(ds["Q_MS"].values, np.asarray(ref.Q_MS), rtol=1e-9)
     assert set(np.unique(ds["regime"].values)) >= {0, 2, 3}  # a non-trivial map
+    # the deprecated spelling of progress=False still works, and says what to use
+    with pytest.warns(DeprecationWarning, match="progress=False"):
+        old = sweep("metastability", {"DeltaE": "0.2:3:6", "nu": "0.2:4:7"}, chunk_size=8, quiet=True)
+    _equal(old, ds)
 
 
 def test_interband_sweep_equals_single_point_runs_and_flags_failures():
-    ds = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=4, quiet=True)
+    ds = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=4, progress=False)
     assert ds["delta_abs"].dims == ("Omega", "V")
     # every point against a plain evolution to the time the sweep reached (t1 unless the
     # steady-state detector stopped it earlier): same |Δ|, or both below the normal floor
@@ -67,7 +71,7 @@ def test_interband_sweep_equals_single_point_runs_and_flags_failures():
         method="evolve",
         fixed=TINY,
         options=dict(t1=1500.0, max_steps=3000),
-        quiet=True,
+        progress=False,
     )
     assert list(bad["status"].values) != [3, 3] and bad["status"].values[1] == 3
     assert np.isnan(bad["delta_abs"].values[1]) and np.isfinite(bad["delta_abs"].values[0])
@@ -77,7 +81,7 @@ def test_sharded_sweep_equals_unsharded_point_for_point(tmp_path):
     script = f"""
 import jax, json, numpy as np, photosc_jax as ps
 from photosc_jax.sweep import sweep
-kw = dict(method="evolve", fixed={TINY!r}, options={OPTS!r}, chunk_size=8, quiet=True)
+kw = dict(method="evolve", fixed={TINY!r}, options={OPTS!r}, chunk_size=8, progress=False)
 a = sweep("interband", {AXES!r}, **kw)
 b = sweep("interband", {AXES!r}, devices=jax.devices()[:1], **kw)
 same = all(np.array_equal(a[v].values, b[v].values, equal_nan=True) for v in a.data_vars)
@@ -98,14 +102,14 @@ print(json.dumps(dict(n=len(jax.devices()), devices=a.attrs["devices"], same=sam
 def test_store_refuses_other_parameters_and_recomputes_corrupt_chunks(tmp_path):
     store = str(tmp_path / "s.zarr")
     axes = {"DeltaE": "0.5:2:4", "nu": "1:3:4"}
-    first = sweep("metastability", axes, out=store, chunk_size=4, quiet=True)
+    first = sweep("metastability", axes, out=store, chunk_size=4, progress=False)
     assert first.attrs["chunks_computed"] == 4 and first.attrs["complete"] == 1
-    again = sweep("metastability", axes, out=store, chunk_size=4, quiet=True)
+    again = sweep("metastability", axes, out=store, chunk_size=4, progress=False)
     assert again.attrs["chunks_computed"] == 0
     with pytest.raises(StoreMismatchError, match="different sweep"):
-        sweep("metastability", axes, fixed={"G": 0.5}, out=store, chunk_size=4, quiet=True)
+        sweep("metastability", axes, fixed={"G": 0.5}, out=store, chunk_size=4, progress=False)
     with pytest.raises(StoreMismatchError, match="different sweep"):
-        sweep("metastability", {"DeltaE": "0.5:2:5", "nu": "1:3:4"}, out=store, chunk_size=4, quiet=True)
+        sweep("metastability", {"DeltaE": "0.5:2:5", "nu": "1:3:4"}, out=store, chunk_size=4, progress=False)
     # overwrite one chunk's data with valid-looking numbers: its CRC no longer matches, so
     # it is masked on read and recomputed on resume
     g = zarr.open_group(store, mode="r+")
@@ -115,7 +119,7 @@ def test_store_refuses_other_parameters_and_recomputes_corrupt_chunks(tmp_path):
     assert np.all(np.isnan(damaged["E_B"].values[1])) and np.all(damaged["status"].values[1] == -2)
     assert damaged.attrs["complete"] == 0 and damaged.attrs["damaged_chunks"] == "1"
     with pytest.warns(UserWarning):  # the damaged chunk is reported before it is recomputed
-        fixed = sweep("metastability", axes, out=store, chunk_size=4, quiet=True)
+        fixed = sweep("metastability", axes, out=store, chunk_size=4, progress=False)
     assert fixed.attrs["chunks_computed"] == 1 and fixed.attrs["chunks_corrupt_recomputed"] == 1
     _equal(fixed, first)
 
@@ -158,7 +162,7 @@ def test_two_processes_fill_one_store_like_one_process(tmp_path):
         assert p.wait(timeout=600) == 0, p.stderr.read()
     ds = open_sweep(store)
     assert ds.attrs["complete"] == 1
-    ref = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=2, quiet=True)
+    ref = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=2, progress=False)
     _equal(ds, ref)
 
 
@@ -193,7 +197,7 @@ def test_cli_sweep_info_plot(tmp_path):
 def test_vmapped_batches_equal_sequential_points():
     """The accelerator path (all of a device's points in one vmapped solve) gives the same
     results as the CPU path (one point at a time), up to rounding."""
-    kw = dict(method="evolve", fixed=TINY, options=OPTS, chunk_size=4, quiet=True)
+    kw = dict(method="evolve", fixed=TINY, options=OPTS, chunk_size=4, progress=False)
     seq = sweep("interband", {"V": [1.0, 4.0, 6.0]}, vmap_width=1, **kw)
     vec = sweep("interband", {"V": [1.0, 4.0, 6.0]}, vmap_width=None, **kw)
     assert vec.attrs["vmap_width"] == 3 and seq.attrs["vmap_width"] == 1  # chunk: all 3 points

@@ -127,10 +127,10 @@ def _batched_params(model: SweepModel, spec, points, size, sharding):
     return jax.device_put(params, sharding)
 
 
-def _progress(total, quiet, desc):
+def _progress(total, progress, desc):
     from tqdm.auto import tqdm
 
-    disable = quiet if quiet is not None else not sys.stderr.isatty()
+    disable = (not progress) if progress is not None else not sys.stderr.isatty()
     return tqdm(total=total, unit="pt", desc=desc, disable=disable, smoothing=0.1)
 
 
@@ -148,8 +148,9 @@ def sweep(
     devices=None,
     vmap_width: int | None | str = "auto",
     workers: int | str = "auto",
-    quiet: bool | None = None,
+    progress: bool | None = None,
     stop: Callable[[], bool] | None = None,
+    quiet: bool | None = None,
 ) -> xr.Dataset:
     """Sweep `model` ("interband" or "metastability") over the grid `axes`.
 
@@ -189,7 +190,9 @@ def sweep(
       paper grid), so workers pay off from a few dozen rows on. `photosc sweep` exposes
       every core as a device, so it uses them all. Other methods ignore it (they split each
       chunk over the devices).
-    - `quiet`: no progress bar (default: bar only on a terminal).
+    - `progress`: show a progress bar (True/False; default None: only on a terminal) — the
+      same keyword as `evolve(..., progress=)`. `quiet=True` is the deprecated spelling of
+      `progress=False`.
     - `stop`: called before each chunk; when it returns True the sweep ends there (finished
       chunks are kept; `attrs["interrupted"]` = 1). `photosc sweep` sets it on Ctrl-C.
 
@@ -201,6 +204,15 @@ def sweep(
     whose points cannot fit in memory, `StoreMismatchError` for a store of another sweep,
     `sweep.workers.WorkerError` if a worker process failed (its finished chunks are kept).
     """
+    if quiet is not None:
+        warnings.warn(
+            "sweep(quiet=...) is deprecated: use progress=False (quiet=True) or progress=None "
+            "(a bar only on a terminal), the keyword evolve() takes too.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if progress is None:
+            progress = False if quiet else None
     axes = {k: parse_axis(v) if isinstance(v, str) else v for k, v in axes.items()}
     if method is None and isinstance(model, str):
         method = default_method(model, bool(axes))
@@ -252,7 +264,7 @@ def sweep(
     for note in notes:
         warnings.warn(note, stacklevel=2)
     computed, interrupted, t0 = 0, False, time.perf_counter()
-    bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), quiet, f"{model.name} ({model.method})")
+    bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), progress, f"{model.name} ({model.method})")
     if n_workers > 1 and todo:  # worker processes compute every chunk (module `workers`)
         helpers = workers_mod.start(spec, out, n_workers)
         try:

@@ -166,7 +166,7 @@ def _main() -> None:
         out=job["out"],
         shard=tuple(job["shard"]),
         workers=1,
-        quiet=True,
+        progress=False,
         stop=lambda: requested["stop"],
     )
     print(
