@@ -58,7 +58,7 @@ _SECULAR_TOL = 1e-14  # relative size of the last Aberth correction of every roo
 
 
 def secular_eigenvalues(
-    d: Complex[Array, " M"], u: Complex[Array, " M"], a, z0: Complex[Array, " M"]
+    d: Complex[Array, " M"], u: Float[Array, " M"], a, z0: Complex[Array, " M"]
 ) -> tuple[Complex[Array, " M"], Bool[Array, ""]]:
     """All M eigenvalues of L = diag(d) + a ñ wᵀ (u = ñ w elementwise, a = i c_pair) as the
     roots of det(λ − L) = Π_k(λ − d_k) · f(λ), f(λ) = 1 − a Σ_k u_k/(λ − d_k), by the
