@@ -42,7 +42,7 @@ A *row* is a line of grid points along one parameter (`along`, usually V). Per r
    second try from an evolution to t = 6000 — so the unstable points have no answer;
    `status` says which).
 
-5. **A quenched paired state** (T = 0, along V): the branch state at its last grid point
+5. **A quenched paired state** (T = 0, along V, `quench=True`): the branch state at its last grid point
    with its pairs removed (s → 0) relaxes to another member of the normal continuum; its
    threshold is the per-row `quench_threshold`. Bistability in this second sense (a stable
    paired state and a stable normal state its own quench reaches, at the same V) needs
