@@ -16,9 +16,24 @@ with JAX's default promotion until that code is fixed. A single test can opt out
 `@pytest.mark.loose_promotion`.
 """
 
-import jax
-import jaxtyping
-import pytest
+import os
+import shutil
+import tempfile
+
+# One XLA compilation cache per test run (before jax is imported): the xdist workers, the
+# sweep worker processes some tests start and the notebook kernels inherit the variable, so
+# a function compiled for the same shapes in several processes compiles once. Fresh for
+# every run (removed by the process that created it), so timings stay those of a clean
+# checkout.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _CACHE = os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="photosc-test-xla-")
+else:
+    _CACHE = None
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
+
+import jax  # noqa: E402
+import jaxtyping  # noqa: E402
+import pytest  # noqa: E402
 
 # Packages whose jaxtyping annotations are checked at run time (installed before the first
 # import of photosc_jax, so that their functions and modules are instrumented).
@@ -38,6 +53,11 @@ LOOSE_PROMOTION = {
     "test_stability",
     "test_sweep",
 }
+
+
+def pytest_unconfigure(config):
+    if _CACHE is not None:
+        shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 def pytest_configure(config):
