@@ -126,9 +126,11 @@ def from_unknowns(x: Float[Array, " 6M+1"]) -> InterbandState:
     return InterbandState(*(full_grid(v) for v in (n11, n22, a + 1j * b, sr + 1j * si)))
 
 
-def _warm_start(params, y0, warm: Evolve, evolve=True):
-    """Evolve from `y0` until |s| passes its first maximum after exceeding WARM_S_ON (rms).
-    With `evolve=False` (a paired `y0`, e.g. a neighbouring steady state), start from `y0`."""
+def _warm_start(params, y0, warm: Evolve, evolve=True, t_min=0.0):
+    """Evolve from `y0` until |s| passes its first maximum after exceeding WARM_S_ON (rms)
+    and after `t_min` (traced; a later maximum, for a second try), at most until
+    `warm.t_max` + `t_min`. With `evolve=False` (a paired `y0`, e.g. a neighbouring steady
+    state), start from `y0`."""
     c = coefficients(params, half=True)
     log_on = jnp.log(WARM_S_ON)
     n_e = y0.particle_number()  # conserved exactly by the flow (and by any RK step)
@@ -137,13 +139,13 @@ def _warm_start(params, y0, warm: Evolve, evolve=True):
         return to_unknowns(y, c), n_e, jnp.asarray(0.0), jnp.asarray(0), y[-1] > log_on
 
     def cond_fn(t, y, args, **kwargs):
-        return (y[-1] > log_on) & (rates(y, args)[-1] < 0)
+        return (y[-1] > log_on) & (rates(y, args)[-1] < 0) & (t >= t_min)
 
     sol = solve(
         params,
         y0,
         0.0,
-        warm.t_max,
+        warm.t_max + t_min,
         saveat=dfx.SaveAt(t1=True),
         solver=warm.solver,
         rtol=warm.rtol,

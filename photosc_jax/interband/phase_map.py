@@ -36,7 +36,7 @@ A *row* is a line of grid points along one parameter (`along`, usually V). Per r
    stays normal, a prepared paired state persists), transient (g > 0, no stable stationary
    paired state, T = 0: the normal steady states form a continuum and the pairing burst
    ends in a stable member of it — at Ω = 0.25 between V_c = 2.1865 and the branch end
-   V* ≈ 2.293 evolution bursts to |Δ| ≈ 3·10⁻⁴ and decays, tested), unsettled (the same at
+   V* ≈ 2.293 evolution bursts to |Δ| ~ 10⁻⁴–10⁻³ and decays, tested), unsettled (the same at
    T > 0, where the normal state is unique: a limit cycle or a slow drift), failed (the
    normal state did not converge, or the row's cold direct solve failed — also after a
    second try from an evolution to t = 6000 — so the unstable points have no answer;
@@ -53,8 +53,19 @@ A *row* is a line of grid points along one parameter (`along`, usually V). Per r
    lower one — a hysteresis protocol, not a fixed-V coexistence. The map's bistable points
    are those whose *relaxed* normal state is stable.
 
-Not done here: confirming transient/unsettled points by a short evolution (the phase is
-assigned by the T = 0 continuum argument; tested by evolution at Ω = 0.25, V = 2.25).
+6. **Confirmation by evolution** (opt-in, `confirm=Evolve(t_max=...)`): the transient and
+   unsettled phases are inferred (no stable stationary paired state was found); with
+   `confirm` each such point is also evolved from the paper's initial state for
+   `confirm.t_max` with the steady-state detector, as the evolution sweep does
+   (`steady.evolution_outcome`). `confirm_delta_abs` / `confirm_peak` / `confirm_status`
+   report |Δ| at the end, the largest |Δ| seen (sampled at 129 times) and the outcome. If
+   the evolution ends in a paired fixed point after all (a stationary paired state the
+   walk did not reach), the point becomes paired with that |Δ|; any other outcome leaves
+   the phase as it is (a decaying burst confirms transient; an undamped swing or a drift
+   at the end confirms unsettled). At Ω = 0.25, V = 2.25 (T = 0, paper grid) the burst
+   peaks at |Δ| ≈ 8·10⁻⁴ and has decayed by 3·10⁴ at t = 2.4·10⁵, so `t_max` ≳ 2·10⁵ is
+   needed to see the decay; at V = 2.2, just above V_c, the burst has not started by then
+   (tested): close to threshold no affordable evolution can tell a point's fate.
 
 Everything is pure JAX (`jit`/`vmap`-safe): the sweep engine maps it over rows.
 Units: E_g = ħ = 1.
@@ -65,27 +76,29 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import optimistix as optx
 
 from .direct import (
     CHORD_STEPS,
+    _newton,
+    _result,
+    _warm_start,
     chord_solve,
     electron_number,
     factor_jacobian,
     from_unknowns,
-    newton_steady_state,
     unknowns_of,
 )
 from .equations import coefficients
-from .evolve import relax
-from .methods import Newton
+from .methods import DEFAULT_STEADY_TOL, Evolve, Newton
 from .normal_state import normal_steady_state
 from .outcomes import RESULTS, code
 from .paired_stability import leading_mode
 from .pairing_spectrum import _leading_secular, leading_along_V
 from .params import InterbandParams
-from .solver_state import unpack
 from .stability import DEFAULT_V_BRACKET, threshold_V
 from .state import initial_state
+from .steady import detector_tol, evolution_outcome, run_to_steady_state
 
 PHASES = {0: "normal", 1: "paired", 2: "bistable", 3: "transient", 4: "unsettled", 5: "failed"}
 _NORMAL, _PAIRED, _BISTABLE, _TRANSIENT, _UNSETTLED, _FAILED = range(6)
@@ -94,6 +107,9 @@ DEFAULT_MAX_JUMP = 0.5  # largest relative change of |Δ| in one grid step still
 END_REFINE = 10  # halvings of a grid step before the branch is declared ended
 STABILITY_TOL = 1e-9  # growth rate (E_g/ħ) above which a paired state counts as unstable
 RETRY_T = 6000.0  # evolution time (ħ/E_g) before a second cold solve, if the first fails
+CONFIRM_WINDOW = 17  # |Δ| samples over the last 20 % of a confirmation run (oscillation test)
+CONFIRM_SAMPLES = 129  # |Δ| samples over a whole confirmation run (its peak)
+NOT_CONFIRMED = 4  # confirm_status of a point that was not evolved (not transient/unsettled)
 
 
 def _growth(normal, c) -> jax.Array:
@@ -116,22 +132,22 @@ def _normal_along_V(base: InterbandParams, theta, normal=None):
     secular equation in the sub-bracket where g first turns positive (`threshold_V`)."""
     normal = normal_steady_state(base) if normal is None else normal
     c0 = coefficients(base, half=True)
-
-    def g(V):
-        return _growth(normal, eqx.tree_at(lambda c: c.pair, c0, V * base.dk / (2 * jnp.pi)))
-
-    growth, _ = leading_along_V(normal, c0, theta, base.dk)
     lo, hi = (jnp.asarray(x, dtype=float) for x in DEFAULT_V_BRACKET)
-    g_lo, g_hi = g(lo), g(hi)
+    n = theta.shape[0]
+    # the bracket's ends ride along with the row: one secular solve for all
+    growth, freq = leading_along_V(normal, c0, jnp.concatenate([theta, jnp.stack([lo, hi])]), base.dk)
+    (g_lo, g_hi), (f_lo, f_hi) = growth[n:], freq[n:]
+    growth, freq = growth[:n], freq[:n]
     valid = (g_lo < 0) & (g_hi > 0) & normal.success
     order = jnp.argsort(theta)
     ts = jnp.concatenate([lo[None], theta[order], hi[None]])
     gs = jnp.concatenate([g_lo[None], growth[order], g_hi[None]])
+    fs = jnp.concatenate([f_lo[None], freq[order], f_hi[None]])
     first = jnp.maximum(jnp.argmax(gs > 0), 1)
     in_box = jnp.all((theta >= lo) & (theta <= hi))
-    near = (jnp.where(in_box, ts[first - 1], lo), jnp.where(in_box, ts[first], hi))
-    root = threshold_V(normal, c0, base.dk, lo, hi, valid, near=near)
-    n = theta.shape[0]
+    a, b = jnp.where(in_box, first - 1, 0), jnp.where(in_box, first, n + 1)
+    known = (gs[a], fs[a], gs[b], fs[b])
+    root = threshold_V(normal, c0, base.dk, lo, hi, valid, near=(ts[a], ts[b]), near_lead=known)
     n_exc = jnp.sum(c0.weights * normal.n22) / base.n_k
     return (
         growth,
@@ -176,16 +192,16 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     newton = Newton(tol=tol, delta_floor=delta_floor, fallback=None)
 
     def cold_solve(first):
-        """The cold direct solve; a second try (`first` False) starts from an evolution to
-        RETRY_T, for when the warm start (first maximum of |s|) fell outside Newton's
-        basin. One call site, so the solver is compiled once."""
-
-        def later():
-            sol = relax(p0, initial_state(p0), RETRY_T)
-            return unpack(sol.ys[-1])
-
-        y0 = jax.lax.cond(first, lambda: initial_state(p0), later)
-        return newton_steady_state(p0, newton, y0=y0)
+        """The cold direct solve (`direct`: warm start, Newton, chord); a second try
+        (`first` False) starts Newton at the first maximum of |s| after t = RETRY_T instead,
+        for when the first maximum fell outside Newton's basin. One call site, so the solver
+        (and its warm-start evolution) is compiled once."""
+        y0 = initial_state(p0)
+        t_min = jnp.where(first, 0.0, RETRY_T)
+        x_w, _, t_w, steps_w, paired0 = jax.lax.stop_gradient(_warm_start(p0, y0, newton.warm, t_min=t_min))
+        x, result, steps = _newton(p0, x_w, n_e, tol, newton.max_steps)
+        ok = result == optx.RESULTS.successful
+        return _result(p0, x, n_e, ok, paired0, steps, t_w, steps_w, DEFAULT_STEADY_TOL, delta_floor)
 
     cold = jax.lax.while_loop(
         lambda c: ~c[1].converged & (c[0] < 2),
@@ -193,7 +209,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         (0, _zeros_like(jax.eval_shape(cold_solve, jnp.asarray(True)))),
     )[1]
     x0 = unknowns_of(cold)
-    lu0 = factor_jacobian(p0, x0, n_e)
+    lu0 = _zeros_like(jax.eval_shape(factor_jacobian, p0, x0, n_e))  # factored in the first attempt
 
     def record(ss, alive):
         n_exc = jnp.sum(ss.state.n22) / p0.n_k  # full grid
@@ -210,9 +226,10 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
 
     def attempt(w, t_try):
         """One corrector solve at `t_try` from the secant predictor, with the current LU
-        and, if that fails and it is not fresh, with the LU of the Jacobian at the last
-        accepted point (good for any short step; one refresh per accepted point).
-        Returns (accepted, record of the root, x, lu, refreshed)."""
+        (first refreshed if it is `stale`) and, if that fails and it is not fresh, with the
+        LU of the Jacobian at the last accepted point (good for any short step; one refresh
+        per accepted point). The only factorisation site of the walk (one compiled copy).
+        Returns (accepted, record of the root, x, lu, refreshed, LU stale at the root)."""
         p = _with(base, along, t_try)
         frac = jnp.where(
             w["have2"], (t_try - w["t1"]) / jnp.where(w["t1"] == w["t2"], 1.0, w["t1"] - w["t2"]), 0.0
@@ -222,8 +239,9 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
 
         def body(c):
             tries, _, _, lu, fresh, _, _ = c
+            refresh = (tries > 0) | w["stale"]
             lu = jax.lax.cond(
-                tries > 0, lambda: factor_jacobian(_with(base, along, w["t1"]), w["x1"], n_e), lambda: lu
+                refresh, lambda: factor_jacobian(_with(base, along, w["t1"]), w["x1"], n_e), lambda: lu
             )
             ss, x = chord_solve(p, x_pred, n_e, lu, tol=tol, delta_floor=delta_floor)
             return (
@@ -231,7 +249,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                 ss.converged,
                 x,
                 lu,
-                fresh | (tries > 0),
+                fresh | refresh,
                 record(ss, True),
                 ss.stats["newton_steps"],
             )
@@ -244,10 +262,8 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
             again, body, (0, jnp.asarray(False), x_pred, w["lu"], w["fresh"], blank, 0)
         )
         ok = converged & (jnp.abs(rec["delta"] - w["d1"]) <= max_jump * w["d1"])
-        lu = jax.lax.cond(
-            ok & (iters > REFACTOR_AFTER), lambda: factor_jacobian(p, x, n_e), lambda: lu
-        )  # slow chord: a fresh LU at the new point
-        return ok, rec, x, lu, fresh
+        # slow chord: refresh the LU at the new point (done by the next attempt, if any)
+        return ok, rec, x, lu, fresh, iters > REFACTOR_AFTER
 
     def step(w, th):
         def walk(w):
@@ -258,7 +274,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
             def body(c):
                 w, h, fails, reached, rec = c
                 t_try = jnp.where(jnp.abs(th - w["t1"]) <= jnp.abs(h) * (1 + 1e-9), th, w["t1"] + h)
-                ok, rec_new, x, lu, fresh = attempt(w, t_try)
+                ok, rec_new, x, lu, fresh, slow = attempt(w, t_try)
                 moved = dict(
                     x1=x,
                     x2=w["x1"],
@@ -269,10 +285,11 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                     have2=jnp.asarray(True),
                     alive=w["alive"],
                     fresh=jnp.asarray(False),
+                    stale=slow,
                     xg=w["xg"],
                     tg=w["tg"],
                 )
-                stayed = dict(w, lu=lu, fresh=fresh)
+                stayed = dict(w, lu=lu, fresh=fresh, stale=jnp.asarray(False))
                 w = jax.tree.map(lambda a, b: jnp.where(ok, a, b), moved, stayed)
                 rec = jax.tree.map(lambda a, b: jnp.where(ok, a, b), rec_new, rec)
                 return (w, jnp.where(ok, h, h / 2), fails + (~ok).astype(jnp.int32), ok & (t_try == th), rec)
@@ -299,7 +316,8 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         lu=lu0,
         have2=jnp.asarray(False),
         alive=alive0,
-        fresh=jnp.asarray(True),
+        fresh=jnp.asarray(False),
+        stale=jnp.asarray(True),
         xg=x0,
         tg=theta_ordered[0],
     )
@@ -318,6 +336,7 @@ def phase_row(
     delta_floor=1e-12,
     max_jump=DEFAULT_MAX_JUMP,
     quench: bool = False,
+    confirm: Evolve | None = None,
 ) -> dict[str, jax.Array]:
     """One row of the phase map (module docstring). `params` carries the row: its field
     `along` is the array of the row's values (n,), every other field a scalar.
@@ -327,7 +346,12 @@ def phase_row(
     unsettled), `delta_abs_paired` (the branch, NaN off it), `mu`, `growth_rate`, `n_exc`,
     `residual`, `phase` (`PHASES`), `status` (`outcomes.RESULTS` code); per row `threshold`
     (the critical value of `along`) and `branch_end` (the last `along` value on the paired
-    branch, NaN if there is none)."""
+    branch, NaN if there is none).
+
+    With `confirm` (an `Evolve`; its float fields are traced) every transient or unsettled
+    point is also evolved from the paper's initial state (module docstring, item 6):
+    `confirm_delta_abs`, `confirm_peak` (E_g) and `confirm_status`
+    (`steady.EVOLUTION_STATUS`, or NOT_CONFIRMED = 4 where no evolution ran)."""
     theta = jnp.asarray(getattr(params, along))
     base = _with(params, along, theta[0])
     if along == "V":
@@ -362,6 +386,15 @@ def phase_row(
     )
     ends_normal = (phase == _NORMAL) | (phase == _BISTABLE) | (phase == _TRANSIENT)
     delta = jnp.where(phase == _PAIRED, b["delta"], jnp.where(ends_normal, 0.0, jnp.nan))
+    flagged = (phase == _TRANSIENT) | (phase == _UNSETTLED)
+    if confirm is None:
+        c_delta = c_peak = jnp.full(n, jnp.nan)
+        c_status = jnp.full(n, NOT_CONFIRMED, jnp.int32)
+    else:
+        c_delta, c_peak, c_status = _confirm(base, along, theta, flagged, confirm)
+        found = flagged & (c_status == 0) & (c_delta >= confirm.delta_floor)  # paired after all
+        phase = jnp.where(found, _PAIRED, phase)
+        delta = jnp.where(found, c_delta, delta)
     n_exc = jnp.where(
         phase == _PAIRED, b["n_exc"], jnp.where((phase == _NORMAL) | (phase == _BISTABLE), n_exc_n, jnp.nan)
     )
@@ -383,7 +416,47 @@ def phase_row(
         branch_end=branch_end,
         branch_growth=branch_growth,
         quench_threshold=quench_threshold,
+        confirm_delta_abs=c_delta,
+        confirm_peak=c_peak,
+        confirm_status=c_status,
     )
+
+
+def _confirm(base, along, theta, flagged, method: Evolve):
+    """Evolution from the paper's initial state at each `flagged` point (module docstring,
+    item 6): (|Δ| at the end, the largest sampled |Δ|, `evolution_outcome`), NaN / NaN /
+    NOT_CONFIRMED elsewhere. One loop iteration per flagged point (a `while_loop` over
+    their indices), so an unflagged row costs nothing."""
+    n = theta.shape[0]
+    idx = jnp.nonzero(flagged, size=n, fill_value=0)[0]
+
+    def one(i):
+        p = _with(base, along, theta[i])
+        y1, res, steady, sol, late = run_to_steady_state(
+            p,
+            initial_state(p),
+            method.t_max,
+            detector_tol(method.tol, method.rtol),
+            method.delta_floor,
+            method.solver,
+            method.rtol,
+            method.atol,
+            method.max_steps,
+            window=CONFIRM_WINDOW,
+            samples=CONFIRM_SAMPLES,
+        )
+        seen = sol.ys[2]
+        peak = jnp.maximum(jnp.max(jnp.where(jnp.isfinite(seen), seen, 0.0)), res.delta_abs)
+        return res.delta_abs, peak, evolution_outcome(sol, y1, steady, late, method.delta_floor)
+
+    def body(c):
+        j, out = c
+        i = idx[j]
+        return j + 1, jax.tree.map(lambda o, v: o.at[i].set(v), out, one(i))
+
+    init = (jnp.full(n, jnp.nan), jnp.full(n, jnp.nan), jnp.full(n, NOT_CONFIRMED, jnp.int32))
+    count = jnp.sum(flagged)
+    return jax.lax.while_loop(lambda c: c[0] < count, body, (jnp.asarray(0), init))[1]
 
 
 def _quench_threshold(base, along, theta, x_last, t_last, n_on):

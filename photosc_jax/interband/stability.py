@@ -84,7 +84,7 @@ def _secular(x, args):
 
 
 def threshold_V(
-    normal: NormalState, c0: Coefficients, dk, lo, hi, valid, *, sign=1.0, near=None
+    normal: NormalState, c0: Coefficients, dk, lo, hi, valid, *, sign=1.0, near=None, near_lead=None
 ) -> Float[Array, ""]:
     """The pairing threshold |V_c| in a bracket lo < hi (magnitudes; V = `sign`·|V|) where
     the growth rate changes sign, g(lo) < 0 < g(hi): Newton on the secular equation
@@ -93,14 +93,18 @@ def threshold_V(
     bracket itself), with implicit differentiation (d V_c/dθ). The root is accepted if it
     lies in `near` and the leading growth rate there is zero to 1e-9 (no other mode is
     unstable at V_c); otherwise — e.g. the leading mode changes inside — bisection on g in
-    [lo, hi] (tolerance 1e-9). NaN where `valid` is False."""
+    [lo, hi] (tolerance 1e-9). NaN where `valid` is False. `near_lead` = (g, ω, g, ω): the
+    leading mode at the two ends of `near` if already known (a phase-map row has them)."""
     scale = sign * dk / (2 * jnp.pi)
 
     def lead(V):
         return _leading_secular(normal, eqx.tree_at(lambda c: c.pair, c0, V * scale))
 
     a, b = (lo, hi) if near is None else near
-    (g_a, f_a), (g_b, f_b) = lead(a), lead(b)
+    if near_lead is None:
+        (g_a, f_a), (g_b, f_b) = lead(a), lead(b)
+    else:
+        g_a, f_a, g_b, f_b = near_lead
     t = jnp.clip(g_a / jnp.where(g_a != g_b, g_a - g_b, 1.0), 0.0, 1.0)
     x0 = jax.lax.stop_gradient(jnp.stack([a + t * (b - a), f_a + t * (f_b - f_a)]))
     args = (*_pairing_parts(normal, c0), c0.weights, scale)

@@ -25,6 +25,7 @@ from typing import Any
 
 import diffrax as dfx
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
@@ -123,20 +124,27 @@ def run_to_steady_state(
     max_steps,
     progress=False,
     window: int = 0,
+    samples: int = 0,
 ):
     """Evolve until the detector fires or `t_max` (pure; jit/vmap-safe). Returns
     (final packed state, its `Stationarity`, converged, diffrax Solution) and, with
     `window > 0`, |Δ| at `window` equally spaced times over the last 20 % of [0, t_max]
-    (inf where the run stopped earlier) — what the sweeps use to tell oscillations apart."""
+    (inf where the run stopped earlier) — what the sweeps use to tell oscillations apart
+    (`evolution_outcome`). With `samples > 0`, |Δ| at `samples` equally spaced times over
+    the whole of [0, t_max] is saved too (`sol.ys[-1]`; inf after an early stop)."""
     c = coefficients(params, half=True)
 
     def cond_fn(t, y, args, **kwargs):
         return stationarity(y, args).is_steady(tol, delta_floor)
 
+    def delta_abs(t, y, args):
+        return stationarity(y, c).delta_abs
+
     subs = [dfx.SubSaveAt(t1=True)]
     if window:
-        late = jnp.linspace(0.8 * t_max, t_max, window)
-        subs.append(dfx.SubSaveAt(ts=late, fn=lambda t, y, args: stationarity(y, c).delta_abs))
+        subs.append(dfx.SubSaveAt(ts=jnp.linspace(0.8 * t_max, t_max, window), fn=delta_abs))
+    if samples:
+        subs.append(dfx.SubSaveAt(ts=jnp.linspace(0.0, t_max, samples), fn=delta_abs))
     sol = solve(
         params,
         y0,
@@ -156,6 +164,28 @@ def run_to_steady_state(
     ok = (sol.result == dfx.RESULTS.successful) | (sol.result == dfx.RESULTS.event_occurred)
     converged = ok & jnp.asarray(fired) & res.is_steady(tol, delta_floor)
     return y1, res, converged, sol, (sol.ys[1] if window else None)
+
+
+EVOLUTION_STATUS = {0: "fixed point", 1: "oscillating", 2: "not converged", 3: "solver failure"}
+
+
+def evolution_outcome(sol, y1, steady, late, delta_floor) -> jax.Array:
+    """`EVOLUTION_STATUS` code of a `run_to_steady_state(..., window=17)` run: 0 the
+    detector fired (a fixed point), 3 the ODE solve failed or the state is not finite;
+    otherwise 1 (oscillating) if |Δ| keeps swinging, undamped, over the last 20 % of the
+    run (the swing of the second half of `late` is at least half that of the first, and
+    there is no net drift), else 2 (still converging, or drifting)."""
+    ok = (sol.result == dfx.RESULTS.successful) | (sol.result == dfx.RESULTS.event_occurred)
+    finite = jnp.all(jnp.isfinite(y1))
+    h = late.shape[0] // 2
+    scale = jnp.maximum(jnp.mean(late), delta_floor)
+    swing1 = (jnp.max(late[: h + 1]) - jnp.min(late[: h + 1])) / scale
+    swing2 = (jnp.max(late[h:]) - jnp.min(late[h:])) / scale
+    drift = jnp.abs(late[-1] - late[0]) / scale
+    oscillating = (swing2 > 1e-3) & (swing2 > 0.5 * swing1) & (drift < 0.5 * swing2)
+    return jnp.where(~(ok & finite), 3, jnp.where(steady & finite, 0, jnp.where(oscillating, 1, 2))).astype(
+        jnp.int32
+    )
 
 
 def detector_tol(tol, rtol):

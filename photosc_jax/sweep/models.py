@@ -18,12 +18,14 @@ import diffrax as dfx
 import jax.numpy as jnp
 import numpy as np
 
+from ..interband.steady import EVOLUTION_STATUS
 from .spec import Option
 
 # Status codes of a grid point (stored in the `status` variable). Negative codes are the
 # store's own: a point not computed yet, or a chunk whose data failed its checksum.
 STORE_STATUS = {-2: "damaged", -1: "not computed"}
-STATUS = {0: "fixed point", 1: "oscillating", 2: "not converged", 3: "solver failure"}
+# the interband evolution's outcomes (`interband.steady.evolution_outcome`)
+STATUS = dict(EVOLUTION_STATUS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +81,7 @@ def _interband_point(params, opt):
     from ..interband.equations import coefficients
     from ..interband.solver_state import split
     from ..interband.state import initial_state
-    from ..interband.steady import run_to_steady_state
+    from ..interband.steady import evolution_outcome, run_to_steady_state
 
     floor = opt["delta_floor"]
     c = coefficients(params, half=True)
@@ -95,19 +97,7 @@ def _interband_point(params, opt):
         opt["max_steps"],
         window=17,
     )
-    ok = (sol.result == dfx.RESULTS.successful) | (sol.result == dfx.RESULTS.event_occurred)
-    finite = jnp.all(jnp.isfinite(y1))
-    # Not steady by t1: oscillating if |Δ| keeps swinging, undamped, over the last 20 % of
-    # the run (the swing of the second half is at least half that of the first, and there
-    # is no net drift); otherwise still converging (or drifting).
-    scale = jnp.maximum(jnp.mean(late), floor)
-    swing1 = (jnp.max(late[:9]) - jnp.min(late[:9])) / scale
-    swing2 = (jnp.max(late[8:]) - jnp.min(late[8:])) / scale
-    drift = jnp.abs(late[-1] - late[0]) / scale
-    oscillating = (swing2 > 1e-3) & (swing2 > 0.5 * swing1) & (drift < 0.5 * swing2)
-    status = jnp.where(~(ok & finite), 3, jnp.where(steady & finite, 0, jnp.where(oscillating, 1, 2))).astype(
-        jnp.int32
-    )
+    status = evolution_outcome(sol, y1, steady, late, floor)
     paired = res.delta_abs >= floor
     bad = status == 3
     n22 = jnp.sum(c.weights * split(y1)[1]) / params.n_k
@@ -185,8 +175,9 @@ def _interband_continuation(along: str) -> SweepModel:
     (`interband.phase_map`)."""
     import functools
 
+    from ..interband.methods import Evolve
     from ..interband.outcomes import names as result_names
-    from ..interband.phase_map import PHASES, phase_row
+    from ..interband.phase_map import NOT_CONFIRMED, PHASES, phase_row
 
     base = _interband_model()
     results = {i: n.replace("_", " ") for i, n in enumerate(result_names())}
@@ -199,6 +190,7 @@ def _interband_continuation(along: str) -> SweepModel:
             delta_floor=opt["delta_floor"],
             max_jump=opt["max_jump"],
             quench=bool(opt["quench"]),
+            confirm=Evolve(t_max=opt["confirm"]) if opt["confirm"] > 0 else None,
         )
 
     units = base.parameters.get(along, (along, "1"))[1]
@@ -225,6 +217,12 @@ def _interband_continuation(along: str) -> SweepModel:
                 kind=int,
                 low=0,
                 high=1,
+            ),
+            confirm=Option(
+                0.0,
+                "evolve each transient or unsettled point from the paper's initial state for this "
+                "long to confirm its phase [hbar/E_g] (0: no confirmation)",
+                low=0.0,
             ),
         ),
         outputs=dict(
@@ -259,6 +257,18 @@ def _interband_continuation(along: str) -> SweepModel:
                 "branch's last grid point) relaxes to (with the quench option, T = 0, along V; else NaN)",
                 units,
                 per_row=True,
+            ),
+            confirm_delta_abs=Var(
+                "|Delta| at the end of the confirmation evolution (confirm option; NaN where none ran)",
+                "E_g",
+            ),
+            confirm_peak=Var(
+                "largest |Delta| seen during the confirmation evolution (NaN where none ran)", "E_g"
+            ),
+            confirm_status=Var(
+                "outcome of the confirmation evolution",
+                flags={**STORE_STATUS, **STATUS, NOT_CONFIRMED: "not evolved"},
+                dtype=np.int32,
             ),
         ),
         # per row: dense co-rotating Jacobian and LU factors (~4 copies) dominate
