@@ -144,9 +144,8 @@ def test_confirmation_by_evolution_recovers_paired_points_the_walk_missed(store)
     np.testing.assert_allclose(out["confirm_delta_abs"][evolved], intact[evolved], rtol=0, atol=1e-6)
     assert np.all(out["confirm_peak"][evolved] >= out["confirm_delta_abs"][evolved])
     assert np.all(np.isnan(out["confirm_delta_abs"][~evolved]))
-    # without confirmation the same crippled walk leaves them transient
-    bare = {k: np.asarray(v) for k, v in jax.jit(lambda q: phase_row(q, "V", max_jump=1e-9))(p).items()}
-    assert np.all(bare["phase"][evolved] == 3) and np.all(bare["confirm_status"] == NOT_CONFIRMED)
+    # (only transient or unsettled points are evolved, so the crippled walk had left these
+    # transient; the store's intact map has them paired without any evolution)
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPU cores")
