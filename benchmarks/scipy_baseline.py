@@ -32,6 +32,7 @@ DEFAULTS = dict(
     gamma_rr=0.002,
     v=0.098,
     T=0.0,
+    detuning=0.0,
     k_max=0.2,
     dk=2e-3,
 )
@@ -46,7 +47,7 @@ class Tables:
     target: np.ndarray  # (2, N) landing index of an emission from j (j if none)
     emit: np.ndarray  # (2, N) emission rate 2Γph(1 + n_B(w)), 0 if j does not emit
     absorb: np.ndarray  # (2, N) reverse absorption rate 2Γph n_B(w)
-    eps: np.ndarray  # (A2 − A1) k²
+    eps: np.ndarray  # (A2 − A1) k² − detuning
     esum: np.ndarray  # (A1 + A2) k²
     at_zero: np.ndarray  # δ_{k,0}
     not_zero: np.ndarray  # 1 − δ_{k,0}
@@ -110,7 +111,7 @@ def make_tables(params: dict | None = None) -> Tables:
         target=np.stack([b1[0], b2[0]]),
         emit=np.stack([b1[1], b2[1]]),
         absorb=np.stack([b1[2], b2[2]]),
-        eps=(p["A2"] - p["A1"]) * k**2,
+        eps=(p["A2"] - p["A1"]) * k**2 - p["detuning"],
         esum=(p["A1"] + p["A2"]) * k**2,
         at_zero=at_zero,
         not_zero=1.0 - at_zero,

@@ -5,7 +5,7 @@ With populations n_α, coherence n21, pairing s = s21 and Δ = conj((V dk/2π) �
 
     dn11_p/dt = −Ω Im n21_p − 2 Im(Δ s_{−p}) + R_p + Φ1_p
     dn22_p/dt = +Ω Im n21_p − 2 Im(Δ s_p)    − R_p + Φ2_p
-    dn21_p/dt = −(iΩ/2)(n22_p − n11_p) + i(A2 − A1)p² n21_p − [Γrr + ½(κ1_p + κ2_p)] n21_p
+    dn21_p/dt = −(iΩ/2)(n22_p − n11_p) + i[(A2 − A1)p² − δ] n21_p − [Γrr + ½(κ1_p + κ2_p)] n21_p
     ds_p/dt   = iΔ*(n22_p + n11_{−p} − 1) + i(A1 + A2)p² s_p
                 − [½(κ1_{−p} + κ2_p) + Γrr(1 − n11_p + n22_{−p})(1 − δ_{p,0})] s_p
 
@@ -15,7 +15,10 @@ n_k(1 − n_k'), minus absorption) and the phonon dephasing rate
 κα_p = Σ_{jumps out of p} γ_j(1 − n_target) + Σ_{jumps into p} γ_j n_source (both
 emission and absorption jumps). Phonons move populations and only dephase n21 and s — the
 secular form of the bath (docs/model-interband.md, "Why one operator per (band, source)").
-Energies are in the frame rotating at ν = E_g (RWA), where band α has dispersion A_α k².
+Energies are in the frame rotating at the laser frequency ν = E_g + δ (RWA; δ =
+`detuning`, 0 in the paper), where the bands are A1 k² + δ/2 and A2 k² − δ/2: the detuning
+shifts the rotation of n21 only (s = ⟨c_{1,−p} c_{2,p}⟩-type pairs rotate at the sum of the
+two band energies, in which δ cancels).
 
 The linear-in-s structure of ds/dt is kept explicit (`anomalous_rate`) so that the solver
 can integrate s = e^λ u with a normalised u (see `solver_state`).
@@ -44,7 +47,7 @@ class Coefficients(eqx.Module):
     gather_idx: Int[Array, "3 two_M"]  # [emission target, incoming emitter 0, 1]
     in_emit: Float[Array, "2 two_M"]  # emission rates of the incoming emitters (0: none)
     in_absorb: Float[Array, "2 two_M"]
-    eps: Float[Array, " M"]  # (A2 − A1) k²: n21 rotation in the rotating frame
+    eps: Float[Array, " M"]  # (A2 − A1) k² − detuning: n21 rotation in the rotating frame
     esum: Float[Array, " M"]  # (A1 + A2) k²: s rotation
     at_zero: Float[Array, " M"]  # δ_{k,0}
     weights: Float[Array, " M"]  # multiplicity of each point in Σ_k (1 on the full grid)
@@ -68,7 +71,7 @@ def coefficients(params: InterbandParams, *, half: bool = False) -> Coefficients
         gather_idx=t.gather_idx,
         in_emit=t.in_emit,
         in_absorb=t.in_absorb,
-        eps=(params.A2 - params.A1) * k**2,
+        eps=(params.A2 - params.A1) * k**2 - params.detuning,
         esum=(params.A1 + params.A2) * k**2,
         at_zero=at_zero,
         weights=jnp.ones(n),

@@ -26,8 +26,9 @@ def phonon_shift(A: float, v: float, dk: float) -> int:
 class InterbandParams(eqx.Module):
     """Physical and numerical parameters of the laser-driven two-band semiconductor.
 
-    Bands E_1(k) = A1 k² − 1/2 and E_2(k) = A2 k² + 1/2 (paper Eq. B1), driven at the
-    resonance ν = E_g = 1 with Rabi frequency `Omega` (Eq. 1, rotating-wave approximation),
+    Bands E_1(k) = A1 k² − 1/2 and E_2(k) = A2 k² + 1/2 (paper Eq. B1), driven by a laser of
+    frequency ν = E_g + `detuning` (the paper: ν = E_g) with Rabi frequency `Omega` (Eq. 1,
+    rotating-wave approximation),
     interband repulsion `V` entering the self-consistent order parameter
     Δ* = (V dk / 2π) Σ_k s21_k (Eq. B3), acoustic phonons of velocity `v` at temperature `T`
     with constant rate `gamma_ph` (Eq. 9), radiative recombination rate `gamma_rr` (Eq. 10).
@@ -43,6 +44,10 @@ class InterbandParams(eqx.Module):
     - `v`: acoustic phonon velocity (> 0). Not given by the paper; default 0.098
       (v/A1 = 7 grid steps at the defaults). Results depend on it at the tens-of-percent level.
     - `T`: bath temperature ≥ 0 (k_B = 1). Default 0.
+    - `detuning`: ν − E_g, the laser's detuning from the gap (either sign). Default 0 (the
+      paper). In the frame rotating at ν the bands are A1 k² + detuning/2 and
+      A2 k² − detuning/2: for detuning > 0 the drive is resonant on the ring
+      (A2 − A1) k² = detuning, k_r = √(detuning/(A2 − A1)); for detuning < 0 nowhere.
     - `k_max`, `dk`: half-width of the momentum box (the paper's δ_k) and grid step. These
       fix array shapes, so they are static (changing them recompiles). Defaults 0.2, 2e-3.
 
@@ -59,6 +64,7 @@ class InterbandParams(eqx.Module):
     gamma_rr: Float[Array, ""] = eqx.field(default=0.002, converter=as_float)
     v: Float[Array, ""] = eqx.field(default=DEFAULT_PHONON_VELOCITY, converter=as_float)
     T: Float[Array, ""] = eqx.field(default=0.0, converter=as_float)
+    detuning: Float[Array, ""] = eqx.field(default=0.0, converter=as_float)
     k_max: float = eqx.field(default=0.2, static=True, converter=float)
     dk: float = eqx.field(default=2e-3, static=True, converter=float)
 
@@ -71,7 +77,7 @@ class InterbandParams(eqx.Module):
         return int(round(2.0 * self.k_max / self.dk)) + 1
 
 
-_FIELDS = ("A1", "A2", "Omega", "V", "gamma_ph", "gamma_rr", "v", "T")
+_FIELDS = ("A1", "A2", "Omega", "V", "gamma_ph", "gamma_rr", "v", "T", "detuning")
 
 
 def _validate(p: InterbandParams) -> None:

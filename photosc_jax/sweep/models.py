@@ -159,6 +159,7 @@ def _interband_model() -> SweepModel:
             gamma_rr=("radiative recombination rate Gamma_rr", "E_g/hbar"),
             v=("acoustic phonon velocity v", "E_g a/hbar"),
             T=("bath temperature T", "E_g/k_B"),
+            detuning=("laser detuning nu - E_g", "E_g"),
             k_max=("half-width of the momentum box", "1/a"),
             dk=("momentum grid step", "1/a"),
         ),
