@@ -39,7 +39,7 @@ A *row* is a line of grid points along one parameter (`along`, usually V). Per r
    V* ≈ 2.293 evolution bursts to |Δ| ~ 10⁻⁴–10⁻³ and decays, tested), unsettled (the same at
    T > 0, where the normal state is unique: a limit cycle or a slow drift), failed (the
    normal state did not converge, or the row's cold direct solve failed — also after a
-   second try from an evolution to t = 6000 — so the unstable points have no answer;
+   second try from the first maximum of |s| after t = 6000 — so the unstable points have no answer;
    `status` says which).
 
 5. **A quenched paired state** (T = 0, along V, `quench=True`): the branch state at its last grid point
