@@ -194,8 +194,17 @@ def _newton(params, x0, n_e, tol, max_steps, pre_steps=NEWTON_BEFORE_CHORD):
 @eqx.filter_jit
 @counted("direct.newton")
 def _direct(params, y0, method: Newton, evolve):
+    return direct_solve(params, y0, method, evolve)
+
+
+def direct_solve(params, y0, method: Newton, evolve=True, t_min=0.0):
+    """The traced body of the direct solve (no fallback, no host checks): warm start from
+    `y0` (stopping at the first maximum of |s| after `t_min`, see `_warm_start`), Newton,
+    chord, `SteadyState`. `phase_map` calls it inside its row program."""
     p_sg = jax.lax.stop_gradient(params)
-    x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(_warm_start(p_sg, y0, method.warm, evolve))
+    x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(
+        _warm_start(p_sg, y0, method.warm, evolve, t_min=t_min)
+    )
     x, result, n_steps = _newton(
         params, x0, n_e, method.tol, method.max_steps, NEWTON_BEFORE_CHORD if evolve else 0
     )

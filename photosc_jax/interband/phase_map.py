@@ -76,21 +76,18 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import optimistix as optx
 
 from .direct import (
     CHORD_STEPS,
-    _newton,
-    _result,
-    _warm_start,
     chord_solve,
+    direct_solve,
     electron_number,
     factor_jacobian,
     from_unknowns,
     unknowns_of,
 )
 from .equations import coefficients
-from .methods import DEFAULT_STEADY_TOL, Evolve, Newton
+from .methods import Evolve, Newton
 from .normal_state import normal_steady_state
 from .outcomes import RESULTS, code
 from .paired_stability import leading_mode
@@ -196,12 +193,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         (`first` False) starts Newton at the first maximum of |s| after t = RETRY_T instead,
         for when the first maximum fell outside Newton's basin. One call site, so the solver
         (and its warm-start evolution) is compiled once."""
-        y0 = initial_state(p0)
-        t_min = jnp.where(first, 0.0, RETRY_T)
-        x_w, _, t_w, steps_w, paired0 = jax.lax.stop_gradient(_warm_start(p0, y0, newton.warm, t_min=t_min))
-        x, result, steps = _newton(p0, x_w, n_e, tol, newton.max_steps)
-        ok = result == optx.RESULTS.successful
-        return _result(p0, x, n_e, ok, paired0, steps, t_w, steps_w, DEFAULT_STEADY_TOL, delta_floor)
+        return direct_solve(p0, initial_state(p0), newton, t_min=jnp.where(first, 0.0, RETRY_T))
 
     cold = jax.lax.while_loop(
         lambda c: ~c[1].converged & (c[0] < 2),
