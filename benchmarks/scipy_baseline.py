@@ -33,6 +33,7 @@ DEFAULTS = dict(
     v=0.098,
     T=0.0,
     detuning=0.0,
+    phonon_targets="nearest",
     k_max=0.2,
     dk=2e-3,
 )
@@ -44,9 +45,9 @@ class Tables:
     """Everything the numpy right-hand side needs (index 0: band 1, index 1: band 2)."""
 
     n: int
-    target: np.ndarray  # (2, N) landing index of an emission from j (j if none)
-    emit: np.ndarray  # (2, N) emission rate 2Γph(1 + n_B(w)), 0 if j does not emit
-    absorb: np.ndarray  # (2, N) reverse absorption rate 2Γph n_B(w)
+    target: np.ndarray  # (2, J, N) landing index of emission jump r from j (j if none)
+    emit: np.ndarray  # (2, J, N) emission rate weight·2Γph(1 + n_B(w)), 0 if j does not emit
+    absorb: np.ndarray  # (2, J, N) reverse absorption rate weight·2Γph n_B(w)
     eps: np.ndarray  # (A2 − A1) k² − detuning
     esum: np.ndarray  # (A1 + A2) k²
     at_zero: np.ndarray  # δ_{k,0}
@@ -62,7 +63,9 @@ def full_params(params: dict | None = None) -> dict:
         unknown = set(params) - set(DEFAULTS)
         if unknown:
             raise ValueError(f"unknown parameters {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-        p.update({k: float(v) for k, v in params.items()})
+        p.update({k: v if k == "phonon_targets" else float(v) for k, v in params.items()})
+    if p["phonon_targets"] not in ("nearest", "linear"):
+        raise ValueError(f"phonon_targets must be 'nearest' or 'linear', got {p['phonon_targets']!r}")
     return p
 
 
@@ -83,28 +86,39 @@ def bose(w, T):
     return x / (-np.expm1(-w / T))
 
 
-def _band_table(A: float, p: dict, k: np.ndarray):
-    """Emission rule of grid.py: offset x emits iff 2|x| > s, s = round(v/(A dk)) (halves
-    up), landing at −x + sign(x) s, losing w = A(k² − k'²)."""
+def _band_jumps(A: float, p: dict, k: np.ndarray):
+    """Emission rule of grid.py. The target −k + sign(k)·v/A lies σ = v/(A dk) steps from
+    −k; "nearest" takes one jump of s = round(σ) (halves up) steps, "linear" two, of
+    floor(σ) and floor(σ) + 1 steps with weights 1 − frac(σ) and frac(σ). Jump s leaves
+    offset x iff 2|x| > s (and s > 0), lands at −x + sign(x) s, losing w = A(k² − k'²).
+    Returns (target, emit, absorb), each of shape (J, N)."""
     n = k.size
     c = (n - 1) // 2
     x = np.arange(n) - c
-    s = int(math.floor(p["v"] / (A * p["dk"]) + 0.5))
-    emits = 2 * np.abs(x) > s
-    target = np.where(emits, -x + np.sign(x) * s, x) + c
-    w = np.where(emits, A * (k**2 - k[target] ** 2), 0.0)
-    nb = bose(np.where(emits, w, 1.0), p["T"])
-    emit = np.where(emits, 2.0 * p["gamma_ph"] * (1.0 + nb), 0.0)
-    absorb = np.where(emits, 2.0 * p["gamma_ph"] * nb, 0.0)
-    return target, emit, absorb
+    sigma = p["v"] / (A * p["dk"])
+    if p["phonon_targets"] == "nearest":
+        jumps = [(int(math.floor(sigma + 0.5)), 1.0)]
+    else:
+        low = math.floor(sigma)
+        jumps = [(low, 1.0 - (sigma - low)), (low + 1, sigma - low)]
+    out = []
+    for s, weight in jumps:
+        emits = (2 * np.abs(x) > s) & (s > 0)
+        target = np.where(emits, -x + np.sign(x) * s, x) + c
+        w = np.where(emits, A * (k**2 - k[target] ** 2), 0.0)
+        nb = bose(np.where(emits, w, 1.0), p["T"])
+        emit = np.where(emits, weight * 2.0 * p["gamma_ph"] * (1.0 + nb), 0.0)
+        absorb = np.where(emits, weight * 2.0 * p["gamma_ph"] * nb, 0.0)
+        out.append((target, emit, absorb))
+    return tuple(np.stack(a) for a in zip(*out))
 
 
 def make_tables(params: dict | None = None) -> Tables:
     p = full_params(params)
     k = k_grid(p)
     n = k.size
-    b1 = _band_table(p["A1"], p, k)
-    b2 = _band_table(p["A2"], p, k)
+    b1 = _band_jumps(p["A1"], p, k)
+    b2 = _band_jumps(p["A2"], p, k)
     at_zero = (np.arange(n) == (n - 1) // 2).astype(float)
     return Tables(
         n=n,
@@ -122,16 +136,18 @@ def make_tables(params: dict | None = None) -> Tables:
 
 
 def _phonon_band(nn, tab: Tables, band: int):
-    """Population flux Φ and dephasing rate κ of one band. Inflows are scatter-adds
-    (np.bincount over the landing index); non-emitters carry zero weight."""
-    target, emit, absorb = tab.target[band], tab.emit[band], tab.absorb[band]
-    nt = nn[target]
-    flux = emit * nn * (1.0 - nt) - absorb * nt * (1.0 - nn)  # j → target(j)
-    kap_src = emit * (1.0 - nt) + absorb * nt
-    kap_tgt = emit * nn + absorb * (1.0 - nn)  # felt at target(j)
-    inflow = np.bincount(target, weights=flux, minlength=tab.n)
-    kap_in = np.bincount(target, weights=kap_tgt, minlength=tab.n)
-    return inflow - flux, kap_src + kap_in
+    """Population flux Φ and dephasing rate κ of one band, summed over its jumps. Inflows
+    are scatter-adds (np.bincount over the landing index); non-emitters carry zero weight."""
+    dphi = np.zeros(tab.n)
+    kappa = np.zeros(tab.n)
+    for target, emit, absorb in zip(tab.target[band], tab.emit[band], tab.absorb[band]):
+        nt = nn[target]
+        flux = emit * nn * (1.0 - nt) - absorb * nt * (1.0 - nn)  # j → target(j)
+        kap_src = emit * (1.0 - nt) + absorb * nt
+        kap_tgt = emit * nn + absorb * (1.0 - nn)  # felt at target(j)
+        dphi += np.bincount(target, weights=flux, minlength=tab.n) - flux
+        kappa += kap_src + np.bincount(target, weights=kap_tgt, minlength=tab.n)
+    return dphi, kappa
 
 
 def numpy_rhs(t, y, tab: Tables) -> np.ndarray:

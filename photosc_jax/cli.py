@@ -88,6 +88,10 @@ job) fill one store together. Ctrl-C stops after the chunk in progress (exit 130
 """
 
 
+def _fmt(x) -> str:
+    return x if isinstance(x, str) else f"{x:g}"
+
+
 def _model_help() -> str:
     """The parameters and run options of each model, with defaults and units."""
     import dataclasses
@@ -100,7 +104,7 @@ def _model_help() -> str:
         params = []
         for f in dataclasses.fields(m.params_cls):
             long_name, units = m.parameters.get(f.name, (f.name, "1"))
-            default = "required" if f.default is dataclasses.MISSING else f"{f.default:g}"
+            default = "required" if f.default is dataclasses.MISSING else _fmt(f.default)
             params.append(f"--{f.name} ({default}; {units})")
         lines += ["", f"{name} parameters (default; units): {', '.join(params)}."]
         for method in METHODS[name]:
@@ -222,6 +226,8 @@ def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict)
         name = flag[2:]
         if name in opt_names or name in m.options:
             options[opt_names.get(name, name)] = _number(flag, value)
+        elif name in m.choice_fields():
+            fixed[name] = value
         elif name in fields:
             values = parse_axis(value)
             if len(values) == 1 and ":" not in value and "," not in value:
@@ -323,7 +329,7 @@ def info(store: Path = typer.Argument(..., help="A sweep store (.zarr).")) -> No
         typer.echo(f"axis {d}: {len(v)} points from {v[0]:g} to {v[-1]:g} [{ds[d].attrs['units']}]")
     params = {k[len("parameter_") :]: v for k, v in a.items() if k.startswith("parameter_")}
     opts = {k[len("option_") :]: v for k, v in a.items() if k.startswith("option_")}
-    typer.echo("parameters: " + ", ".join(f"{k}={v:g}" for k, v in params.items()))
+    typer.echo("parameters: " + ", ".join(f"{k}={_fmt(v)}" for k, v in params.items()))
     typer.echo("options: " + ", ".join(f"{k}={v:g}" for k, v in opts.items()))
     typer.echo(
         f"chunks done: {a['chunks_done']}/{a['chunks_total']} (checksums verified; "

@@ -68,12 +68,13 @@ def _exact_rates(params, rho, c1, c2):
         H += lz + lz.dag() + pr + pr.dag()
     jumps = []
     for band, c in enumerate((c1, c2)):
-        for j in range(n):
-            t = int(tab.target[band, j])
-            if float(tab.emit[band, j]) > 0:
-                jumps.append(np.sqrt(float(tab.emit[band, j])) * c[t].dag() * c[j])
-            if float(tab.absorb[band, j]) > 0:
-                jumps.append(np.sqrt(float(tab.absorb[band, j])) * c[j].dag() * c[t])
+        for r in range(tab.target.shape[1]):  # each (split) jump is its own operator
+            for j in range(n):
+                t = int(tab.target[band, r, j])
+                if float(tab.emit[band, r, j]) > 0:
+                    jumps.append(np.sqrt(float(tab.emit[band, r, j])) * c[t].dag() * c[j])
+                if float(tab.absorb[band, r, j]) > 0:
+                    jumps.append(np.sqrt(float(tab.absorb[band, r, j])) * c[j].dag() * c[t])
     for j in range(n):
         jumps.append(np.sqrt(2 * float(params.gamma_rr)) * c1[j].dag() * c2[j])
     drho = -1j * (H * rho - rho * H)
@@ -92,23 +93,11 @@ def _exact_rates(params, rho, c1, c2):
     return out
 
 
-@pytest.mark.parametrize("n", [3, 5])
-@pytest.mark.parametrize("T", [0.0, 0.05])
-@pytest.mark.parametrize("seed,detuned", [(0, False), (1, False), (2, True)])
-def test_mean_field_equals_exact_lindbladian(n, T, seed, detuned):
-    rng = np.random.default_rng(100 * n + seed + int(T > 0) * 7)
-    params = ps.InterbandParams(
-        **GRIDS[n],
-        detuning=(0.07 if n == 3 else -0.04) if detuned else 0.0,  # ν ≠ E_g, both signs
-        Omega=rng.uniform(0.1, 0.5),
-        V=rng.uniform(-4, 8),
-        gamma_ph=rng.uniform(0.01, 0.1),
-        gamma_rr=rng.uniform(0.01, 0.1),
-        T=T,
-    )
+def _check_against_exact(params, rng):
+    n = params.n_k
     tab = phonon_tables(params)
-    assert np.all(np.asarray(tab.emit).sum(axis=1) > 0), "both bands must scatter"
-    if T > 0:
+    assert np.all(np.asarray(tab.emit).sum(axis=(1, 2)) > 0), "both bands must scatter"
+    if params.T > 0:
         assert float(jnp.max(tab.absorb)) > 0
     c1, c2 = _modes(n)
     rho = _random_gaussian_state(rng, n, c1, c2)
@@ -127,3 +116,37 @@ def test_mean_field_equals_exact_lindbladian(n, T, seed, detuned):
         np.testing.assert_allclose(
             np.asarray(getattr(mf, name)), exact[name], atol=1e-10, rtol=0, err_msg=name
         )
+
+
+def _random_params(rng, grid, **kw):
+    return ps.InterbandParams(
+        **grid,
+        Omega=rng.uniform(0.1, 0.5),
+        V=rng.uniform(-4, 8),
+        gamma_ph=rng.uniform(0.01, 0.1),
+        gamma_rr=rng.uniform(0.01, 0.1),
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("n", [3, 5])
+@pytest.mark.parametrize("T", [0.0, 0.05])
+@pytest.mark.parametrize("seed,detuned", [(0, False), (1, False), (2, True)])
+def test_mean_field_equals_exact_lindbladian(n, T, seed, detuned):
+    rng = np.random.default_rng(100 * n + seed + int(T > 0) * 7)
+    detuning = (0.07 if n == 3 else -0.04) if detuned else 0.0  # ν ≠ E_g, both signs
+    _check_against_exact(_random_params(rng, GRIDS[n], detuning=detuning, T=T), rng)
+
+
+@pytest.mark.parametrize("T", [0.0, 0.05])
+@pytest.mark.parametrize("detuning", [0.0, 0.05])
+def test_split_phonon_jumps_equal_exact_lindbladian(T, detuning):
+    """phonon_targets="linear" at σ1 = 1.5, σ2 = 2.75 steps: every source in both bands with
+    2|x| > s has two jump operators (shifts 1, 2 and 2, 3; each active somewhere on N = 5),
+    all of them in the exact Lindbladian as separate operators."""
+    rng = np.random.default_rng(11 + int(T > 0) + 3 * int(detuning > 0))
+    p = _random_params(rng, {**GRIDS[5], "v": 0.15}, T=T, detuning=detuning, phonon_targets="linear")
+    tab = phonon_tables(p)
+    assert np.asarray(tab.shift).tolist() == [[1, 2], [2, 3]]
+    assert np.all(np.asarray(tab.emit).sum(axis=2) > 0), "every split jump must be active"
+    _check_against_exact(p, rng)

@@ -30,43 +30,66 @@ def test_grid_and_paper_defaults():
     assert p.n_k == 201 and k[0] == pytest.approx(-0.2) and k[-1] == pytest.approx(0.2)
     assert k[100] == 0.0
     tab = phonon_tables(p)
-    assert list(np.asarray(tab.shift)) == [7, 2]  # v/A1 = 7 steps exactly at the defaults
+    assert np.asarray(tab.shift).tolist() == [[7], [2]]  # v/A1 = 7 steps exactly at the defaults
 
 
-@pytest.mark.parametrize("params", [ps.InterbandParams(), ps.InterbandParams(**SMALL, T=0.02)])
+@pytest.mark.parametrize(
+    "params",
+    [
+        ps.InterbandParams(),
+        ps.InterbandParams(**SMALL, T=0.02),
+        ps.InterbandParams(**{**SMALL, "v": 0.3456}, T=0.02, phonon_targets="linear"),
+        ps.InterbandParams(v=0.105, phonon_targets="linear"),
+    ],
+)
 def test_phonon_tables_follow_the_jump_rule(params):
     tab = jax.tree_util.tree_map(np.asarray, phonon_tables(params))
     k = np.asarray(k_grid(params))
     c = (params.n_k - 1) // 2
     for band, A in enumerate((float(params.A1), float(params.A2))):
-        s = int(tab.shift[band])
-        assert s == int(np.floor(float(params.v) / (A * params.dk) + 0.5))
-        for j in range(params.n_k):
-            x = j - c
-            t = int(tab.target[band, j])
-            emits = 2 * abs(x) > s
-            assert (float(tab.emit[band, j]) > 0) == emits
-            if emits:
-                assert t - c == -x + np.sign(x) * s  # lands across k = 0, closer to it
-                assert abs(t - c) < abs(x)
-                w = A * (k[j] ** 2 - k[t] ** 2)
-                assert w > 0 and float(tab.w[band, j]) == pytest.approx(w)
-                # the grid energy loss equals v|k - k'| when v/A is a whole number of steps
-                if abs(float(params.v) / (A * params.dk) - s) < 1e-9:
-                    assert w == pytest.approx(float(params.v) * abs(k[j] - k[t]))
-        # inflow tables list exactly the emitters landing on each point
-        for y in range(params.n_k):
-            src = [int(tab.in_src[band, r, y]) for r in range(2) if tab.in_mask[band, r, y] > 0]
-            expected = [
-                j for j in range(params.n_k) if float(tab.emit[band, j]) > 0 and int(tab.target[band, j]) == y
-            ]
-            assert sorted(src) == expected
+        sigma = float(params.v) / (A * params.dk)
+        if params.phonon_targets == "nearest":
+            assert tab.shift[band].tolist() == [int(np.floor(sigma + 0.5))]
+            assert tab.weight[band].tolist() == [1.0]
+        else:  # split between floor(σ) and floor(σ) + 1 with linear weights
+            assert tab.shift[band].tolist() == [int(np.floor(sigma)), int(np.floor(sigma)) + 1]
+            np.testing.assert_allclose(tab.weight[band], [1 - sigma % 1, sigma % 1], rtol=1e-12)
+            assert 0 < sigma % 1 < 1  # a genuinely split case
+            assert float(tab.weight[band] @ tab.shift[band]) == pytest.approx(sigma, rel=1e-12)
+        for r, s in enumerate(tab.shift[band].tolist()):
+            for j in range(params.n_k):
+                x = j - c
+                t = int(tab.target[band, r, j])
+                emits = 2 * abs(x) > s
+                assert (float(tab.emit[band, r, j]) > 0) == emits
+                if emits:
+                    assert t - c == -x + np.sign(x) * s  # lands across k = 0, closer to it
+                    assert abs(t - c) < abs(x)
+                    w = A * (k[j] ** 2 - k[t] ** 2)
+                    assert w > 0 and float(tab.w[band, r, j]) == pytest.approx(w)
+                    # the grid energy loss equals v|k - k'| when v/A is a whole number of steps
+                    if abs(sigma - s) < 1e-9:
+                        assert w == pytest.approx(float(params.v) * abs(k[j] - k[t]))
+            # inflow tables list exactly the emitters landing on each point
+            for y in range(params.n_k):
+                src = [
+                    int(tab.in_src[band, r, side, y])
+                    for side in range(2)
+                    if tab.in_mask[band, r, side, y] > 0
+                ]
+                expected = [
+                    j
+                    for j in range(params.n_k)
+                    if float(tab.emit[band, r, j]) > 0 and int(tab.target[band, r, j]) == y
+                ]
+                assert sorted(src) == expected
 
 
+@pytest.mark.parametrize("rule", ["nearest", "linear"])
 @pytest.mark.parametrize("Omega", [0.0, 0.25, 1.3])
-def test_particle_number_conserved_in_the_normal_state(Omega):
+def test_particle_number_conserved_in_the_normal_state(Omega, rule):
     rng = np.random.default_rng(0)
-    p = ps.InterbandParams(**SMALL, Omega=Omega, gamma_rr=0.05, T=0.03)
+    p = ps.InterbandParams(**{**SMALL, "v": 0.3456}, Omega=Omega, gamma_rr=0.05, T=0.03, phonon_targets=rule)
     st = _random_state(rng, p.n_k, pairing=0.0)
     d = vector_field(0.0, st, p)
     assert float(jnp.sum(d.n11 + d.n22)) == pytest.approx(0.0, abs=1e-14)
@@ -77,8 +100,8 @@ def test_particle_number_conserved_with_self_consistent_pairing():
     """With Δ self-consistent, Σ_p Im(Δ s_p) = Im(Vdk/2π |Σs|²) = 0: pairs are not created
     out of nothing, the mean-field dynamics conserves N exactly (any V)."""
     rng = np.random.default_rng(1)
-    for V in (-3.0, 5.0):
-        p = ps.InterbandParams(**SMALL, V=V, gamma_rr=0.05)
+    for V, rule in ((-3.0, "nearest"), (5.0, "nearest"), (5.0, "linear")):
+        p = ps.InterbandParams(**{**SMALL, "v": 0.3456}, V=V, gamma_rr=0.05, phonon_targets=rule)
         st = _random_state(rng, p.n_k, pairing=0.3)
         d = vector_field(0.0, st, p)
         assert float(jnp.sum(d.n11 + d.n22)) == pytest.approx(0.0, abs=1e-13)
@@ -86,10 +109,14 @@ def test_particle_number_conserved_with_self_consistent_pairing():
         assert abs(float(jnp.sum(d.n22))) > 1e-4
 
 
-def test_fermi_dirac_is_exactly_stationary():
+@pytest.mark.parametrize("rule", ["nearest", "linear"])
+def test_fermi_dirac_is_exactly_stationary(rule):
     """Detailed balance on the grid: any Fermi–Dirac population (own μ per band) is a fixed
-    point of the phonon dynamics at T > 0, whatever v (here v/A is not a whole number)."""
-    p = ps.InterbandParams(**{**SMALL, "v": 0.3456}, Omega=0.0, V=0.0, gamma_rr=0.0, T=0.02)
+    point of the phonon dynamics at T > 0, whatever v (here v/A is not a whole number) and
+    with either target rule (every split jump balances with its own Bose factor)."""
+    p = ps.InterbandParams(
+        **{**SMALL, "v": 0.3456}, Omega=0.0, V=0.0, gamma_rr=0.0, T=0.02, phonon_targets=rule
+    )
     k = k_grid(p)
     fd = lambda A, mu: 1.0 / (jnp.exp((A * k**2 - mu) / 0.02) + 1.0)  # noqa: E731
     st = ps.InterbandState(
@@ -123,9 +150,9 @@ def test_detailed_balance_reached_dynamically():
     for band, (A, n) in enumerate([(float(p.A1), r.state.n11), (float(p.A2), r.state.n22)]):
         n = np.asarray(n)
         for j in range(p.n_k):
-            if float(tab.emit[band, j]) == 0:
+            if float(tab.emit[band, 0, j]) == 0:
                 continue
-            t = int(tab.target[band, j])
+            t = int(tab.target[band, 0, j])
             lhs = n[j] * (1 - n[t]) / (n[t] * (1 - n[j]))
             assert lhs == pytest.approx(np.exp(-A * (k[j] ** 2 - k[t] ** 2) / T), rel=1e-6)
             checked += 1
@@ -198,11 +225,14 @@ def test_mirror_reduced_solver_rhs_equals_full_grid(T):
         assert float(jnp.max(jnp.abs(d_half))) > 1e-3
 
 
-def test_bose_factors_in_the_tables():
-    p = ps.InterbandParams(**SMALL, T=0.03)
+@pytest.mark.parametrize("rule", ["nearest", "linear"])
+def test_bose_factors_in_the_tables(rule):
+    p = ps.InterbandParams(**{**SMALL, "v": 0.3456}, T=0.03, phonon_targets=rule)
     t = jax.tree_util.tree_map(np.asarray, phonon_tables(p))
     emits = t.emit > 0
+    weight = np.broadcast_to(t.weight[:, :, None], t.emit.shape)[emits]
+    assert rule == "nearest" or np.all(weight < 1)
     np.testing.assert_allclose(t.bose[emits], 1.0 / np.expm1(t.w[emits] / 0.03), rtol=1e-12)
-    np.testing.assert_allclose(t.emit[emits], 2 * 0.02 * (1 + t.bose[emits]), rtol=1e-12)
-    np.testing.assert_allclose(t.absorb[emits], 2 * 0.02 * t.bose[emits], rtol=1e-12)
+    np.testing.assert_allclose(t.emit[emits], 2 * 0.02 * weight * (1 + t.bose[emits]), rtol=1e-12)
+    np.testing.assert_allclose(t.absorb[emits], 2 * 0.02 * weight * t.bose[emits], rtol=1e-12)
     assert np.all(phonon_tables(ps.InterbandParams(**SMALL)).bose == 0)  # T = 0

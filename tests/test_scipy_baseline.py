@@ -28,6 +28,8 @@ PARAMS = [
     dict(T=0.02, Omega=0.1, V=-3.0),
     dict(SMALL, T=0.05, gamma_rr=0.01, gamma_ph=0.05),
     dict(SMALL, A1=5.0, A2=11.0, v=0.15, T=0.3, V=2.0),
+    dict(v=0.112, T=0.01, phonon_targets="linear"),  # σ1 = 8 (integer), σ2 = 2.33 (split)
+    dict(SMALL, v=0.3456, T=0.05, phonon_targets="linear"),  # σ = 4.94, 1.44: both split
 ]
 
 

@@ -11,7 +11,10 @@ from .equations import vector_field as vector_field
 from .evolve import EvolveResult as EvolveResult
 from .evolve import evolve as evolve
 from .grid import PhononTables as PhononTables
+from .grid import effective_phonon_velocity as effective_phonon_velocity
 from .grid import k_grid as k_grid
+from .grid import phonon_jumps as phonon_jumps
+from .grid import phonon_steps as phonon_steps
 from .grid import phonon_tables as phonon_tables
 from .methods import AbstractSteadyStateMethod as AbstractSteadyStateMethod
 from .methods import Evolve as Evolve

@@ -42,11 +42,11 @@ class Coefficients(eqx.Module):
     (M = (N+1)/2 points; the state is mirror symmetric, so k < 0 is redundant). `two_M` = 2M:
     both bands flattened into one axis."""
 
-    emit: Float[Array, " two_M"]  # phonon emission rate from each point (both bands, flattened)
-    absorb: Float[Array, " two_M"]  # rate of the reverse absorption jump
-    gather_idx: Int[Array, "3 two_M"]  # [emission target, incoming emitter 0, 1]
-    in_emit: Float[Array, "2 two_M"]  # emission rates of the incoming emitters (0: none)
-    in_absorb: Float[Array, "2 two_M"]
+    emit: Float[Array, "J two_M"]  # rate of phonon-emission jump r from each point (bands flattened)
+    absorb: Float[Array, "J two_M"]  # rate of the reverse absorption jump
+    gather_idx: Int[Array, "3*J two_M"]  # [emission targets (J), incoming emitters (2J)]
+    in_emit: Float[Array, "2*J two_M"]  # emission rates of the incoming emitters (0: none)
+    in_absorb: Float[Array, "2*J two_M"]
     eps: Float[Array, " M"]  # (A2 − A1) k² − detuning: n21 rotation in the rotating frame
     esum: Float[Array, " M"]  # (A1 + A2) k²: s rotation
     at_zero: Float[Array, " M"]  # δ_{k,0}
@@ -66,8 +66,8 @@ def coefficients(params: InterbandParams, *, half: bool = False) -> Coefficients
     t = phonon_tables(params)
     at_zero = (jnp.arange(n) == m).astype(float)
     full = Coefficients(
-        emit=t.emit.reshape(-1),
-        absorb=t.absorb.reshape(-1),
+        emit=t.flat_emit,
+        absorb=t.flat_absorb,
         gather_idx=t.gather_idx,
         in_emit=t.in_emit,
         in_absorb=t.in_absorb,
@@ -86,8 +86,8 @@ def coefficients(params: InterbandParams, *, half: bool = False) -> Coefficients
     cols = jnp.concatenate([jnp.arange(m, n), n + jnp.arange(m, n)])
     to_half = lambda idx: (idx // n) * (m + 1) + jnp.abs(idx % n - m)  # noqa: E731
     return Coefficients(
-        emit=full.emit[cols],
-        absorb=full.absorb[cols],
+        emit=full.emit[:, cols],
+        absorb=full.absorb[:, cols],
         gather_idx=to_half(full.gather_idx[:, cols]),
         in_emit=full.in_emit[:, cols],
         in_absorb=full.in_absorb[:, cols],
@@ -116,21 +116,25 @@ def order_parameter(state: InterbandState, params: InterbandParams) -> Complex[A
 
 
 def _phonons(n, t: Coefficients):
-    """Population flux and dephasing rate κ of both bands; `n` has shape (2, N).
+    """Population flux and dephasing rate κ of both bands; `n` has shape (2, M).
 
-    For the jump j → target(j) with rates e_j (emission) and a_j (absorption back):
-    outflow_j = e_j n_j(1 − n_t) − a_j n_t(1 − n_j); the inflow at y sums the same over the
-    emitters landing on y; κ adds e(1 − n_target) + a n_target at the source and
-    e n_source + a(1 − n_source) at the target. One gather fetches all neighbours."""
+    For each jump j → target(j) (J per source: `grid.phonon_jumps`) with rates e_j
+    (emission) and a_j (absorption back): outflow_j = e_j n_j(1 − n_t) − a_j n_t(1 − n_j);
+    the inflow at y sums the same over the emitters landing on y; κ adds
+    e(1 − n_target) + a n_target at the source and e n_source + a(1 − n_source) at the
+    target. One gather fetches all neighbours."""
     flat = n.reshape(-1)
-    nt, s0, s1 = flat[t.gather_idx]
+    near = flat[t.gather_idx]
+    here = flat[None, :]
+    n_jumps = t.emit.shape[0]
+    nt, src = near[:n_jumps], near[n_jumps:]
     e, a = t.emit, t.absorb
     ie, ia = t.in_emit, t.in_absorb
-    gain = ie[0] * s0 + ie[1] * s1
-    back = ia[0] * (1.0 - s0) + ia[1] * (1.0 - s1)
-    out = e * flat * (1.0 - nt) - a * nt * (1.0 - flat)
+    gain = jnp.sum(ie * src, axis=0)
+    back = jnp.sum(ia * (1.0 - src), axis=0)
+    out = jnp.sum(e * here * (1.0 - nt) - a * nt * (1.0 - here), axis=0)
     dn = gain * (1.0 - flat) - back * flat - out
-    kappa = e * (1.0 - nt) + a * nt + gain + back
+    kappa = jnp.sum(e * (1.0 - nt) + a * nt, axis=0) + gain + back
     return dn.reshape(n.shape), kappa.reshape(n.shape)
 
 

@@ -23,6 +23,9 @@ def phonon_shift(A: float, v: float, dk: float) -> int:
     return int(math.floor(v / (A * dk) + 0.5))
 
 
+PHONON_TARGETS = ("nearest", "linear")
+
+
 class InterbandParams(eqx.Module):
     """Physical and numerical parameters of the laser-driven two-band semiconductor.
 
@@ -48,6 +51,11 @@ class InterbandParams(eqx.Module):
       paper). In the frame rotating at ν the bands are A1 k² + detuning/2 and
       A2 k² − detuning/2: for detuning > 0 the drive is resonant on the ring
       (A2 − A1) k² = detuning, k_r = √(detuning/(A2 − A1)); for detuning < 0 nowhere.
+    - `phonon_targets`: where an emission lands when v/(A_α dk) is not a whole number of
+      grid steps: `"nearest"` (default, the paper's rule: the nearest grid point, so
+      results are a staircase in v) or `"linear"` (split between the two neighbours with
+      linear weights: continuous and differentiable in v). Static (changing it recompiles).
+      See `grid.phonon_jumps` and docs/model-interband.md.
     - `k_max`, `dk`: half-width of the momentum box (the paper's δ_k) and grid step. These
       fix array shapes, so they are static (changing them recompiles). Defaults 0.2, 2e-3.
 
@@ -65,6 +73,7 @@ class InterbandParams(eqx.Module):
     v: Float[Array, ""] = eqx.field(default=DEFAULT_PHONON_VELOCITY, converter=as_float)
     T: Float[Array, ""] = eqx.field(default=0.0, converter=as_float)
     detuning: Float[Array, ""] = eqx.field(default=0.0, converter=as_float)
+    phonon_targets: str = eqx.field(default="nearest", static=True)
     k_max: float = eqx.field(default=0.2, static=True, converter=float)
     dk: float = eqx.field(default=2e-3, static=True, converter=float)
 
@@ -81,6 +90,11 @@ _FIELDS = ("A1", "A2", "Omega", "V", "gamma_ph", "gamma_rr", "v", "T", "detuning
 
 
 def _validate(p: InterbandParams) -> None:
+    if p.phonon_targets not in PHONON_TARGETS:
+        raise ValueError(
+            f"phonon_targets={p.phonon_targets!r}: choose 'nearest' (the paper's rounding, "
+            "the default) or 'linear' (split between the two neighbouring grid points)."
+        )
     if not (math.isfinite(p.k_max) and math.isfinite(p.dk)) or p.k_max <= 0 or p.dk <= 0:
         raise ValueError(f"k_max and dk must be finite and positive, got k_max={p.k_max}, dk={p.dk}.")
     if p.dk > p.k_max * (1 + 1e-12):
@@ -125,7 +139,8 @@ def _validate(p: InterbandParams) -> None:
                 f"dk = {p.dk:.4g}: phonon emission in band {band[-1]} is not resolved. Use "
                 f"dk <= {step:.4g} (e.g. dk = {step / 2:.3g}) or a larger v."
             )
-        if phonon_shift(A, v, p.dk) >= n:
+        lowest = phonon_shift(A, v, p.dk) if p.phonon_targets == "nearest" else math.floor(step / p.dk)
+        if lowest >= n:
             raise ValueError(
                 f"The phonon momentum step v/{band} = {step:.4g} exceeds the box width "
                 f"2*k_max = {2 * p.k_max:.4g}: no state in band {band[-1]} can emit a phonon. "

@@ -69,6 +69,10 @@ class SweepModel:
     def param_fields(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self.params_cls)]
 
+    def choice_fields(self) -> list[str]:
+        """The parameters that take a name, not a number (e.g. `phonon_targets`)."""
+        return [f.name for f in dataclasses.fields(self.params_cls) if isinstance(f.default, str)]
+
     def status_meanings(self) -> dict[int, str]:
         return {**STORE_STATUS, **self.status_names}
 
@@ -160,6 +164,7 @@ def _interband_model() -> SweepModel:
             v=("acoustic phonon velocity v", "E_g a/hbar"),
             T=("bath temperature T", "E_g/k_B"),
             detuning=("laser detuning nu - E_g", "E_g"),
+            phonon_targets=("where an off-grid phonon emission lands: nearest or linear", "1"),
             k_max=("half-width of the momentum box", "1/a"),
             dk=("momentum grid step", "1/a"),
         ),

@@ -106,6 +106,17 @@ def _number(where: str, value) -> float:
     return float(value)
 
 
+def _choice(cls, name: str, value) -> str:
+    """A string-valued parameter, checked by constructing the class with it."""
+    if not isinstance(value, str):
+        raise ValueError(f"The parameter {name} takes a name, got {value!r}.")
+    try:
+        cls(**{name: value})
+    except ValueError as err:
+        raise ValueError(f"--{name} {value}: {err}") from None
+    return value
+
+
 def resolve_parameters(model, axes: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict[str, float]:
     """Every parameter that is not swept, with its value: given, or the class default."""
     fields = _fields(model.params_cls)
@@ -118,6 +129,9 @@ def resolve_parameters(model, axes: Mapping[str, Any], fixed: Mapping[str, Any])
     out = {}
     for name, f in fields.items():
         if name in axes:
+            continue
+        if isinstance(f.default, str):  # a choice, e.g. phonon_targets (static)
+            out[name] = _choice(model.params_cls, name, fixed.get(name, f.default))
             continue
         if name in fixed:
             out[name] = _number(f"The parameter {name}", fixed[name])

@@ -208,7 +208,7 @@ def command_line(spec: dict) -> str:
         if spec.get("method") == "continuation":
             parts += ["--method", "continuation", "--along", spec["along"]]
     for name, value in fixed.items():
-        parts += [f"--{name}", f"{value:.10g}"]
+        parts += [f"--{name}", value if isinstance(value, str) else f"{value:.10g}"]
     return " ".join(parts)
 
 
