@@ -67,11 +67,13 @@ print(f"photosc_jax {ps.__version__}, devices: {jax.devices()}, small settings: 
 # (= `critical_V`), `branch_end` and `branch_growth` (the paired state's growth rate at the
 # branch ends). Pass `out="fig2.zarr"` to write a resumable store;
 # `photosc sweep interband --Omega 0.01:0.5:24 --V 0:8:24 --out fig2.zarr` is the same from
-# the shell.
+# the shell. Rows run in one worker process per core (`workers="auto"`); each compiles the
+# row program once (≈ 30 s), which pays off from a few dozen rows on, so the small settings
+# use one.
 
 # %%
 t0 = time.perf_counter()
-ds = sweep("interband", {"Omega": OMEGA, "V": V_AXIS}, progress=False)
+ds = sweep("interband", {"Omega": OMEGA, "V": V_AXIS}, progress=False, workers=1 if SMALL else "auto")
 print(
     f"{ds.delta_abs.size} points in {time.perf_counter() - t0:.1f} s (compile included; "
     f"{ds.attrs['workers']} worker process(es))"

@@ -226,8 +226,12 @@ def _critical_Omega(params, bracket, kwargs):
         up = g(jnp.exp(m)) > 0
         return jnp.where(up, a, m), jnp.where(up, m, b)
 
-    a, b = jax.lax.fori_loop(0, 36, body, (lo, hi))
-    return jnp.where(valid, jnp.exp(0.5 * (a + b)), jnp.nan)
+    def bisect(ends):
+        a, b = jax.lax.fori_loop(0, 36, body, ends)
+        return jnp.exp(0.5 * (a + b))
+
+    # No bisection (36 normal-state solves) when the bracket is invalid.
+    return jax.lax.cond(valid, bisect, lambda _: jnp.nan, (lo, hi))
 
 
 def phase_boundary(
