@@ -73,6 +73,7 @@ def test_gaussian_pulse_matches_the_scipy_baseline():
     np.testing.assert_allclose(float(r.n_exc[-1]), y1[n : 2 * n].sum(), rtol=1e-7)
 
 
+@pytest.mark.slow  # two compilations (with and without a drive)
 @evolving
 def test_constant_drive_reproduces_the_undriven_evolution():
     p = ps.InterbandParams(**SMALL, V=5.0)

@@ -133,8 +133,8 @@ class FlatTopPulse(AbstractDrive):
     - `amplitude`: plateau Rabi frequency (E_g; finite).
     - `t_on`: start of the rising ramp (ħ/E_g).
     - `duration`: FWHM (ħ/E_g, > 0, at least `ramp`).
-    - `ramp`: length of each ramp (ħ/E_g, ≥ 0). Default 50 (slow on the optical period, fast
-      on the relaxation times 1/Γ ~ 10²–10³ at the paper's rates).
+    - `ramp`: length of each ramp (ħ/E_g, ≥ 0). Default 50: slow on the optical period
+      2π ħ/E_g, short against the radiative time 1/Γrr = 500 at the paper's rates.
 
     Example: `FlatTopPulse(0.25, 0.0, 2000.0)` — the paper's drive for t ≈ 2000, then off.
     """
