@@ -150,9 +150,11 @@ def _phonon_band(nn, tab: Tables, band: int):
     return dphi, kappa
 
 
-def numpy_rhs(t, y, tab: Tables) -> np.ndarray:
-    """dy/dt in the packed variables (numpy port of `solver_state.rhs`)."""
-    del t
+def numpy_rhs(t, y, tab: Tables, drive=None) -> np.ndarray:
+    """dy/dt in the packed variables (numpy port of `solver_state.rhs`). `drive`: an optional
+    plain Python callable t ↦ Ω(t) used instead of `tab.Omega` (port of
+    `solver_state.driven_rhs`)."""
+    omega = tab.Omega if drive is None else float(drive(t))
     n = tab.n
     n11, n22 = y[0:n], y[n : 2 * n]
     n21 = y[2 * n : 3 * n] + 1j * y[3 * n : 4 * n]
@@ -169,10 +171,10 @@ def numpy_rhs(t, y, tab: Tables) -> np.ndarray:
         * tab.gamma_rr
         * (n22 * (1.0 - n11) + (n21.real**2 + n21.imag**2) - tab.at_zero * (s.real**2 + s.imag**2))
     )
-    laser = tab.Omega * n21.imag
+    laser = omega * n21.imag
     dn11 = -laser - 2.0 * np.imag(delta * s[::-1]) + rad + dphi1
     dn22 = laser - 2.0 * np.imag(delta * s) - rad + dphi2
-    dn21 = -0.5j * tab.Omega * (n22 - n11) + 1j * tab.eps * n21 - (tab.gamma_rr + 0.5 * (kap1 + kap2)) * n21
+    dn21 = -0.5j * omega * (n22 - n11) + 1j * tab.eps * n21 - (tab.gamma_rr + 0.5 * (kap1 + kap2)) * n21
     gamma_s = 0.5 * (kap1[::-1] + kap2) + tab.gamma_rr * (1.0 - n11 + n22[::-1]) * tab.not_zero
 
     # anomalous_rate at s = u, then the log-amplitude split
@@ -214,18 +216,36 @@ def delta_abs(y: np.ndarray, tab: Tables) -> np.ndarray:
 
 
 def solve_baseline(
-    params_dict: dict | None, t1: float, *, n_save: int = 9, rtol: float = 1e-6, atol: float = 1e-9
+    params_dict: dict | None,
+    t1: float,
+    *,
+    n_save: int = 9,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    drive=None,
+    max_step: float = np.inf,
 ):
     """Integrate from the paper's initial state to `t1` with solve_ivp RK45.
 
-    Returns (ts, |Δ|(ts), final y, nfev, wall time in s), ts = n_save equally spaced times
-    in [0, t1]. The wall time covers solve_ivp only (tables and y0 are built before)."""
+    `drive`: optional plain Python callable t ↦ Ω(t) replacing Ω (`numpy_rhs`); `max_step`:
+    solve_ivp's step cap (with a pulse, keep it below the pulse width so that RK45 cannot
+    step over it). Returns (ts, |Δ|(ts), final y, nfev, wall time in s), ts = n_save equally
+    spaced times in [0, t1]. The wall time covers solve_ivp only (tables and y0 are built
+    before)."""
     tab = make_tables(params_dict)
     y0 = initial_y(tab)
     ts = np.linspace(0.0, float(t1), n_save)
     t_start = time.perf_counter()
     sol = solve_ivp(
-        numpy_rhs, (0.0, float(t1)), y0, method="RK45", t_eval=ts, args=(tab,), rtol=rtol, atol=atol
+        numpy_rhs,
+        (0.0, float(t1)),
+        y0,
+        method="RK45",
+        t_eval=ts,
+        args=(tab, drive),
+        rtol=rtol,
+        atol=atol,
+        max_step=max_step,
     )
     wall = time.perf_counter() - t_start
     if not sol.success:

@@ -2,7 +2,9 @@
 
 Two models, each a package:
 
-- Driven-dissipative interband pairing (Porta et al.): `photosc_jax.interband`.
+- Driven-dissipative interband pairing (Porta et al.): `photosc_jax.interband`, with pump
+  pulses in `photosc_jax.interband.pulses` (`ps.GaussianPulse`, `ps.FlatTopPulse`,
+  `ps.decay_time`).
 - Long-lived photo-induced superconductivity (Chattopadhyay et al.): `photosc_jax.longlived`
   — `bcs` (gap equation, free energies, quasi-particle trapping), `attraction` (U(Q), Eqs. 5,
   14), `metastability` (landscapes, Q_B/Q_MS/T_B, phase diagram), `materials` (K3C60),
@@ -35,10 +37,13 @@ from . import units as units
 from ._callable import make_callable as _make_callable
 from .interband import Evolve as Evolve
 from .interband import EvolveResult as EvolveResult
+from .interband import FlatTopPulse as FlatTopPulse
+from .interband import GaussianPulse as GaussianPulse
 from .interband import InterbandParams as InterbandParams
 from .interband import InterbandState as InterbandState
 from .interband import Newton as Newton
 from .interband import SteadyState as SteadyState
+from .interband import decay_time as decay_time
 from .interband import evolve as evolve
 from .interband import initial_state as initial_state
 from .interband import order_parameter as order_parameter

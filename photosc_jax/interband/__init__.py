@@ -1,5 +1,6 @@
 """Driven-dissipative interband pairing (Porta, Privitera, Traverso Ziani, Sassetti,
-Cavaliere, Trauzettel): params → grid/phonon tables → equations → evolve → steady state."""
+Cavaliere, Trauzettel): params → grid/phonon tables → equations → evolve → steady state.
+Pump pulses (a time-dependent Ω(t), `evolve(params, t1, drive=...)`) are in `pulses`."""
 
 from .continuation import continuation as continuation
 from .direct import direct_steady_state as direct_steady_state
@@ -23,6 +24,12 @@ from .outcomes import RESULTS as RESULTS
 from .paired_stability import PairedStability as PairedStability
 from .paired_stability import paired_stability as paired_stability
 from .params import InterbandParams as InterbandParams
+from .pulses import AbstractDrive as AbstractDrive
+from .pulses import ConstantDrive as ConstantDrive
+from .pulses import FlatTopPulse as FlatTopPulse
+from .pulses import FunctionDrive as FunctionDrive
+from .pulses import GaussianPulse as GaussianPulse
+from .pulses import decay_time as decay_time
 from .stability import NormalState as NormalState
 from .stability import Stability as Stability
 from .stability import critical_Omega as critical_Omega

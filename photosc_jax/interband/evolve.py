@@ -6,6 +6,7 @@ from typing import Any
 
 import diffrax as dfx
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Complex, Float
@@ -15,7 +16,8 @@ from ._traces import counted
 from .equations import coefficients
 from .outcomes import RESULTS, from_diffrax, raise_if_failed
 from .params import InterbandParams
-from .solver_state import pack, rhs, split, unpack
+from .pulses import AbstractDrive, as_drive
+from .solver_state import driven_rhs, pack, rhs, split, unpack
 from .state import InterbandState, check_mirror_symmetric, initial_state
 
 DEFAULT_RTOL = 1e-6
@@ -36,6 +38,7 @@ class EvolveResult(eqx.Module):
       `solver_failed`); `RESULTS[result]` says what to change. The diffrax code is in
       `stats["diffrax_result"]`.
     - `params`: the parameters the result was computed with.
+    - `drive`: the `pulses.AbstractDrive` that replaced `params.Omega` (None: constant Ω).
     """
 
     ts: Float[Array, "*batch T"]
@@ -46,6 +49,7 @@ class EvolveResult(eqx.Module):
     success: Bool[Array, "*batch"]
     result: Any
     params: InterbandParams
+    drive: AbstractDrive | None = None
 
     @property
     def delta_abs(self) -> Float[Array, "*batch T"]:
@@ -81,20 +85,36 @@ def solve(
     dt0=None,
     event: dfx.Event | None = None,
     progress: bool = False,
+    drive: AbstractDrive | None = None,
 ) -> dfx.Solution:
     """Low-level: diffeqsolve on the packed solver state (see `solver_state`). Not jitted;
-    call it inside `eqx.filter_jit`. Never throws: check `sol.result`."""
+    call it inside `eqx.filter_jit`. Never throws: check `sol.result`.
+
+    With a `drive`, Ω = drive(t) replaces `params.Omega`, `args` is (coefficients, drive)
+    (`solver_state.driven_rhs`; an `event`'s cond_fn sees that pair), and the step-size
+    controller steps exactly to `drive.edges()` (without a drive: the plain PID controller,
+    the program of the undriven model unchanged)."""
     c = coefficients(params, half=True)
+    controller = dfx.PIDController(rtol=rtol, atol=atol)
+    if drive is None:
+        term, args = dfx.ODETerm(rhs), c
+    else:
+        term, args = dfx.ODETerm(driven_rhs), (c, drive)
+        edges = drive.edges()
+        if edges is not None:
+            # Where the steps fall is a numerical choice, not a function of the pulse: no
+            # gradient through it (the steps around an edge would otherwise not cancel).
+            controller = dfx.ClipStepSizeController(controller, jump_ts=jax.lax.stop_gradient(edges))
     return dfx.diffeqsolve(
-        dfx.ODETerm(rhs),
+        term,
         solver,
         t0,
         t1,
         dt0,
         pack(y0),
-        args=c,
+        args=args,
         saveat=saveat,
-        stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
+        stepsize_controller=controller,
         max_steps=max_steps,
         event=event,
         throw=False,
@@ -122,7 +142,7 @@ def relax(params: InterbandParams, y0: InterbandState, t1, *, max_steps: int = D
 
 @eqx.filter_jit
 @counted("evolve")
-def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress):
+def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress, drive):
     c = coefficients(params, half=True)
     saveat = dfx.SaveAt(
         subs=[
@@ -141,6 +161,7 @@ def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress):
         atol=atol,
         max_steps=max_steps,
         progress=progress,
+        drive=drive,
     )
     (delta, n_exc), y1 = sol.ys
     stats = dict(sol.stats, diffrax_result=sol.result._value)
@@ -160,6 +181,7 @@ def evolve(
     max_steps: int = DEFAULT_MAX_STEPS,
     progress: bool = False,
     throw: bool = False,
+    drive=None,
 ) -> EvolveResult:
     """Integrate the mean-field equations from `t0` to `t1` (units ħ/E_g).
 
@@ -177,16 +199,24 @@ def evolve(
     - `max_steps`: step budget; exceeding it gives `success=False` (no exception).
     - `progress`: show a tqdm progress bar.
     - `throw`: raise the outcome's message if the solver did not reach t1 (default False).
+    - `drive`: a time-dependent Rabi frequency Ω(t) (E_g) replacing `params.Omega` — a pulse
+      from `pulses` (`GaussianPulse`, `FlatTopPulse`, `ConstantDrive`, ...) or any
+      JAX-traceable callable t ↦ Ω(t) (wrapped in a `FunctionDrive`). The solver steps
+      exactly to the pulse's `edges()`, so a short pulse is not stepped over. Default None:
+      the constant `params.Omega` of the paper.
 
-    `t0`, `t1`, `rtol`, `atol` and the float fields of `params` are traced: changing them
-    does not recompile (`max_steps`, `solver` and the number of save times do).
+    `t0`, `t1`, `rtol`, `atol`, the float fields of `params` and of a pulse are traced:
+    changing them does not recompile (`max_steps`, `solver`, the number of save times and
+    the type of the drive do). `jax.vmap` over a batch of pulses works.
 
     **Returns:** an `EvolveResult` (`ts`, `delta`, `n_exc`, `state`, `stats`, `success`,
-    `result`).
+    `result`, `drive`).
 
-    Example: `r = evolve(InterbandParams(Omega=0.25, V=5), 8000.0); abs(r.delta[-1])`.
+    Example: `r = evolve(InterbandParams(Omega=0.25, V=5), 8000.0); abs(r.delta[-1])`;
+    with a pump of length 2000: `evolve(params, 6000.0, drive=FlatTopPulse(0.25, 0.0, 2000.0))`.
     """
     params = float_leaves(params)
+    drive = None if drive is None else float_leaves(as_drive(drive))
     y0 = initial_state(params) if y0 is None else y0
     check_mirror_symmetric(y0)
     if isinstance(saveat, (int, np.integer)):
@@ -212,6 +242,7 @@ def evolve(
         *map(as_float, (rtol, atol)),
         int(max_steps),
         progress,
+        drive,
     )
     out = EvolveResult(
         ts=ts_out,
@@ -222,5 +253,6 @@ def evolve(
         success=result == RESULTS.successful,
         result=result,
         params=params,
+        drive=drive,
     )
     return raise_if_failed(out, result, throw)

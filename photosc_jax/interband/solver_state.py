@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .equations import Coefficients, anomalous_rate, normal_rates
+from .pulses import with_drive
 from .state import InterbandState
 
 LOG_ZERO = -1000.0  # λ representing s ≡ 0 (exp underflows to exactly 0)
@@ -102,3 +103,10 @@ def rhs(t, y, c: Coefficients) -> Float[Array, " n"]:
     # e-folds.
     live = (jnp.exp(y[-1]) > 0).astype(y.dtype)
     return jnp.concatenate([dn11, dn22, da, db, dur, dui, (live * dlam)[None]])
+
+
+def driven_rhs(t, y, args) -> Float[Array, " n"]:
+    """`rhs` under a time-dependent drive: `args` = (coefficients, drive), and Ω = drive(t)
+    (`pulses.AbstractDrive`) replaces `coefficients.Omega`."""
+    c, drive = args
+    return rhs(t, y, with_drive(c, drive, t))

@@ -27,6 +27,7 @@ def steady_state(
     y0: InterbandState | None = None,
     progress: bool = False,
     throw: bool = False,
+    drive=None,
     t_max: float | None = None,
     tol: float | None = None,
     delta_floor: float | None = None,
@@ -53,6 +54,10 @@ def steady_state(
     - `progress`: tqdm progress bar of the evolution.
     - `throw`: raise the outcome's message (`outcomes.RESULTS`) if the solve did not
       succeed. Default False (batch use: check `converged` / `result`).
+    - `drive`: a time-dependent Ω(t) replacing `params.Omega` (`pulses`; `evolve`'s
+      `drive=`), only with `method=Evolve(...)`. The detector is armed from the drive's
+      `t_end` on, so the state found is the one the system settles in after the pump (a
+      `ConstantDrive(params.Omega)` gives the undriven result). Default None.
     - `t_max`, `tol`, `delta_floor`, `solver`, `rtol`, `atol`, `max_steps`: the keyword
       form, only with a string `method` (for an object set them on it, e.g.
       `Evolve(t_max=1e5)`); see `Evolve` for their meaning (for `"direct"` they configure
@@ -85,5 +90,14 @@ def steady_state(
             f"method={method!r}: steady_state knows {[m.__name__ for m in _ENGINES]}; "
             "pass one of these objects."
         ) from None
-    out = engine(params, method, y0=y0, progress=progress)
+    if drive is None:
+        out = engine(params, method, y0=y0, progress=progress)
+    elif isinstance(method, Evolve):
+        out = engine(params, method, y0=y0, progress=progress, drive=drive)
+    else:
+        raise ValueError(
+            f"steady_state(drive=..., method={type(method).__name__}(...)): a time-dependent drive "
+            "needs method=Evolve(...) (Newton solves the stationary equations of a constant Ω; for "
+            "that set params.Omega)."
+        )
     return raise_if_failed(out, out.result, throw)

@@ -21,6 +21,7 @@ Units: E_g = ħ = 1 (rates and tolerances in E_g/ħ, times in ħ/E_g).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import diffrax as dfx
@@ -29,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from .._checks import float_leaves
+from .._checks import concrete, float_leaves
 from ._traces import counted
 from .equations import coefficients
 from .evolve import solve
@@ -38,6 +39,7 @@ from .methods import DEFAULT_STEADY_TOL as DEFAULT_STEADY_TOL
 from .methods import Evolve
 from .outcomes import RESULTS, from_diffrax
 from .params import InterbandParams
+from .pulses import AbstractDrive, as_drive, with_drive
 from .solver_state import pack, rates, split, unpack
 from .state import InterbandState, check_mirror_symmetric, initial_state
 
@@ -125,17 +127,31 @@ def run_to_steady_state(
     progress=False,
     window: int = 0,
     samples: int = 0,
+    drive=None,
 ):
     """Evolve until the detector fires or `t_max` (pure; jit/vmap-safe). Returns
     (final packed state, its `Stationarity`, converged, diffrax Solution) and, with
     `window > 0`, |Δ| at `window` equally spaced times over the last 20 % of [0, t_max]
     (inf where the run stopped earlier) — what the sweeps use to tell oscillations apart
     (`evolution_outcome`). With `samples > 0`, |Δ| at `samples` equally spaced times over
-    the whole of [0, t_max] is saved too (`sol.ys[-1]`; inf after an early stop)."""
+    the whole of [0, t_max] is saved too (`sol.ys[-1]`; inf after an early stop).
+
+    With a `drive` (`pulses.AbstractDrive`), Ω = drive(t) replaces `params.Omega` and the
+    detector is armed only from `drive.t_end` on (before it the state may look stationary
+    while the pump has not arrived yet); the residuals are those at Ω = drive(t)."""
     c = coefficients(params, half=True)
 
-    def cond_fn(t, y, args, **kwargs):
-        return stationarity(y, args).is_steady(tol, delta_floor)
+    if drive is None:
+
+        def cond_fn(t, y, args, **kwargs):
+            return stationarity(y, args).is_steady(tol, delta_floor)
+
+    else:
+
+        def cond_fn(t, y, args, **kwargs):
+            c_t, drive_t = args
+            steady = stationarity(y, with_drive(c_t, drive_t, t)).is_steady(tol, delta_floor)
+            return (t >= drive_t.t_end) & steady
 
     def delta_abs(t, y, args):
         return stationarity(y, c).delta_abs
@@ -157,12 +173,15 @@ def run_to_steady_state(
         max_steps=max_steps,
         event=dfx.Event(cond_fn),
         progress=progress,
+        drive=drive,
     )
     y1 = sol.ys[0][-1]
-    res = stationarity(y1, c)
+    res = stationarity(y1, c if drive is None else with_drive(c, drive, sol.ts[0][-1]))
     fired = sol.event_mask if sol.event_mask is not None else False
     ok = (sol.result == dfx.RESULTS.successful) | (sol.result == dfx.RESULTS.event_occurred)
     converged = ok & jnp.asarray(fired) & res.is_steady(tol, delta_floor)
+    if drive is not None:  # the event can only have fired once the drive was over
+        converged = converged & (sol.ts[0][-1] >= drive.t_end)
     return y1, res, converged, sol, (sol.ys[1] if window else None)
 
 
@@ -203,7 +222,7 @@ def detector_tol(tol, rtol):
 
 @eqx.filter_jit
 @counted("steady.evolve")
-def _steady(params, y0, method: Evolve, progress):
+def _steady(params, y0, method: Evolve, progress, drive=None):
     tol = detector_tol(method.tol, method.rtol)
     y1, res, converged, sol, _ = run_to_steady_state(
         params,
@@ -216,6 +235,7 @@ def _steady(params, y0, method: Evolve, progress):
         method.atol,
         method.max_steps,
         progress,
+        drive=drive,
     )
     result = from_diffrax(sol.result)
     result = RESULTS.where((result == RESULTS.successful) & ~converged, RESULTS.t_max_reached, result)
@@ -233,14 +253,29 @@ def _steady(params, y0, method: Evolve, progress):
 
 
 def evolve_steady_state(
-    params: InterbandParams, method: Evolve, y0: InterbandState | None = None, progress: bool = False
+    params: InterbandParams,
+    method: Evolve,
+    y0: InterbandState | None = None,
+    progress: bool = False,
+    drive: AbstractDrive | None = None,
 ) -> SteadyState:
     """The time-evolution engine behind `steady_state(params, method=Evolve(...))` (no
     Newton polish: that is added by `stationary.steady_state`). Evolves from `y0` (default:
     the paper's initial state) until the detector fires or `method.t_max`. Jit/vmap-safe;
-    never raises on a failed solve (see `result`)."""
+    never raises on a failed solve (see `result`). With a `drive` (`pulses`), Ω = drive(t)
+    and the detector is armed from `drive.t_end` on (`run_to_steady_state`)."""
     params = float_leaves(params)
     method = float_leaves(method)
     y0 = initial_state(params) if y0 is None else y0
     check_mirror_symmetric(y0)
-    return _steady(params, y0, method, progress)
+    if drive is None:  # the undriven program, unchanged
+        return _steady(params, y0, method, progress)
+    drive = float_leaves(as_drive(drive))
+    end = concrete(drive.t_end)
+    if end is not None and math.isnan(end):
+        raise ValueError(
+            "steady_state(drive=...): the drive's end is unknown (a plain callable or a "
+            "FunctionDrive without t_end), so the detector cannot tell 'before the pump' from "
+            "'steady'. Use FunctionDrive(fn, t_end=...) or a pulse from photosc_jax.interband.pulses."
+        )
+    return _steady(params, y0, method, progress, drive)
