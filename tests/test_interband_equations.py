@@ -217,8 +217,9 @@ def test_mirror_reduced_solver_rhs_equals_full_grid(T):
         y_half = pack(st)
         m = (y_half.shape[0] - 1) // 6
         y_full = jnp.concatenate([full_grid(y_half[i * m : (i + 1) * m]) for i in range(6)] + [y_half[-1:]])
-        d_full = rhs(0.0, y_full, coefficients(params))
-        d_half = rhs(0.0, y_half, coefficients(params, half=True))
+        jrhs, jcoef = jax.jit(rhs), eqx.filter_jit(coefficients)  # one compile, not one per op
+        d_full = jrhs(0.0, y_full, jcoef(params))
+        d_half = jrhs(0.0, y_half, jcoef(params, half=True))
         n = params.n_k
         expected = jnp.concatenate([half_grid(d_full[i * n : (i + 1) * n]) for i in range(6)] + [d_full[-1:]])
         np.testing.assert_allclose(np.asarray(d_half), np.asarray(expected), atol=1e-14)
