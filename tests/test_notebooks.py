@@ -14,11 +14,15 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("[0-9]*.py"))
-# Notebooks that compile the same phase-map row program (paper grid, 4 V points) run one after
-# the other on one xdist worker, so the later one reads it from the run's compilation cache.
-SHARED_ROW_PROGRAM = {"02_interband_phase_diagram", "06_detuning_and_phonon_velocity"}
+# The two notebooks that compute phase maps are the longest checks (100-120 s each on 2
+# cores; their sweeps are covered by test_phase_map.py): `heavy`, left out of CI. They
+# compile the same row program, so they run one after the other on one xdist worker and
+# the later one reads it from the run's compilation cache.
+MAPS = {"02_interband_phase_diagram", "06_detuning_and_phonon_velocity"}
 RUNS = [
-    pytest.param(s, marks=pytest.mark.xdist_group("interband_row")) if s.stem in SHARED_ROW_PROGRAM else s
+    pytest.param(s, marks=[pytest.mark.heavy, pytest.mark.xdist_group("interband_row")])
+    if s.stem in MAPS
+    else s
     for s in SOURCES
 ]
 

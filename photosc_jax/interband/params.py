@@ -45,7 +45,8 @@ class InterbandParams(eqx.Module):
     - `gamma_ph`: phonon rate Γph ≥ 0 (jump rate 2Γph(1 + n_B)). Default 0.02.
     - `gamma_rr`: radiative recombination rate Γrr ≥ 0 (jump rate 2Γrr). Default Γph/10 = 0.002.
     - `v`: acoustic phonon velocity (> 0). Not given by the paper; default 0.098
-      (v/A1 = 7 grid steps at the defaults). Results depend on it at the tens-of-percent level.
+      (v/A1 = 7 grid steps at the defaults). At Fig. 3 parameters |Δ| rises by 11 % from
+      v = 0.090 to 0.130 (μ by < 0.2 %); see `phonon_targets`.
     - `T`: bath temperature ≥ 0 (k_B = 1). Default 0.
     - `detuning`: ν − E_g, the laser's detuning from the gap (either sign). Default 0 (the
       paper). In the frame rotating at ν the bands are A1 k² + detuning/2 and
