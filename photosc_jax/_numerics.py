@@ -69,6 +69,14 @@ def fermi_log_term(x: ArrayLike, T: ArrayLike) -> Float[Array, "..."]:
     return jnp.where(T > 0, Tp * jax.nn.softplus(-x / Tp), jnp.maximum(-x, 0.0))
 
 
+def gaussian_pulse(
+    t: ArrayLike, amplitude: ArrayLike, center: ArrayLike, width: ArrayLike
+) -> Float[Array, "..."]:
+    """amplitude · exp(−(t − center)²/(2 width²)): the Gaussian envelope of both models'
+    drives (`interband.pulses.GaussianPulse`, `longlived.langevin.Pulse`)."""
+    return amplitude * jnp.exp(-0.5 * ((t - center) / width) ** 2)
+
+
 @functools.cache
 def _gauss_legendre_np(n_panels: int, order: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.legendre.leggauss(order)

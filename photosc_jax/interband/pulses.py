@@ -38,6 +38,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._checks import as_float, concrete_array, finite, finite_nonneg, finite_positive, require
+from .._numerics import gaussian_pulse
 
 GAUSSIAN_TAIL = 6.0  # a Gaussian pulse is over at t_center + 6 width: Ω/amplitude = e^−18 ≈ 1.5e-8
 
@@ -94,7 +95,7 @@ class GaussianPulse(AbstractDrive):
             require(f"GaussianPulse.{name}", getattr(self, name), finite, "must be a finite number.")
 
     def __call__(self, t) -> Float[Array, ""]:
-        return self.amplitude * jnp.exp(-0.5 * ((t - self.t_center) / self.width) ** 2)
+        return gaussian_pulse(t, self.amplitude, self.t_center, self.width)
 
     @property
     def t_end(self) -> Float[Array, ""]:

@@ -28,6 +28,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._checks import as_float, checked_args, finite, finite_nonneg, finite_positive, require
+from .._numerics import gaussian_pulse
 
 __all__ = [
     "ForceTable",
@@ -99,7 +100,7 @@ class Pulse(eqx.Module):
             require(f"Pulse.{name}", getattr(self, name), finite, "must be a finite number.")
 
     def __call__(self, t: ArrayLike) -> Float[Array, "..."]:
-        return self.amplitude * jnp.exp(-0.5 * ((t - self.t_center) / self.duration) ** 2)
+        return gaussian_pulse(t, self.amplitude, self.t_center, self.duration)
 
 
 class ForceTable(eqx.Module):
