@@ -69,6 +69,13 @@ def fermi_log_term(x: ArrayLike, T: ArrayLike) -> Float[Array, "..."]:
     return jnp.where(T > 0, Tp * jax.nn.softplus(-x / Tp), jnp.maximum(-x, 0.0))
 
 
+def real_times(x: ArrayLike, z: ArrayLike) -> Array:
+    """x · z for real x and complex z, computed as two real products (no implicit
+    float → complex promotion, so it runs under `jax_numpy_dtype_promotion="strict"`)."""
+    z = jnp.asarray(z)
+    return jax.lax.complex(x * z.real, x * z.imag)
+
+
 def gaussian_pulse(
     t: ArrayLike, amplitude: ArrayLike, center: ArrayLike, width: ArrayLike
 ) -> Float[Array, "..."]:

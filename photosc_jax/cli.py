@@ -216,8 +216,15 @@ def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict)
     over those of the config file."""
     from .sweep import parse_axis
 
+    # --name=value is --name value (a value that starts with "-", e.g. --detuning=-0.1:0.3:17,
+    # may be given either way)
+    extra = [
+        part
+        for arg in extra
+        for part in (arg.split("=", 1) if arg.startswith("--") and "=" in arg else [arg])
+    ]
     if len(extra) % 2:
-        raise ValueError(f"Options come in pairs --name value; got {' '.join(extra)}.")
+        raise ValueError(f"Options come in pairs --name value (or --name=value); got {' '.join(extra)}.")
     fields = set(m.param_fields())
     opt_names = {k.replace("_", "-"): k for k in m.options}
     for flag, value in zip(extra[::2], extra[1::2]):

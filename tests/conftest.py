@@ -10,10 +10,9 @@
   implicit float → complex or int → float promotion of arrays), so a shape or dtype slip in
   the library fails the test instead of silently broadcasting.
 
-Exceptions: the modules in `LOOSE_PROMOTION` exercise code that does not yet pass under strict
-promotion (time evolution and steady states, `interband/evolve.py` and `steady.py`); they run
-with JAX's default promotion until that code is fixed. A single test can opt out with
-`@pytest.mark.loose_promotion`.
+A test that must run with JAX's default promotion can opt out with
+`@pytest.mark.loose_promotion` (none does: the whole library, time evolution and steady
+states included, runs under strict promotion).
 """
 
 import os
@@ -43,17 +42,6 @@ with jaxtyping.install_import_hook(RUNTIME_CHECKED, "beartype.beartype"):
 
 assert jax.config.jax_enable_x64, "photosc_jax must enable float64 on import"
 
-# Test modules whose code paths fail under strict promotion (see the module docstring).
-# Single tests elsewhere that evolve in time carry `@pytest.mark.loose_promotion`.
-LOOSE_PROMOTION = {
-    "test_direct_steady",
-    "test_interband_dynamics",
-    "test_methods",
-    "test_phase_map",
-    "test_stability",
-    "test_sweep",
-}
-
 
 def pytest_unconfigure(config):
     if _CACHE is not None:
@@ -68,8 +56,7 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _strict_promotion(request):
-    module = request.node.module.__name__.rpartition(".")[2] if request.node.module else ""
-    if module in LOOSE_PROMOTION or request.node.get_closest_marker("loose_promotion"):
+    if request.node.get_closest_marker("loose_promotion"):
         yield
         return
     with jax.numpy_rank_promotion("raise"), jax.numpy_dtype_promotion("strict"):

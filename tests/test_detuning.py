@@ -15,8 +15,6 @@ import photosc_jax as ps
 from photosc_jax.interband import k_grid
 from photosc_jax.interband.normal_state import normal_steady_state
 
-pytestmark = pytest.mark.loose_promotion  # time evolution (the normal-state relaxation)
-
 # no phonons (Γph = 0): independent two-level systems; weak drive, so the resonance is narrow
 BARE = dict(k_max=0.2, dk=0.01, v=0.3, gamma_ph=0.0, gamma_rr=0.002, Omega=0.05)
 K_RING = 0.1  # a grid point

@@ -12,7 +12,6 @@ from photosc_jax.interband.direct import direct_steady_state
 from photosc_jax.metastability import stationarity_minimum
 
 
-@pytest.mark.loose_promotion  # evolve and steady states: not strict-promotion clean yet
 def test_fit_V_to_target_gap():
     p = ps.InterbandParams(V=4.0)  # Ω = 0.25, paper defaults otherwise
     r = fit(lambda q: direct_steady_state(q).delta_abs - 0.015, p, {"V": (2.5, 10.0)}, progress=False)
@@ -33,7 +32,6 @@ def test_fit_k3c60_metastability_onset():
     assert abs(float(r.values["inv_Z"]) - materials.k3c60_metastability_onset()) < 1e-6
 
 
-@pytest.mark.loose_promotion  # evolve and steady states: not strict-promotion clean yet
 @pytest.mark.slow
 @pytest.mark.heavy
 def test_fit_gamma_ph_to_a_gap_trace():

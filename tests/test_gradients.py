@@ -16,7 +16,6 @@ from photosc_jax.interband import evolve
 from photosc_jax.interband.direct import direct_steady_state
 
 
-@pytest.mark.loose_promotion  # evolve and steady states: not strict-promotion clean yet
 @pytest.mark.parametrize("name,h", [("V", 1e-4), ("Omega", 1e-5), ("gamma_ph", 1e-6), ("v", 1e-6)])
 def test_implicit_gradient_of_steady_gap(name, h):
     """d|Δ|/dx through the steady state, with the continuous phonon target rule
@@ -37,7 +36,6 @@ def test_implicit_gradient_of_steady_gap(name, h):
         assert abs(float(jax.jacfwd(f)(x0)) - g) < 1e-10 * abs(g)
 
 
-@pytest.mark.loose_promotion  # evolve and steady states: not strict-promotion clean yet
 def test_gradient_through_time_evolution_of_transient_gap():
     p0 = ps.InterbandParams(k_max=0.2, dk=0.01, v=0.3)  # N = 41
 

@@ -133,7 +133,6 @@ def test_fermi_dirac_is_exactly_stationary(rule):
     assert float(jnp.max(jnp.abs(vector_field(0.0, st2, p).n11))) > 1e-4
 
 
-@pytest.mark.loose_promotion  # evolve and steady states: not strict-promotion clean yet
 @pytest.mark.slow
 def test_detailed_balance_reached_dynamically():
     """Ω = V = Γrr = 0, T > 0, from random populations: the steady state obeys

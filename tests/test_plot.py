@@ -8,7 +8,6 @@ import photosc_jax as ps
 from photosc_jax import plot
 
 
-@pytest.mark.loose_promotion  # evolve and steady states: not strict-promotion clean yet
 def test_interband_figures():
     p = ps.InterbandParams(k_max=0.2, dk=0.01, v=0.3)
     res = ps.evolve(p, 500.0, saveat=51)

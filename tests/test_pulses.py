@@ -40,10 +40,7 @@ N_SAVE = 13  # one save-time count for every Gaussian evolution: one compilation
 # Dissipation-free, unpaired: every k is an independent driven two-level system.
 TWO_LEVEL = dict(SMALL, V=0.0, gamma_ph=0.0, gamma_rr=0.0)
 
-evolving = pytest.mark.loose_promotion  # evolve is not strict-promotion clean yet
 
-
-@evolving
 def test_gaussian_pulse_matches_the_scipy_baseline():
     """|Δ(t)| and the populations under a Gaussian pump = the numpy/scipy port (full grid,
     RK45, Ω(t) a plain Python function, steps capped below the width). The pump builds the
@@ -74,7 +71,6 @@ def test_gaussian_pulse_matches_the_scipy_baseline():
 
 
 @pytest.mark.slow  # two compilations (with and without a drive)
-@evolving
 def test_constant_drive_reproduces_the_undriven_evolution():
     p = ps.InterbandParams(**SMALL, V=5.0)
     ref = evolve(p, 3000.0, saveat=N_SAVE)
@@ -87,7 +83,6 @@ def test_constant_drive_reproduces_the_undriven_evolution():
     assert got.stats["num_steps"] == ref.stats["num_steps"]
 
 
-@evolving
 def test_zero_amplitude_excites_nothing_and_new_pulses_reuse_the_solver():
     p = ps.InterbandParams(**SMALL, V=5.0)  # params.Omega = 0.25 must be overridden
     off = evolve(p, 2000.0, saveat=N_SAVE, drive=GaussianPulse(0.0, 500.0, 100.0))
@@ -103,7 +98,6 @@ def test_zero_amplitude_excites_nothing_and_new_pulses_reuse_the_solver():
     assert float(on.n_exc[-1]) > 1.0  # the same solver with a finite pulse does excite
 
 
-@evolving
 def test_rectangular_pulse_is_a_rabi_flop_at_every_k():
     """Without dissipation and pairing each k is a two-level system detuned by
     ε_k = (A2 − A1)k²: a rectangular pulse (ramp = 0) of height Ω and length τ leaves
@@ -122,7 +116,6 @@ def test_rectangular_pulse_is_a_rabi_flop_at_every_k():
     np.testing.assert_allclose(float(pulse.area), amp * tau, rtol=1e-15)
 
 
-@evolving
 def test_narrow_gaussian_late_in_a_long_run_is_not_stepped_over():
     """A π/2 Gaussian pulse of width 0.03 at t = 3000 (no dissipation), at the loose rtol of
     Newton's warm start (steps ≈ 2, 60 widths): at k = 0 (resonant) n22 = sin²(θ/2) = 1/2,
@@ -138,7 +131,6 @@ def test_narrow_gaussian_late_in_a_long_run_is_not_stepped_over():
 
 
 @pytest.mark.slow
-@evolving
 def test_without_edges_the_narrow_pulse_is_stepped_over():
     """Why drives have `edges`: the pulse of the test above as a plain callable (no edges) is
     stepped over by the same solver (n22 stays 0). Pins today's diffrax stepping; if a
@@ -152,7 +144,6 @@ def test_without_edges_the_narrow_pulse_is_stepped_over():
 
 
 @pytest.mark.slow
-@evolving
 def test_gradient_with_respect_to_pulse_parameters_equals_finite_differences():
     """d ln|Δ(t1)| and d n_exc(t1) with respect to the amplitude and the width of a Gaussian
     pump, by reverse mode through the adaptive solve, = central differences."""
@@ -175,7 +166,6 @@ def test_gradient_with_respect_to_pulse_parameters_equals_finite_differences():
 
 
 @pytest.mark.slow
-@evolving
 def test_vmap_over_a_batch_of_pulses_equals_a_loop():
     p = ps.InterbandParams(**SMALL, V=5.0)
     widths = jnp.asarray([150.0, 250.0, 400.0])
@@ -193,7 +183,6 @@ def test_vmap_over_a_batch_of_pulses_equals_a_loop():
 
 
 @pytest.mark.slow
-@evolving
 def test_steady_state_detector_waits_for_the_end_of_the_pulse():
     """The initial state is stationary until the pump arrives: the detector is armed at
     t_end only. After a pump at V = 0 the state settles (T = 0: a Pauli-blocked
@@ -256,7 +245,6 @@ def test_pulse_shapes():
     assert float(ConstantDrive(0.25)(123.0)) == 0.25
 
 
-@evolving
 def test_invalid_pulses_and_drives_raise():
     with pytest.raises(ValueError, match="width"):
         GaussianPulse(0.25, 100.0, -5.0)

@@ -58,7 +58,6 @@ def test_numpy_rhs_matches_jax_rhs(pdict):
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13 * scale)
 
 
-@pytest.mark.loose_promotion  # evolve and steady states: not strict-promotion clean yet
 def test_scipy_trajectory_matches_evolve():
     pdict = dict(SMALL, V=5.0)
     t1 = 2000.0

@@ -9,6 +9,7 @@ import pytest
 from helpers import COARSE
 
 import photosc_jax as ps
+from photosc_jax._numerics import real_times
 from photosc_jax.interband import coefficients, evolve
 from photosc_jax.interband import pairing_spectrum as spec
 from photosc_jax.interband import stability as st
@@ -48,7 +49,8 @@ def test_secular_spectrum_is_the_dense_spectrum(T):
     for V in Vs:
         c = eqx.tree_at(lambda c: c.pair, c0, V * p.dk / (2 * np.pi))
         ev = np.sort_complex(np.linalg.eigvals(np.asarray(st.pairing_operator(ns, c))))
-        z, ok = spec.secular_eigenvalues(d, u, a1 * V, d + a1 * V * u)
+        a = a1 * complex(V)  # a Python scalar: no implicit float → complex array promotion
+        z, ok = spec.secular_eigenvalues(d, u, a, d + a * u)
         assert bool(ok)
         np.testing.assert_allclose(np.sort_complex(np.asarray(z)), ev, atol=1e-12)
         dense.append(ev[np.argmax(ev.real)])
@@ -70,7 +72,7 @@ def _seeded(p, ns, amp):
     c = coefficients(p, half=True)
     ev, vec = jnp.linalg.eig(st.pairing_operator(ns, c))
     v = vec[:, jnp.argmax(ev.real)]
-    s = amp * v / jnp.linalg.norm(v)
+    s = real_times(amp / jnp.linalg.norm(v), v)
     return ps.InterbandState(*(full_grid(x) for x in (ns.n11, ns.n22, ns.n21, s)))
 
 

@@ -43,6 +43,7 @@ import optimistix as optx
 from jaxtyping import Array, Float
 
 from .._checks import concrete, float_leaves
+from .._numerics import real_times
 from ._traces import counted
 from .equations import Coefficients, anomalous_rate, coefficients, normal_rates
 from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, solve
@@ -105,9 +106,9 @@ def to_unknowns(y: Float[Array, " 6M+1"], c: Coefficients) -> Float[Array, " 6M+
     """Newton unknowns from a packed solver state `y` (see `solver_state`): s = e^λ u rotated
     so that Σ_k s is real positive (Δ real), and μ estimated from the instantaneous rotation."""
     n11, n22, n21, u, lam = split(y)
-    s = jnp.exp(lam) * u
-    total = jnp.sum(c.weights * s)
-    s = s * jnp.conj(total) / jnp.maximum(jnp.abs(total), 1e-300)
+    total = jnp.sum(real_times(c.weights, u))
+    # s = e^λ u rotated by the phase of conj(Σ_k w s): real arithmetic, no promotion
+    s = real_times(jnp.exp(lam) / jnp.maximum(jnp.abs(total), 1e-300), u * jnp.conj(total))
     mu = stationarity(y, c).mu
     return jnp.concatenate([n11, n22, n21.real, n21.imag, s.real, s.imag, mu[None]])
 
@@ -123,7 +124,7 @@ def from_unknowns(x: Float[Array, " 6M+1"]) -> InterbandState:
     """Full-grid `InterbandState` from the Newton unknowns (μ dropped)."""
     m = (x.shape[0] - 1) // 6
     n11, n22, a, b, sr, si = (x[i * m : (i + 1) * m] for i in range(6))
-    return InterbandState(*(full_grid(v) for v in (n11, n22, a + 1j * b, sr + 1j * si)))
+    return InterbandState(*(full_grid(v) for v in (n11, n22, jax.lax.complex(a, b), jax.lax.complex(sr, si))))
 
 
 def _warm_start(params, y0, warm: Evolve, evolve=True, t_min=0.0):
@@ -224,7 +225,7 @@ def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta
     max_res = jnp.max(jnp.abs(corotating_residual(x_sg, (c_sg, n_e))))
     state = from_unknowns(x)
     res = stationarity(pack(from_unknowns(x_sg)), c_sg)
-    delta_abs = jnp.abs(c.pair * jnp.sum(c.weights * half_grid(state.s21)))
+    delta_abs = jnp.abs(c.pair) * jnp.abs(jnp.sum(real_times(c.weights, half_grid(state.s21))))
     converged = (
         ok & paired0 & (delta_abs > delta_floor) & res.is_steady(tol, delta_floor) & jnp.all(jnp.isfinite(x))
     )

@@ -17,7 +17,7 @@ from .equations import coefficients
 from .outcomes import RESULTS, from_diffrax, raise_if_failed
 from .params import InterbandParams
 from .pulses import AbstractDrive, as_drive
-from .solver_state import driven_rhs, pack, rhs, split, unpack
+from .solver_state import driven_rhs, pack, packed_order_parameter, rhs, split, unpack
 from .state import InterbandState, check_mirror_symmetric, initial_state
 
 DEFAULT_RTOL = 1e-6
@@ -68,7 +68,7 @@ def default_solver() -> dfx.AbstractSolver:
 
 def _observables(t, y, c):
     n11, n22, n21, u, lam = split(y)
-    return jnp.exp(lam) * jnp.conj(c.pair * jnp.sum(c.weights * u)), jnp.sum(c.weights * n22)
+    return packed_order_parameter(lam, u, c), jnp.sum(c.weights * n22)
 
 
 def solve(

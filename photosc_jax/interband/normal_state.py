@@ -162,7 +162,7 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
     return NormalState(
         n11=x[:m],
         n22=x[m : 2 * m],
-        n21=x[2 * m : 3 * m] + 1j * x[3 * m :],
+        n21=jax.lax.complex(x[2 * m : 3 * m], x[3 * m :]),
         residual=res,
         success=(res < NORMAL_RESIDUAL_TOL) & physical,
         t_relax=sol.ts[-1],

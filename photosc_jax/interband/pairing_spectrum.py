@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Complex, Float
 
+from .._numerics import real_times
 from .equations import Coefficients, normal_rates
 from .normal_state import NormalState
 
@@ -42,7 +43,8 @@ def pairing_operator(normal: NormalState, c: Coefficients) -> Complex[Array, "M 
     """L of the module docstring: ds/dt = L s at the normal state (half grid; `c` =
     `coefficients(params, half=True)`)."""
     d, n_tilde = _pairing_parts(normal, c)
-    return jnp.diag(d) + 1j * c.pair * jnp.outer(n_tilde, c.weights)
+    rank_one = c.pair * jnp.outer(n_tilde, c.weights)
+    return jnp.diag(d) + jax.lax.complex(jnp.zeros_like(rank_one), rank_one)
 
 
 def _leading(normal, c):
@@ -58,9 +60,10 @@ _SECULAR_TOL = 1e-14  # relative size of the last Aberth correction of every roo
 
 
 def secular_eigenvalues(
-    d: Complex[Array, " M"], u: Float[Array, " M"], a, z0: Complex[Array, " M"]
+    d: Complex[Array, " M"], u: Complex[Array, " M"], a, z0: Complex[Array, " M"]
 ) -> tuple[Complex[Array, " M"], Bool[Array, ""]]:
-    """All M eigenvalues of L = diag(d) + a ñ wᵀ (u = ñ w elementwise, a = i c_pair) as the
+    """All M eigenvalues of L = diag(d) + a ñ wᵀ (u = ñ w elementwise, real but held as a
+    complex array so that all arithmetic is complex; a = i c_pair) as the
     roots of det(λ − L) = Π_k(λ − d_k) · f(λ), f(λ) = 1 − a Σ_k u_k/(λ − d_k), by the
     Aberth–Ehrlich iteration (simultaneous Newton steps with mutual repulsion, cubically
     convergent for simple roots) from the guesses `z0`: O(M²) per sweep instead of the
@@ -118,7 +121,8 @@ def _polish(lam, d, u, a):
 
 def _secular_parts(normal, c):
     d, n_tilde = _pairing_parts(normal, c)
-    return d, n_tilde * c.weights, 1j * c.pair
+    u = n_tilde * c.weights
+    return d, jax.lax.complex(u, jnp.zeros_like(u)), jax.lax.complex(jnp.zeros_like(c.pair), c.pair)
 
 
 def _leading_secular(normal, c):
@@ -143,10 +147,10 @@ def leading_along_V(
     order = jnp.argsort(jnp.abs(V))
 
     def step(z_prev, v):
-        z, ok = secular_eigenvalues(d, u, a1 * v, z_prev)
+        z, ok = secular_eigenvalues(d, u, real_times(v, a1), z_prev)
         return jnp.where(ok, z, z_prev), (z, ok)
 
-    _, (z, ok) = jax.lax.scan(step, d + a1 * V[order][0] * u, V[order])
+    _, (z, ok) = jax.lax.scan(step, d + real_times(V[order][0], a1) * u, V[order])
     inv = jnp.argsort(order)
     z, ok = z[inv], ok[inv]
 
@@ -158,5 +162,5 @@ def leading_along_V(
         return j + 1, z.at[j].set(zj)
 
     _, z = jax.lax.while_loop(lambda c: jnp.any(~ok & (jnp.arange(ok.shape[0]) >= c[0])), dense, (0, z))
-    lam = jax.vmap(lambda zi, v: _polish(zi[jnp.argmax(zi.real)], d, u, a1 * v))(z, V)
+    lam = jax.vmap(lambda zi, v: _polish(zi[jnp.argmax(zi.real)], d, u, real_times(v, a1)))(z, V)
     return lam.real, lam.imag

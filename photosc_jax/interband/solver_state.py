@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._numerics import real_times
 from .equations import Coefficients, anomalous_rate, normal_rates
 from .pulses import with_drive
 from .state import InterbandState
@@ -64,6 +65,12 @@ def split(y: Float[Array, " n"]):
     m = (y.shape[-1] - 1) // 6
     n11, n22, a, b, ur, ui = (y[..., i * m : (i + 1) * m] for i in range(6))
     return n11, n22, jax.lax.complex(a, b), jax.lax.complex(ur, ui), y[..., -1]
+
+
+def packed_order_parameter(lam, u, c: Coefficients):
+    """Δ = conj(pair e^λ Σ_k w_k u_k) from the packed parts (`split`) and the mirror-reduced
+    coefficients (w: the half-grid weights), in real arithmetic."""
+    return jnp.conj(real_times(c.pair * jnp.exp(lam), jnp.sum(real_times(c.weights, u))))
 
 
 def unpack(y: Float[Array, " n"]) -> InterbandState:

@@ -22,7 +22,7 @@ from jaxtyping import Array, Float
 
 from .._checks import as_float, float_leaves
 from .._devices import default_vmap_width
-from .._numerics import bracketed_root
+from .._numerics import bracketed_root, real_times
 from ._traces import counted
 from .equations import Coefficients, coefficients
 from .normal_state import DEFAULT_PSEUDO_STEPS, DEFAULT_RELAX_TOL, NormalState, _floats, normal_steady_state
@@ -78,9 +78,9 @@ def _secular(x, args):
     imaginary parts of that equation in the unknowns x = (V, ω); args = (d, ñ, w, σ dk/2π)."""
     V, omega = x[0], x[1]
     d, n_tilde, w, scale = args
-    i = jax.lax.complex(0.0, 1.0)
-    f = i * (V * scale) * jnp.sum(w * n_tilde / (i * omega - d)) - 1.0
-    return jnp.stack([f.real, f.imag])
+    s = jnp.sum(real_times(w * n_tilde, 1.0 / jax.lax.complex(-d.real, omega - d.imag)))  # Σ wñ/(iω − d)
+    coupling = V * scale
+    return jnp.stack([-coupling * s.imag - 1.0, coupling * s.real])  # i c s − 1
 
 
 def threshold_V(

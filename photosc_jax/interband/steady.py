@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
 from .._checks import concrete, float_leaves
+from .._numerics import real_times
 from ._traces import counted
 from .equations import coefficients
 from .evolve import solve
@@ -40,7 +41,7 @@ from .methods import Evolve
 from .outcomes import RESULTS, from_diffrax
 from .params import InterbandParams
 from .pulses import AbstractDrive, as_drive, with_drive
-from .solver_state import pack, rates, split, unpack
+from .solver_state import pack, packed_order_parameter, rates, split, unpack
 from .state import InterbandState, check_mirror_symmetric, initial_state
 
 
@@ -69,18 +70,18 @@ def stationarity(y, c) -> Stationarity:
     coefficients `coefficients(params, half=True)`."""
     dn11, dn22, da, db, dur, dui, dlam = rates(y, c)
     _, _, _, u, lam = split(y)
-    du, dn21 = dur + 1j * dui, da + 1j * db
+    du, dn21 = jax.lax.complex(dur, dui), jax.lax.complex(da, db)
     w = c.weights
-    delta = jnp.exp(lam) * jnp.conj(c.pair * jnp.sum(w * u))
+    delta = packed_order_parameter(lam, u, c)
     uu = jnp.sum(w * jnp.abs(u) ** 2)
     omega = jnp.sum(w * jnp.imag(jnp.conj(u) * du)) / uu
     rms = jnp.sqrt(uu / jnp.sum(w))
     # Δ = conj(pair e^λ Σ_k u): its phase rotates at μ = −Im(Σ_k u̇ / Σ_k u).
-    mu = -jnp.imag(jnp.sum(w * du) / jnp.sum(w * u))
+    mu = -jnp.imag(jnp.sum(real_times(w, du)) / jnp.sum(real_times(w, u)))
     return Stationarity(
         populations=jnp.max(jnp.abs(jnp.concatenate([dn11, dn22, jnp.abs(dn21)]))),
         growth=dlam,
-        shape=jnp.max(jnp.abs(du - 1j * omega * u)) / rms,
+        shape=jnp.max(jnp.abs(du - real_times(omega, 1j * u))) / rms,
         mu=mu,
         delta_abs=jnp.abs(delta),
     )
