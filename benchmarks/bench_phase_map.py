@@ -74,7 +74,7 @@ def main() -> None:
                 f"0.01:0.5:{a.subset}",
                 "--V",
                 f"0:8:{a.subset}",
-                "--t1",
+                "--t-max",
                 f"{a.t1:g}",
                 "--out",
                 str(ev),

@@ -39,7 +39,7 @@ def worker(n, t1, chunks):
     rows = []
     for chunk in chunks:
         for mode, tol in (("to t1", 0.0), ("detect", 1e-7)):
-            opts = dict(t1=t1, steady_tol=tol)
+            opts = dict(t_max=t1, steady_tol=tol)
             # compile + first full sweep, then a timed second sweep (compiled once per shape)
             t = time.perf_counter()
             sweep("interband", axes, method="evolve", options=opts, chunk_size=chunk, progress=False)

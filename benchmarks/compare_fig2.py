@@ -41,7 +41,7 @@ def main() -> None:
         "interband",
         axes,
         method="evolve",
-        options=dict(t1=a.t1),
+        options=dict(t_max=a.t1),
         out=str(out / "evolve.zarr"),
         progress=False,
     )

@@ -130,7 +130,7 @@ ax.legend(fontsize="small")
 # %% [markdown]
 # ## Against time evolution
 #
-# Every third Ω and V, evolved from the paper's initial state (t1 = 20000). Where evolution
+# Every third Ω and V, evolved from the paper's initial state (t_max = 20000). Where evolution
 # reaches a paired fixed point, both methods agree (the test suite checks 1e-6); points it
 # leaves "not converged" near threshold are paired or unsettled in the map.
 

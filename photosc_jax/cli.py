@@ -67,7 +67,7 @@ single numbers. Parameters can also come from a TOML file (--config) with tables
 \b
 Examples:
   photosc sweep interband --Omega 0.01:0.5:64 --V 0:8:64 --out fig2.zarr
-  photosc sweep interband --method evolve --Omega 0.01:0.5:8 --V 0:8:8 --t1 20000
+  photosc sweep interband --method evolve --Omega 0.01:0.5:8 --V 0:8:8 --t-max 20000
   photosc sweep metastability --DeltaE 0.1:3:128 --nu 0.2:4:128 --out fig2b.zarr
 
 Interband maps are solved by --method continuation when an axis is swept: per row along V
@@ -75,7 +75,7 @@ the normal state's linear stability (growth rate, threshold = critical V) and th
 branch by continuation, each point classified normal / paired / bistable / transient / unsettled; no
 time stepping. The 64 x 64 Fig. 2 map above takes about 70 s on a 2-core CPU, start-up and
 compile included; its rows run in one worker process per CPU core. --method evolve
-evolves every point from the paper's initial state instead (run options --t1, ...).
+evolves every point from the paper's initial state instead (run options --t-max, ...).
 
 The store opens in plain xarray (xarray.open_zarr) as the labelled dataset, with units,
 flag meanings, every parameter value and the package version in its attributes.
@@ -231,6 +231,10 @@ def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict)
         if not flag.startswith("--"):
             raise ValueError(f"Expected an option --name, got {flag!r}.")
         name = flag[2:]
+        if name.replace("-", "_") in m.renamed:
+            new = m.renamed[name.replace("-", "_")]
+            typer.echo(f"Note: {flag} is now --{new.replace('_', '-')} (the old name still works).", err=True)
+            name = new
         if name in opt_names or name in m.options:
             options[opt_names.get(name, name)] = _number(flag, value)
         elif name in m.choice_fields():

@@ -79,7 +79,7 @@ def test_paired_points_agree_with_time_evolution(store):
         {"Omega": OMEGA, "V": V[[5, 8, 11]]},
         method="evolve",
         fixed=TINY,
-        options=dict(t1=30000.0, rtol=1e-8, atol=1e-11, steady_tol=1e-8),
+        options=dict(t_max=30000.0, rtol=1e-8, atol=1e-11, steady_tol=1e-8),
         chunk_size=6,
         progress=False,
     )

@@ -232,13 +232,13 @@ def test_damaged_metadata_and_coordinates_are_reported_then_repaired_on_resume(t
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--t1", "-5"], "--t1 = -5.0: need a finite 0 < t1"),
-        (["--t1", "nan"], "--t1 = nan"),
+        (["--t-max", "-5"], "--t-max = -5.0: need a finite 0 < t_max"),
+        (["--t-max", "nan"], "--t-max = nan"),
         (["--rtol", "1.5"], "rtol < 1"),
         (["--atol", "0"], "0 < atol"),
         (["--max-steps", "0"], "1 <= max_steps"),
         (["--max-steps", "2.5"], "whole number"),
-        (["--t1", "abc"], "--t1 needs a number"),
+        (["--t-max", "abc"], "--t-max needs a number"),
         (["--shard", "1-2"], "--shard '1-2': use i/n"),
         (["--shard", "2/2"], "0 <= i < n"),
         (["--chunk-size", "0"], "--chunk-size must be a whole number >= 1"),
@@ -257,12 +257,29 @@ def test_bad_interband_input_is_one_line(args, message):
 
 
 def test_an_option_of_the_other_method_names_it():
-    """The default interband method is continuation: --t1 (an evolve option) says so."""
-    run = _invoke("sweep", "interband", "--V", "1,2", "--t1", "100", "--quiet")
+    """The default interband method is continuation: --t-max (an evolve option) says so."""
+    run = _invoke("sweep", "interband", "--V", "1,2", "--t-max", "100", "--quiet")
     assert run.exit_code == 2
-    assert "'evolve' (CLI --method evolve" in run.stderr and "--t1" in run.stderr, run.stderr
+    assert "'evolve' (CLI --method evolve" in run.stderr and "--t-max" in run.stderr, run.stderr
     with pytest.raises(ValueError, match="run option.*of method 'evolve'"):
-        sweep("interband", {"V": [1.0, 2.0]}, options={"t1": 100.0}, progress=False)
+        sweep("interband", {"V": [1.0, 2.0]}, options={"t_max": 100.0}, progress=False)
+
+
+def test_the_old_name_of_t_max_still_works():
+    """`t1` was the evolution sweep's name for `Evolve.t_max`: it is read as t_max, with a
+    DeprecationWarning (Python) or a note (CLI), and stored under the new name; giving both
+    is an error."""
+    from photosc_jax.sweep.models import get_model
+    from photosc_jax.sweep.spec import resolve_options
+
+    m = get_model("interband", "evolve")
+    with pytest.warns(DeprecationWarning, match="'t1' is now called 't_max'"):
+        assert resolve_options(m, {"t1": 123.0})["t_max"] == 123.0
+    assert "t1" not in resolve_options(m, {})
+    with pytest.raises(ValueError, match="same option"), pytest.warns(DeprecationWarning):
+        resolve_options(m, {"t1": 1.0, "t_max": 2.0})
+    run = _invoke("sweep", "interband", "--method", "evolve", "--V", "1,2", "--t1", "-5", "--quiet")
+    assert run.exit_code == 2 and "--t1 is now --t-max" in run.stderr and "--t-max = -5.0" in run.stderr
 
 
 @pytest.mark.parametrize(

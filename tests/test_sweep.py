@@ -15,7 +15,7 @@ from photosc_jax.sweep import StoreDamagedWarning, StoreMismatchError, open_swee
 
 # A tiny interband grid (N = 41) and short runs: the engine, not the physics, is under test.
 TINY = dict(k_max=0.2, dk=0.01, v=0.3)
-OPTS = dict(t1=1500.0)
+OPTS = dict(t_max=1500.0)
 AXES = {"Omega": [0.15, 0.25], "V": [1.0, 4.0, 6.0]}
 
 
@@ -51,7 +51,7 @@ def test_metastability_sweep_equals_the_vmapped_phase_diagram():
 def test_interband_sweep_equals_single_point_runs_and_flags_failures():
     ds = sweep("interband", AXES, method="evolve", fixed=TINY, options=OPTS, chunk_size=4, progress=False)
     assert ds["delta_abs"].dims == ("Omega", "V")
-    # every point against a plain evolution to the time the sweep reached (t1 unless the
+    # every point against a plain evolution to the time the sweep reached (t_max unless the
     # steady-state detector stopped it earlier): same |Δ|, or both below the normal floor
     for i, om in enumerate(AXES["Omega"]):
         for j, V in enumerate(AXES["V"]):
@@ -70,7 +70,7 @@ def test_interband_sweep_equals_single_point_runs_and_flags_failures():
         {"Omega": [0.25, 40.0]},
         method="evolve",
         fixed=TINY,
-        options=dict(t1=1500.0, max_steps=3000),
+        options=dict(t_max=1500.0, max_steps=3000),
         progress=False,
     )
     assert list(bad["status"].values) != [3, 3] and bad["status"].values[1] == 3
@@ -142,7 +142,7 @@ def test_two_processes_fill_one_store_like_one_process(tmp_path):
         "0.01",
         "--v",
         "0.3",
-        "--t1",
+        "--t-max",
         "1500",
         "--chunk-size",
         "2",

@@ -168,8 +168,8 @@ def sweep(
       axis). Metastability: "direct".
     - `along`: the row axis of "continuation" (default: V if swept, else the last axis).
     - `fixed`: other parameter fields (defaults: the class's defaults; all are recorded).
-    - `options`: run options, checked against their allowed ranges (interband evolve: t1,
-      rtol, atol, steady_tol, delta_floor, max_steps; continuation: newton_tol,
+    - `options`: run options, checked against their allowed ranges (interband evolve: t_max
+      (formerly t1), rtol, atol, steady_tol, delta_floor, max_steps; continuation: newton_tol,
       delta_floor, max_jump; metastability: T).
     - `out`: a zarr store path: results are written chunk by chunk; re-running on the same
       store skips finished chunks, recomputes damaged ones and repairs damaged metadata; a

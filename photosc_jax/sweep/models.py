@@ -65,6 +65,7 @@ class SweepModel:
     chunk_size: int = 64  # default points per chunk
     method: str = "evolve"  # how a point is solved (stored with the sweep)
     along: str | None = None  # row methods: `point` solves a whole row along this axis
+    renamed: dict[str, str] = dataclasses.field(default_factory=dict)  # old option name → new
 
     def param_fields(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self.params_cls)]
@@ -92,7 +93,7 @@ def _interband_point(params, opt):
     y1, res, steady, sol, late = run_to_steady_state(
         params,
         initial_state(params),
-        opt["t1"],
+        opt["t_max"],
         opt["steady_tol"],
         floor,
         dfx.Dopri8(),
@@ -132,7 +133,9 @@ def _interband_model() -> SweepModel:
         name="interband",
         params_cls=InterbandParams,
         options=dict(
-            t1=Option(20_000.0, "final time [hbar/E_g]", low=0.0, open_low=True),
+            t_max=Option(
+                20_000.0, "time budget: evolve until steady or t_max [hbar/E_g]", low=0.0, open_low=True
+            ),
             rtol=Option(1e-6, "relative tolerance of the integrator", **_UNIT_INTERVAL),
             atol=Option(1e-9, "absolute tolerance of the integrator", **_UNIT_INTERVAL),
             steady_tol=Option(1e-7, "steady-state detector tolerance [E_g/hbar]", **_UNIT_INTERVAL),
@@ -152,6 +155,7 @@ def _interband_model() -> SweepModel:
             steps=Var("integrator steps", dtype=np.int32),
             t_final=Var("time reached (steady-state detection stops early)", "hbar/E_g"),
         ),
+        renamed={"t1": "t_max"},  # before 0.2 (as Evolve.t_max now)
         main="delta_abs",
         point=_interband_point,
         parameters=dict(
@@ -379,7 +383,8 @@ def elsewhere(model: SweepModel, names) -> str:
     hints = []
     for method in METHODS.get(model.name, ()):
         if method != model.method:
-            have = [n for n in names if n in method_model(model.name, method).options]
+            other = method_model(model.name, method)
+            have = [n for n in names if n in other.options or n in other.renamed]
             if have:
                 hints.append(
                     f" {', '.join(have)}: run option(s) of method {method!r} "

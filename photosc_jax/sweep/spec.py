@@ -18,6 +18,7 @@ import itertools
 import math
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,6 +82,18 @@ class Option:
 
 
 def resolve_options(model, given: Mapping[str, Any]) -> dict[str, Any]:
+    given = dict(given)
+    for old, new in model.renamed.items():
+        if old in given:
+            warnings.warn(
+                f"Run option {old!r} is now called {new!r} (CLI --{new.replace('_', '-')}); "
+                f"{old!r} still works but will be removed.",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            if new in given:
+                raise ValueError(f"Run options {old!r} and {new!r} are the same option; give {new!r} only.")
+            given[new] = given.pop(old)
     unknown = set(given) - set(model.options)
     if unknown:
         from .models import elsewhere
