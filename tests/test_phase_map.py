@@ -153,15 +153,50 @@ def test_worker_processes_fill_the_same_map(store):
     """Rows spread over two pinned worker processes (`sweep.workers`, what `photosc sweep`
     does on a multi-core CPU) give the one-process map (to rounding: a chunk is one row
     here, two in the fixture's store)."""
+    import glob
+    import tempfile
+
+    scratch = lambda: set(glob.glob(os.path.join(tempfile.gettempdir(), "photosc-worker*")))  # noqa: E731
+    before = scratch()
     one = open_sweep(store)
     two = sweep("interband", {"Omega": OMEGA, "V": V}, workers=2, **{**KW, "chunk_size": 12})
     assert two.attrs["workers"] == 2 and two.attrs["chunks_computed"] == 2
+    assert scratch() == before  # logs, the compile gate and its cache are removed
     for name in one.data_vars:
         a, b = two[name].values, one[name].values
         if a.dtype.kind == "i":
             np.testing.assert_array_equal(a, b, err_msg=name)
         else:
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-15, err_msg=name)
+
+
+def test_compile_gate(tmp_path, monkeypatch):
+    """The compiling process opens the gate after compiling and stops there (`Compiled`); a
+    worker waits for the gate, for a stop request, or at most GATE_TIMEOUT, then compiles
+    itself (`sweep.workers`)."""
+    import time
+
+    from photosc_jax.sweep import workers
+
+    path = tmp_path / "compiled"
+    waiter = workers.CompileGate(path, compiles=False)
+    monkeypatch.setattr(workers, "GATE_TIMEOUT", 0.3)
+    t = time.monotonic()
+    waiter.before_compile()  # closed gate: waits out the timeout
+    assert 0.3 <= time.monotonic() - t < 5.0
+    monkeypatch.setattr(workers, "GATE_TIMEOUT", 60.0)
+    t = time.monotonic()
+    workers.CompileGate(path, compiles=False, stop=lambda: True).before_compile()  # Ctrl-C
+    assert time.monotonic() - t < 1.0 and not path.exists()
+    compiler = workers.CompileGate(path, compiles=True)
+    compiler.before_compile()  # never waits
+    with pytest.raises(workers.Compiled):
+        compiler.after_compile()
+    assert path.exists()
+    t = time.monotonic()
+    waiter.before_compile()  # open gate: no wait
+    waiter.after_compile()  # a worker goes on to compute
+    assert time.monotonic() - t < 1.0
 
 
 def test_row_method_needs_a_swept_row_axis():

@@ -151,6 +151,7 @@ def sweep(
     progress: bool | None = None,
     stop: Callable[[], bool] | None = None,
     quiet: bool | None = None,
+    _gate: workers_mod.CompileGate | None = None,
 ) -> xr.Dataset:
     """Sweep `model` ("interband" or "metastability") over the grid `axes`.
 
@@ -186,8 +187,10 @@ def sweep(
     - `workers`: processes for a row method on CPUs (`sweep.workers`): an int, or "auto"
       (one per device when the devices are CPUs, else 1); at most one per CPU core, each
       pinned to its core. Row solves do not run under `shard_map`, so on CPUs the rows are
-      spread over processes instead of devices; each process compiles once (~20 s at the
-      paper grid), so workers pay off from a few dozen rows on. `photosc sweep` exposes
+      spread over processes instead of devices. The chunk program is compiled once, by one
+      more (unpinned) process with every core, and loaded by the workers from a shared
+      compilation cache (~13 s on 2 cores at the paper grid, against ~25 s on one core), so
+      workers pay off from a few dozen rows on. `photosc sweep` exposes
       every core as a device, so it uses them all. Other methods ignore it (they split each
       chunk over the devices).
     - `progress`: show a progress bar (True/False; default None: only on a terminal) — the
@@ -195,6 +198,8 @@ def sweep(
       `progress=False`.
     - `stop`: called before each chunk; when it returns True the sweep ends there (finished
       chunks are kept; `attrs["interrupted"]` = 1). `photosc sweep` sets it on Ctrl-C.
+    - `_gate`: internal (`sweep.workers`): the chunk program is compiled ahead of time
+      between `_gate.before_compile()` and `_gate.after_compile()`.
 
     **Returns:** an `xarray.Dataset` with one dimension per swept parameter, the model's
     outputs with CF attributes (`photosc_jax.sweep.MODELS`), and the specification in
@@ -283,7 +288,14 @@ def sweep(
             interrupted = True
             break
         pts = units(spec, c)
-        values = run(_batched_params(model, spec, pts, size, sharding))
+        args = _batched_params(model, spec, pts, size, sharding)
+        if _gate is not None:  # compile ahead of time, once, at the gate (every chunk has one shape)
+            lowered = run.lower(args)
+            _gate.before_compile()
+            run = lowered.compile()
+            _gate.after_compile()
+            _gate = None
+        values = run(args)
         values = {k: _block(spec, c, model.outputs[k], np.asarray(v)[: len(pts)]) for k, v in values.items()}
         if out is not None:
             store.write_chunk(out, spec, c, values)

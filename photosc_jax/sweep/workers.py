@@ -14,6 +14,15 @@ Each worker is pinned to its own CPU core: two JAX processes sharing two cores u
 ran 20–40× slower than one alone on the 2-core test machine (XLA's CPU thread pools of
 the two processes contend), pinned each runs at full speed.
 
+Compilation is the exception to one core each: XLA's CPU compiler is multi-threaded (the
+continuation row program at the paper grid compiles in 13.6 s with two cores, 24.9 s pinned
+to one), and a process cannot be pinned once JAX runs (its thread pools are sized for the
+cores it saw at start; squeezed onto one core afterwards it crawls). So one extra,
+unpinned process compiles the chunk program with every core, writes it to the persistent
+compilation cache and opens a gate (`CompileGate`), and exits; the workers trace the
+program meanwhile, wait at the gate and load the compiled program from the cache
+(`JAX_COMPILATION_CACHE_DIR`; a temporary one unless the environment sets it).
+
 Workers die with their parent (Linux `PR_SET_PDEATHSIG`), finish the chunk in progress on
 SIGINT (the parent forwards its own interrupt; they run in their own session, so a
 terminal's Ctrl-C reaches the parent only), and report how many chunks they computed on
@@ -24,14 +33,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Worker", "WorkerError", "start", "wait"]
+__all__ = ["CompileGate", "Worker", "WorkerError", "start", "wait"]
+
+GATE_TIMEOUT = 900.0  # s a worker waits for worker 0's compilation before compiling itself
 
 
 class WorkerError(RuntimeError):
@@ -40,9 +54,10 @@ class WorkerError(RuntimeError):
 
 @dataclass
 class Worker:
-    shard: tuple[int, int]
+    shard: tuple[int, int] | None  # None: the compiling process
     proc: subprocess.Popen
     log: Path
+    scratch: list[Path] = field(default_factory=list)  # removed by `wait`
 
     def interrupt(self) -> None:
         if self.proc.poll() is None:
@@ -61,6 +76,36 @@ def _die_with_parent(parent: int) -> None:
             pass
     if os.getppid() != parent:
         sys.exit(1)
+
+
+class Compiled(Exception):
+    """Raised in the compiling process once the chunk program is compiled (and cached)."""
+
+
+@dataclass
+class CompileGate:
+    """The compiling process (`compiles`) opens the gate (creates the file `path`) once the
+    chunk program is compiled, and stops there (`Compiled`); a worker waits for the gate
+    before compiling (a persistent-cache hit), at most GATE_TIMEOUT seconds or until
+    `stop()` (module docstring)."""
+
+    path: Path
+    compiles: bool
+    stop: Callable[[], bool] = lambda: False
+
+    def before_compile(self) -> None:
+        deadline = time.monotonic() + GATE_TIMEOUT
+        while not (self.compiles or self.path.exists() or self.stop() or time.monotonic() > deadline):
+            time.sleep(0.05)
+
+    def after_compile(self) -> None:
+        if self.compiles:
+            self.open()
+            raise Compiled
+
+    def open(self) -> None:
+        if self.compiles:
+            self.path.touch()
 
 
 def _one_device_env() -> dict[str, str]:
@@ -82,21 +127,34 @@ def start(spec: dict, out: str, n: int) -> list[Worker]:
     """Start workers for shards 0 … n−1 of the sweep `spec` on the existing store `out`."""
     job = {k: spec[k] for k in ("model", "method", "along", "axes", "parameters", "options")}
     mine = cores()
+    env = _one_device_env()
+    scratch = [Path(tempfile.mkdtemp(prefix="photosc-workers-"))]  # the gate (and the cache)
+    if not env.get("JAX_COMPILATION_CACHE_DIR"):
+        env["JAX_COMPILATION_CACHE_DIR"] = str(scratch[0] / "xla-cache")
+    gate = scratch[0] / "compiled"
     workers = []
-    for i in range(n):
-        log = Path(tempfile.mkstemp(prefix=f"photosc-worker{i}-", suffix=".log")[1])
+    for i in [None, *range(n)]:  # None: the compiling process (unpinned, computes nothing)
+        name = "compile" if i is None else str(i)
+        log = Path(tempfile.mkstemp(prefix=f"photosc-worker-{name}-", suffix=".log")[1])
         payload = json.dumps(
-            {**job, "out": str(out), "shard": [i, n], "parent": os.getpid(), "core": mine[i % len(mine)]}
+            {
+                **job,
+                "out": str(out),
+                "shard": [0, 1] if i is None else [i, n],
+                "parent": os.getpid(),
+                "core": None if i is None else mine[i % len(mine)],
+                "gate": str(gate),
+            }
         )
         with open(log, "w") as fh:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "photosc_jax.sweep.workers", payload],
                 stdout=fh,
                 stderr=subprocess.STDOUT,
-                env=_one_device_env(),
+                env=env,
                 start_new_session=True,
             )  # Ctrl-C: parent forwards once
-        workers.append(Worker((i, n), proc, log))
+        workers.append(Worker(None if i is None else (i, n), proc, log, scratch if i is None else []))
     return workers
 
 
@@ -117,8 +175,12 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
         time.sleep(0.5)
     computed, failed = 0, []
     for w in workers:
+        for path in w.scratch:
+            shutil.rmtree(path, ignore_errors=True)
         text = w.log.read_text(errors="replace")
         w.log.unlink(missing_ok=True)
+        if w.shard is None:  # the compiling process: if it failed, the workers compiled themselves
+            continue
         lines = text.strip().splitlines()
         try:
             report = json.loads(lines[-1])
@@ -142,9 +204,11 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
 def _main() -> None:
     job = json.loads(sys.argv[1])
     _die_with_parent(job["parent"])
-    if hasattr(os, "sched_setaffinity"):  # before JAX starts its threads: they inherit it
+    compiles = job["core"] is None
+    if hasattr(os, "sched_setaffinity") and not compiles:  # before JAX starts its threads: they inherit it
         os.sched_setaffinity(0, {job["core"]})
     requested = {"stop": False}
+    gate = CompileGate(Path(job["gate"]), compiles, stop=lambda: requested["stop"])
 
     def on_interrupt(signum, frame):
         requested["stop"] = True
@@ -156,19 +220,25 @@ def _main() -> None:
     from .engine import sweep
 
     warnings.simplefilter("ignore")  # the parent reports the sweep's notes
-    ds = sweep(
-        job["model"],
-        job["axes"],
-        method=job["method"],
-        along=job["along"],
-        fixed=job["parameters"],
-        options=job["options"],
-        out=job["out"],
-        shard=tuple(job["shard"]),
-        workers=1,
-        progress=False,
-        stop=lambda: requested["stop"],
-    )
+    try:
+        ds = sweep(
+            job["model"],
+            job["axes"],
+            method=job["method"],
+            along=job["along"],
+            fixed=job["parameters"],
+            options=job["options"],
+            out=job["out"],
+            shard=tuple(job["shard"]),
+            workers=1,
+            progress=False,
+            stop=lambda: requested["stop"],
+            _gate=gate,
+        )
+    except Compiled:
+        return
+    finally:
+        gate.open()  # also when the compiling process failed or found nothing to do
     print(
         json.dumps(
             {"chunks_computed": int(ds.attrs["chunks_computed"]), "interrupted": int(ds.attrs["interrupted"])}
