@@ -55,6 +55,13 @@ def require(name: str, x, ok, what: str) -> None:
         raise ValueError(f"{name} = {v}: {what}")
 
 
+def require_fields(module, **rules) -> None:
+    """`require` for the fields of an `eqx.Module` in its `__check_init__`: each keyword maps
+    a field name to `(ok, what)`; the message names the field as `Class.field`."""
+    for name, (ok, what) in rules.items():
+        require(f"{type(module).__name__}.{name}", getattr(module, name), ok, what)
+
+
 def renamed_keyword(old: str, new: str, what: str):
     """Decorator: accept the keyword `old` as a deprecated alias of `new` for one release.
 
@@ -91,6 +98,9 @@ def finite_nonneg(v):
 
 def finite_positive(v):
     return np.isfinite(v) & (v > 0)
+
+
+FINITE = (finite, "must be a finite number.")  # a `require_fields` rule
 
 
 def checked_args(**rules):

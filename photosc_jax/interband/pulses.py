@@ -37,7 +37,14 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import as_float, concrete_array, finite, finite_nonneg, finite_positive, require
+from .._checks import (
+    FINITE,
+    as_float,
+    concrete_array,
+    finite_nonneg,
+    finite_positive,
+    require_fields,
+)
 from .._numerics import gaussian_pulse
 
 GAUSSIAN_TAIL = 6.0  # a Gaussian pulse is over at t_center + 6 width: Ω/amplitude = e^−18 ≈ 1.5e-8
@@ -90,9 +97,12 @@ class GaussianPulse(AbstractDrive):
     width: Float[Array, ""] = eqx.field(converter=as_float)
 
     def __check_init__(self):
-        require("GaussianPulse.width", self.width, finite_positive, "the width σ must be finite and > 0.")
-        for name in ("amplitude", "t_center"):
-            require(f"GaussianPulse.{name}", getattr(self, name), finite, "must be a finite number.")
+        require_fields(
+            self,
+            width=(finite_positive, "the width σ must be finite and > 0."),
+            amplitude=FINITE,
+            t_center=FINITE,
+        )
 
     def __call__(self, t) -> Float[Array, ""]:
         return gaussian_pulse(t, self.amplitude, self.t_center, self.width)
@@ -146,14 +156,12 @@ class FlatTopPulse(AbstractDrive):
     ramp: Float[Array, ""] = eqx.field(default=50.0, converter=as_float)
 
     def __check_init__(self):
-        for name in ("amplitude", "t_on"):
-            require(f"FlatTopPulse.{name}", getattr(self, name), finite, "must be a finite number.")
-        require("FlatTopPulse.ramp", self.ramp, finite_nonneg, "the ramp length must be finite and >= 0.")
-        require(
-            "FlatTopPulse.duration",
-            self.duration,
-            finite_positive,
-            "the duration (FWHM) must be finite and > 0.",
+        require_fields(
+            self,
+            amplitude=FINITE,
+            t_on=FINITE,
+            ramp=(finite_nonneg, "the ramp length must be finite and >= 0."),
+            duration=(finite_positive, "the duration (FWHM) must be finite and > 0."),
         )
         d, r = concrete_array(self.duration), concrete_array(self.ramp)
         if d is not None and r is not None and np.any(d < r):
@@ -192,7 +200,7 @@ class ConstantDrive(AbstractDrive):
     Omega: Float[Array, ""] = eqx.field(converter=as_float)
 
     def __check_init__(self):
-        require("ConstantDrive.Omega", self.Omega, finite, "must be a finite number.")
+        require_fields(self, Omega=FINITE)
 
     def __call__(self, t) -> Float[Array, ""]:
         return self.Omega + 0.0 * t

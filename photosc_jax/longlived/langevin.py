@@ -27,7 +27,15 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import as_float, checked_args, finite, finite_nonneg, finite_positive, require
+from .._checks import (
+    FINITE,
+    as_float,
+    checked_args,
+    finite,
+    finite_nonneg,
+    finite_positive,
+    require_fields,
+)
 from .._numerics import gaussian_pulse
 
 __all__ = [
@@ -56,25 +64,22 @@ class LangevinParams(eqx.Module):
     N_eff: Float[Array, ""] = eqx.field(default=1.0, converter=as_float)
 
     def __check_init__(self):
-        require(
-            "LangevinParams.gamma",
-            self.gamma,
-            finite_nonneg,
-            "the damping γ must be finite and >= 0 (a negative γ pumps energy in and breaks "
-            "fluctuation-dissipation).",
-        )
-        require(
-            "LangevinParams.T",
-            self.T,
-            finite_nonneg,
-            "the temperature must be finite and >= 0 (units of ω); a negative T makes the noise "
-            "variance 2γT/N_eff negative.",
-        )
-        require(
-            "LangevinParams.N_eff",
-            self.N_eff,
-            finite_positive,
-            "the number of sites must be finite and > 0 (it divides the noise temperature).",
+        require_fields(
+            self,
+            gamma=(
+                finite_nonneg,
+                "the damping γ must be finite and >= 0 (a negative γ pumps energy in and breaks "
+                "fluctuation-dissipation).",
+            ),
+            T=(
+                finite_nonneg,
+                "the temperature must be finite and >= 0 (units of ω); a negative T makes the noise "
+                "variance 2γT/N_eff negative.",
+            ),
+            N_eff=(
+                finite_positive,
+                "the number of sites must be finite and > 0 (it divides the noise temperature).",
+            ),
         )
 
     @property
@@ -95,9 +100,12 @@ class Pulse(eqx.Module):
     t_center: Float[Array, ""] = eqx.field(converter=as_float)
 
     def __check_init__(self):
-        require("Pulse.duration", self.duration, finite_positive, "the pulse width must be finite and > 0.")
-        for name in ("amplitude", "t_center"):
-            require(f"Pulse.{name}", getattr(self, name), finite, "must be a finite number.")
+        require_fields(
+            self,
+            duration=(finite_positive, "the pulse width must be finite and > 0."),
+            amplitude=FINITE,
+            t_center=FINITE,
+        )
 
     def __call__(self, t: ArrayLike) -> Float[Array, "..."]:
         return gaussian_pulse(t, self.amplitude, self.t_center, self.duration)
@@ -209,19 +217,11 @@ def simulate(
     y0 = jnp.stack([as_float(Q0), as_float(P0)])
     ts = jnp.linspace(t0 if t_save_from is None else t_save_from, t1, n_save)
     n_steps = int(np.ceil((t1 - t0) / dt))
-    if key is None:
-        sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(drift),
-            solver or diffrax.Tsit5(),
-            t0,
-            t1,
-            dt,
-            y0,
-            saveat=diffrax.SaveAt(ts=ts),
-            stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-10),
-            max_steps=max_steps or 16 * n_steps + 4096,
-        )
-    else:
+    if key is None:  # deterministic: adaptive steps
+        terms, solver = diffrax.ODETerm(drift), solver or diffrax.Tsit5()
+        controller = diffrax.PIDController(rtol=1e-8, atol=1e-10)
+        max_steps, adjoint = max_steps or 16 * n_steps + 4096, diffrax.RecursiveCheckpointAdjoint()
+    else:  # Langevin: fixed steps dt
         sigma = jnp.sqrt(params.noise_strength)
         if brownian == "tree":
             bm = diffrax.VirtualBrownianTree(
@@ -234,17 +234,20 @@ def simulate(
         else:
             raise ValueError(f"brownian must be 'fast' or 'tree', got {brownian!r}.")
         diffusion = diffrax.ControlTerm(lambda t, y, args: jnp.stack([0.0 * sigma, sigma]), bm)
-        sol = diffrax.diffeqsolve(
-            diffrax.MultiTerm(diffrax.ODETerm(drift), diffusion),
-            solver or diffrax.ShARK(),
-            t0,
-            t1,
-            dt,
-            y0,
-            saveat=diffrax.SaveAt(ts=ts),
-            max_steps=max_steps or n_steps + 16,
-            adjoint=adjoint,
-        )
+        terms, solver = diffrax.MultiTerm(diffrax.ODETerm(drift), diffusion), solver or diffrax.ShARK()
+        controller, max_steps = diffrax.ConstantStepSize(), max_steps or n_steps + 16
+    sol = diffrax.diffeqsolve(
+        terms,
+        solver,
+        t0,
+        t1,
+        dt,
+        y0,
+        saveat=diffrax.SaveAt(ts=ts),
+        stepsize_controller=controller,
+        max_steps=max_steps,
+        adjoint=adjoint,
+    )
     return LangevinSolution(ts=sol.ts, Q=sol.ys[:, 0], P=sol.ys[:, 1])
 
 
