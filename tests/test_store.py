@@ -39,12 +39,17 @@ def _cli(*args, env=None, timeout=600):
 
 
 def _invoke(*args):
-    """The `photosc` command in this process (no interpreter start-up per call)."""
-    from typer.testing import CliRunner
+    """The `photosc` command in this process (no interpreter start-up per call), stderr
+    captured apart from stdout (click < 8.2 needs `mix_stderr=False` for that)."""
+    import inspect
+
+    import typer
+    from click.testing import CliRunner
 
     from photosc_jax.cli import app
 
-    return CliRunner().invoke(app, list(args))
+    apart = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner).parameters else {}
+    return CliRunner(**apart).invoke(typer.main.get_command(app), list(args))
 
 
 def _equal(a, b):
