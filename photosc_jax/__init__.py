@@ -6,10 +6,11 @@ Two models, each a package:
   pulses in `photosc_jax.interband.pulses` (`ps.GaussianPulse`, `ps.FlatTopPulse`,
   `ps.decay_time`).
 - Long-lived photo-induced superconductivity (Chattopadhyay et al.): `photosc_jax.longlived`
-  — `bcs` (gap equation, free energies, quasi-particle trapping), `attraction` (U(Q), Eqs. 5,
-  14), `metastability` (landscapes, Q_B/Q_MS/T_B, phase diagram), `materials` (K3C60),
-  `lifetimes` (App. C), `langevin` (Eq. 6) and `trapping` (phonon trapping by a pulse). The
-  same modules are reachable under their old flat names (`photosc_jax.bcs`, ...).
+  — `bcs` (gap equation, free energies), `quasiparticle_trapping` (the gap at a frozen
+  quasi-particle number, Fig. 4), `attraction` (U(Q), Eqs. 5, 14), `metastability`
+  (landscapes, Q_B/Q_MS/T_B, phase diagram), `materials` (K3C60), `lifetimes` (App. C),
+  `langevin` (Eq. 6) and `trapping` (phonon trapping by a pulse). The same modules are
+  reachable under their old flat names (`photosc_jax.bcs`, ...).
 
 Shared: `units` (phonon units to meV / THz / K), `sweep` (batched, sharded, resumable
 parameter sweeps; `ps.sweep(...)` runs one), `fit` (gradient-based fits; `ps.fit(...)` runs
@@ -54,6 +55,7 @@ from .longlived import bcs as bcs
 from .longlived import lifetimes as lifetimes
 from .longlived import materials as materials
 from .longlived import metastability as metastability
+from .longlived import quasiparticle_trapping as quasiparticle_trapping
 from .longlived import trapping as trapping
 from .longlived.materials import k3c60 as k3c60
 from .longlived.metastability import MetastabilityParams as MetastabilityParams

@@ -30,6 +30,25 @@ def test_old_langevin_path_has_the_sde_and_the_trapping_analysis():
     assert trapping_threshold is ps.longlived.trapping.trapping_threshold
 
 
+def test_trapped_state_names_are_still_in_bcs_and_lifetimes():
+    """The quasi-particle-trapping functions moved to `longlived.quasiparticle_trapping`;
+    their old homes `bcs` and `lifetimes` (and the flat `photosc_jax.bcs`) still give them,
+    the same objects, and an unknown name is still an AttributeError."""
+    import pytest
+
+    from photosc_jax.bcs import trapped_gap as flat
+    from photosc_jax.longlived import bcs, lifetimes
+    from photosc_jax.longlived import quasiparticle_trapping as qpt
+
+    for name in ("TrappedGap", "TrappedBranches", "trapped_gap", "trapped_gap_branches"):
+        assert getattr(bcs, name) is getattr(qpt, name)
+    for name in ("trapped_tau_g", "QuenchRelease", "quench_and_release"):
+        assert getattr(lifetimes, name) is getattr(qpt, name)
+    assert flat is qpt.trapped_gap is ps.quasiparticle_trapping.trapped_gap
+    with pytest.raises(AttributeError, match="no attribute 'trapped_gapp'"):
+        bcs.trapped_gapp  # noqa: B018
+
+
 def test_fit_and_sweep_are_callable_modules():
     from photosc_jax.fit import FitResult, fit
     from photosc_jax.sweep import open_sweep, sweep

@@ -386,50 +386,12 @@ def closed_form_validity(
     return ClosedFormValidity(T=T, rel_error=err, T_max=jnp.max(jnp.where(ok, T, 0.0)))
 
 
-def trapped_tau_g(n_star, lam, T, alpha2F: Alpha2F, nu=1.0, **quad) -> Float[Array, ""]:
-    """Self-consistent lifetime of the quasi-particle-trapped state: (Δ_tr, ζ) from
-    `bcs.trapped_gap(n_star, lam, T, nu)` (Eqs. 10–11), then τ_g(Δ_tr, T, ζ) from Eq. C3.
-    Phonon units (ω = 1)."""
-    from . import bcs  # the BCS module is optional at import time
-
-    Delta_tr, chem_shift = bcs.trapped_gap(n_star, lam, T, nu=nu)
-    return tau_g(Delta_tr, T, alpha2F, chem_shift, **quad)
+_MOVED = ("trapped_tau_g", "QuenchRelease", "quench_and_release")
 
 
-class QuenchRelease(eqx.Module):
-    """Result of `quench_and_release` (Fig. 4a), phonon units: the state held at Q*
-    (`Delta_star`, thermal `n_star`, `lam_star` = λ(Q*)), the trapped state after release to
-    Q = 0 (`Delta_tr`, `chem_shift` ζ, the global minimum at fixed n*), its lifetime `tau_g`
-    (Eq. C3, units 1/ω; inf where Δ_tr = 0 would be meaningless, so there it is the metal's
-    generation time), and `first_order`: the release lands in the window where the normal
-    state and the gapped branch are both minima (see `bcs.trapped_gap_branches`)."""
+def __getattr__(name):  # the trapped-state lifetimes moved to `quasiparticle_trapping`
+    if name in _MOVED:
+        from . import quasiparticle_trapping
 
-    lam_star: Float[Array, ""]
-    Delta_star: Float[Array, ""]
-    n_star: Float[Array, ""]
-    Delta_tr: Float[Array, ""]
-    chem_shift: Float[Array, ""]
-    tau_g: Float[Array, ""]
-    first_order: Array
-
-
-def quench_and_release(params, Q_star, T, alpha2F: Alpha2F, **quad) -> QuenchRelease:
-    """The quasi-particle-trapping protocol of Fig. 4a: (1) drive Q from 0 to Q* and hold it,
-    (2) thermalise at T with the enhanced pairing λ* = λ(Q*) (Eq. 5): gap Δ* = Δ(λ*, T) and the
-    thermal quasi-particle number n* = 4ν(0)∫f(E*)dξ (Eq. 11 at ζ = 0), (3) release Q to 0 with
-    n* frozen: (Δ_tr, ζ) = `bcs.trapped_gap(n*, λ0, T, ν)` (Eqs. 9–11, global minimum), and the
-    generation time τ_g(Δ_tr, T, ζ) of Eq. C3.
-
-    **Arguments:** `params` — a `metastability.MetastabilityParams` (ΔE, ν(0)ω, G, λ0);
-    `Q_star` (ℓ0); `T` > 0 (ω); `alpha2F` as in `generation_rate`; `**quad` passed to `tau_g`.
-    Phonon units throughout. **Returns:** `QuenchRelease`. Assumes the release is adiabatic
-    for the gap and fast against τ_g, as the paper does."""
-    from . import bcs
-    from .attraction import coupling
-
-    lam_star = coupling(Q_star, params.DeltaE, params.nu, params.G, params.lam0)
-    D_star = bcs.gap(lam_star, T)
-    n_star = bcs.quasiparticle_number(D_star, T, 0.0, params.nu)
-    br = bcs.trapped_gap_branches(n_star, params.lam0, T, params.nu)
-    tau = tau_g(br.Delta, T, alpha2F, br.chem_shift, **quad)
-    return QuenchRelease(lam_star, D_star, n_star, br.Delta, br.chem_shift, tau, br.first_order)
+        return getattr(quasiparticle_trapping, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
