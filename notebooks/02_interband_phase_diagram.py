@@ -25,7 +25,8 @@
 # burst decays into another normal state) or unsettled (the same at T > 0).
 # A coarser time-evolution sweep (`method="evolve"`) checks the map at the end.
 #
-# Units: E_g = ħ = 1. Runtime 60 s as a script on a 2-core VM (2026-12-04); `PHOTOSC_SMALL=1` runs a 4 × 4 grid.
+# Units: E_g = ħ = 1. Runtime 60 s as a script on a 2-core VM (2026-12-04); `PHOTOSC_SMALL=1`
+# runs a 4 × 4 grid.
 
 # %%
 import os

@@ -27,7 +27,8 @@
 #    complete) against the integral, and the paper's bound.
 #
 # Phonon units: energies and T in ω, times in 1/ω (ħ = k_B = 1); for K3C60's Hg(3) mode
-# (ħω = 90.98 meV) 1/ω = 7.2 fs. Runtime 35 s as a script on a 2-core VM (2026-12-04); `PHOTOSC_SMALL=1` uses fewer n* and T points.
+# (ħω = 90.98 meV) 1/ω = 7.2 fs. Runtime 35 s as a script on a 2-core VM (2026-12-04);
+# `PHOTOSC_SMALL=1` uses fewer n* and T points.
 
 # %%
 import os

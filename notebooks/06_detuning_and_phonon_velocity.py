@@ -25,8 +25,9 @@
 #    phonon step to whole grid steps (`phonon_targets="nearest"`) and with the split,
 #    continuous rule (`"linear"`); then the grid convergence of |Δ| and μ at a fixed v.
 #
-# Units: E_g = ħ = 1. Runtime 2.4 min as a script on a 2-core VM (2026-12-04; mostly compilation); `PHOTOSC_SMALL=1` (used
-# by the tests) runs a 4 × 4 map, 5 velocities and one grid.
+# Units: E_g = ħ = 1. Runtime 2.4 min as a script on a 2-core VM (2026-12-04; mostly
+# compilation); `PHOTOSC_SMALL=1` (used by the tests) runs a 4 × 4 map, 5 velocities and one
+# grid.
 
 # %%
 import os

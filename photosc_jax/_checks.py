@@ -4,6 +4,7 @@ traced values (so params can be built inside jit / vmap / grad)."""
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import warnings
 
@@ -60,6 +61,20 @@ def require_fields(module, **rules) -> None:
     a field name to `(ok, what)`; the message names the field as `Class.field`."""
     for name, (ok, what) in rules.items():
         require(f"{type(module).__name__}.{name}", getattr(module, name), ok, what)
+
+
+def moved_names(module: str, target: str, names: tuple[str, ...]):
+    """A module-level `__getattr__` (PEP 562) for `module` (its `__name__`) that serves
+    `names`, which moved to the sibling module `target`, from there: old import paths keep
+    giving the same objects, imported only when asked for (no import cycle)."""
+
+    def __getattr__(name: str):
+        if name in names:
+            package = module.rpartition(".")[0]
+            return getattr(importlib.import_module(f"{package}.{target}"), name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
 
 
 def renamed_keyword(old: str, new: str, what: str):

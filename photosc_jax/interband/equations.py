@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
+from .._numerics import real_times
 from .grid import k_grid, phonon_tables
 from .params import InterbandParams
 from .state import InterbandState
@@ -111,8 +112,7 @@ def order_parameter(state: InterbandState, params: InterbandParams) -> Complex[A
     """Δ = conj((V dk / 2π) Σ_k s21_k) (paper Eq. B3 with V/N Σ → V/2π ∫ dk;
     docs/model-interband.md). Units of E_g; complex, shape of `state` without the k axis."""
     total = jnp.sum(state.s21, axis=-1)
-    pair = params.V * params.dk / (2 * jnp.pi)  # real: scale both parts (no float·complex)
-    return jax.lax.complex(pair * total.real, -pair * total.imag)
+    return jnp.conj(real_times(params.V * params.dk / (2 * jnp.pi), total))
 
 
 def _phonons(n, t: Coefficients):

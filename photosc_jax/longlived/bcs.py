@@ -25,8 +25,8 @@ is sinh-mapped towards its feature — the 1/E peak of width Δ at ξ = 0 (scale
 edge of width T|ζ|/ξ_F at ξ_F — followed by fixed composite Gauss–Legendre (6 + 4 + 10 panels
 × 16 nodes): static shapes, relative error ≲ 1e-11 against adaptive quadrature for any Δ > 0,
 T ≥ 0 and ζ (tests/test_bcs.py). Roots are found by `optimistix.root_find` (bisection in
-log Δ / log T) with implicit differentiation, so `jax.grad` flows through `gap`,
-`critical_temperature` and `trapped_gap`.
+log Δ / log T) with implicit differentiation, so `jax.grad` flows through `gap` and
+`critical_temperature` (and `quasiparticle_trapping.trapped_gap`, built on them).
 
 Quasi-particle trapping at fixed n* (Eqs. 9–11: `trapped_gap`, `trapped_gap_branches`) is in
 `quasiparticle_trapping`; its names are still importable from here.
@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._checks import as_float as _f
-from .._checks import checked_args, finite, finite_nonneg, finite_positive, renamed_keyword
+from .._checks import checked_args, finite, finite_nonneg, finite_positive, moved_names, renamed_keyword
 from .._numerics import bracketed_root, fermi, fermi_log_term, gauss_legendre, tanh_half
 
 _N_NODES = 16
@@ -269,12 +269,9 @@ def solve_gap_equation(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
     return _gap_solve(lp, T, omega, chem_shift, (lam > 0) & has_root)
 
 
-_MOVED = ("TrappedGap", "TrappedBranches", "trapped_gap", "trapped_gap_branches")
-
-
-def __getattr__(name):  # the trapped-state names moved to `quasiparticle_trapping`
-    if name in _MOVED:
-        from . import quasiparticle_trapping
-
-        return getattr(quasiparticle_trapping, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the trapped-state names moved to `quasiparticle_trapping`
+__getattr__ = moved_names(
+    __name__,
+    "quasiparticle_trapping",
+    ("TrappedGap", "TrappedBranches", "trapped_gap", "trapped_gap_branches"),
+)

@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import concrete_array, renamed_keyword, require
+from .._checks import concrete_array, moved_names, renamed_keyword, require
 from .._numerics import bose, fermi, gauss_legendre
 
 _deprecated_mu = renamed_keyword(
@@ -386,12 +386,7 @@ def closed_form_validity(
     return ClosedFormValidity(T=T, rel_error=err, T_max=jnp.max(jnp.where(ok, T, 0.0)))
 
 
-_MOVED = ("trapped_tau_g", "QuenchRelease", "quench_and_release")
-
-
-def __getattr__(name):  # the trapped-state lifetimes moved to `quasiparticle_trapping`
-    if name in _MOVED:
-        from . import quasiparticle_trapping
-
-        return getattr(quasiparticle_trapping, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the trapped-state lifetimes moved to `quasiparticle_trapping`
+__getattr__ = moved_names(
+    __name__, "quasiparticle_trapping", ("trapped_tau_g", "QuenchRelease", "quench_and_release")
+)

@@ -45,7 +45,7 @@ from pathlib import Path
 
 __all__ = ["CompileGate", "Worker", "WorkerError", "start", "wait"]
 
-GATE_TIMEOUT = 900.0  # s a worker waits for worker 0's compilation before compiling itself
+GATE_TIMEOUT = 900.0  # s a worker waits for the compiling process before compiling itself
 
 
 class WorkerError(RuntimeError):
