@@ -16,12 +16,16 @@ and `golden_min` (golden-section minimisation of a unimodal scalar function on [
 from __future__ import annotations
 
 import functools
+from typing import ClassVar
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
+
+from ._checks import FINITE, finite_positive, require_fields
 
 __all__ = [
     "bose",
@@ -82,6 +86,29 @@ def gaussian_pulse(
     """amplitude · exp(−(t − center)²/(2 width²)): the Gaussian envelope of both models'
     drives (`interband.pulses.GaussianPulse`, `longlived.langevin.Pulse`)."""
     return amplitude * jnp.exp(-0.5 * ((t - center) / width) ** 2)
+
+
+class GaussianEnvelope(eqx.Module):
+    """Base of both models' Gaussian drives, `amplitude` · exp(−(t − `t_center`)²/(2σ²)):
+    the field checks and the evaluation. A subclass declares the fields `amplitude`,
+    `t_center` and its width field, and names that field in `width_field` (its public name
+    differs between the models: `GaussianPulse.width`, `langevin.Pulse.duration`)."""
+
+    # (no eqx.AbstractVar for `amplitude` / `t_center`: it would reorder the subclasses'
+    # positional fields)
+    width_field: ClassVar[str]
+
+    @property
+    def sigma(self) -> Float[Array, ""]:
+        """The Gaussian width σ (standard deviation of the envelope, in units of t)."""
+        return getattr(self, self.width_field)
+
+    def __check_init__(self):
+        rule = (finite_positive, f"the pulse width σ (`{self.width_field}`) must be finite and > 0.")
+        require_fields(self, **{self.width_field: rule}, amplitude=FINITE, t_center=FINITE)
+
+    def __call__(self, t: ArrayLike) -> Float[Array, "..."]:
+        return gaussian_pulse(t, self.amplitude, self.t_center, self.sigma)
 
 
 @functools.cache

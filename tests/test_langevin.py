@@ -178,6 +178,11 @@ def test_errors_say_what_is_wrong():
         LG.LangevinParams(gamma=1.0, T=0.1, N_eff=0.0)
     with pytest.raises(ValueError, match="pulse width"):
         LG.Pulse(1.0, 0.0, 5.0)
+    # positional order (amplitude, duration, t_center), as documented; the shared Gaussian base
+    # must not reorder it: one σ from the peak the envelope is e^{-1/2}
+    pulse = LG.Pulse(2.0, 3.0, 10.0)
+    assert (float(pulse.duration), float(pulse.t_center)) == (3.0, 10.0)
+    np.testing.assert_allclose(float(pulse(13.0)), 2.0 * np.exp(-0.5), rtol=1e-15)
     with pytest.raises(ValueError, match="brownian"):
         LG.simulate(
             lambda q: q**2, LG.LangevinParams(1.0, 0.1), 0.0, 1.0, key=jax.random.key(0), brownian="nope"

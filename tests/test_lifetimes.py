@@ -200,6 +200,14 @@ def test_errors_say_what_is_wrong():
         jax.block_until_ready(L.generation_rate(0.1, 0.05, lambda W: -W))
     with pytest.raises(TypeError, match="alpha2F"):  # ours, or the runtime type check (conftest)
         L.generation_rate(0.1, 0.05, 3.0)
+    with pytest.raises(TypeError, match="n_panels"):  # a misspelt quadrature keyword
+        L.scattering_rate(0.1, 0.05, a2F, n_panel=32)
+    # the quadrature keywords reach the integral: a coarser rule changes the value a little
+    fine, coarse = (
+        L.recombination_rate_per_qp(0.1, 0.05, a2F),
+        L.recombination_rate_per_qp(0.1, 0.05, a2F, n_panels=2, order=2),
+    )
+    assert 0 < abs(float(coarse) / float(fine) - 1) < 0.5
 
 
 def test_trapped_lifetime_is_self_consistent():

@@ -415,23 +415,5 @@ def direct_steady_state(
 
     Example: `direct_steady_state(InterbandParams()).delta_abs` → 0.0190488 (Fig. 3 point).
     """
-    return newton_steady_state(
-        params,
-        newton_method(
-            warm_t_max=warm_t_max,
-            warm_rtol=warm_rtol,
-            warm_atol=warm_atol,
-            newton_tol=newton_tol,
-            newton_steps=newton_steps,
-            fallback=fallback,
-            t_max=t_max,
-            tol=tol,
-            delta_floor=delta_floor,
-            solver=solver,
-            rtol=rtol,
-            atol=atol,
-            max_steps=max_steps,
-        ),
-        y0=y0,
-        progress=progress,
-    )
+    knobs = {k: v for k, v in locals().items() if k not in ("params", "y0", "progress")}
+    return newton_steady_state(params, newton_method(**knobs), y0=y0, progress=progress)

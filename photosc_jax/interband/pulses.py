@@ -45,7 +45,7 @@ from .._checks import (
     finite_positive,
     require_fields,
 )
-from .._numerics import gaussian_pulse
+from .._numerics import GaussianEnvelope
 
 GAUSSIAN_TAIL = 6.0  # a Gaussian pulse is over at t_center + 6 width: Ω/amplitude = e^−18 ≈ 1.5e-8
 
@@ -74,7 +74,7 @@ class AbstractDrive(eqx.Module):
         return None
 
 
-class GaussianPulse(AbstractDrive):
+class GaussianPulse(GaussianEnvelope, AbstractDrive):
     """Ω(t) = `amplitude` · exp(−(t − `t_center`)² / (2 `width`²)).
 
     **Arguments** (all dynamic float fields, E_g = ħ = 1):
@@ -95,17 +95,7 @@ class GaussianPulse(AbstractDrive):
     amplitude: Float[Array, ""] = eqx.field(converter=as_float)
     t_center: Float[Array, ""] = eqx.field(converter=as_float)
     width: Float[Array, ""] = eqx.field(converter=as_float)
-
-    def __check_init__(self):
-        require_fields(
-            self,
-            width=(finite_positive, "the width σ must be finite and > 0."),
-            amplitude=FINITE,
-            t_center=FINITE,
-        )
-
-    def __call__(self, t) -> Float[Array, ""]:
-        return gaussian_pulse(t, self.amplitude, self.t_center, self.width)
+    width_field = "width"
 
     @property
     def t_end(self) -> Float[Array, ""]:

@@ -28,7 +28,6 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._checks import (
-    FINITE,
     as_float,
     checked_args,
     finite,
@@ -36,7 +35,7 @@ from .._checks import (
     finite_positive,
     require_fields,
 )
-from .._numerics import gaussian_pulse
+from .._numerics import GaussianEnvelope
 
 __all__ = [
     "ForceTable",
@@ -49,6 +48,25 @@ __all__ = [
     "simulate",
     "simulate_ensemble",
 ]
+
+
+# the checks of LangevinParams' fields (`_checks.require_fields`)
+_PARAM_RULES = dict(
+    gamma=(
+        finite_nonneg,
+        "the damping γ must be finite and >= 0 (a negative γ pumps energy in and breaks "
+        "fluctuation-dissipation).",
+    ),
+    T=(
+        finite_nonneg,
+        "the temperature must be finite and >= 0 (units of ω); a negative T makes the noise "
+        "variance 2γT/N_eff negative.",
+    ),
+    N_eff=(
+        finite_positive,
+        "the number of sites must be finite and > 0 (it divides the noise temperature).",
+    ),
+)
 
 
 class LangevinParams(eqx.Module):
@@ -64,23 +82,7 @@ class LangevinParams(eqx.Module):
     N_eff: Float[Array, ""] = eqx.field(default=1.0, converter=as_float)
 
     def __check_init__(self):
-        require_fields(
-            self,
-            gamma=(
-                finite_nonneg,
-                "the damping γ must be finite and >= 0 (a negative γ pumps energy in and breaks "
-                "fluctuation-dissipation).",
-            ),
-            T=(
-                finite_nonneg,
-                "the temperature must be finite and >= 0 (units of ω); a negative T makes the noise "
-                "variance 2γT/N_eff negative.",
-            ),
-            N_eff=(
-                finite_positive,
-                "the number of sites must be finite and > 0 (it divides the noise temperature).",
-            ),
-        )
+        require_fields(self, **_PARAM_RULES)
 
     @property
     def noise_strength(self) -> Float[Array, ""]:
@@ -88,7 +90,7 @@ class LangevinParams(eqx.Module):
         return 2.0 * self.gamma * self.T / self.N_eff
 
 
-class Pulse(eqx.Module):
+class Pulse(GaussianEnvelope):
     """Displacive drive zE²(t) = amplitude · exp(−(t − t_center)²/(2 duration²)).
 
     `amplitude` is an acceleration (units ω²ℓ0, i.e. a force per site in phonon units);
@@ -98,17 +100,7 @@ class Pulse(eqx.Module):
     amplitude: Float[Array, ""] = eqx.field(converter=as_float)
     duration: Float[Array, ""] = eqx.field(converter=as_float)
     t_center: Float[Array, ""] = eqx.field(converter=as_float)
-
-    def __check_init__(self):
-        require_fields(
-            self,
-            duration=(finite_positive, "the pulse width must be finite and > 0."),
-            amplitude=FINITE,
-            t_center=FINITE,
-        )
-
-    def __call__(self, t: ArrayLike) -> Float[Array, "..."]:
-        return gaussian_pulse(t, self.amplitude, self.t_center, self.duration)
+    width_field = "duration"
 
 
 class ForceTable(eqx.Module):

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TypedDict, Unpack
 
 import equinox as eqx
 import jax
@@ -174,28 +175,80 @@ def _pair_edge(Omega, u):
     return 2.0 * jnp.sqrt(Omega)
 
 
-def _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, breakpoints=None):
+def _generation_scaled(Delta, T, a2F, chem_shift, quad, printed=None):
     """Γ_g · e^{2Δ/T} (finite as T → 0)."""
 
     def integrand(Om, a, u):
         n_scaled = jnp.exp(-(u**2) / T) / (-jnp.expm1(-Om / T))  # n(Ω) e^{2Δ/T}
         return _pair_edge(Om, u) * a * _emp(Om - Delta, T, chem_shift) * _emp(Delta, T, chem_shift) * n_scaled
 
-    I = _integrate(integrand, a2F, 2 * Delta, _THERMAL_CUTOFF * T, Omega_max, n_panels, order, breakpoints)
-    return 2 * jnp.pi * I
+    return 2 * jnp.pi * _integrate(integrand, a2F, 2 * Delta, _THERMAL_CUTOFF * T, *quad)
+
+
+def _generation(Delta, T, a2F, chem_shift, quad, printed=None):
+    return _generation_scaled(Delta, T, a2F, chem_shift, quad) * jnp.exp(-2 * Delta / T)
+
+
+def _generation_time(Delta, T, a2F, chem_shift, quad, printed=None):
+    return jnp.exp(2 * Delta / T) / _generation_scaled(Delta, T, a2F, chem_shift, quad)
+
+
+def _scattering(Delta, T, a2F, chem_shift, quad, printed):
+    def integrand(Om, a, u):
+        # √(Ω/(Ω+2Δ)) n(Ω) dΩ with Ω = u²: 2u·u/√(u²+2Δ)·n(u²); u² n(u²) → T as u → 0.
+        un = u**2 / jnp.expm1(Om / T)
+        val = 2.0 * un / jnp.sqrt(Om + 2 * Delta) * a * _emp(Om + Delta, T, chem_shift)
+        return val * _emp(Delta, T, chem_shift) if printed else val
+
+    return 2 * jnp.pi * _integrate(integrand, a2F, 0.0, _THERMAL_CUTOFF * T, *quad)
+
+
+def _recombination(Delta, T, a2F, chem_shift, quad, printed):
+    def integrand(Om, a, u):
+        val = _pair_edge(Om, u) * a * _occ(Om - Delta, T, chem_shift) * (1.0 + bose(Om, T))
+        return val * _emp(Delta, T, chem_shift) if printed else val
+
+    span = _THERMAL_CUTOFF * T + jnp.maximum(0.0, -chem_shift - Delta)
+    return 2 * jnp.pi * _integrate(integrand, a2F, 2 * Delta, span, *quad)
+
+
+class Quadrature(TypedDict, total=False):
+    """Keyword options of every golden-rule rate (`generation_rate`, `tau_g`, the scattering
+    and recombination rates, `closed_form_error`): `Omega_max` (upper end of α²F's support,
+    units of ω; a table's last node by default), `n_panels` (default 64) and `order`
+    (default 8) of the composite Gauss–Legendre rule (static sizes), `breakpoints` (Ω values,
+    units of ω, where a callable α²F has steps, kinks or narrow peaks: the quadrature is cut
+    there; a table's nodes are always cut points)."""
+
+    Omega_max: float | None
+    n_panels: int
+    order: int
+    breakpoints: ArrayLike | None
+
+
+_QUADRATURE_DEFAULTS = dict(Omega_max=None, n_panels=64, order=8, breakpoints=None)
+
+
+def _quadrature(quad) -> tuple:
+    unknown = sorted(set(quad) - set(_QUADRATURE_DEFAULTS))
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword(s) {unknown}: the golden-rule rates take Delta, T, alpha2F, "
+            f"chem_shift and the quadrature options {list(_QUADRATURE_DEFAULTS)} (`Quadrature`)."
+        )
+    q = {**_QUADRATURE_DEFAULTS, **quad}
+    return tuple(q[k] for k in _QUADRATURE_DEFAULTS)
+
+
+def _rate(kernel, Delta, T, alpha2F, chem_shift, quad, printed=None):
+    """`kernel` of the checked arguments; `quad` = the `Quadrature` keywords."""
+    Delta, T = _check(Delta, T, chem_shift)
+    return kernel(Delta, T, as_alpha2F(alpha2F), chem_shift, _quadrature(quad), printed)
 
 
 @_deprecated_mu
 def generation_rate(
-    Delta,
-    T,
-    alpha2F: Alpha2F,
-    chem_shift=0.0,
-    *,
-    Omega_max=None,
-    n_panels: int = 64,
-    order: int = 8,
-    breakpoints=None,
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
 ) -> Float[Array, ""]:
     """Γ_g of Eq. C3: rate at which Cooper pairs absorb a bath phonon (Ω ≥ 2Δ) and create a
     quasi-particle at the gap edge Δ plus one at Ω − Δ.
@@ -203,115 +256,64 @@ def generation_rate(
     **Arguments:** `Delta` ≥ 0 (gap, units of ω), `T` > 0 (units of ω), `alpha2F` (callable,
     `Alpha2FTable` or `(Omega, values)`), `chem_shift` (ζ, the quasi-particle
     chemical-potential shift; 0 = thermal).
-    Keyword-only: `Omega_max` (upper end of α²F's support; a table's last node by default),
-    `n_panels`, `order` (static quadrature size), `breakpoints` (Ω values, units of ω, where a
-    callable α²F has steps, kinks or narrow peaks: the quadrature is cut there; a table's
-    nodes are always cut points).
+    Keyword-only (`Quadrature`): `Omega_max` (upper end of α²F's support; a table's last node
+    by default), `n_panels`, `order` (static quadrature size), `breakpoints` (Ω values, units
+    of ω, where a callable α²F has steps, kinks or narrow peaks: the quadrature is cut there;
+    a table's nodes are always cut points).
 
     **Returns:** Γ_g in units of ω (ħ = 1).
     """
-    Delta, T = _check(Delta, T, chem_shift)
-    a2F = as_alpha2F(alpha2F)
-    s = _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, breakpoints)
-    return s * jnp.exp(-2 * Delta / T)
+    return _rate(_generation, Delta, T, alpha2F, chem_shift, quad)
 
 
 @_deprecated_mu
-def tau_g(
-    Delta,
-    T,
-    alpha2F: Alpha2F,
-    chem_shift=0.0,
-    *,
-    Omega_max=None,
-    n_panels: int = 64,
-    order: int = 8,
-    breakpoints=None,
-) -> Float[Array, ""]:
+def tau_g(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]) -> Float[Array, ""]:
     """τ_g = 1/Γ_g (Eq. C3), units of 1/ω; the lifetime of a quasi-particle-trapped state.
     Evaluated as e^{2Δ/T}/(Γ_g e^{2Δ/T}), so it stays accurate (and overflows to inf only at
-    2Δ/T ≳ 700) at low T. Arguments as `generation_rate`."""
-    Delta, T = _check(Delta, T, chem_shift)
-    a2F = as_alpha2F(alpha2F)
-    s = _generation_scaled(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, breakpoints)
-    return jnp.exp(2 * Delta / T) / s
-
-
-def _scattering(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, printed, breakpoints=None):
-    def integrand(Om, a, u):
-        # √(Ω/(Ω+2Δ)) n(Ω) dΩ with Ω = u²: 2u·u/√(u²+2Δ)·n(u²); u² n(u²) → T as u → 0.
-        un = u**2 / jnp.expm1(Om / T)
-        val = 2.0 * un / jnp.sqrt(Om + 2 * Delta) * a * _emp(Om + Delta, T, chem_shift)
-        return val * _emp(Delta, T, chem_shift) if printed else val
-
-    span = _THERMAL_CUTOFF * T
-    return 2 * jnp.pi * _integrate(integrand, a2F, 0.0, span, Omega_max, n_panels, order, breakpoints)
-
-
-def _recombination(Delta, T, a2F, chem_shift, Omega_max, n_panels, order, printed, breakpoints=None):
-    def integrand(Om, a, u):
-        val = _pair_edge(Om, u) * a * _occ(Om - Delta, T, chem_shift) * (1.0 + bose(Om, T))
-        return val * _emp(Delta, T, chem_shift) if printed else val
-
-    span = _THERMAL_CUTOFF * T + jnp.maximum(0.0, -chem_shift - Delta)
-    return 2 * jnp.pi * _integrate(integrand, a2F, 2 * Delta, span, Omega_max, n_panels, order, breakpoints)
-
-
-def _rate_doc(fn):
-    fn.__doc__ += "\n\n    **Arguments:** as `generation_rate`. **Returns:** a rate in units of ω (ħ = 1)."
-    return fn
+    2Δ/T ≳ 700) at low T. **Arguments:** as `generation_rate`."""
+    return _rate(_generation_time, Delta, T, alpha2F, chem_shift, quad)
 
 
 @_deprecated_mu
-@_rate_doc
 def scattering_rate(
-    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8, breakpoints=None
-):
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
+) -> Float[Array, ""]:
     """Γ_s of Eq. C4 **as printed**, including the spurious (1 − f(Δ)) factor on the consumed
-    quasi-particle (docs/model-longlived.md). Number-conserving absorption Δ → Δ + Ω."""
-    Delta, T = _check(Delta, T, chem_shift)
-    return _scattering(
-        Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, True, breakpoints
-    )
+    quasi-particle (docs/model-longlived.md). Number-conserving absorption Δ → Δ + Ω.
+
+    **Arguments:** as `generation_rate`. **Returns:** a rate in units of ω (ħ = 1)."""
+    return _rate(_scattering, Delta, T, alpha2F, chem_shift, quad, printed=True)
 
 
 @_deprecated_mu
-@_rate_doc
 def scattering_rate_per_qp(
-    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8, breakpoints=None
-):
-    """Γ_s per quasi-particle at Δ: Eq. C4 without the factor (1 − f(Δ)) (docs/model-longlived.md)."""
-    Delta, T = _check(Delta, T, chem_shift)
-    return _scattering(
-        Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, False, breakpoints
-    )
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
+) -> Float[Array, ""]:
+    """Γ_s per quasi-particle at Δ: Eq. C4 without the factor (1 − f(Δ)) (docs/model-longlived.md).
+    **Arguments:** as `generation_rate`. **Returns:** a rate in units of ω (ħ = 1)."""
+    return _rate(_scattering, Delta, T, alpha2F, chem_shift, quad, printed=False)
 
 
 @_deprecated_mu
-@_rate_doc
 def recombination_rate(
-    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8, breakpoints=None
-):
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
+) -> Float[Array, ""]:
     """Γ_r of Eq. C5 **as printed**, including the spurious (1 − f(Δ)) factor (docs/model-longlived.md).
     It cannot balance Γ_g: in equilibrium (ζ = 0) f(Δ)·Γ_r = (1 − f(Δ))·Γ_g, and Γ_r = e^{Δ/T} Γ_g,
-    whereas the per-quasi-particle rate gives f(Δ)·Γ_r^qp = Γ_g exactly."""
-    Delta, T = _check(Delta, T, chem_shift)
-    return _recombination(
-        Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, True, breakpoints
-    )
+    whereas the per-quasi-particle rate gives f(Δ)·Γ_r^qp = Γ_g exactly.
+
+    **Arguments:** as `generation_rate`. **Returns:** a rate in units of ω (ħ = 1)."""
+    return _rate(_recombination, Delta, T, alpha2F, chem_shift, quad, printed=True)
 
 
 @_deprecated_mu
-@_rate_doc
 def recombination_rate_per_qp(
-    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, *, Omega_max=None, n_panels=64, order=8, breakpoints=None
-):
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
+) -> Float[Array, ""]:
     """Γ_r per quasi-particle at Δ (it recombines with a partner at Ω − Δ, emitting a phonon
-    Ω ≥ 2Δ): Eq. C5 without (1 − f(Δ)). Detailed balance: Γ_g = e^{2ζ/T} f(Δ) Γ_r^{qp}."""
-    Delta, T = _check(Delta, T, chem_shift)
-    return _recombination(
-        Delta, T, as_alpha2F(alpha2F), chem_shift, Omega_max, n_panels, order, False, breakpoints
-    )
+    Ω ≥ 2Δ): Eq. C5 without (1 − f(Δ)). Detailed balance: Γ_g = e^{2ζ/T} f(Δ) Γ_r^{qp}.
+    **Arguments:** as `generation_rate`. **Returns:** a rate in units of ω (ħ = 1)."""
+    return _rate(_recombination, Delta, T, alpha2F, chem_shift, quad, printed=False)
 
 
 # --- closed forms (Eqs. 12–13 as corrected in docs/model-longlived.md) -------------------------------------
@@ -343,22 +345,15 @@ def generation_rate_low_T(Delta0, T, alpha2F: Alpha2F) -> Float[Array, ""]:
 
 
 @_deprecated_mu
-def closed_form_error(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad) -> Float[Array, ""]:
+def closed_form_error(
+    Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
+) -> Float[Array, ""]:
     """Relative error τ_g^{closed}/τ_g − 1 = Γ_g/Γ_g^{closed} − 1 of Eq. 12 against the
     integral C3 (computed without under/overflow). Leading behaviour at ζ = 0:
     T/(8Δ) + (T/2)·α²F'(2Δ)/α²F(2Δ) − 2e^{−Δ/T}."""
     Delta, T = _check(Delta, T, chem_shift)
     a2F = as_alpha2F(alpha2F)
-    s = _generation_scaled(
-        Delta,
-        T,
-        a2F,
-        chem_shift,
-        quad.get("Omega_max"),
-        quad.get("n_panels", 64),
-        quad.get("order", 8),
-        quad.get("breakpoints"),
-    )
+    s = _generation_scaled(Delta, T, a2F, chem_shift, _quadrature(quad))
     return s / (2 * math.pi**1.5 * a2F(2 * Delta) * jnp.sqrt(2 * Delta * T)) - 1.0
 
 

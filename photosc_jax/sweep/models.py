@@ -82,6 +82,16 @@ class SweepModel:
 # Interband model: steady state by time evolution with the gauge-invariant detector.
 
 
+def _described(table: str) -> dict[str, tuple[str, str]]:
+    """`SweepModel.parameters` from lines `name: long name [units]`."""
+    out = {}
+    for line in filter(None, (ln.strip() for ln in table.splitlines())):
+        name, rest = line.split(":", 1)
+        long_name, units = rest.rsplit("[", 1)
+        out[name.strip()] = (long_name.strip(), units.rstrip("]").strip())
+    return out
+
+
 def _interband_point(params, opt):
     from ..interband.equations import coefficients
     from ..interband.solver_state import split
@@ -158,20 +168,20 @@ def _interband_model() -> SweepModel:
         renamed={"t1": "t_max"},  # before 0.2 (as Evolve.t_max now)
         main="delta_abs",
         point=_interband_point,
-        parameters=dict(
-            A1=("valence-band curvature A1, E1 = A1 k^2 - 1/2", "E_g a^2"),
-            A2=("conduction-band curvature A2, E2 = A2 k^2 + 1/2", "E_g a^2"),
-            Omega=("Rabi frequency Omega", "E_g"),
-            V=("interband interaction V", "E_g"),
-            gamma_ph=("phonon rate Gamma_ph", "E_g/hbar"),
-            gamma_rr=("radiative recombination rate Gamma_rr", "E_g/hbar"),
-            v=("acoustic phonon velocity v", "E_g a/hbar"),
-            T=("bath temperature T", "E_g/k_B"),
-            detuning=("laser detuning nu - E_g", "E_g"),
-            phonon_targets=("where an off-grid phonon emission lands: nearest or linear", "1"),
-            k_max=("half-width of the momentum box", "1/a"),
-            dk=("momentum grid step", "1/a"),
-        ),
+        parameters=_described("""
+            A1: valence-band curvature A1, E1 = A1 k^2 - 1/2 [E_g a^2]
+            A2: conduction-band curvature A2, E2 = A2 k^2 + 1/2 [E_g a^2]
+            Omega: Rabi frequency Omega [E_g]
+            V: interband interaction V [E_g]
+            gamma_ph: phonon rate Gamma_ph [E_g/hbar]
+            gamma_rr: radiative recombination rate Gamma_rr [E_g/hbar]
+            v: acoustic phonon velocity v [E_g a/hbar]
+            T: bath temperature T [E_g/k_B]
+            detuning: laser detuning nu - E_g [E_g]
+            phonon_targets: where an off-grid phonon emission lands: nearest or linear [1]
+            k_max: half-width of the momentum box [1/a]
+            dk: momentum grid step [1/a]
+        """),
         # evolution: the state, 14 Runge-Kutta stages, error estimate, a 17-state save window
         bytes_per_point=lambda p, o: 8 * 40 * _interband_size(p)[1] + 64 * _interband_size(p)[0],
         size_description=lambda p: "N = {} k-points, {} unknowns per point".format(*_interband_size(p)),
@@ -334,13 +344,13 @@ def _metastability_model() -> SweepModel:
         ),
         main="regime",
         point=_metastability_point,
-        parameters=dict(
-            DeltaE=("level splitting Delta E / omega", "hbar omega"),
-            nu=("density of states nu(0) omega per spin and site", "1"),
-            G=("electron-phonon coupling g l0 / omega", "1"),
-            lam0=("pairing of the undistorted crystal lambda0 = U0 nu(0)", "1"),
-            n_grid=("points of the grid bracketing the zeros of h", "1"),
-        ),
+        parameters=_described("""
+            DeltaE: level splitting Delta E / omega [hbar omega]
+            nu: density of states nu(0) omega per spin and site [1]
+            G: electron-phonon coupling g l0 / omega [1]
+            lam0: pairing of the undistorted crystal lambda0 = U0 nu(0) [1]
+            n_grid: points of the grid bracketing the zeros of h [1]
+        """),
         bytes_per_point=lambda p, o: 8 * 400 * int(p.get("n_grid", 128)),
         size_description=lambda p: f"n_grid = {p.get('n_grid')}",
         size_hint="a smaller --n_grid",
