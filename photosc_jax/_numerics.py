@@ -11,6 +11,8 @@ Quadrature: `gauss_legendre(n_panels, order)` is a composite Gauss–Legendre ru
 Solvers (all on optimistix, all with implicit differentiation through the solution):
 `bracketed_root` (bisection of a monotone scalar function, vmappable with a validity mask)
 and `golden_min` (golden-section minimisation of a unimodal scalar function on [a, b]).
+
+Drives: `gaussian_pulse` and `GaussianEnvelope`, the base of both models' Gaussian pulses.
 """
 
 from __future__ import annotations

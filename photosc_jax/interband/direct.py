@@ -415,5 +415,6 @@ def direct_steady_state(
 
     Example: `direct_steady_state(InterbandParams()).delta_abs` → 0.0190488 (Fig. 3 point).
     """
+    # every other keyword configures the Newton object: newton_method takes the same names
     knobs = {k: v for k, v in locals().items() if k not in ("params", "y0", "progress")}
     return newton_steady_state(params, newton_method(**knobs), y0=y0, progress=progress)
