@@ -171,32 +171,56 @@ def test_worker_processes_fill_the_same_map(store):
 
 
 def test_compile_gate(tmp_path, monkeypatch):
-    """The compiling process opens the gate after compiling and stops there (`Compiled`); a
-    worker waits for the gate, for a stop request, or at most GATE_TIMEOUT, then compiles
-    itself (`sweep.workers`)."""
+    """A worker waits at the gate for the parent's compilation, for a stop request (then
+    it compiles nothing), or at most GATE_TIMEOUT (`sweep.workers`)."""
     import time
 
     from photosc_jax.sweep import workers
 
-    path = tmp_path / "compiled"
-    waiter = workers.CompileGate(path, compiles=False)
+    gate = workers.CompileGate(tmp_path / "compiled")
     monkeypatch.setattr(workers, "GATE_TIMEOUT", 0.3)
     t = time.monotonic()
-    waiter.before_compile()  # closed gate: waits out the timeout
+    gate.wait()  # closed gate: waits out the timeout
     assert 0.3 <= time.monotonic() - t < 5.0
     monkeypatch.setattr(workers, "GATE_TIMEOUT", 60.0)
     t = time.monotonic()
-    workers.CompileGate(path, compiles=False, stop=lambda: True).before_compile()  # Ctrl-C
-    assert time.monotonic() - t < 1.0 and not path.exists()
-    compiler = workers.CompileGate(path, compiles=True)
-    compiler.before_compile()  # never waits
-    with pytest.raises(workers.Compiled):
-        compiler.after_compile()
-    assert path.exists()
-    t = time.monotonic()
-    waiter.before_compile()  # open gate: no wait
-    waiter.after_compile()  # a worker goes on to compute
-    assert time.monotonic() - t < 1.0
+    stopped = workers.CompileGate(gate.path, stop=lambda: True)  # Ctrl-C while waiting
+    assert stopped.program(None, None) is None and time.monotonic() - t < 1.0
+    assert not gate.path.exists()
+
+
+def test_compiled_program_loads_in_a_fresh_process(tmp_path):
+    """The parent's compiled chunk program, saved at the gate, runs in a new process that
+    never traced it — also LAPACK calls (LU, eig), which crash a freshly loaded program
+    unless their targets are registered first — and is refused for other arguments.
+    Chunks are claimed once."""
+    import subprocess
+    import sys
+
+    import jax
+    import jax.numpy as jnp
+
+    from photosc_jax.sweep import workers
+
+    def f(a):
+        return jnp.sum(jnp.linalg.eigvals(a).real) + jnp.sum(jax.scipy.linalg.lu_factor(a)[0])
+
+    a = 2.0 * jnp.eye(4) + 0.1
+    gate = workers.CompileGate(tmp_path / "compiled")
+    gate.compile(jax.jit(f), a)
+    assert gate.path.exists() and gate.saved.exists()
+    assert gate.load(jnp.eye(5)) is None  # another shape: the worker compiles itself
+    code = (
+        "import photosc_jax, jax.numpy as jnp; from pathlib import Path; "
+        "from photosc_jax.sweep.workers import CompileGate; a = 2.0 * jnp.eye(4) + 0.1; "
+        f"run = CompileGate(Path({str(gate.path)!r})).load(a); print(float(run(a)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.strip().splitlines()[-1]) == pytest.approx(float(f(a)), rel=1e-12)
+    (tmp_path / "claims").mkdir()
+    claims = workers.Claims(tmp_path / "claims")
+    assert claims(3) and not claims(3) and claims(4)
 
 
 def test_row_method_needs_a_swept_row_axis():

@@ -152,6 +152,7 @@ def sweep(
     stop: Callable[[], bool] | None = None,
     quiet: bool | None = None,
     _gate: workers_mod.CompileGate | None = None,
+    _claim: Callable[[int], bool] | None = None,
 ) -> xr.Dataset:
     """Sweep `model` ("interband" or "metastability") over the grid `axes`.
 
@@ -187,10 +188,11 @@ def sweep(
     - `workers`: processes for a row method on CPUs (`sweep.workers`): an int, or "auto"
       (one per device when the devices are CPUs, else 1); at most one per CPU core, each
       pinned to its core. Row solves do not run under `shard_map`, so on CPUs the rows are
-      spread over processes instead of devices. The chunk program is compiled once, by one
-      more (unpinned) process with every core, and loaded by the workers from a shared
-      compilation cache (~13 s on 2 cores at the paper grid, against ~25 s on one core), so
-      workers pay off from a few dozen rows on. `photosc sweep` exposes
+      spread over processes instead of devices. The chunk program is compiled once, by
+      this (unpinned) process with every core while the workers start, and loaded by them
+      without tracing (~13 s on 2 cores at the paper grid, against ~25 s on one core);
+      the workers claim chunks one at a time, in order. Workers pay off from a few dozen
+      rows on. `photosc sweep` exposes
       every core as a device, so it uses them all. Other methods ignore it (they split each
       chunk over the devices).
     - `progress`: show a progress bar (True/False; default None: only on a terminal) — the
@@ -198,8 +200,9 @@ def sweep(
       `progress=False`.
     - `stop`: called before each chunk; when it returns True the sweep ends there (finished
       chunks are kept; `attrs["interrupted"]` = 1). `photosc sweep` sets it on Ctrl-C.
-    - `_gate`: internal (`sweep.workers`): the chunk program is compiled ahead of time
-      between `_gate.before_compile()` and `_gate.after_compile()`.
+    - `_gate`, `_claim`: internal (`sweep.workers`): the chunk program comes from
+      `_gate.program` (compiled by the parent, loaded by the worker), and a chunk is
+      computed only if `_claim(c)` is true (the first worker to claim it).
 
     **Returns:** an `xarray.Dataset` with one dimension per swept parameter, the model's
     outputs with CF attributes (`photosc_jax.sweep.MODELS`), and the specification in
@@ -271,8 +274,11 @@ def sweep(
     computed, interrupted, t0 = 0, False, time.perf_counter()
     bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), progress, f"{model.name} ({model.method})")
     if n_workers > 1 and todo:  # worker processes compute every chunk (module `workers`)
-        helpers = workers_mod.start(spec, out, n_workers)
+        helpers, gate = workers_mod.start(spec, out, n_workers)
         try:
+            # the parent compiles the program with every core while the workers start
+            run, sharding = _runner(model, spec, devices[:1], vmap_width)
+            gate.compile(run, _batched_params(model, spec, units(spec, todo[0]), size, sharding))
             computed, interrupted = workers_mod.wait(
                 helpers, poll=lambda: bar.update(store.points_done(out, spec, todo) - bar.n), stop=stop
             )
@@ -287,14 +293,16 @@ def sweep(
         if stop is not None and stop():
             interrupted = True
             break
+        if _claim is not None and not _claim(c):
+            continue  # another worker has it
         pts = units(spec, c)
         args = _batched_params(model, spec, pts, size, sharding)
-        if _gate is not None:  # compile ahead of time, once, at the gate (every chunk has one shape)
-            lowered = run.lower(args)
-            _gate.before_compile()
-            run = lowered.compile()
-            _gate.after_compile()
+        if _gate is not None:  # the parent's compiled program (every chunk has one shape)
+            run = _gate.program(run, args)
             _gate = None
+            if run is None:  # interrupted while waiting for it
+                interrupted = True
+                break
         values = run(args)
         values = {k: _block(spec, c, model.outputs[k], np.asarray(v)[: len(pts)]) for k, v in values.items()}
         if out is not None:

@@ -5,10 +5,12 @@ root finds, which do not trace under `shard_map` (lineax issue #185: the operato
 structure carries the manual mesh's sharding, the vector's does not), and separate CPU
 devices of one process run their computations one after another. So on CPUs the rows are
 spread over *processes*: the parent creates the store and starts `n` workers
-(`python -m photosc_jax.sweep.workers`, one JAX CPU device each); worker i computes the
-chunks i, i + n, i + 2n, … (`sweep(..., shard=(i, n))`) while the parent only waits and
-shows the progress. Each chunk is written with its own completion flag, so the processes
-never write the same file, and a store left by any of them resumes as usual.
+(`python -m photosc_jax.sweep.workers`, one JAX CPU device each). The workers take the
+chunks to compute one at a time, in order, each claiming the next free one (`Claims`: an
+exclusively created file per chunk), so a worker that drew slow rows (small Ω) does not
+hold up the end of the map; the parent shows the progress. Each chunk is written with its
+own completion flag, so the processes never write the same file, and a store left by any
+of them resumes as usual.
 
 Each worker is pinned to its own CPU core: two JAX processes sharing two cores unpinned
 ran 20–40× slower than one alone on the 2-core test machine (XLA's CPU thread pools of
@@ -17,11 +19,15 @@ the two processes contend), pinned each runs at full speed.
 Compilation is the exception to one core each: XLA's CPU compiler is multi-threaded (the
 continuation row program at the paper grid compiles in 13.6 s with two cores, 24.9 s pinned
 to one), and a process cannot be pinned once JAX runs (its thread pools are sized for the
-cores it saw at start; squeezed onto one core afterwards it crawls). So one extra,
-unpinned process compiles the chunk program with every core, writes it to the persistent
-compilation cache and opens a gate (`CompileGate`), and exits; the workers trace the
-program meanwhile, wait at the gate and load the compiled program from the cache
-(`JAX_COMPILATION_CACHE_DIR`; a temporary one unless the environment sets it).
+cores it saw at start; squeezed onto one core afterwards it crawls). So the parent, which
+is not pinned and has already imported JAX and built the sweep, compiles the chunk program
+with every core while the workers start, saves the executable
+(`jax.experimental.serialize_executable`) and opens a gate (`CompileGate`); the workers
+wait at the gate and load the executable without tracing the program. (Until 2026-12-07 an
+extra process compiled it and each worker traced the program meanwhile, to hit the
+persistent compilation cache: the three processes' start-up and tracing shared two cores
+and the rows started ~5 s later.) A worker finding no executable saved for its arguments
+traces and compiles the program itself.
 
 Workers die with their parent (Linux `PR_SET_PDEATHSIG`), finish the chunk in progress on
 SIGINT (the parent forwards its own interrupt; they run in their own session, so a
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import signal
 import subprocess
@@ -45,7 +52,7 @@ from pathlib import Path
 
 __all__ = ["CompileGate", "Worker", "WorkerError", "start", "wait"]
 
-GATE_TIMEOUT = 900.0  # s a worker waits for the compiling process before compiling itself
+GATE_TIMEOUT = 900.0  # s a worker waits for the parent's compilation before compiling itself
 
 
 class WorkerError(RuntimeError):
@@ -54,7 +61,7 @@ class WorkerError(RuntimeError):
 
 @dataclass
 class Worker:
-    shard: tuple[int, int] | None  # None: the compiling process
+    shard: tuple[int, int]  # (i, n): worker i of n
     proc: subprocess.Popen
     log: Path
     scratch: list[Path] = field(default_factory=list)  # removed by `wait`
@@ -78,34 +85,104 @@ def _die_with_parent(parent: int) -> None:
         sys.exit(1)
 
 
-class Compiled(Exception):
-    """Raised in the compiling process once the chunk program is compiled (and cached)."""
+def _signature(args) -> str:
+    """What a compiled chunk program was made for: the arguments' tree and their shapes and
+    dtypes (a worker loads the saved program only for the same)."""
+    import jax  # here, not at import: a worker pins itself before JAX starts
+    import numpy as np
+
+    leaves, tree = jax.tree.flatten(args)
+    return f"{tree} {[(np.shape(x), str(getattr(x, 'dtype', None) or np.result_type(x))) for x in leaves]}"
+
+
+def _lapack_ready() -> bool:
+    """Register LAPACK's FFI targets, which JAX otherwise does while *lowering* a LAPACK
+    call: a deserialized program that calls LU or eig crashes the process without it
+    (jax 0.10; `jax.export` does the same before loading). False if this JAX has no such
+    hook (then no saved program is loaded)."""
+    try:
+        from jax._src.lax import linalg
+
+        linalg.initialize_lapack()
+    except (ImportError, AttributeError):
+        return False
+    return True
 
 
 @dataclass
 class CompileGate:
-    """The compiling process (`compiles`) opens the gate (creates the file `path`) once the
-    chunk program is compiled, and stops there (`Compiled`); a worker waits for the gate
-    before compiling (a persistent-cache hit), at most GATE_TIMEOUT seconds or until
-    `stop()` (module docstring)."""
+    """The parent compiles the chunk program (`compile`), saves it next to the gate
+    (`jax.experimental.serialize_executable`) and opens the gate (creates the file `path`,
+    also if compiling or saving failed); a worker (`program`) waits for the gate — at most
+    GATE_TIMEOUT seconds or until `stop()` — and loads the saved program without tracing
+    it, or, where none was saved for its arguments, lowers and compiles it itself (module
+    docstring)."""
 
     path: Path
-    compiles: bool
     stop: Callable[[], bool] = lambda: False
 
-    def before_compile(self) -> None:
+    @property
+    def saved(self) -> Path:
+        return self.path.with_name(self.path.name + ".program")
+
+    def compile(self, run, args) -> None:
+        """Compile the `jax.jit` function `run` for `args`, save it, open the gate."""
+        from jax.experimental import serialize_executable
+
+        try:
+            program, _, out_tree = serialize_executable.serialize(run.lower(args).compile())
+            blob = pickle.dumps((_signature(args), program, out_tree))
+            tmp = self.saved.with_suffix(".tmp")
+            tmp.write_bytes(blob)
+            tmp.replace(self.saved)  # atomically, before the gate opens
+        except Exception:  # not serializable here: the workers compile it themselves
+            pass
+        finally:
+            self.open()
+
+    def program(self, run, args):
+        """The compiled chunk program `run` (a `jax.jit` function) for `args`; None if
+        `stop()` ended the wait (nothing is compiled then)."""
+        self.wait()
+        if self.stop():
+            return None
+        return self.load(args) or run.lower(args).compile()
+
+    def load(self, args):
+        """The saved program if it was compiled for `args`, else None."""
+        import jax
+        from jax.experimental import serialize_executable
+
+        try:
+            signature, program, out_tree = pickle.loads(self.saved.read_bytes())
+        except (OSError, pickle.UnpicklingError, ValueError, EOFError):
+            return None
+        if signature != _signature(args) or not _lapack_ready():
+            return None
+        return serialize_executable.deserialize_and_load(program, jax.tree.structure(((args,), {})), out_tree)
+
+    def wait(self) -> None:
         deadline = time.monotonic() + GATE_TIMEOUT
-        while not (self.compiles or self.path.exists() or self.stop() or time.monotonic() > deadline):
+        while not (self.path.exists() or self.stop() or time.monotonic() > deadline):
             time.sleep(0.05)
 
-    def after_compile(self) -> None:
-        if self.compiles:
-            self.open()
-            raise Compiled
-
     def open(self) -> None:
-        if self.compiles:
-            self.path.touch()
+        self.path.touch()
+
+
+@dataclass
+class Claims:
+    """Chunks taken by the workers of one sweep: a worker computes chunk `c` only if it is
+    the first to create the file `<folder>/<c>` (`os.O_EXCL`: atomic on a local disk)."""
+
+    folder: Path
+
+    def __call__(self, c: int) -> bool:
+        try:
+            os.close(os.open(self.folder / str(c), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        return True
 
 
 def _one_device_env() -> dict[str, str]:
@@ -123,27 +200,27 @@ def cores() -> list[int]:
         return list(range(os.cpu_count() or 1))
 
 
-def start(spec: dict, out: str, n: int) -> list[Worker]:
-    """Start workers for shards 0 … n−1 of the sweep `spec` on the existing store `out`."""
+def start(spec: dict, out: str, n: int) -> tuple[list[Worker], CompileGate]:
+    """Start n pinned workers for the sweep `spec` on the existing store `out`. Returns them
+    and the gate the parent opens once it has compiled the chunk program
+    (`CompileGate.compile`; until then the workers wait, at most GATE_TIMEOUT)."""
     job = {k: spec[k] for k in ("model", "method", "along", "axes", "parameters", "options")}
     mine = cores()
     env = _one_device_env()
-    scratch = [Path(tempfile.mkdtemp(prefix="photosc-workers-"))]  # the gate (and the cache)
-    if not env.get("JAX_COMPILATION_CACHE_DIR"):
-        env["JAX_COMPILATION_CACHE_DIR"] = str(scratch[0] / "xla-cache")
-    gate = scratch[0] / "compiled"
+    scratch = Path(tempfile.mkdtemp(prefix="photosc-workers-"))  # the gate, the program, the claims
+    (scratch / "claims").mkdir()
+    gate = CompileGate(scratch / "compiled")
     workers = []
-    for i in [None, *range(n)]:  # None: the compiling process (unpinned, computes nothing)
-        name = "compile" if i is None else str(i)
-        log = Path(tempfile.mkstemp(prefix=f"photosc-worker-{name}-", suffix=".log")[1])
+    for i in range(n):
+        log = Path(tempfile.mkstemp(prefix=f"photosc-worker-{i}-", suffix=".log")[1])
         payload = json.dumps(
             {
                 **job,
                 "out": str(out),
-                "shard": [0, 1] if i is None else [i, n],
                 "parent": os.getpid(),
-                "core": None if i is None else mine[i % len(mine)],
-                "gate": str(gate),
+                "core": mine[i % len(mine)],
+                "gate": str(gate.path),
+                "claims": str(scratch / "claims"),
             }
         )
         with open(log, "w") as fh:
@@ -154,8 +231,8 @@ def start(spec: dict, out: str, n: int) -> list[Worker]:
                 env=env,
                 start_new_session=True,
             )  # Ctrl-C: parent forwards once
-        workers.append(Worker(None if i is None else (i, n), proc, log, scratch if i is None else []))
-    return workers
+        workers.append(Worker((i, n), proc, log, [scratch] if i == 0 else []))
+    return workers, gate
 
 
 def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
@@ -179,8 +256,6 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
             shutil.rmtree(path, ignore_errors=True)
         text = w.log.read_text(errors="replace")
         w.log.unlink(missing_ok=True)
-        if w.shard is None:  # the compiling process: if it failed, the workers compiled themselves
-            continue
         lines = text.strip().splitlines()
         try:
             report = json.loads(lines[-1])
@@ -204,11 +279,10 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
 def _main() -> None:
     job = json.loads(sys.argv[1])
     _die_with_parent(job["parent"])
-    compiles = job["core"] is None
-    if hasattr(os, "sched_setaffinity") and not compiles:  # before JAX starts its threads: they inherit it
+    if hasattr(os, "sched_setaffinity"):  # before JAX starts its threads: they inherit it
         os.sched_setaffinity(0, {job["core"]})
     requested = {"stop": False}
-    gate = CompileGate(Path(job["gate"]), compiles, stop=lambda: requested["stop"])
+    gate = CompileGate(Path(job["gate"]), stop=lambda: requested["stop"])
 
     def on_interrupt(signum, frame):
         requested["stop"] = True
@@ -220,25 +294,20 @@ def _main() -> None:
     from .engine import sweep
 
     warnings.simplefilter("ignore")  # the parent reports the sweep's notes
-    try:
-        ds = sweep(
-            job["model"],
-            job["axes"],
-            method=job["method"],
-            along=job["along"],
-            fixed=job["parameters"],
-            options=job["options"],
-            out=job["out"],
-            shard=tuple(job["shard"]),
-            workers=1,
-            progress=False,
-            stop=lambda: requested["stop"],
-            _gate=gate,
-        )
-    except Compiled:
-        return
-    finally:
-        gate.open()  # also when the compiling process failed or found nothing to do
+    ds = sweep(
+        job["model"],
+        job["axes"],
+        method=job["method"],
+        along=job["along"],
+        fixed=job["parameters"],
+        options=job["options"],
+        out=job["out"],
+        workers=1,
+        progress=False,
+        stop=lambda: requested["stop"],
+        _gate=gate,
+        _claim=Claims(Path(job["claims"])),
+    )
     print(
         json.dumps(
             {"chunks_computed": int(ds.attrs["chunks_computed"]), "interrupted": int(ds.attrs["interrupted"])}
