@@ -46,9 +46,21 @@ class PairedStability(eqx.Module):
     frequency: Float[Array, ""]
 
 
+def _reflect(m: Float[Array, "n n"], v: Float[Array, " n"]) -> Float[Array, "n n"]:
+    """H m H for the Householder reflector H = 1 − 2vvᵀ/(vᵀv) (O(n²), H = Hᵀ = H⁻¹)."""
+    c = 2.0 / (v @ v)
+    m = m - c * jnp.outer(m @ v, v)
+    return m - c * jnp.outer(v, v @ m)
+
+
 def reduced_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"]) -> Float[Array, "6M-2 6M-2"]:
     """K = Bᵀ J B: the flow's Jacobian at the steady state with unknowns `x` ([z, μ],
-    `direct.unknowns_of`), with the phase and particle-number zero modes removed."""
+    `direct.unknowns_of`), with the phase and particle-number zero modes removed.
+
+    The basis is Q = H₁H₂ (two Householder reflectors): H₁ maps the unit number vector l̂
+    to ±e₁, H₂ the unit rotation r̂ (⊥ l̂, and zero in the first entry, so H₁ leaves it
+    alone) to −e₂; the columns of Q beyond the first two are an orthonormal basis B of
+    the complement, and K = (QᵀJQ)[2:, 2:] costs O(n²) instead of two dense products."""
     c = coefficients(params, half=True)
     z, mu = x[:-1], x[-1]
     m = c.esum.shape[0]
@@ -56,9 +68,12 @@ def reduced_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"]) -> Float
     zero = jnp.zeros(m)
     number = jnp.concatenate([c.weights, c.weights, zero, zero, zero, zero])
     phase = jnp.concatenate([zero, zero, zero, zero, -z[5 * m :], z[4 * m : 5 * m]])
-    q, _ = jnp.linalg.qr(jnp.stack([number, phase], axis=1), mode="complete")
-    basis = q[:, 2:]
-    return basis.T @ jac @ basis
+    l_hat = number / jnp.linalg.norm(number)
+    r_hat = phase / jnp.linalg.norm(phase)
+    e1, e2 = jnp.zeros_like(l_hat).at[0].set(1.0), jnp.zeros_like(l_hat).at[1].set(1.0)
+    v1 = l_hat + jnp.where(l_hat[0] >= 0, 1.0, -1.0) * e1  # l̂[0] = w₀/|l| > 0: no cancellation
+    v2 = r_hat + e2  # r̂[1] = 0 (an n11 entry): H₂ r̂ = −e₂, and H₂e₁ = e₁
+    return _reflect(_reflect(jac, v1), v2)[2:, 2:]
 
 
 def leading_mode(params: InterbandParams, x: Float[Array, " 6M+1"]) -> tuple[jax.Array, jax.Array]:

@@ -477,8 +477,15 @@ def _branch_growth(base, along, theta_ordered, x_first, x_last, t_last, n_on):
     Hopf bifurcation; the two ends bound the branch unless two Hopf crossings lie between."""
 
     def check():
-        g0 = leading_mode(_with(base, along, theta_ordered[0]), x_first)[0]
-        g1 = jax.lax.cond(n_on > 1, lambda: leading_mode(_with(base, along, t_last), x_last)[0], lambda: g0)
-        return jnp.maximum(g0, g1)
+        # one call site (one compiled eigenvalue problem), run once or twice
+        points = (jnp.stack([theta_ordered[0], t_last]), jnp.stack([x_first, x_last]))
+
+        def body(c):
+            k, g = c
+            return k + 1, jnp.maximum(g, leading_mode(_with(base, along, points[0][k]), points[1][k])[0])
+
+        return jax.lax.while_loop(
+            lambda c: c[0] < jnp.where(n_on > 1, 2, 1), body, (jnp.asarray(0), jnp.asarray(-jnp.inf))
+        )[1]
 
     return jax.lax.cond(n_on > 0, check, lambda: jnp.asarray(jnp.nan))
