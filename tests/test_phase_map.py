@@ -242,6 +242,32 @@ def test_vmapped_rows_equal_sequential_rows(store):
 
 
 @pytest.mark.slow
+def test_branch_end_extrapolates_a_closing_branch_but_not_a_fold():
+    """The walk's end (`_branch_end`): where |Δ|² falls linearly to 0 at V* = 2 (|Δ|² =
+    V − 2), a walk stopped at 2.01 after accepting 2.02, its last try 2.01 → 2.002 rejected
+    by the jump test (|Δ| halved and more), puts the end at V* exactly; a failed step of
+    0.006 (which the jump test at max_jump = 0.5 passes) bounds the end to within 0.008,
+    short of V*, and then the last accepted value is the end (at max_jump = 0.3 the bound is
+    0.0118 and V* is the end); where |Δ| falls but stays finite (a fold) the last accepted
+    value is the end; so it is for a walk still alive."""
+    import jax.numpy as jnp
+
+    from photosc_jax.interband.phase_map import _branch_end
+
+    def walk(d1, d2, hf, alive=False):
+        return dict(
+            t1=jnp.asarray(2.01), t2=jnp.asarray(2.02), d1=jnp.asarray(d1), d2=jnp.asarray(d2),
+            hf=jnp.asarray(hf), alive=jnp.asarray(alive), have2=jnp.asarray(True),
+        )  # fmt: skip
+
+    root = (0.01**0.5, 0.02**0.5)
+    assert float(_branch_end(walk(*root, -0.008), 0.5)) == pytest.approx(2.0, abs=1e-12)
+    assert float(_branch_end(walk(*root, -0.006), 0.5)) == 2.01
+    assert float(_branch_end(walk(*root, -0.006), 0.3)) == pytest.approx(2.0, abs=1e-12)
+    assert float(_branch_end(walk(0.099, 0.1, -0.008), 0.5)) == 2.01  # fold
+    assert float(_branch_end(walk(*root, -0.008, alive=True), 0.5)) == 2.01
+
+
 def test_the_branch_ends_above_the_threshold_at_omega_025():
     """Paper grid, T = 0, Ω = 0.25 (what an independent check found): the normal state is
     unstable from V_c = 2.1865, but the paired branch, continued down from V = 8, ends only
@@ -267,6 +293,9 @@ def test_the_branch_ends_above_the_threshold_at_omega_025():
     out = {k: np.asarray(v) for k, v in row(p, Evolve(t_max=2.4e5)).items()}
     assert out["threshold"] == pytest.approx(2.18654, abs=1e-5)
     assert 2.290 < out["branch_end"] < 2.297
+    # with 10 halvings the walk's last point on the branch is 2.29353 (an upper bound on
+    # V*); with 6 halvings 2.29563, and |Δ|² → 0 extrapolated from there 2.29343
+    assert out["branch_end"] == pytest.approx(2.2934, abs=1.5e-4)
     np.testing.assert_array_equal(out["phase"], [0, 3, 3, 3] + [1] * 8)
     assert -1e-3 < out["branch_growth"] < -1e-5  # stable, and weakly so near |Δ| → 0
     d2 = out["delta_abs_paired"][4:7] ** 2  # V = 2.3, 2.32, 2.35
