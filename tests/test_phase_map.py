@@ -241,7 +241,6 @@ def test_vmapped_rows_equal_sequential_rows(store):
         np.testing.assert_allclose(vec[name].values, seq[name].values, rtol=1e-8, err_msg=name)
 
 
-@pytest.mark.slow
 def test_branch_end_extrapolates_a_closing_branch_but_not_a_fold():
     """The walk's end (`_branch_end`): where |Δ|² falls linearly to 0 at V* = 2 (|Δ|² =
     V − 2), a walk stopped at 2.01 after accepting 2.02, its last try 2.01 → 2.002 rejected
@@ -268,6 +267,7 @@ def test_branch_end_extrapolates_a_closing_branch_but_not_a_fold():
     assert float(_branch_end(walk(*root, -0.008, alive=True), 0.5)) == 2.01
 
 
+@pytest.mark.slow
 def test_the_branch_ends_above_the_threshold_at_omega_025():
     """Paper grid, T = 0, Ω = 0.25 (what an independent check found): the normal state is
     unstable from V_c = 2.1865, but the paired branch, continued down from V = 8, ends only
