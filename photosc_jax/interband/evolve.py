@@ -122,24 +122,6 @@ def solve(
     )
 
 
-def relax(params: InterbandParams, y0: InterbandState, t1, *, max_steps: int = DEFAULT_MAX_STEPS, event=None):
-    """Low-level: `solve` from t = 0 to `t1` (or to `event`) with the default solver and
-    tolerances, saving only the final state — the relaxation step shared by the normal-state
-    solver and the phase map's retry of a cold solve. Not jitted; never throws."""
-    return solve(
-        params,
-        y0,
-        0.0,
-        t1,
-        saveat=dfx.SaveAt(t1=True),
-        solver=default_solver(),
-        rtol=DEFAULT_RTOL,
-        atol=DEFAULT_ATOL,
-        max_steps=max_steps,
-        event=event,
-    )
-
-
 @eqx.filter_jit
 @counted("evolve")
 def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress, drive):
