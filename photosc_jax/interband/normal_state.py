@@ -35,7 +35,7 @@ DEFAULT_RELAX_TOL = 3e-7  # max |dn/dt| (E_g/ħ) at which the normal-state relax
 RELAX_STEPS = 200_000
 NORMAL_RESIDUAL_TOL = 1e-8  # max-norm stationarity residual of an accepted normal state
 _EPS = 1e-8  # shift of the final Newton polish (and of the implicit adjoint)
-_EPS_PSEUDO = 1e-3  # pseudo-transient shift: backward-Euler steps of length 1000 ħ/E_g
+_EPS_PSEUDO = 1e-3  # pseudo-transient shift: linearly implicit Euler steps of length 1000 ħ/E_g
 DEFAULT_PSEUDO_STEPS = 1000
 MAX_T_RELAX = 1e6
 
@@ -166,8 +166,8 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
     n_e = jnp.sum(c.weights * (x0[:m] + x0[m : 2 * m]))
 
     # F(x) − ε(x − sg(x)) equals F(x) but has Jacobian J − εI: a Newton step on it is a
-    # backward-Euler step of length 1/ε on dx/dt = F(x) (regular even where J is singular),
-    # and its root is exactly F = 0.
+    # backward-Euler step of length 1/ε on dx/dt = F(x) (regular even where J is singular;
+    # a chord step, with J frozen, a linearly implicit Euler step), and its root is exactly F = 0.
     def shifted(eps):
         return lambda x, a: _normal_residual(x, a) - eps * (x - jax.lax.stop_gradient(x))
 
