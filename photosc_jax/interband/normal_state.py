@@ -2,7 +2,7 @@
 
 It comes from a time evolution of the 4M normal unknowns with s ≡ 0 (the normal subspace,
 invariant under the dynamics) until the state stops moving, continued by pseudo-transient
-steps and polished by Newton on the 4M
+steps and polished by chord (frozen-Jacobian Newton) steps on the 4M
 population/coherence equations (particle number fixed), with implicit differentiation. At
 T = 0 the normal steady states form a continuum (Pauli-blocked occupations are dark to the
 phonons), so the state depends on the history: by default the one the dynamics from the
@@ -34,7 +34,7 @@ from .state import InterbandState, initial_state
 DEFAULT_RELAX_TOL = 3e-7  # max |dn/dt| (E_g/ħ) at which the normal-state relaxation stops
 RELAX_STEPS = 200_000
 NORMAL_RESIDUAL_TOL = 1e-8  # max-norm stationarity residual of an accepted normal state
-_EPS = 1e-8  # shift of the final Newton polish (and of the implicit adjoint)
+_EPS = 1e-8  # shift of the final polish (and of the implicit adjoint)
 _EPS_PSEUDO = 1e-3  # pseudo-transient shift: linearly implicit Euler steps of length 1000 ħ/E_g
 DEFAULT_PSEUDO_STEPS = 1000
 MAX_T_RELAX = 1e6
@@ -45,7 +45,8 @@ class NormalState(eqx.Module):
 
     `n11`, `n22` (real), `n21` (complex): correlators, shape (M,). `residual`: max-norm of
     the stationarity residual (E_g/ħ). `success`: residual < 1e-8 and populations in
-    [0, 1]. `t_relax`: how long the s ≡ 0 evolution ran before the Newton polish (ħ/E_g).
+    [0, 1]. `t_relax`: how long the s ≡ 0 evolution ran before the pseudo-transient steps
+    and the polish (ħ/E_g).
     """
 
     n11: Float[Array, "*b M"]
@@ -94,9 +95,10 @@ def normal_steady_state(
     rtol 1e-6, atol 1e-9 on the 4M normal unknowns. Finish the relaxation by
     pseudo-transient steps (each a linearly implicit Euler step of length 1/ε_pt = 1000,
     with the Jacobian of the relaxed state: one LU for all; at most `pseudo_steps`, default
-    1000), then polish by Newton (rtol = atol = `tol`, at
-    most `max_steps` steps) with implicit differentiation (the relaxation is
-    `stop_gradient`ed). Jit/vmap/grad-safe; float arguments are traced (no recompiles).
+    1000), then polish by chord steps with the Jacobian refreshed there (rtol = atol =
+    `tol`, shift 10⁻⁸) with implicit differentiation (the relaxation is `stop_gradient`ed).
+    The two stages are one compiled root find and share the step budget
+    max(`pseudo_steps`, `max_steps`). Jit/vmap/grad-safe; float arguments are traced (no recompiles).
 
     At T = 0 the normal steady states form a continuum (Pauli-blocked occupations are dark
     to the phonons: the stationarity Jacobian has zero modes), so *which* state is reached
@@ -112,7 +114,7 @@ def normal_steady_state(
     relax_tol = 1e-6 with 200 pseudo steps gave V_c(0.01) = 2.27529, off by 3·10⁻⁴.
 
     `success` is decided by the state itself: stationarity residual (max-norm, E_g/ħ)
-    below 1e-8 and populations within [0, 1] (Newton's own step criterion may never be met
+    below 1e-8 and populations within [0, 1] (the root finder's own step criterion may never be met
     along the zero modes although the residual is 1e-17). If False, raise `pseudo_steps` or
     lower `relax_tol`.
 
@@ -166,30 +168,38 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
     n_e = jnp.sum(c.weights * (x0[:m] + x0[m : 2 * m]))
 
     # F(x) − ε(x − sg(x)) equals F(x) but has Jacobian J − εI: a Newton step on it is a
-    # backward-Euler step of length 1/ε on dx/dt = F(x) (regular even where J is singular;
-    # a chord step, with J frozen, a linearly implicit Euler step), and its root is exactly F = 0.
-    def shifted(eps):
-        return lambda x, a: _normal_residual(x, a) - eps * (x - jax.lax.stop_gradient(x))
+    # backward-Euler step of length 1/ε on dx/dt = F(x) (regular even where J is singular),
+    # a chord step (J frozen) a linearly implicit Euler step, and its root is exactly F = 0.
+    def shifted(x, args):
+        c, n_e, eps = args
+        return _normal_residual(x, (c, n_e)) - eps * (x - jax.lax.stop_gradient(x))
 
-    solver = optx.Newton(rtol=tol, atol=tol, linear_solver=lx.LU())
-    # the pseudo-transient steps with the Jacobian of their start (a W-method: the same
-    # fixed point, a path that differs from Newton's by O(J(x) − J(x0)), negligible this
-    # close to stationarity) — one LU instead of one per step (200 steps at Ω = 0.01)
+    # Two chord stages on one call site (one compiled root find): pseudo-transient steps
+    # with the Jacobian of their start (ε = 10⁻³, a W-method: the same fixed point, a path
+    # that differs from Newton's by O(J(x) − J(x0)), negligible this close to
+    # stationarity; one LU instead of one per step), then the polish (ε = 10⁻⁸, the LU
+    # refreshed at the pseudo-transient's end, where the chord converges in a few steps).
+    # Both stages share the step budget max(pseudo_steps, max_steps) (optimistix needs it
+    # static); the gradient comes from the implicit adjoint of the last stage (its start is
+    # `stop_gradient`ed).
     chord = optx.Chord(rtol=tol, atol=tol, linear_solver=lx.LU())
-    relaxed = optx.root_find(
-        shifted(_EPS_PSEUDO), chord, x0, (c_sg, n_e), max_steps=pseudo_steps, throw=False
-    )
-    x1 = jax.lax.stop_gradient(relaxed.value)
-    out = optx.root_find(
-        shifted(_EPS),
-        solver,
-        x1,
-        (c, n_e),
-        max_steps=max_steps,
-        adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()),
-        throw=False,
-    )
-    x = out.value
+    adjoint = optx.ImplicitAdjoint(linear_solver=lx.LU())
+
+    budget = max(pseudo_steps, max_steps)
+
+    def stage(x, eps):
+        out = optx.root_find(
+            shifted,
+            chord,
+            jax.lax.stop_gradient(x),
+            (c, n_e, eps),
+            max_steps=budget,
+            adjoint=adjoint,
+            throw=False,
+        )
+        return out.value, None
+
+    x, _ = jax.lax.scan(stage, x0, jnp.array([_EPS_PSEUDO, _EPS]))
     x_sg = jax.lax.stop_gradient(x)
     res = jnp.max(jnp.abs(_normal_residual(x_sg, (c, n_e))))
     physical = jnp.all((x_sg[: 2 * m] > -1e-8) & (x_sg[: 2 * m] < 1 + 1e-8))

@@ -13,8 +13,9 @@ A *row* is a line of grid points along one parameter (`along`, usually V). Per r
    sub-bracket where g first turns positive, checked by g = 0 there.
    Along any other parameter the normal state is solved at each point and the threshold is
    the linear interpolation of g at its first sign change.
-2. **The paired branch.** One cold direct solve (`direct`: warm-start evolution, then
-   Newton in the co-rotating frame) at the row's more unstable end (the larger g), then
+2. **The paired branch.** One cold solve (`direct`'s warm-start evolution, then Newton
+   and chord steps in the co-rotating frame on the walk's own corrector) at the row's more
+   unstable end (the larger g), then
    natural-parameter continuation toward the other end: a secant predictor and the chord
    corrector with the LU of an earlier point (refreshed when the chord iteration slows,
    and once at the predictor when it fails). The branch *ends* where the corrector fails or
@@ -79,20 +80,21 @@ import jax.numpy as jnp
 
 from .direct import (
     CHORD_STEPS,
-    chord_solve,
-    direct_solve,
+    NEWTON_BEFORE_CHORD,
+    _chord_solve,
+    _warm_start,
     electron_number,
     factor_jacobian,
     from_unknowns,
-    unknowns_of,
 )
 from .equations import coefficients
-from .methods import Evolve, Newton
+from .methods import DEFAULT_STEADY_TOL, Evolve, Newton
 from .normal_state import normal_steady_state
 from .outcomes import RESULTS, code
 from .paired_stability import leading_mode
 from .pairing_spectrum import _leading_secular, leading_along_V
 from .params import InterbandParams
+from .solver_state import half_grid
 from .stability import DEFAULT_V_BRACKET, threshold_V
 from .state import initial_state
 from .steady import detector_tol, evolution_outcome, run_to_steady_state
@@ -103,6 +105,7 @@ REFACTOR_AFTER = CHORD_STEPS // 2  # chord iterations beyond which the LU is ref
 DEFAULT_MAX_JUMP = 0.5  # largest relative change of |Δ| in one grid step still on the branch
 END_REFINE = 6  # halvings of a grid step before the branch is declared ended
 STABILITY_TOL = 1e-9  # growth rate (E_g/ħ) above which a paired state counts as unstable
+COLD_TRIES = NEWTON_BEFORE_CHORD + 6  # cold-mode corrector tries: 2 Newton steps, then chord solves
 RETRY_T = 6000.0  # evolution time (ħ/E_g) before a second cold solve, if the first fails
 CONFIRM_WINDOW = 17  # |Δ| samples over the last 20 % of a confirmation run (oscillation test)
 CONFIRM_SAMPLES = 129  # |Δ| samples over a whole confirmation run (its peak)
@@ -176,37 +179,40 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     """The paired branch along `theta_ordered` (visit order): per point |Δ|, μ, n_exc,
     residual and whether the point is on the branch; and where the branch ends.
 
-    Natural-parameter continuation with step control: each grid step is tried whole; when
-    the corrector fails (also with a fresh LU, of the Jacobian at the last accepted point:
-    one refresh per accepted point) or its root leaves the branch (|Δ| changed by more
-    than `max_jump` of its value, or below `delta_floor`), the step is halved, up to
-    END_REFINE times, and the walk goes on from the last accepted sub-step (secant
-    predictor over the last two accepted points). A grid point is on the branch if the
-    walk reaches it; where it stops (a fold, or the end of the branch at |Δ| → 0), the last
-    accepted value is the branch end, to 2^-END_REFINE of a grid step; where |Δ| was
+    The first point is solved cold: a warm-start evolution from the paper's initial state
+    to the first maximum of |s| (`direct._warm_start`), then the walk's own corrector in
+    *cold* mode — two Newton steps (a chord step with the LU refreshed at each iterate),
+    then chord iterations, the LU refreshed at the last iterate each time they stall (the
+    direct solve's Newton/chord scheme, `direct.direct_solve`, on the walk's single
+    factorisation and chord call sites, so the row program compiles each once). If that
+    fails, the whole row is retried once from the first maximum of |s| after t = RETRY_T,
+    for when the first maximum fell outside Newton's basin.
+
+    Natural-parameter continuation with step control from there: each grid step is tried
+    whole; when the corrector fails (also with a fresh LU, of the Jacobian at the last
+    accepted point: one refresh per accepted point) or its root leaves the branch (|Δ|
+    changed by more than `max_jump` of its value, or below `delta_floor`), the step is
+    halved, up to END_REFINE times, and the walk goes on from the last accepted sub-step
+    (secant predictor over the last two accepted points). A grid point is on the branch if
+    the walk reaches it; where it stops (a fold, or the end of the branch at |Δ| → 0), the
+    last accepted value is the branch end, to 2^-END_REFINE of a grid step; where |Δ| was
     falling there, |Δ|² is extrapolated linearly to 0 from the last two accepted points
     (|Δ|² ∝ distance to the end near a branch that closes) and the root is the end if it
     lies where the last failed step puts it (`_branch_end`; at Ω = 0.25, T = 0, paper grid:
     V* = 2.29353 without extrapolation after 10 halvings, 2.29563 after 6, and 2.29343 with
-    it after 6; the 4 halvings saved are 12–18 % of a row at Ω = 0.1–0.4)."""
+    it after 6; the 4 halvings saved are 12–18 % of a row at Ω = 0.1–0.4).
+
+    Returns (per-point records, branch end, the cold solve's `RESULTS` code, (state at the
+    first point, state at the last grid point reached, its `along` value, points on the
+    branch))."""
     p0 = _with(base, along, theta_ordered[0])
     n_e = electron_number(p0)
-    newton = Newton(tol=tol, delta_floor=delta_floor, fallback=None)
-
-    def cold_solve(first):
-        """The cold direct solve (`direct`: warm start, Newton, chord); a second try
-        (`first` False) starts Newton at the first maximum of |s| after t = RETRY_T instead,
-        for when the first maximum fell outside Newton's basin. One call site, so the solver
-        (and its warm-start evolution) is compiled once."""
-        return direct_solve(p0, initial_state(p0), newton, t_min=jnp.where(first, 0.0, RETRY_T))
-
-    cold = jax.lax.while_loop(
-        lambda c: ~c[1].converged & (c[0] < 2),
-        lambda c: (c[0] + 1, cold_solve(c[0] == 0)),
-        (0, _zeros_like(jax.eval_shape(cold_solve, jnp.asarray(True)))),
-    )[1]
-    x0 = unknowns_of(cold)
-    lu0 = _zeros_like(jax.eval_shape(factor_jacobian, p0, x0, n_e))  # factored in the first attempt
+    y_init = initial_state(p0)
+    warm = Newton().warm
+    steady_tol = jnp.asarray(DEFAULT_STEADY_TOL)
+    n_x = 6 * half_grid(y_init.n11).shape[0] + 1
+    f0 = jnp.zeros((), float)
+    blank = dict(delta=f0, mu=f0, n_exc=f0, residual=f0, alive=jnp.asarray(False))  # loop-carry placeholder
 
     def record(ss, alive):
         n_exc = jnp.sum(ss.state.n22) / p0.n_k  # full grid
@@ -219,14 +225,16 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
             alive=alive,
         )
 
-    blank = _zeros_like(jax.eval_shape(lambda: record(cold, True)))  # loop-carry placeholder
-
     def attempt(w, t_try):
         """One corrector solve at `t_try` from the secant predictor, with the current LU
         (first refreshed if it is `stale`) and, if that fails and it is not fresh, with the
         LU of the Jacobian at the last accepted point (good for any short step; one refresh
-        per accepted point). The only factorisation site of the walk (one compiled copy).
+        per accepted point). In cold mode (`w["cold"]`, the row's first point, from the
+        warm start) the LU is refreshed at the current iterate before every try: the first
+        NEWTON_BEFORE_CHORD tries are single (Newton) steps, then up to COLD_TRIES chord
+        solves. The only factorisation and chord call sites of the row program.
         Returns (accepted, record of the root, x, lu, refreshed, LU stale at the root)."""
+        cold = w["cold"]
         p = _with(base, along, t_try)
         frac = jnp.where(
             w["have2"], (t_try - w["t1"]) / jnp.where(w["t1"] == w["t2"], 1.0, w["t1"] - w["t2"]), 0.0
@@ -235,12 +243,14 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         x_pred = w["x1"] + frac * (w["x1"] - w["x2"])
 
         def body(c):
-            tries, _, _, lu, fresh, _, _ = c
-            refresh = (tries > 0) | w["stale"]
+            tries, _, x, lu, fresh, _, _ = c
+            refresh = (tries > 0) | w["stale"] | cold
+            t_lu, x_lu = jnp.where(cold, t_try, w["t1"]), jnp.where(cold, x, w["x1"])
             lu = jax.lax.cond(
-                refresh, lambda: factor_jacobian(_with(base, along, w["t1"]), w["x1"], n_e), lambda: lu
+                refresh, lambda: factor_jacobian(_with(base, along, t_lu), x_lu, n_e), lambda: lu
             )
-            ss, x = chord_solve(p, x_pred, n_e, lu, tol=tol, delta_floor=delta_floor)
+            n_iter = jnp.where(cold & (tries < NEWTON_BEFORE_CHORD), 1, CHORD_STEPS)
+            ss, x = _chord_solve(p, jnp.where(cold, x, x_pred), n_e, lu, tol, steady_tol, delta_floor, n_iter)
             return (
                 tries + 1,
                 ss.converged,
@@ -252,13 +262,14 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
             )
 
         def again(c):
-            tries, converged, _, _, fresh, _, _ = c
-            return (tries == 0) | (~converged & ~fresh & (tries < 2))
+            tries, converged, x, _, fresh, _, _ = c
+            more = ~converged & (tries < COLD_TRIES) & jnp.all(jnp.isfinite(x))
+            return jnp.where(cold, more, (tries == 0) | (~converged & ~fresh & (tries < 2)))
 
         _, converged, x, lu, fresh, rec, iters = jax.lax.while_loop(
             again, body, (0, jnp.asarray(False), x_pred, w["lu"], w["fresh"], blank, 0)
         )
-        ok = converged & (jnp.abs(rec["delta"] - w["d1"]) <= max_jump * w["d1"])
+        ok = converged & (cold | (jnp.abs(rec["delta"] - w["d1"]) <= max_jump * w["d1"]))
         # slow chord: refresh the LU at the new point (done by the next attempt, if any)
         return ok, rec, x, lu, fresh, iters > REFACTOR_AFTER
 
@@ -272,18 +283,21 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                 w, h, fails, reached, rec = c
                 t_try = jnp.where(jnp.abs(th - w["t1"]) <= jnp.abs(h) * (1 + 1e-9), th, w["t1"] + h)
                 ok, rec_new, x, lu, fresh, slow = attempt(w, t_try)
+                cold = w["cold"]
                 moved = dict(
                     x1=x,
-                    x2=w["x1"],
+                    x2=jnp.where(cold, x, w["x1"]),  # no secant from the warm start
                     t1=t_try,
                     t2=w["t1"],
                     d1=rec_new["delta"],
-                    d2=w["d1"],
+                    d2=jnp.where(cold, rec_new["delta"], w["d1"]),
                     lu=lu,
-                    have2=jnp.asarray(True),
+                    have2=~cold,
                     alive=w["alive"],
                     fresh=jnp.asarray(False),
                     stale=slow,
+                    cold=jnp.asarray(False),
+                    xf=jnp.where(cold, x, w["xf"]),
                     xg=w["xg"],
                     tg=w["tg"],
                     hf=w["hf"],
@@ -291,7 +305,9 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
                 stayed = dict(w, lu=lu, fresh=fresh, stale=jnp.asarray(False), hf=t_try - w["t1"])
                 w = jax.tree.map(lambda a, b: jnp.where(ok, a, b), moved, stayed)
                 rec = jax.tree.map(lambda a, b: jnp.where(ok, a, b), rec_new, rec)
-                return (w, jnp.where(ok, h, h / 2), fails + (~ok).astype(jnp.int32), ok & (t_try == th), rec)
+                # a failed cold solve ends the try (no step to halve)
+                fails = jnp.where(cold & ~ok, END_REFINE + 1, fails + (~ok).astype(jnp.int32))
+                return (w, jnp.where(ok, h, h / 2), fails, ok & (t_try == th), rec)
 
             w, _, _, reached, rec = jax.lax.while_loop(
                 cond, body, (w, th - w["t1"], jnp.asarray(0, jnp.int32), jnp.asarray(False), blank)
@@ -305,32 +321,40 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
             {k: jnp.where(w["alive"], v, nan) for k, v in rec.items() if k != "alive"}, alive=w["alive"]
         )
 
-    alive0 = cold.converged
-    w0 = dict(
-        x1=x0,
-        x2=x0,
-        t1=theta_ordered[0],
-        t2=theta_ordered[0],
-        d1=cold.delta_abs,
-        d2=cold.delta_abs,
-        lu=lu0,
-        have2=jnp.asarray(False),
-        alive=alive0,
-        fresh=jnp.asarray(False),
-        stale=jnp.asarray(True),
-        xg=x0,
-        tg=theta_ordered[0],
-        hf=jnp.zeros_like(theta_ordered[0]),
+    t0 = theta_ordered[0]
+
+    def start(x0, alive):
+        lu0 = (jnp.zeros((n_x, n_x), x0.dtype), jnp.zeros(n_x, jnp.int32))  # factored in the first attempt
+        return dict(
+            x1=x0, x2=x0, t1=t0, t2=t0, d1=f0, d2=f0, lu=lu0, have2=jnp.asarray(False), alive=alive,
+            fresh=jnp.asarray(False), stale=jnp.asarray(True), cold=jnp.asarray(True), xf=x0, xg=x0,
+            tg=t0, hf=jnp.zeros_like(t0),
+        )  # fmt: skip
+
+    def row(c):
+        """One try: the warm start (the first maximum of |s|, after t = RETRY_T on the
+        second try) and the walk over the whole row, its first point cold."""
+        k = c[0]
+        x0, _, _, _, paired = jax.lax.stop_gradient(
+            _warm_start(jax.lax.stop_gradient(p0), y_init, warm, True, t_min=jnp.where(k == 0, 0.0, RETRY_T))
+        )
+        last, out = jax.lax.scan(step, start(x0, paired), theta_ordered)
+        return k + 1, paired, last, out
+
+    n = theta_ordered.shape[0]
+    x_blank = jnp.zeros(n_x, float)
+    out0 = jax.tree.map(lambda v: jnp.broadcast_to(v, (n,)), blank)
+    init = (0, jnp.asarray(False), start(x_blank, jnp.asarray(False)), out0)
+    _, paired, last, out = jax.lax.while_loop(lambda c: (c[0] < 2) & ~c[3]["alive"][0], row, init)
+    alive0 = out["alive"][0]
+    cold_result = RESULTS.where(
+        alive0, RESULTS.successful, RESULTS.where(paired, RESULTS.newton_failed, RESULTS.not_paired)
     )
-    last, rest = jax.lax.scan(step, w0, theta_ordered[1:])
-    first = record(cold, alive0)
-    out = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
-    n_on = jnp.sum(out["alive"])
     return (
         out,
         jnp.where(alive0, _branch_end(last, max_jump), jnp.nan),
-        cold.result,
-        (x0, last["xg"], last["tg"], n_on),
+        cold_result,
+        (last["xf"], last["xg"], last["tg"], jnp.sum(out["alive"])),
     )
 
 
