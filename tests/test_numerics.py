@@ -65,22 +65,3 @@ def test_golden_min_on_brackets_away_from_zero(a, b, c):
     # d/dk min (k (x − c)² + k) = 1
     dk = jax.grad(lambda k: golden_min(lambda x, k: k * ((x - c) ** 2 + 1.0), a, b, k)[1])(2.0)
     assert float(dk) == pytest.approx(1.0, abs=1e-9)
-
-
-@pytest.mark.parametrize("n, block", [(2, 64), (5, 2), (64, 64), (65, 64), (607, 64), (200, 32)])
-def test_block_lu_solves_like_a_dense_solve_with_pivoting(n, block):
-    """`BlockLU` (inverted diagonal blocks + panels) against numpy's solve, on matrices
-    whose leading entries vanish (so the LU must pivot) and sizes that are not a multiple
-    of the block (padding); also under vmap (several right-hand sides)."""
-    from photosc_jax._linalg import BlockLU
-
-    rng = np.random.default_rng(n)
-    a = rng.normal(size=(n, n)) + np.eye(n) * 0.5
-    a[0, 0] = 0.0  # no LU without pivoting
-    if n > 1:
-        a[1, :2] = a[0, :2] * 0.0 + [3.0, 0.0]
-    rhs = rng.normal(size=(3, n))
-    fac = jax.jit(lambda m: BlockLU.factor(m, block))(jnp.asarray(a))
-    x = jax.jit(jax.vmap(fac.solve))(jnp.asarray(rhs))
-    ref = np.linalg.solve(a, rhs.T).T
-    np.testing.assert_allclose(np.asarray(x), ref, rtol=0, atol=1e-10 * np.max(np.abs(ref)))

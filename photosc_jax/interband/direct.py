@@ -43,7 +43,6 @@ import optimistix as optx
 from jaxtyping import Array, Float
 
 from .._checks import concrete, float_leaves
-from .._linalg import BlockLU
 from .._numerics import real_times
 from ._traces import counted
 from .equations import Coefficients, anomalous_rate, coefficients, normal_rates
@@ -291,20 +290,6 @@ def factor_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"], n_e):
     return jax.scipy.linalg.lu_factor(jax.jacfwd(corotating_residual)(x, (c, n_e)))
 
 
-@eqx.filter_jit
-def block_factor_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"], n_e) -> BlockLU:
-    """The co-rotating Jacobian at `x` factored as a `BlockLU` (the same LU as
-    `factor_jacobian`, arranged so that each chord step costs matrix-vector products only:
-    63 instead of 150 µs at the paper's N = 201; `phase_map`'s walk)."""
-    c = coefficients(params, half=True)
-    return BlockLU.factor(jax.jacfwd(corotating_residual)(x, (c, n_e)))
-
-
-def _apply_inverse(lu, r):
-    """J₀⁻¹ r from `lu_factor` output `(lu, piv)` or from a `BlockLU`."""
-    return lu.solve(r) if isinstance(lu, BlockLU) else jax.scipy.linalg.lu_solve(lu, r)
-
-
 def chord_solve(
     params,
     x0,
@@ -316,9 +301,8 @@ def chord_solve(
     delta_floor=DEFAULT_DELTA_FLOOR,
 ):
     """Chord iteration x ← x − J₀⁻¹F(x) with the LU factors `lu` of a Jacobian J₀ taken at a
-    *neighbouring* parameter point (`factor_jacobian`, or a `BlockLU` from
-    `block_factor_jacobian`): no Jacobian, no factorisation, each step one residual and
-    two triangular solves, Anderson-accelerated over the last
+    *neighbouring* parameter point (`factor_jacobian`): no Jacobian, no factorisation, each
+    step one residual and two triangular solves, Anderson-accelerated over the last
     ANDERSON_MEMORY = 5 steps (the next iterate minimises the linearised chord step over
     the step history: at Ω = 0.25 a phase-map row needs 1108 instead of 1649 iterations and
     12 instead of 24 LU refreshes). Converged when the chord step |J₀⁻¹F(x)| ≤ tol(1 + |x|)
@@ -346,7 +330,7 @@ def _chord_solve(params, x0, n_e, lu, tol, steady_tol, delta_floor, max_iter):
 
     def body(carry):
         i, x, _, x_prev, f_prev, dX, dF = carry
-        f = -_apply_inverse(lu, corotating_residual(x, args))  # the chord step
+        f = -jax.scipy.linalg.lu_solve(lu, corotating_residual(x, args))  # the chord step
         step = jnp.max(jnp.abs(f) / (1.0 + jnp.abs(x)))
         # Anderson acceleration of the chord map G(x) = x + f: the next iterate minimises
         # the linearised chord step over the last `m` differences (GMRES-like on the

@@ -78,14 +78,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._linalg import BlockLU
 from .direct import (
     CHORD_STEPS,
     NEWTON_BEFORE_CHORD,
     _chord_solve,
     _warm_start,
-    block_factor_jacobian,
     electron_number,
+    factor_jacobian,
     from_unknowns,
 )
 from .equations import coefficients
@@ -212,7 +211,6 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     warm = Newton().warm
     steady_tol = jnp.asarray(DEFAULT_STEADY_TOL)
     n_x = 6 * half_grid(y_init.n11).shape[0] + 1
-    lu_blank = _zeros_like(jax.eval_shape(BlockLU.factor, jax.ShapeDtypeStruct((n_x, n_x), float)))
     f0 = jnp.zeros((), float)
     blank = dict(delta=f0, mu=f0, n_exc=f0, residual=f0, alive=jnp.asarray(False))  # loop-carry placeholder
 
@@ -249,7 +247,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
             refresh = (tries > 0) | w["stale"] | cold
             t_lu, x_lu = jnp.where(cold, t_try, w["t1"]), jnp.where(cold, x, w["x1"])
             lu = jax.lax.cond(
-                refresh, lambda: block_factor_jacobian(_with(base, along, t_lu), x_lu, n_e), lambda: lu
+                refresh, lambda: factor_jacobian(_with(base, along, t_lu), x_lu, n_e), lambda: lu
             )
             n_iter = jnp.where(cold & (tries < NEWTON_BEFORE_CHORD), 1, CHORD_STEPS)
             ss, x = _chord_solve(p, jnp.where(cold, x, x_pred), n_e, lu, tol, steady_tol, delta_floor, n_iter)
@@ -326,7 +324,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     t0 = theta_ordered[0]
 
     def start(x0, alive):
-        lu0 = lu_blank  # factored in the first attempt
+        lu0 = (jnp.zeros((n_x, n_x), x0.dtype), jnp.zeros(n_x, jnp.int32))  # factored in the first attempt
         return dict(
             x1=x0, x2=x0, t1=t0, t2=t0, d1=f0, d2=f0, lu=lu0, have2=jnp.asarray(False), alive=alive,
             fresh=jnp.asarray(False), stale=jnp.asarray(True), cold=jnp.asarray(True), xf=x0, xg=x0,
