@@ -201,7 +201,8 @@ def _direct(params, y0, method: Newton, evolve):
 def direct_solve(params, y0, method: Newton, evolve=True, t_min=0.0):
     """The traced body of the direct solve (no fallback, no host checks): warm start from
     `y0` (stopping at the first maximum of |s| after `t_min`, see `_warm_start`), Newton,
-    chord, `SteadyState`. `phase_map` calls it inside its row program."""
+    chord, `SteadyState`. (`phase_map`'s rows use `_warm_start` and then their own
+    corrector, so that a row program compiles one factorisation and one chord site.)"""
     p_sg = jax.lax.stop_gradient(params)
     x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(
         _warm_start(p_sg, y0, method.warm, evolve, t_min=t_min)
