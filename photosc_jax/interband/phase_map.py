@@ -116,11 +116,6 @@ def _growth(normal, c) -> jax.Array:
     return _leading_secular(normal, c)[0]
 
 
-def _zeros_like(shapes):
-    """Zeros with the structure of `jax.eval_shape` output (loop-carry placeholders)."""
-    return jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), shapes)
-
-
 def _with(params, along: str, value):
     return eqx.tree_at(lambda p: getattr(p, along), params, value)
 
