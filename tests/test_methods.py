@@ -10,6 +10,7 @@ import pytest
 import photosc_jax as ps
 from photosc_jax.interband import RESULTS, Evolve, Newton, continuation, evolve, outcomes, steady_state
 from photosc_jax.interband._traces import TRACES
+from photosc_jax.interband.direct import chord_solve, electron_number, factor_jacobian, unknowns_of
 from photosc_jax.interband.methods import as_method
 from photosc_jax.interband.stability import critical_V, normal_steady_state
 
@@ -109,6 +110,19 @@ def test_float_knobs_never_recompile():
         method=Newton(tol=1e-10, warm=Evolve(t_max=1e4, rtol=1e-5, atol=1e-8)),
     )
     assert _traces("direct.newton") == n0
+
+    # the chord corrector of continuation and the phase map: tolerances and the iteration
+    # budget are traced; the budget still caps the iterations
+    q = eqx.tree_at(lambda q: q.V, p, 4.8)
+    x = unknowns_of(steady_state(p, method=Newton()))
+    n_e = electron_number(p)
+    lu = factor_jacobian(p, x, n_e)
+    full, _ = chord_solve(q, x, n_e, lu, tol=1e-11)
+    n0 = _traces("direct.chord")
+    capped, _ = chord_solve(q, x, n_e, lu, tol=1e-10, max_iter=2, steady_tol=1e-6)
+    assert _traces("direct.chord") == n0
+    assert int(capped.stats["newton_steps"]) == 2 < int(full.stats["newton_steps"])
+    assert bool(full.converged) and not bool(capped.converged)
 
     normal_steady_state(p, t_relax=500.0)
     n0 = _traces("stability.normal_steady_state")

@@ -310,9 +310,10 @@ def chord_solve(
     (max norm); the last step is a plain chord step. Not differentiable (use
     `direct_steady_state` for gradients). Returns a `SteadyState` (`stats["newton_steps"]`
     = chord iterations) and the unknowns. The float arguments are traced: changing them
-    does not recompile."""
+    does not recompile, and neither does a new `max_iter` (traced too, so a compiled caller
+    such as `phase_map`'s walk can pass a traced iteration budget)."""
     return _chord_solve(
-        float_leaves(params), x0, n_e, lu, *map(jnp.asarray, (tol, steady_tol, delta_floor)), int(max_iter)
+        float_leaves(params), x0, n_e, lu, *map(jnp.asarray, (tol, steady_tol, delta_floor, max_iter))
     )
 
 

@@ -81,8 +81,8 @@ import jax.numpy as jnp
 from .direct import (
     CHORD_STEPS,
     NEWTON_BEFORE_CHORD,
-    _chord_solve,
     _warm_start,
+    chord_solve,
     electron_number,
     factor_jacobian,
     from_unknowns,
@@ -206,6 +206,9 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     warm = Newton().warm
     steady_tol = jnp.asarray(DEFAULT_STEADY_TOL)
     n_x = 6 * half_grid(y_init.n11).shape[0] + 1
+    # the structure of `factor_jacobian`'s output (lu_factor's (matrix, pivots)), for the
+    # loop carry's placeholder before the first factorisation
+    lu_shape = jax.eval_shape(jax.scipy.linalg.lu_factor, jax.ShapeDtypeStruct((n_x, n_x), float))
     f0 = jnp.zeros((), float)
     blank = dict(delta=f0, mu=f0, n_exc=f0, residual=f0, alive=jnp.asarray(False))  # loop-carry placeholder
 
@@ -240,12 +243,14 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         def body(c):
             tries, _, x, lu, fresh, _, _ = c
             refresh = (tries > 0) | w["stale"] | cold
-            t_lu, x_lu = jnp.where(cold, t_try, w["t1"]), jnp.where(cold, x, w["x1"])
+            # at the last accepted point t₁ (in cold mode t_try = t₁, the row's first point),
+            # at the current iterate in cold mode
+            x_lu = jnp.where(cold, x, w["x1"])
             lu = jax.lax.cond(
-                refresh, lambda: factor_jacobian(_with(base, along, t_lu), x_lu, n_e), lambda: lu
+                refresh, lambda: factor_jacobian(_with(base, along, w["t1"]), x_lu, n_e), lambda: lu
             )
             n_iter = jnp.where(cold & (tries < NEWTON_BEFORE_CHORD), 1, CHORD_STEPS)
-            ss, x = _chord_solve(p, jnp.where(cold, x, x_pred), n_e, lu, tol, steady_tol, delta_floor, n_iter)
+            ss, x = chord_solve(p, jnp.where(cold, x, x_pred), n_e, lu, tol, n_iter, steady_tol, delta_floor)
             return (
                 tries + 1,
                 ss.converged,
@@ -319,7 +324,7 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
     t0 = theta_ordered[0]
 
     def start(x0, alive):
-        lu0 = (jnp.zeros((n_x, n_x), x0.dtype), jnp.zeros(n_x, jnp.int32))  # factored in the first attempt
+        lu0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), lu_shape)  # factored in the first attempt
         return dict(
             x1=x0, x2=x0, t1=t0, t2=t0, d1=f0, d2=f0, lu=lu0, have2=jnp.asarray(False), alive=alive,
             fresh=jnp.asarray(False), stale=jnp.asarray(True), cold=jnp.asarray(True), xf=x0, xg=x0,
