@@ -73,7 +73,7 @@ Examples:
 Interband maps are solved by --method continuation when an axis is swept: per row along V
 the normal state's linear stability (growth rate, threshold = critical V) and the paired
 branch by continuation, each point classified normal / paired / bistable / transient / unsettled; no
-time stepping. The 64 x 64 Fig. 2 map above takes about 45 s on a 2-core CPU, start-up and
+time stepping. The 64 x 64 Fig. 2 map above takes about 43 s on a 2-core CPU, start-up and
 compile included; its rows run in one worker process per CPU core. --method evolve
 evolves every point from the paper's initial state instead (run options --t-max, ...).
 

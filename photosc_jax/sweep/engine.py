@@ -184,7 +184,10 @@ def sweep(
     - `devices`: devices to split each chunk over (default: all, `jax.devices()`).
     - `vmap_width`: points per vmapped solve on each device: an int, None (all of the
       device's points), or "auto" (1 on CPUs, None on accelerators; `default_vmap_width`).
-      Results do not depend on it beyond rounding.
+      Results do not depend on it beyond rounding. On a CPU keep 1 for the interband row
+      method: vmapped rows batch their LU and eigenvalue calls, and jaxlib 0.10's batched
+      CPU LAPACK kernels can deadlock XLA's thread pool when two run at once on a small
+      machine (benchmarks/RESULTS.md, "the `BlockLU` hang found").
     - `workers`: processes for a row method on CPUs (`sweep.workers`): an int, or "auto"
       (one per device when the devices are CPUs, else 1); at most one per CPU core, each
       pinned to its core. Row solves do not run under `shard_map`, so on CPUs the rows are
