@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 import photosc_jax as ps
-from photosc_jax.interband import evolve, steady_state
+from photosc_jax.interband import RESULTS, Newton, evolve, steady_state
 from photosc_jax.interband.direct import corotating_residual, direct_steady_state
+from photosc_jax.interband.state import initial_state
 
 
 def test_direct_agrees_with_long_time_evolution_at_fig3_parameters():
@@ -67,6 +68,26 @@ def test_below_threshold_falls_back_to_evolution():
     assert bool(d.stats["fallback"])
     assert float(d.delta_abs) == 0.0
     assert bool(d.converged)
+
+
+def test_newton_refuses_an_unphysical_root():
+    """Newton started far from the steady state (the paper's initial populations with a
+    uniform s = 0.1, no warm start) converges at the Fig. 3 point to a stationary point of
+    the mean-field equations with n11 down to -5.4 and |Δ| = 0.0245: a root, but not a
+    state. It used to be reported converged; now it is `unphysical_root`, and the fallback
+    evolves from the same start to the state the dynamics reaches (|Δ| = 0.0190488)."""
+    p = ps.InterbandParams()
+    y0 = initial_state(p, 0.1 + 0j)
+    s = steady_state(p, method=Newton(fallback=None, max_steps=60), y0=y0)
+    assert float(jnp.max(jnp.abs(s.stats["max_residual"]))) < 1e-10  # a true root ...
+    assert float(s.state.n11.min()) < -1.0  # ... outside the physical range
+    assert bool(s.result == RESULTS.unphysical_root) and not bool(s.converged)
+    with pytest.raises(RuntimeError, match="outside"):
+        steady_state(p, method=Newton(fallback=None, max_steps=60), y0=y0, throw=True)
+    f = steady_state(p, method=Newton(max_steps=60), y0=y0)
+    assert bool(f.converged) and bool(f.stats["fallback"])
+    assert abs(float(f.delta_abs) - 0.0190488) < 1e-6
+    assert float(f.state.n11.min()) > 0.0
 
 
 def test_continuation_matches_pointwise_solves_and_crosses_the_threshold():

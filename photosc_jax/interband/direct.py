@@ -63,7 +63,7 @@ from .methods import (
 from .outcomes import RESULTS
 from .params import InterbandParams
 from .solver_state import full_grid, half_grid, pack, rates, split
-from .state import InterbandState, check_mirror_symmetric, initial_state
+from .state import InterbandState, check_mirror_symmetric, initial_state, physical_populations
 from .steady import SteadyState, evolve_steady_state, stationarity
 
 NEWTON_BEFORE_CHORD = 2
@@ -219,7 +219,9 @@ def direct_solve(params, y0, method: Newton, evolve=True, t_min=0.0):
 def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta_floor):
     """`SteadyState` from the Newton unknowns `x` (gradients flow through `x` only). `ok`:
     the iteration converged; `paired0`: its start was paired. Success also needs a paired,
-    finite root whose gauge-invariant `Stationarity` residuals are below `tol`."""
+    finite root whose gauge-invariant `Stationarity` residuals are below `tol` and whose
+    populations lie in [0, 1] (`state.physical_populations`; a converged iteration on an
+    unphysical root is `RESULTS.unphysical_root`)."""
     c = coefficients(params, half=True)
     c_sg = jax.lax.stop_gradient(c)
     x_sg = jax.lax.stop_gradient(x)
@@ -227,12 +229,12 @@ def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta
     state = from_unknowns(x)
     res = stationarity(pack(from_unknowns(x_sg)), c_sg)
     delta_abs = jnp.abs(c.pair) * jnp.abs(jnp.sum(real_times(c.weights, half_grid(state.s21))))
-    converged = (
-        ok & paired0 & (delta_abs > delta_floor) & res.is_steady(tol, delta_floor) & jnp.all(jnp.isfinite(x))
-    )
-    result = RESULTS.where(
-        converged, RESULTS.successful, RESULTS.where(paired0, RESULTS.newton_failed, RESULTS.not_paired)
-    )
+    m = (x.shape[0] - 1) // 6
+    physical = physical_populations(x_sg[: 2 * m])
+    stationary = ok & paired0 & (delta_abs > delta_floor) & res.is_steady(tol, delta_floor)
+    converged = stationary & jnp.all(jnp.isfinite(x)) & physical
+    failed = RESULTS.where(stationary & ~physical, RESULTS.unphysical_root, RESULTS.newton_failed)
+    result = RESULTS.where(converged, RESULTS.successful, RESULTS.where(paired0, failed, RESULTS.not_paired))
     stats = dict(
         newton_steps=jnp.asarray(n_steps),
         warm_steps=jnp.asarray(warm_steps),

@@ -29,7 +29,7 @@ from .equations import coefficients, normal_rates
 from .evolve import DEFAULT_ATOL, DEFAULT_RTOL, default_solver
 from .params import InterbandParams
 from .solver_state import half_grid
-from .state import InterbandState, initial_state
+from .state import InterbandState, initial_state, physical_populations
 
 DEFAULT_RELAX_TOL = 3e-7  # max |dn/dt| (E_g/ħ) at which the normal-state relaxation stops
 RELAX_STEPS = 200_000
@@ -202,7 +202,7 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
     x, _ = jax.lax.scan(stage, x0, jnp.array([_EPS_PSEUDO, _EPS]))
     x_sg = jax.lax.stop_gradient(x)
     res = jnp.max(jnp.abs(_normal_residual(x_sg, (c, n_e))))
-    physical = jnp.all((x_sg[: 2 * m] > -1e-8) & (x_sg[: 2 * m] < 1 + 1e-8))
+    physical = physical_populations(x_sg[: 2 * m])
     return NormalState(
         n11=x[:m],
         n22=x[m : 2 * m],

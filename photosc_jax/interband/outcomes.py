@@ -15,6 +15,7 @@ entry points raise that message, which says what to change. Members and their in
 | 4 | `newton_failed` | Newton / chord iteration did not converge on the co-rotating residual |
 | 5 | `not_paired` | Newton had no paired state to start from (below threshold Δ_ss = 0) |
 | 6 | `normal_state_failed` | the normal (Δ = 0) steady state did not converge |
+| 7 | `unphysical_root` | Newton converged to a stationary point with populations outside [0, 1] |
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ class RESULTS(eqx.Enumeration):
     normal_state_failed = (
         "The normal (Δ = 0) steady state did not converge (residual too large or populations "
         "outside [0, 1]). Increase t_relax or pseudo_steps of normal_steady_state."
+    )
+    unphysical_root = (
+        "Newton converged to a stationary point of the mean-field equations with populations "
+        "outside [0, 1]: a root no physical state evolves to, reached from a start far from "
+        "the steady state. Start from the paper's initial state (the default warm start: "
+        "y0=None) or from a neighbouring paired steady state, or keep the time-evolution "
+        "fallback (Newton(fallback=Evolve()))."
     )
 
 

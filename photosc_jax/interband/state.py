@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Complex, Float
+from jaxtyping import Array, Bool, Complex, Float
 
 from .params import InterbandParams
+
+POPULATION_SLACK = 1e-8  # how far outside [0, 1] a solved population may stray (rounding)
+
+
+def physical_populations(n: Float[Array, "..."], slack=POPULATION_SLACK) -> Bool[Array, ""]:
+    """True iff every population in `n` (n11 and/or n22 values) lies in [0, 1] up to
+    `slack`. The stationary mean-field equations also have roots outside that range
+    (found by Newton from a crude start: at the Fig. 3 point one with n11 down to −5.4 and
+    |Δ| = 0.0245, unstable), which no dynamics from a physical state reaches; the solvers
+    refuse them (`normal_state`, `direct`)."""
+    return jnp.all((n > -slack) & (n < 1 + slack))
 
 
 class InterbandState(eqx.Module):
