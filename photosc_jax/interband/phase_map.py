@@ -243,8 +243,8 @@ def _branch(base, along, theta_ordered, tol, delta_floor, max_jump):
         def body(c):
             tries, _, x, lu, fresh, _, _ = c
             refresh = (tries > 0) | w["stale"] | cold
-            # at the last accepted point t₁ (in cold mode t_try = t₁, the row's first point),
-            # at the current iterate in cold mode
+            # the Jacobian at the last accepted point t₁ and its root x₁; in cold mode at the
+            # current iterate (t_try = t₁ there: the row's first point)
             x_lu = jnp.where(cold, x, w["x1"])
             lu = jax.lax.cond(
                 refresh, lambda: factor_jacobian(_with(base, along, w["t1"]), x_lu, n_e), lambda: lu

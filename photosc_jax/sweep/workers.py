@@ -23,7 +23,7 @@ cores it saw at start; squeezed onto one core afterwards it crawls). So the pare
 is not pinned and has already imported JAX and built the sweep, compiles the chunk program
 with every core while the workers start, saves the executable
 (`jax.experimental.serialize_executable`) and opens a gate (`CompileGate`); the workers
-wait at the gate and load the executable without tracing the program. (Until 2026-12-07 an
+wait at the gate and load the executable without tracing the program. (Until 2026-12-06 an
 extra process compiled it and each worker traced the program meanwhile, to hit the
 persistent compilation cache: the three processes' start-up and tracing shared two cores
 and the rows started ~5 s later.) A worker finding no executable saved for its arguments
