@@ -412,7 +412,8 @@ def direct_steady_state(
     in the gauge Δ real, `converged`, `t` = end of the warm start, `residual`
     (`Stationarity`), `stats` (`newton_steps`, `warm_steps`, `max_residual` = max-norm of
     the co-rotating residual, `fallback`), `result` (`outcomes.RESULTS`: `successful`,
-    `newton_failed`, `not_paired`; after a fallback the evolution's outcome).
+    `newton_failed`, `not_paired`, `unphysical_root`; after a fallback the evolution's
+    outcome).
 
     Under tracing no fallback is possible: check `converged` (False below threshold, where
     Newton has no paired root to find and Δ_ss = 0; see `stability.critical_V`).
