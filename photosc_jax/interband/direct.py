@@ -198,15 +198,13 @@ def _direct(params, y0, method: Newton, evolve):
     return direct_solve(params, y0, method, evolve)
 
 
-def direct_solve(params, y0, method: Newton, evolve=True, t_min=0.0):
+def direct_solve(params, y0, method: Newton, evolve=True):
     """The traced body of the direct solve (no fallback, no host checks): warm start from
-    `y0` (stopping at the first maximum of |s| after `t_min`, see `_warm_start`), Newton,
-    chord, `SteadyState`. (`phase_map`'s rows use `_warm_start` and then their own
+    `y0` (stopping at the first maximum of |s|, see `_warm_start`), Newton, chord,
+    `SteadyState`. (`phase_map`'s rows use `_warm_start` and then their own
     corrector, so that a row program compiles one factorisation and one chord site.)"""
     p_sg = jax.lax.stop_gradient(params)
-    x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(
-        _warm_start(p_sg, y0, method.warm, evolve, t_min=t_min)
-    )
+    x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(_warm_start(p_sg, y0, method.warm, evolve))
     x, result, n_steps = _newton(
         params, x0, n_e, method.tol, method.max_steps, NEWTON_BEFORE_CHORD if evolve else 0
     )
@@ -229,7 +227,7 @@ def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta
     state = from_unknowns(x)
     res = stationarity(pack(from_unknowns(x_sg)), c_sg)
     delta_abs = jnp.abs(c.pair) * jnp.abs(jnp.sum(real_times(c.weights, half_grid(state.s21))))
-    m = (x.shape[0] - 1) // 6
+    m = c.esum.shape[0]  # half-grid points: x = [n11, n22, ...] in blocks of m
     physical = physical_populations(x_sg[: 2 * m])
     stationary = ok & paired0 & (delta_abs > delta_floor) & res.is_steady(tol, delta_floor)
     converged = stationary & jnp.all(jnp.isfinite(x)) & physical
