@@ -11,6 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
+
+def invoke(*args):
+    """The `photosc` command run in this process (no interpreter start-up per call) by
+    typer's test runner: `.exit_code`, `.stdout` and `.stderr` (apart)."""
+    from typer.testing import CliRunner
+
+    from photosc_jax.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
 SMALL = dict(k_max=0.2, dk=0.01, A1=7.0, A2=24.0, v=0.3)
 COARSE = dict(v=0.1, dk=4e-3)
 
