@@ -3,9 +3,11 @@ traced values (so params can be built inside jit / vmap / grad)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
+import math
 import warnings
 
 import jax
@@ -54,6 +56,52 @@ def require(name: str, x, ok, what: str) -> None:
     v = concrete_array(x)
     if v is not None and not np.all(ok(v)):
         raise ValueError(f"{name} = {v}: {what}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """The range of values a model describes for one parameter: `low <= x <= high` (an end
+    excluded where `open_low` / `open_high`), in `unit` ("" if dimensionless); `why` says
+    where the bounds come from. A range with `low == -high` reads |x| <= high. Parameter
+    classes keep one table {field: Range} (`check_ranges`) and list it in their docstring
+    and docs page."""
+
+    low: float
+    high: float
+    unit: str
+    why: str
+    open_low: bool = False
+    open_high: bool = False
+
+    def ok(self, v):
+        """Elementwise: `v` is finite and in the range."""
+        lo = v > self.low if self.open_low else v >= self.low
+        hi = v < self.high if self.open_high else v <= self.high
+        return np.isfinite(v) & lo & hi
+
+    def text(self, name: str) -> str:
+        """The range as it reads in messages and docs, e.g. '|V| <= 1000 E_g', '0 < v <= 10 E_g a/ħ'."""
+        hi = f"{'<' if self.open_high else '<='} {self.high:g} {self.unit}".rstrip()
+        if self.low == -self.high and not self.open_low:
+            return f"|{name}| {hi}"
+        return f"{self.low:g} {'<' if self.open_low else '<='} {name} {hi}"
+
+
+def check_ranges(module, ranges: dict[str, Range]) -> None:
+    """Raise a one-line `ValueError` for the first field of `module` in `ranges` whose
+    concrete value (a scalar or, elementwise, an array) lies outside its `Range`: it names
+    `Class.field`, the value, the range and its reason. Traced values are skipped."""
+    for name, r in ranges.items():
+        v = concrete_array(getattr(module, name))
+        if v is None:
+            continue
+        bad = ~r.ok(v)
+        if np.any(bad):
+            x = v.reshape(-1)[np.argmax(bad.reshape(-1))].item()
+            where, text = f"{type(module).__name__}.{name}", r.text(name)
+            if not math.isfinite(x):
+                raise ValueError(f"{where} = {x}: not finite; the model's range is {text} ({r.why}).")
+            raise ValueError(f"{where} = {x:g}: outside the model's range {text} ({r.why}).")
 
 
 def require_fields(module, **rules) -> None:

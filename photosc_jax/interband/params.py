@@ -11,7 +11,7 @@ import math
 import equinox as eqx
 from jaxtyping import Array, Float
 
-from .._checks import as_float, concrete
+from .._checks import Range, as_float, check_ranges, concrete
 
 # v = 0.098 makes v/A1 exactly 7 grid steps at the Fig. 2 parameters (A1 = 7, dk = 2e-3).
 DEFAULT_PHONON_VELOCITY = 0.098
@@ -24,6 +24,76 @@ def phonon_shift(A: float, v: float, dk: float) -> int:
 
 
 PHONON_TARGETS = ("nearest", "linear")
+
+_CURVATURE = (
+    "a band curvature ħ²/2m*, positive: both bands curve up, paper Sec. II; 10⁴ E_g a² is "
+    "m* ≈ 4·10⁻³ m_e even at E_g = 10 meV, a = 3 Å; the paper: 7–24"
+)
+_RATE = (
+    "a Born–Markov rate must be small against the gap: Γ = E_g broadens the levels over the "
+    "whole gap; the paper: 0.002–0.02"
+)
+
+# The range of each parameter the model describes (units E_g = ħ = k_B = 1, lengths in the
+# lattice constant a); the class docstring and docs/model-interband.md list it.
+RANGES = {
+    "A1": Range(0.0, 1e4, "E_g a²", _CURVATURE, open_low=True),
+    "A2": Range(0.0, 1e4, "E_g a²", _CURVATURE, open_low=True),
+    "Omega": Range(
+        -2.0,
+        2.0,
+        "E_g",
+        "the rotating-wave approximation needs |Ω| ≪ ν ≈ E_g: at |Ω| = 2 E_g the Bloch–Siegert "
+        "shift Ω²/4ν it neglects is the whole gap; the paper: 0.25",
+    ),
+    "V": Range(
+        -1e3,
+        1e3,
+        "E_g",
+        "pairing sets in at V ≈ 2 at the paper's parameters; at |V| = 1000 the pairing field "
+        "|Δ| ≲ |V| k_max/2π dwarfs the gap, outside the two-band mean-field model",
+    ),
+    "gamma_ph": Range(0.0, 1.0, "E_g/ħ", _RATE),
+    "gamma_rr": Range(0.0, 1.0, "E_g/ħ", _RATE),
+    "v": Range(
+        0.0,
+        10.0,
+        "E_g a/ħ",
+        "a sound velocity, positive; 10 E_g a/ħ is 4.6·10⁶ m/s at E_g = 1 eV, a = 3 Å, 250 times "
+        "the fastest sound in solids; default 0.098",
+        open_low=True,
+    ),
+    "T": Range(
+        0.0,
+        1.0,
+        "E_g/k_B",
+        "a temperature, >= 0; a bath at T ≈ E_g would excite electrons across the gap, which the "
+        "model's intraband phonons do not describe; the paper: 0",
+    ),
+    "detuning": Range(
+        -1.0,
+        10.0,
+        "E_g",
+        "the laser frequency ν = E_g + detuning must be positive, and a photon above 11 E_g "
+        "reaches bands the two-band model leaves out; the paper: 0",
+        open_low=True,
+    ),
+    "k_max": Range(
+        0.0,
+        math.pi,
+        "1/a",
+        "the momentum box lies in the Brillouin zone, |k| <= π/a; the paper: 0.2",
+        open_low=True,
+    ),
+    "dk": Range(
+        0.0,
+        math.pi,
+        "1/a",
+        "a grid step, positive and at most k_max, the grid size bounded by memory in sweeps; "
+        "the paper: 2·10⁻³",
+        open_low=True,
+    ),
+}
 
 
 class InterbandParams(eqx.Module):
@@ -60,9 +130,31 @@ class InterbandParams(eqx.Module):
     - `k_max`, `dk`: half-width of the momentum box (the paper's δ_k) and grid step. These
       fix array shapes, so they are static (changing them recompiles). Defaults 0.2, 2e-3.
 
-    Construction validates concrete values and raises `ValueError` with the fix.
-    Parameters may also be JAX tracers (inside `jit`/`vmap`/`grad`); then only the static
-    fields are checked.
+    **Ranges** (`RANGES`, one table; docs/model-interband.md): the values the model
+    describes, generous but bounded where its approximations (rotating wave, Born–Markov
+    rates, a two-band mean field) or float64 arithmetic stop making sense:
+
+    - `0 < A1 <= 10000 E_g a²`, `0 < A2 <= 10000 E_g a²`: positive band curvatures;
+      10⁴ E_g a² is m* ≈ 4·10⁻³ m_e even at E_g = 10 meV, a = 3 Å.
+    - `|Omega| <= 2 E_g`: the rotating-wave approximation needs |Ω| ≪ ν ≈ E_g; at 2 E_g
+      the Bloch–Siegert shift Ω²/4ν it neglects is the whole gap.
+    - `|V| <= 1000 E_g`: beyond, the pairing field |Δ| ≲ |V| k_max/2π dwarfs the gap
+      (pairing sets in at V ≈ 2).
+    - `0 <= gamma_ph <= 1 E_g/ħ`, `0 <= gamma_rr <= 1 E_g/ħ`: Born–Markov rates, small
+      against the gap.
+    - `0 < v <= 10 E_g a/ħ`: 250 times the fastest sound in solids at E_g = 1 eV, a = 3 Å.
+    - `0 <= T <= 1 E_g/k_B`: a bath at T ≈ E_g would excite across the gap, which
+      intraband phonons do not describe.
+    - `-1 < detuning <= 10 E_g`: ν = E_g + detuning > 0, and a photon above 11 E_g reaches
+      bands the model leaves out.
+    - `0 < k_max <= 3.14159 1/a` (the Brillouin zone), `0 < dk <= 3.14159 1/a` with
+      dk <= k_max and 2 k_max/dk whole.
+
+    Besides, the phonon step v/A must span at least one grid step and less than the box
+    (both monotone in v/A). Construction validates concrete values (scalars, or arrays
+    elementwise) and raises a one-line `ValueError` naming the parameter, its value, the
+    range and why. Parameters may also be JAX tracers (inside `jit`/`vmap`/`grad`); then
+    only the static fields are checked.
     """
 
     A1: Float[Array, ""] = eqx.field(default=7.0, converter=as_float)
@@ -96,8 +188,7 @@ def _validate(p: InterbandParams) -> None:
             f"phonon_targets={p.phonon_targets!r}: choose 'nearest' (the paper's rounding, "
             "the default) or 'linear' (split between the two neighbouring grid points)."
         )
-    if not (math.isfinite(p.k_max) and math.isfinite(p.dk)) or p.k_max <= 0 or p.dk <= 0:
-        raise ValueError(f"k_max and dk must be finite and positive, got k_max={p.k_max}, dk={p.dk}.")
+    check_ranges(p, RANGES)
     if p.dk > p.k_max * (1 + 1e-12):
         raise ValueError(
             f"dk={p.dk} must not exceed k_max={p.k_max}: the grid would have fewer than "
@@ -110,27 +201,10 @@ def _validate(p: InterbandParams) -> None:
             f"2*k_max/dk = {ratio:.6g} is not a whole number, so the grid would not end at "
             f"±k_max. Choose dk = 2*k_max/(N-1) for an integer N."
         )
-    vals = {name: concrete(getattr(p, name)) for name in _FIELDS}
-    for name, x in vals.items():
-        if x is not None and not math.isfinite(x):
-            raise ValueError(f"InterbandParams.{name} = {x} is not finite.")
-    for name in ("gamma_ph", "gamma_rr", "T"):
-        x = vals[name]
-        if x is not None and x < 0:
-            raise ValueError(f"InterbandParams.{name} = {x} must be non-negative (a rate or a temperature).")
-    for name in ("A1", "A2", "v"):
-        x = vals[name]
-        if x is not None and x <= 0:
-            what = (
-                "band curvatures must be positive (same concavity, paper Sec. II)"
-                if name != "v"
-                else "the phonon velocity must be positive"
-            )
-            raise ValueError(f"InterbandParams.{name} = {x}: {what}.")
-    v = vals["v"]
+    v = concrete(p.v)
     n = p.n_k
     for band in ("A1", "A2"):
-        A = vals[band]
+        A = concrete(getattr(p, band))
         if A is None or v is None:
             continue
         step = v / A

@@ -23,20 +23,70 @@ Validity: Eq. 5 assumes √(ΔE² + 4g²Q²) ≫ ω; the metastable regions at d
 
 from __future__ import annotations
 
-import math
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._checks import as_float, checked_args, concrete, finite, finite_nonneg, finite_positive
+from .._checks import (
+    Range,
+    as_float,
+    check_ranges,
+    checked_args,
+    concrete,
+    finite,
+    finite_nonneg,
+    finite_positive,
+)
 from .._numerics import bracketed_root, golden_min
 from . import bcs
 from .attraction import q_of_saturation, saturation
 
 _TOL = 1e-12
 _GOLDEN_TOL = 1e-10  # golden-section tolerance on the 2-cell bracket of min h (relative)
+
+
+# The range of each parameter of `MetastabilityParams` the model describes (phonon units);
+# its docstring and docs/model-longlived.md list it.
+RANGES = {
+    "DeltaE": Range(
+        1e-3,
+        1e3,
+        "ω",
+        "the splitting of an electronic excitation: below 10⁻³ ω the levels are degenerate on "
+        "every scale of the model, far from Schrieffer–Wolff's ΔE ≫ ω; above 10³ ω it is ~100 eV "
+        "at ω = 0.1 eV; K3C60: 2.75/Z",
+    ),
+    "nu": Range(
+        0.0,
+        100.0,
+        "",
+        "ν(0)ω counts states per spin per site within ω of the Fermi level, at most 1/2 for a "
+        "flat band of width 2ω; 100 leaves room for Mott-renormalised ν(0)/Z; K3C60: 0.603/Z",
+        open_low=True,
+    ),
+    "G": Range(
+        0.0,
+        10.0,
+        "",
+        "gℓ0/ω: 10 is a coupling of ten phonon energies per zero-point displacement, far beyond "
+        "electron–phonon couplings in solids; the paper: 0.6",
+    ),
+    "lam0": Range(
+        0.0,
+        10.0,
+        "",
+        "λ0 = U0ν(0) >= 0 for an attractive U0; at λ0 = 10 the BCS gap ω/sinh(1/λ0) ≈ 10ω exceeds "
+        "the cutoff ω, far outside weak coupling; the paper: 0.3",
+    ),
+    "n_grid": Range(
+        8,
+        1e6,
+        "points",
+        "the s-grid that brackets the zeros of h needs 8 points or more; beyond 10⁶ it resolves "
+        "nothing more, the default 128 being refined by golden-section search to 10⁻¹⁰",
+    ),
+}
 
 
 class MetastabilityParams(eqx.Module):
@@ -49,8 +99,23 @@ class MetastabilityParams(eqx.Module):
     - `lam0`: λ0 = U0ν(0) ≥ 0, the pairing of the undistorted crystal (Fig. 2b: 0.3).
     - `n_grid` (static): points of the s-grid that brackets the zeros of h. Default 128.
 
-    Concrete values are validated at construction (`ValueError` says what to change); traced
-    values (inside jit/vmap/grad) are not.
+    **Ranges** (`RANGES`, one table; docs/model-longlived.md): the values the model
+    describes, generous but bounded where it or float64 arithmetic stops making sense:
+
+    - `0.001 <= DeltaE <= 1000 ω`: an electronic excitation, neither degenerate on every
+      scale of the model nor ~100 eV.
+    - `0 < nu <= 100`: ≤ 1/2 for a flat band of width 2ω; room for Mott-renormalised
+      ν(0)/Z.
+    - `0 <= G <= 10`: ten phonon energies per zero-point displacement, far beyond
+      electron–phonon couplings in solids.
+    - `0 <= lam0 <= 10`: attractive U0; at 10 the BCS gap exceeds the cutoff ω.
+    - `8 <= n_grid <= 1e+06 points`: enough to bracket the zeros of h, and no more than
+      resolves anything.
+
+    Concrete values (scalars, or arrays elementwise) are validated at construction: a
+    one-line `ValueError` names the parameter, its value, the range and why. Traced values
+    (inside jit/vmap/grad) are not checked. Every check is per value, so a sweep checks a
+    grid by each axis's extremes.
     """
 
     DeltaE: Float[Array, ""] = eqx.field(converter=as_float)
@@ -60,18 +125,7 @@ class MetastabilityParams(eqx.Module):
     n_grid: int = eqx.field(default=128, static=True, converter=int)
 
     def __check_init__(self):
-        checks = (
-            ("DeltaE", lambda x: x > 0, "the level splitting ΔE/ω must be positive"),
-            ("nu", lambda x: x > 0, "ν(0)ω must be positive"),
-            ("G", lambda x: x >= 0, "gℓ0/ω must be non-negative"),
-            ("lam0", lambda x: x >= 0, "λ0 = U0ν(0) must be non-negative (attractive U0)"),
-        )
-        for name, ok, what in checks:
-            x = concrete(getattr(self, name))
-            if x is not None and not (math.isfinite(x) and ok(x)):
-                raise ValueError(f"MetastabilityParams.{name} = {x}: {what}.")
-        if self.n_grid < 8:
-            raise ValueError(f"n_grid = {self.n_grid} is too coarse; use at least 8 (default 128).")
+        check_ranges(self, RANGES)
 
     @property
     def lam_inf(self):

@@ -17,8 +17,8 @@ import dataclasses
 import itertools
 import math
 import os
+import reprlib
 import time
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,6 +46,61 @@ def parse_axis(text: str) -> np.ndarray:
     if not np.all(np.isfinite(values)):
         raise ValueError(f"The axis {text!r} contains a value that is not finite.")
     return values
+
+
+def short(value) -> str:
+    """`repr(value)` cut to one short line (long lists and arrays shortened with '...')."""
+    r = reprlib.Repr()
+    r.maxlist = r.maxtuple = r.maxdict = 6
+    r.maxstring, r.maxother = 40, 60
+    return r.repr(value.tolist() if isinstance(value, np.ndarray) else value)
+
+
+def whole(flag: str, value, low: int = 1) -> int:
+    """`value` as an int if it is a whole number >= `low` (bools are not numbers here)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not float(value).is_integer()
+        or value < low
+    ):
+        raise ValueError(f"{flag} must be a whole number >= {low}, got {short(value)}.")
+    return int(value)
+
+
+def axis_values(name: str, values) -> np.ndarray:
+    """The values of the axis `name`: text 'a:b:n' / 'x,y' (`parse_axis`) or real numbers,
+    checked to be a non-empty 1-D list of distinct finite values."""
+    if isinstance(values, str):
+        values = parse_axis(values)
+    try:
+        arr = np.atleast_1d(np.asarray(values))
+    except (TypeError, ValueError):  # e.g. a ragged list
+        arr = np.asarray([None])
+    if arr.dtype.kind not in "iuf" or arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            f"The axis {name} must be a non-empty list of real numbers or the text 'a:b:n', "
+            f"got {short(values)}."
+        )
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        bad = arr[~np.isfinite(arr)][0]
+        raise ValueError(f"The axis {name} contains a value that is not finite ({bad}).")
+    unique, counts = np.unique(arr, return_counts=True)
+    if unique.size != arr.size:
+        twice = unique[counts > 1][0]
+        raise ValueError(f"The axis {name} repeats a value ({twice:g}); give distinct values.")
+    return arr
+
+
+def read_axes(axes) -> dict[str, np.ndarray]:
+    """`sweep`'s `axes` checked and read: {parameter: values} (`axis_values`)."""
+    if not isinstance(axes, Mapping):
+        raise TypeError(
+            f"axes={short(axes)}: give a mapping {{parameter: values}}, e.g. {{'V': '1:7:13'}} "
+            "or {'V': [1.0, 2.0]}."
+        )
+    return {name: axis_values(name, values) for name, values in axes.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,17 +138,6 @@ class Option:
 
 def resolve_options(model, given: Mapping[str, Any]) -> dict[str, Any]:
     given = dict(given)
-    for old, new in model.renamed.items():
-        if old in given:
-            warnings.warn(
-                f"Run option {old!r} is now called {new!r} (CLI --{new.replace('_', '-')}); "
-                f"{old!r} still works but will be removed.",
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            if new in given:
-                raise ValueError(f"Run options {old!r} and {new!r} are the same option; give {new!r} only.")
-            given[new] = given.pop(old)
     unknown = set(given) - set(model.options)
     if unknown:
         from .models import elsewhere
@@ -115,7 +159,7 @@ def is_static(cls, name: str) -> bool:
 
 def _number(where: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{where} must be a number, got {value!r}.")
+        raise ValueError(f"{where} must be a number, got {short(value)}.")
     return float(value)
 
 
@@ -132,6 +176,13 @@ def _choice(cls, name: str, value) -> str:
 
 def resolve_parameters(model, axes: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict[str, float]:
     """Every parameter that is not swept, with its value: given, or the class default."""
+    both = [name for name in axes if name in fixed]
+    if both:
+        name = both[0]
+        raise ValueError(
+            f"The parameter {name} is given in both axes ({short(axes[name])}) and fixed "
+            f"({short(fixed[name])}): keep it in axes to sweep it or in fixed to fix it."
+        )
     fields = _fields(model.params_cls)
     for name in list(axes) + list(fixed):
         if name not in fields:
@@ -180,33 +231,26 @@ def chunk_layout(shape: tuple[int, ...], target: int, row_axis: int | None = Non
 def make_spec(model, axes, fixed, options, chunk_size: int | None, *, chunks=None) -> dict[str, Any]:
     """The resolved, JSON-able specification of a sweep (see the module docstring). For a
     row method (`model.along`), chunks hold whole rows along that axis."""
-    if not axes:
+    ax = read_axes(axes)
+    if not ax:
         raise ValueError("Give at least one swept axis, e.g. --Omega 0.05:0.5:16.")
-    if model.along is not None and model.along not in axes:
+    if model.along is not None and model.along not in ax:
         raise ValueError(
             f"The {model.method} method works along a swept axis; {model.along!r} "
-            f"is not swept (swept: {', '.join(axes)}). Choose --along among those."
+            f"is not swept (swept: {', '.join(ax)}). Choose --along among those."
         )
-    for name in axes:
+    for name in ax:
         if name in _fields(model.params_cls) and is_static(model.params_cls, name):
             raise ValueError(
                 f"{name!r} sets array shapes and cannot be swept in one sweep; run one sweep "
                 f"per value (fix it with --{name})."
             )
-    params = resolve_parameters(model, axes, fixed)
-    ax = {}
-    for k, v in axes.items():
-        vals = np.atleast_1d(np.asarray(v, dtype=float))
-        if vals.ndim != 1 or vals.size == 0 or not np.all(np.isfinite(vals)):
-            raise ValueError(f"The axis {k} must be a non-empty list of finite numbers, got {v!r}.")
-        if len(np.unique(vals)) != vals.size:
-            raise ValueError(f"The axis {k} repeats a value ({list(vals)}); give distinct values.")
-        ax[k] = [float(x) for x in vals]
+    params = resolve_parameters(model, ax, fixed)
+    if model.along is not None:
+        _check_row(model, ax)
     shape = tuple(len(v) for v in ax.values())
-    if chunk_size is not None and (
-        isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1
-    ):
-        raise ValueError(f"--chunk-size must be a whole number >= 1, got {chunk_size!r}.")
+    if chunk_size is not None:
+        chunk_size = whole("--chunk-size", chunk_size)
     if chunks is None:
         row_axis = None if model.along is None else list(ax).index(model.along)
         chunks = chunk_layout(shape, chunk_size or model.chunk_size, row_axis)
@@ -216,7 +260,7 @@ def make_spec(model, axes, fixed, options, chunk_size: int | None, *, chunks=Non
         method=model.method,
         along=model.along,
         numerics=model.numerics,
-        axes=ax,
+        axes={k: [float(x) for x in v] for k, v in ax.items()},
         parameters=params,
         options=resolve_options(model, options),
         chunks=[int(c) for c in chunks],
@@ -225,8 +269,29 @@ def make_spec(model, axes, fixed, options, chunk_size: int | None, *, chunks=Non
     )
 
 
+def _check_row(model, ax) -> None:
+    """A row method walks each row along `model.along` from one end to the other
+    (`interband.phase_map.phase_row`): that axis needs 2 or more values, in increasing or
+    decreasing order."""
+    along, row = model.along, ax[model.along]
+    if row.size < 2:
+        others = [k for k, v in ax.items() if v.size > 1]
+        raise ValueError(
+            f"The {model.method} method solves rows along {along} and needs 2 or more values of "
+            f"it, got {row[0]:g} only: sweep {along} over a range (e.g. --{along} a:b:n)"
+            + (f" or choose --along among {', '.join(others)}." if others else ".")
+        )
+    steps = np.diff(row)
+    if not (np.all(steps > 0) or np.all(steps < 0)):
+        raise ValueError(
+            f"The {model.method} method walks each row along {along} from one end to the other: "
+            f"give the values of {along} in increasing or decreasing order, got {short(row)}."
+        )
+
+
 # What decides the numbers of a sweep: two stores agreeing on these hold comparable results.
 COMPARED = ("model", "method", "along", "axes", "parameters", "options", "chunks")
+_SINGULAR = {"axes": "axis", "parameters": "parameter", "options": "option"}  # in `differences`
 
 
 def differences(old: dict, new: dict) -> list[str]:
@@ -238,7 +303,7 @@ def differences(old: dict, new: dict) -> list[str]:
             for name in sorted(set(a) | set(b)):
                 if a.get(name) != b.get(name):
                     diff.append(
-                        f"{key[:-1] if key.endswith('s') else key} {name}: store has "
+                        f"{_SINGULAR.get(key, key)} {name}: store has "
                         f"{a.get(name, 'nothing')!r}, now {b.get(name, 'nothing')!r}"
                     )
         elif a != b:
@@ -329,9 +394,18 @@ def device_memory(device) -> int:
         return 0
 
 
+def result_bytes(model, spec) -> int:
+    """Bytes of the sweep's result arrays on the host: every output over the whole grid (a
+    sweep returns its whole dataset, also when it writes a store)."""
+    return sum(
+        np.dtype(v.dtype).itemsize * math.prod(var_shape(spec, v.per_row)) for v in model.outputs.values()
+    )
+
+
 def check_memory(model, spec, devices, in_flight_per_device: int) -> int:
-    """Refuse, before compiling, a sweep whose points cannot fit in memory. Returns the
-    estimated bytes per point."""
+    """Refuse, before any compute, a sweep that cannot fit in memory: the points in flight
+    on the device, and the result arrays on the host (`result_bytes`; with the points in
+    flight when the devices are CPUs). Returns the estimated bytes per point."""
     per_point = int(model.bytes_per_point(spec["parameters"], spec["options"]))
     cpu = devices[0].platform == "cpu"
     in_flight = in_flight_per_device * (len(devices) if cpu else 1)
@@ -344,5 +418,13 @@ def check_memory(model, spec, devices, in_flight_per_device: int) -> int:
             f"x {per_point / 1e9:.3g} GB; {size}), more than half of the {have / 1e9:.3g} GB "
             f"{'of this machine' if cpu else 'of the device'}. Use a coarser grid "
             f"({model.size_hint}) or fewer points per device."
+        )
+    results, host = result_bytes(model, spec), host_memory()
+    if host and results + (need if cpu else 0) > 0.5 * host:
+        raise MemoryError(
+            f"The results of this sweep need about {results / 1e9:.3g} GB in memory "
+            f"({math.prod(grid_shape(spec))} points x {len(model.outputs)} outputs), more than "
+            f"half of the {host / 1e9:.3g} GB of this machine. Sweep fewer points, or split the "
+            "grid into several sweeps (one store each)."
         )
     return per_point
