@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -21,48 +22,68 @@ def _root() -> None:
     """photosc: simulate photo-induced superconductivity models (units: E_g = ħ = 1)."""
 
 
-@app.command()
+@contextlib.contextmanager
+def _user_errors(*also: type[BaseException]):
+    """Bad input (and the other errors in `also`) ends the command with one line on stderr,
+    `Error: <what to change>`, and exit status 2."""
+    try:
+        yield
+    except (ValueError, TypeError, MemoryError, OSError, *also) as err:
+        typer.echo(f"Error: {err}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command(
+    short_help="Evolve the interband model at the paper's Fig. 3 parameters; print |Δ| and μ, plot.",
+)
 def demo(
     Omega: float = typer.Option(0.25, "--Omega", help="Rabi frequency Ω [E_g]."),
     V: float = typer.Option(5.0, "--V", help="Interband interaction V [E_g]."),
-    gamma_ph: float = typer.Option(0.02, help="Phonon rate Γph [E_g]."),
-    gamma_rr: float = typer.Option(0.002, help="Radiative recombination rate Γrr [E_g]."),
-    v: float = typer.Option(0.098, help="Phonon velocity."),
-    dk: float = typer.Option(2e-3, help="Grid step (the paper's 2e-3)."),
+    gamma_ph: float = typer.Option(0.02, help="Phonon rate Γph [E_g/ħ]."),
+    gamma_rr: float = typer.Option(0.002, help="Radiative recombination rate Γrr [E_g/ħ]."),
+    v: float = typer.Option(0.098, help="Acoustic phonon velocity v [E_g a/ħ]."),
+    dk: float = typer.Option(2e-3, help="Momentum grid step [1/a] (the paper's 2e-3)."),
     t1: float = typer.Option(6000.0, help="Final time [ħ/E_g]."),
-    out: Path = typer.Option(Path("delta_demo.png"), help="Where to write the figure."),
+    out: Path = typer.Option(Path("delta_demo.png"), help="Where to write the figure [PNG path]."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     """Driven-dissipative interband pairing at the paper's Fig. 3 parameters (A1 = 7,
-    A2 = 24, k_max = 0.2) on a small grid: evolve from the normal state with a 1e-20 pairing
-    seed, print |Δ| and the phase-rotation frequency μ, and plot |Δ(t)| and the populations."""
+    A2 = 24, k_max = 0.2): evolve from the normal state with a 1e-20 pairing seed, print
+    |Δ| and the phase-rotation frequency μ, and plot |Δ(t)| and the populations."""
     import sys
 
     from .interband import InterbandParams, evolve
     from .interband.steady import state_stationarity
     from .plot import demo_figure
 
-    params = InterbandParams(Omega=Omega, V=V, gamma_ph=gamma_ph, gamma_rr=gamma_rr, v=v, dk=dk)
-    typer.echo(f"Evolving N = {params.n_k} k-points to t1 = {t1:g} ...")
-    res = evolve(params, t1, progress=not quiet and sys.stderr.isatty())
+    with _user_errors():
+        params = InterbandParams(Omega=Omega, V=V, gamma_ph=gamma_ph, gamma_rr=gamma_rr, v=v, dk=dk)
+        if not t1 > 0:
+            raise ValueError(f"--t1 = {t1:g}: the final time must be positive [ħ/E_g].")
+        typer.echo(f"Evolving N = {params.n_k} k-points to t1 = {t1:g} ...")
+        res = evolve(params, t1, progress=not quiet and sys.stderr.isatty())
     if not bool(res.success):
-        typer.echo(f"Solver did not reach t1: {res.result}. Try a larger max_steps.", err=True)
+        from .interband.outcomes import RESULTS
+
+        typer.echo(f"Error: the solver did not reach t1. {RESULTS[res.result]}", err=True)
         raise typer.Exit(1)
     st = state_stationarity(res.state, params)
     steady = bool(st.is_steady(1e-7, 1e-12))
     typer.echo(f"|Delta(t1)| = {abs(complex(res.delta[-1])):.6g} E_g")
-    typer.echo(f"mu = {float(st.mu):.4f} E_g (phase rotation of Delta)   steady: {steady}")
-    fig = demo_figure(res, effective=(0.05, 0.2))
-    fig.savefig(out, dpi=120)
+    typer.echo(f"mu = {float(st.mu):.4f} E_g/hbar (phase rotation of Delta)   steady: {steady}")
+    fig = demo_figure(res)
+    with _user_errors():
+        fig.savefig(out, dpi=120)
     typer.echo(f"Figure written to {out}")
 
 
 _SWEEP_HELP = """Sweep MODEL (interband | metastability) over a grid and store the results.
 
 Every parameter of the model is an option: a:b:n sweeps it (n points from a to b
-inclusive), a comma list sweeps those values, a single number fixes it. Run options take
-single numbers. Parameters can also come from a TOML file (--config) with tables
-[axes] (strings "a:b:n" or lists), [fixed] and [options]; the command line wins.
+inclusive), a comma list sweeps those values, a single number fixes it; each is given
+once. Run options take single numbers. Parameters can also come from a TOML file
+(--config) with tables [axes] (strings "a:b:n" or lists), [fixed] and [options]; an
+option on the command line replaces the file's value of that name.
 
 \b
 Examples:
@@ -72,19 +93,23 @@ Examples:
 
 Interband maps are solved by --method continuation when an axis is swept: per row along V
 the normal state's linear stability (growth rate, threshold = critical V) and the paired
-branch by continuation, each point classified normal / paired / bistable / transient / unsettled; no
-time stepping. The 64 x 64 Fig. 2 map above takes about 43 s on a 2-core CPU, start-up and
-compile included; its rows run in one worker process per CPU core. --method evolve
-evolves every point from the paper's initial state instead (run options --t-max, ...).
+branch by continuation, each point classified normal / paired / bistable / transient /
+unsettled; no time stepping. Its rows run in one worker process per CPU core (timings of
+the 64 x 64 Fig. 2 map: benchmarks/RESULTS.md). --method evolve evolves every point from
+the paper's initial state instead (run options --t-max, ...).
 
 The store opens in plain xarray (xarray.open_zarr) as the labelled dataset, with units,
 flag meanings, every parameter value and the package version in its attributes.
 Re-running the same command on the same store resumes it (finished chunks are skipped,
 damaged ones recomputed, damaged metadata repaired); a store made for another sweep is
-refused. Chunks are blocks of the grid (whole rows along the last axis, about
---chunk-size points), independent of the device count, so a store resumes on any machine.
---shard i/n computes every n-th chunk starting at i, so n processes (e.g. a cluster array
-job) fill one store together. Ctrl-C stops after the chunk in progress (exit 130).
+refused. Chunks are blocks of the grid (whole rows along the row axis), about
+--chunk-size points each: by default 256 for continuation and 64 otherwise, split finer
+where that would leave a worker process fewer than two. They are stored with the sweep,
+so a store resumes on any machine. --shard i/n computes every n-th chunk starting at i,
+so n processes (e.g. a cluster array job) fill one store together.
+
+Ctrl-C stops after the chunk in progress and exits with status 130 (finished chunks are
+kept: rerun the same command to resume); a second Ctrl-C stops at once.
 """
 
 
@@ -114,14 +139,19 @@ def _model_help() -> str:
     return "\n".join(lines)
 
 
+# the sweep command's own options (typos of these are caught among the model's options)
+_SWEEP_FLAGS = ("--out", "--config", "--method", "--along", "--chunk-size", "--shard", "--quiet", "--verbose")
+
+
 @app.command(
     help=_SWEEP_HELP + _model_help(),
+    short_help="Sweep a model over a grid of parameters into a resumable zarr store.",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
 def sweep(
     ctx: typer.Context,
     model: str = typer.Argument(..., help="interband or metastability"),
-    out: Path = typer.Option(None, "--out", help="zarr store to write (resumable)."),
+    out: Path = typer.Option(None, "--out", help="zarr store to write (resumable) [directory path]."),
     config: Path = typer.Option(None, "--config", help="TOML file with [axes], [fixed], [options]."),
     method: str = typer.Option(
         None,
@@ -134,19 +164,19 @@ def sweep(
     along: str = typer.Option(
         None, "--along", help="Row axis of --method continuation (default: V if swept, else the last axis)."
     ),
-    chunk_size: int = typer.Option(None, "--chunk-size", help="About how many points per chunk."),
+    chunk_size: int = typer.Option(
+        None, "--chunk-size", help="About how many grid points per chunk [points] (default: see above)."
+    ),
     shard: str = typer.Option(None, "--shard", help="i/n: compute chunks i, i+n, ... only."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar, no banner."),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="Also print the run's diagnostics (devices, workers, vmap waste)."
+    ),
 ) -> None:
-    import warnings
-
-    from .sweep import StoreMismatchError, status_counts
-    from .sweep import sweep as run_sweep
     from .sweep.models import default_along, default_method, get_model, method_model
     from .sweep.workers import WorkerError
 
-    try:
-        # the run options depend on the method, not on the row axis
+    with _user_errors(WorkerError):
         axes, fixed, options = _read_config(config) if config else ({}, {}, {})
         if method is None:  # continuation if an axis is swept (read the axes to know)
             probe = ({**axes}, {**fixed}, {**options})
@@ -156,44 +186,35 @@ def sweep(
         if method == "continuation" and along is None:
             along = default_along(axes)
         m = get_model(model, method, along)
-        if not quiet:
-            typer.echo(
-                f"photosc: {m.name} sweep over {', '.join(axes) or '(no axes)'}"
-                + (f" into {out}" if out else "")
-                + " (Ctrl-C stops after the chunk in "
-                "progress; finished chunks are kept)",
-                err=True,
-            )
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            ds = run_sweep(
-                m,
-                axes,
-                method=method,
-                along=along,
-                fixed=fixed,
-                options=options,
-                out=str(out) if out else None,
-                chunk_size=chunk_size,
-                shard=_parse_shard(shard),
-                progress=False if quiet else None,
-                stop=lambda: _INTERRUPT["requested"],
-            )
-        for w in caught:
-            typer.echo(f"Note: {w.message}", err=True)
-    except (ValueError, MemoryError, StoreMismatchError, OSError, WorkerError) as err:
-        typer.echo(f"Error: {err}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(
-        f"{m.name}: {ds.attrs['chunks_computed']} chunk(s) computed in "
-        f"{ds.attrs['wall_time']:.1f} s; status: {status_counts(ds)}"
-    )
-    if "vmap_waste" in ds.attrs:
-        typer.echo(f"vmap waste (solver work on finished points): {ds.attrs['vmap_waste']:.1%}")
-    if ds.attrs["interrupted"]:
+        banner = (
+            f"photosc: {m.name} sweep by {m.method} over {', '.join(axes) or '(no axes)'}"
+            + (f" into {out}" if out else "")
+            + " (Ctrl-C stops after the chunk in progress; finished chunks are kept)"
+        )
+        ds = _run_sweep(
+            None if quiet else banner,
+            m,
+            axes,
+            method=method,
+            along=along,
+            fixed=fixed,
+            options=options,
+            out=str(out) if out else None,
+            chunk_size=chunk_size,
+            shard=_parse_shard(shard),
+            progress=False if quiet else None,
+        )
+    a = ds.attrs
+    typer.echo(f"{m.name}: {a['chunks_computed']} chunk(s) computed in {a['wall_time']:.1f} s")
+    _print_counts(ds)
+    if verbose:
+        typer.echo(f"devices: {a['devices']}, workers: {a['workers']}, vmap width: {a['vmap_width']}")
+        if "vmap_waste" in a:
+            typer.echo(f"vmap waste (solver work on finished points): {a['vmap_waste']:.1%}")
+    if a["interrupted"]:
         typer.echo(
-            f"Interrupted: {ds.attrs['chunks_done']}/{ds.attrs['chunks_total']} chunks done"
-            + ("; rerun the same command to resume." if out else "."),
+            f"Interrupted: {a['chunks_done']}/{a['chunks_total']} chunks done"
+            + ("; rerun the same command to resume." if out and not a["complete"] else "."),
             err=True,
         )
         raise typer.Exit(130)
@@ -202,6 +223,47 @@ def sweep(
     else:
         main = ds[m.main]
         typer.echo(main.to_pandas().to_string() if main.ndim <= 2 else str(main))
+
+
+def _run_sweep(banner: str | None, model, axes, **kw):
+    """`sweep.sweep` after printing `banner`, stopping at the first Ctrl-C (`_interrupt`);
+    the library's notes are printed as `Note: ...` lines."""
+    import warnings
+
+    from .sweep import sweep as run_sweep
+
+    _INTERRUPT["graceful"] = True
+    if banner:
+        typer.echo(banner, err=True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = run_sweep(model, axes, stop=lambda: _INTERRUPT["requested"], **kw)
+    finally:
+        _INTERRUPT["graceful"] = False
+        for w in caught:
+            typer.echo(f"Note: {w.message}", err=True)
+    if _INTERRUPT["requested"]:  # also when the stop came after the last chunk
+        ds.attrs["interrupted"] = 1
+    return ds
+
+
+def _flag_counts(da) -> list[tuple[str, int]]:
+    """(meaning, count) of each code a flag variable (CF flag_values / flag_meanings) takes."""
+    import numpy as np
+
+    meanings = dict(zip(da.attrs["flag_values"], da.attrs["flag_meanings"].split()))
+    codes, counts = np.unique(np.asarray(da.values).reshape(-1), return_counts=True)
+    return [(meanings.get(int(c), f"code {int(c)}").replace("_", " "), int(n)) for c, n in zip(codes, counts)]
+
+
+def _print_counts(ds) -> None:
+    """One line per flag variable (status, phase, regime, ...): how many points have each
+    meaning."""
+    for name in ds.data_vars:
+        if "flag_values" in ds[name].attrs:
+            counts = ", ".join(f"{meaning} {n}" for meaning, n in _flag_counts(ds[name]))
+            typer.echo(f"{name + ':':<16}{counts}")
 
 
 def _number(flag: str, text: str) -> float:
@@ -213,7 +275,7 @@ def _number(flag: str, text: str) -> float:
 
 def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict) -> None:
     """Parameters (--name a:b:n | x,y | x) and run options (--name x) from the command line,
-    over those of the config file."""
+    over those of the config file; each given once."""
     from .sweep import parse_axis
 
     # --name=value is --name value (a value that starts with "-", e.g. --detuning=-0.1:0.3:17,
@@ -227,16 +289,17 @@ def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict)
         raise ValueError(f"Options come in pairs --name value (or --name=value); got {' '.join(extra)}.")
     fields = set(m.param_fields())
     opt_names = {k.replace("_", "-"): k for k in m.options}
+    given: dict[str, str] = {}
     for flag, value in zip(extra[::2], extra[1::2]):
         if not flag.startswith("--"):
             raise ValueError(f"Expected an option --name, got {flag!r}.")
         name = flag[2:]
-        if name.replace("-", "_") in m.renamed:
-            new = m.renamed[name.replace("-", "_")]
-            typer.echo(f"Note: {flag} is now --{new.replace('_', '-')} (the old name still works).", err=True)
-            name = new
-        if name in opt_names or name in m.options:
-            options[opt_names.get(name, name)] = _number(flag, value)
+        key = opt_names.get(name, name)
+        if key in given:
+            raise ValueError(f"{flag} is given twice ({given[key]} and {value}); give it once.")
+        given[key] = value
+        if key in m.options:
+            options[key] = _number(flag, value)
         elif name in m.choice_fields():
             fixed[name] = value
         elif name in fields:
@@ -248,13 +311,24 @@ def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict)
                 axes[name] = values
                 fixed.pop(name, None)
         else:
-            from .sweep.models import elsewhere
+            raise ValueError(_unknown(m, flag, fields, opt_names))
 
-            raise ValueError(
-                f"Unknown option {flag} for the {m.name} model by {m.method}. Parameters: "
-                f"{', '.join(sorted(fields))}; run options: "
-                f"{', '.join('--' + k for k in sorted(opt_names))}." + elsewhere(m, [name.replace("-", "_")])
-            )
+
+def _unknown(m, flag: str, fields, opt_names) -> str:
+    """The message for an unknown sweep option: the closest known name first, then what
+    exists."""
+    import difflib
+
+    from .sweep.models import elsewhere
+
+    known = [f"--{n}" for n in sorted(fields)] + [f"--{n}" for n in sorted(opt_names)] + list(_SWEEP_FLAGS)
+    close = difflib.get_close_matches(flag, known, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    return (
+        f"Unknown option {flag} for the {m.name} model by {m.method}.{hint} Parameters: "
+        f"{', '.join(sorted(fields))}; run options: "
+        f"{', '.join('--' + k for k in sorted(opt_names))}." + elsewhere(m, [flag[2:].replace("-", "_")])
+    )
 
 
 def _parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -269,7 +343,8 @@ def _parse_shard(text: str | None) -> tuple[int, int] | None:
 
 
 def _read_config(path: Path):
-    """[axes] (strings "a:b:n" or lists of numbers), [fixed] and [options] (numbers)."""
+    """[axes] (strings "a:b:n" or lists of numbers), [fixed] (numbers, or names for a choice
+    parameter) and [options] (numbers); a parameter in one of [axes] and [fixed] only."""
     import tomllib
 
     from .sweep import parse_axis
@@ -286,6 +361,12 @@ def _read_config(path: Path):
     def number(x):
         return isinstance(x, (int, float)) and not isinstance(x, bool)
 
+    both = sorted(set(cfg.get("axes", {})) & set(cfg.get("fixed", {})))
+    if both:
+        raise ValueError(
+            f"{path}: {both[0]} is in [axes] and in [fixed]; keep it in one table "
+            "([axes] to sweep it, [fixed] to fix it)."
+        )
     axes = {}
     for k, v in cfg.get("axes", {}).items():
         if isinstance(v, str):
@@ -299,9 +380,11 @@ def _read_config(path: Path):
             )
     for table in ("fixed", "options"):
         for k, v in cfg.get(table, {}).items():
-            if not number(v):
+            # [fixed] also takes the names a choice parameter takes (phonon_targets = "linear")
+            if not (number(v) or (table == "fixed" and isinstance(v, str))):
+                what = "one number or a name" if table == "fixed" else "one number"
                 hint = " (to sweep it, put it in [axes])" if table == "fixed" else ""
-                raise ValueError(f"{path}: [{table}] {k} = {v!r} must be one number{hint}.")
+                raise ValueError(f"{path}: [{table}] {k} = {v!r} must be {what}{hint}.")
     return axes, dict(cfg.get("fixed", {})), dict(cfg.get("options", {}))
 
 
@@ -310,54 +393,66 @@ def _open_store(store: Path):
     chunks are reported on stderr (their values are masked)."""
     import warnings
 
-    from .sweep import StoreMismatchError, open_sweep
+    from .sweep import open_sweep
 
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            ds = open_sweep(store)
-    except StoreMismatchError as err:
-        typer.echo(f"Error: {err}", err=True)
-        raise typer.Exit(2) from None
+    with _user_errors(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = open_sweep(store)
     for w in caught:
         typer.echo(f"Warning: {w.message}", err=True)
     return ds
 
 
-@app.command()
-def info(store: Path = typer.Argument(..., help="A sweep store (.zarr).")) -> None:
-    """Describe a sweep store: model, axes, every parameter and run option, progress (each
-    chunk's checksum verified), status counts, and the range of each output."""
-    import numpy as np
+def _row(label: str, text: str) -> None:
+    """One line of a table: the label in a 12-character column, the text wrapped beside it."""
+    import textwrap
 
-    from .sweep import status_counts
+    typer.echo(textwrap.fill(text, 100, initial_indent=f"{label:<12}", subsequent_indent=" " * 12))
+
+
+@app.command(short_help="Describe a sweep store: axes, parameters, progress, outcome counts, ranges.")
+def info(store: Path = typer.Argument(..., help="A sweep store (.zarr directory).")) -> None:
+    """Describe a sweep store: model and method, axes, every fixed parameter and run option,
+    progress (each chunk's checksum verified), how many points have each status, phase or
+    regime, and the range of each output with its units."""
+    import numpy as np
 
     ds = _open_store(store)
     a = ds.attrs
-    typer.echo(f"model: {a['model']}   made by photosc_jax {a['version']} on {a['created']}")
-    for d in ds.dims:
+    how = f"by {a['method']}" + (f" along {a['along']}" if "along" in a else "")
+    _row("store", str(store))
+    _row("model", f"{a['model']}, {how} (photosc_jax {a['version']}, created {a['created']})")
+    for i, d in enumerate(ds.dims):
         v = ds[d].values
-        typer.echo(f"axis {d}: {len(v)} points from {v[0]:g} to {v[-1]:g} [{ds[d].attrs['units']}]")
+        _row(
+            "axes" if i == 0 else "",
+            f"{d:<10} {len(v):>5} values  {v[0]:g} … {v[-1]:g}  [{ds[d].attrs['units']}]",
+        )
     params = {k[len("parameter_") :]: v for k, v in a.items() if k.startswith("parameter_")}
     opts = {k[len("option_") :]: v for k, v in a.items() if k.startswith("option_")}
-    typer.echo("parameters: " + ", ".join(f"{k}={_fmt(v)}" for k, v in params.items()))
-    typer.echo("options: " + ", ".join(f"{k}={v:g}" for k, v in opts.items()))
-    typer.echo(
-        f"chunks done: {a['chunks_done']}/{a['chunks_total']} (checksums verified; "
-        f"{a['chunks_damaged']} damaged)"
+    _row("parameters", ", ".join(f"{k} = {_fmt(v)}" for k, v in params.items()))
+    _row("options", ", ".join(f"{k} = {_fmt(v)}" for k, v in opts.items()))
+    _row(
+        "chunks",
+        f"{a['chunks_done']}/{a['chunks_total']} done (checksums verified; {a['chunks_damaged']} damaged)",
     )
-    typer.echo(f"status: {status_counts(ds)}")
+    typer.echo("")
+    _print_counts(ds)
+    typer.echo("")
+    typer.echo(f"{'output':<18}{'min':>13} {'max':>13}  {'units':<11}meaning")
     for name in ds.data_vars:
-        v = ds[name].values
-        if v.dtype.kind == "f" and np.isfinite(v).any():
-            typer.echo(
-                f"  {name}: min {np.nanmin(v):.6g}, max {np.nanmax(v):.6g} [{ds[name].attrs['units']}]"
-            )
+        da = ds[name]
+        v = da.values
+        if v.dtype.kind != "f" or "flag_values" in da.attrs:
+            continue
+        finite = v[np.isfinite(v)]
+        lo, hi = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
+        typer.echo(f"{name:<18}{lo:13.6g} {hi:13.6g}  {da.attrs['units']:<11}{da.attrs['long_name']}")
 
 
-@app.command()
+@app.command(short_help="Plot a sweep store: a phase diagram (2-D) or a line (1-D), as a PNG.")
 def plot(
-    store: Path = typer.Argument(..., help="A sweep store (.zarr)."),
+    store: Path = typer.Argument(..., help="A sweep store (.zarr directory)."),
     var: str = typer.Option(None, "--var", help="Variable to show (default: the model's main one)."),
     out: Path = typer.Option(None, "--out", help="PNG path (default: next to the store)."),
 ) -> None:
@@ -365,25 +460,24 @@ def plot(
     from .plot import plot_sweep
 
     ds = _open_store(store)
-    if var is not None and var not in ds.data_vars:
-        typer.echo(
-            f"Error: {store} has no variable {var!r}; choose one of {', '.join(ds.data_vars)}.", err=True
-        )
-        raise typer.Exit(2)
-    fig = plot_sweep(ds, var)
-    out = out or Path(str(store).rstrip("/")).with_suffix(".png")
-    fig.savefig(out, dpi=130)
+    with _user_errors():
+        if var is not None and var not in ds.data_vars:
+            raise ValueError(f"{store} has no variable {var!r}; choose one of {', '.join(ds.data_vars)}.")
+        fig = plot_sweep(ds, var)
+        out = out or Path(str(store).rstrip("/")).with_suffix(".png")
+        fig.savefig(out, dpi=130)
     typer.echo(f"Figure written to {out}")
 
 
-@app.command()
+@app.command(short_help="Export a sweep store to one netCDF file.")
 def export(
-    store: Path = typer.Argument(..., help="A sweep store (.zarr)."),
+    store: Path = typer.Argument(..., help="A sweep store (.zarr directory)."),
     out: Path = typer.Argument(..., help="netCDF file to write (.nc)."),
 ) -> None:
     """Export a sweep store to one netCDF file (same variables, axes and attributes)."""
     ds = _open_store(store)
-    ds.to_netcdf(out)
+    with _user_errors():
+        ds.to_netcdf(out)
     typer.echo(f"Written {out}")
 
 
@@ -399,42 +493,56 @@ def _use_all_cpu_cores() -> None:
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
 
 
-_INTERRUPT = {"requested": False}
+# Ctrl-C: `requested` once asked for; `graceful` while a sweep can stop after its chunk
+_INTERRUPT = {"requested": False, "graceful": False}
 
 
-def _graceful_interrupt(signum, frame) -> None:
-    """First Ctrl-C: finish the chunk in progress, keep every finished chunk, exit 130.
-    A second Ctrl-C stops at once (the default action; stores survive any kill)."""
-    import signal
+def _interrupt(signum, frame) -> None:
+    """Ctrl-C. During a sweep the first one asks it to stop after the chunk in progress
+    (finished chunks are kept; exit status 130); otherwise, or the second time, the
+    command stops at once with status 130 (stores survive any kill; worker processes die
+    with their parent)."""
+    import os
     import sys
 
-    _INTERRUPT["requested"] = True
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    print(
-        "\nInterrupt: stopping after the chunk in progress (finished chunks are kept; rerun "
-        "the same command to resume). Press Ctrl-C again to stop at once.",
-        file=sys.stderr,
-    )
+    if _INTERRUPT["graceful"] and not _INTERRUPT["requested"]:
+        _INTERRUPT["requested"] = True
+        print(
+            "\nInterrupt: stopping after the chunk in progress (finished chunks are kept; rerun "
+            "the same command to resume). Press Ctrl-C again to stop at once.",
+            file=sys.stderr,
+        )
+        return
+    print("\nStopped.", file=sys.stderr, flush=True)
+    os._exit(130)
 
 
 def main() -> None:
+    """The `photosc` command. The command runs in a second thread while the main thread
+    waits: Python runs signal handlers in the main thread only, between bytecodes, so a
+    main thread inside a long XLA call would hold a Ctrl-C until the call returned."""
     import signal
     import sys
+    import threading
 
-    sweeping = len(sys.argv) > 1 and sys.argv[1] == "sweep"
-    if sweeping:
-        # installed before JAX is imported: an interrupt never unwinds through XLA
-        signal.signal(signal.SIGINT, _graceful_interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     _use_all_cpu_cores()
-    try:
-        app()
-    finally:
-        if sweeping:
-            # the work is done and the store closed: a Ctrl-C during interpreter shutdown
-            # (which restores the default action of a Python handler, and takes a while
-            # after JAX) would kill the process by SIGINT instead of letting it exit with
-            # its status; an ignored signal stays ignored
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    status = {"code": 0}
+
+    def command() -> None:
+        try:
+            app()
+        except SystemExit as done:  # typer ends every command with sys.exit
+            status["code"] = done.code
+
+    thread = threading.Thread(target=command, name="photosc", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+    # the command is over and its store closed: a Ctrl-C while the interpreter shuts down
+    # (which takes a while after JAX) would otherwise replace the command's exit status
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status["code"])
 
 
 if __name__ == "__main__":

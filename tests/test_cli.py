@@ -60,3 +60,198 @@ def test_sweep_options_take_both_spellings():
     assert options == options2 == {"max_jump": 0.25}
     with pytest.raises(ValueError, match="come in pairs"):
         _read_arguments(m, ["--Omega"], {}, {}, {})
+
+
+# --------------------------------------------------------------------------------------
+# What a newcomer meets: one-line errors, full summaries, readable outputs, Ctrl-C.
+
+
+def test_bad_demo_input_is_one_line():
+    from helpers import invoke
+
+    run = invoke("demo", "--gamma-ph", "-0.01", "--quiet")
+    lines = run.stderr.strip().splitlines()
+    assert run.exit_code == 2 and len(lines) == 1, run.stderr
+    assert lines[0].startswith("Error: InterbandParams.gamma_ph = -0.01"), run.stderr
+    run = invoke("demo", "--t1", "0", "--quiet")
+    assert run.exit_code == 2 and run.stderr.strip() == (
+        "Error: --t1 = 0: the final time must be positive [ħ/E_g]."
+    )
+
+
+def test_help_lists_every_command_with_its_whole_summary():
+    from helpers import invoke
+
+    from photosc_jax.cli import app
+
+    text = " ".join(invoke("--help").stdout.split())  # rewrapped to one line
+    for command in app.registered_commands:
+        summary = " ".join(command.short_help.split())
+        assert summary in text, (summary, text)
+    assert "Fig. 3 parameters; print |Δ| and μ" in text
+
+
+def test_every_option_that_holds_a_quantity_has_units():
+    """Options of float type (and paths, which say what they are) state their units in
+    brackets."""
+    import typer
+
+    from photosc_jax.cli import app
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        for param in command.params:
+            if getattr(param, "type", None) is not None and param.type.name == "float":
+                assert "[" in (param.help or ""), (name, param.name, param.help)
+
+
+def test_sweep_and_info_print_readable_counts(tmp_path):
+    """No Python dicts: the outcome of every point is counted by name, for each flag
+    variable; info prints a table of the outputs with their units; diagnostics only with
+    --verbose."""
+    from helpers import invoke
+
+    store = tmp_path / "m.zarr"
+    args = ("sweep", "metastability", "--DeltaE", "0.5:2:4", "--nu", "1:3:5", "--out", str(store), "--quiet")
+    run = invoke(*args)
+    assert run.exit_code == 0, run.stderr
+    assert "{" not in run.stdout and "status:         ok 20" in run.stdout, run.stdout
+    assert "regime:" in run.stdout and "vmap" not in run.stdout and "devices:" not in run.stdout
+    run = invoke(*args, "--verbose")
+    assert run.exit_code == 0 and "devices: " in run.stdout and "workers: " in run.stdout, run.stdout
+    info = invoke("info", str(store))
+    assert info.exit_code == 0, info.stderr
+    lines = info.stdout.splitlines()
+    assert "{" not in info.stdout
+    assert any(ln.startswith("axes") and "DeltaE" in ln and "4 values" in ln for ln in lines), lines
+    assert "status:         ok 20" in lines
+    regime = next(ln for ln in lines if ln.startswith("regime:"))
+    counts = [int(w.rstrip(",")) for w in regime.split() if w.rstrip(",").isdigit()]
+    assert sum(counts) == 20, regime
+    header = next(i for i, ln in enumerate(lines) if ln.startswith("output"))
+    assert lines[header].split()[:4] == ["output", "min", "max", "units"]
+    q_b = next(ln for ln in lines[header:] if ln.startswith("Q_B"))
+    assert "l0" in q_b and "barrier position" in q_b
+
+
+def test_info_and_plot_refuse_a_non_store_in_one_line(tmp_path):
+    from helpers import invoke
+
+    for command in (("info", str(tmp_path / "nothing.zarr")), ("plot", str(tmp_path))):
+        run = invoke(*command)
+        assert run.exit_code == 2 and run.stderr.count("\n") == 1 and run.stderr.startswith("Error: ")
+
+
+def test_default_chunks_give_every_worker_work():
+    """A 12 x 12 continuation map is one default chunk (256 points); with two worker
+    processes it is split into four chunks of three whole rows (two per worker), and a
+    map with enough chunks, or one worker, keeps them."""
+    from photosc_jax.sweep.engine import _spread
+    from photosc_jax.sweep.models import get_model
+    from photosc_jax.sweep.spec import chunk_slices, make_spec, n_chunks
+
+    m = get_model("interband", "continuation", "V")
+    spec = make_spec(m, {"Omega": [0.1 + 0.01 * i for i in range(12)], "V": list(range(12))}, {}, {}, None)
+    assert n_chunks(spec) == 1 and _spread(spec, 1) == spec
+    two = _spread(spec, 2)
+    assert n_chunks(two) == 4 and two["chunks"] == [3, 12]
+    assert [chunk_slices(two, c)[0] for c in range(4)] == [slice(3 * i, 3 * i + 3) for i in range(4)]
+    big = make_spec(m, {"Omega": [0.1 + 0.01 * i for i in range(64)], "V": list(range(64))}, {}, {}, None)
+    assert _spread(big, 2) == big and n_chunks(big) == 16
+
+
+def test_a_stop_during_the_last_chunk_still_counts_as_interrupted():
+    from photosc_jax.sweep import sweep
+
+    calls = []
+    ds = sweep(
+        "metastability",
+        {"DeltaE": "0.5:2:4", "nu": "1:3:5"},
+        progress=False,
+        stop=lambda: bool(calls.append(1)) or len(calls) > 1,  # False before the chunk, True after
+    )
+    assert ds.attrs["chunks_computed"] == 1 and ds.attrs["interrupted"] == 1
+
+
+def _start_one_chunk_map(store):
+    """`photosc sweep` of a one-chunk map in a subprocess, returned once its chunk is in
+    progress: the store exists (the chunk loop starts right after creating it) and half a
+    second has passed (compiling and computing the chunk take seconds)."""
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "photosc_jax", *_ONE_CHUNK, "--out", str(store)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while not (store / ".zmetadata").exists():
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    time.sleep(0.5)
+    return proc
+
+
+# one chunk of 25 600 points on a fine bracketing grid: several seconds of compute
+_GRID = {"DeltaE": "0.2:3:160", "nu": "0.2:4:160"}
+_ONE_CHUNK = ["sweep", "metastability", *[w for k, v in _GRID.items() for w in (f"--{k}", v)]]
+_ONE_CHUNK += ["--n_grid", "8192", "--chunk-size", "25600"]
+
+
+def _resumes(store):
+    """Rerunning the command completes the store, equal to an uninterrupted sweep."""
+    import numpy as np
+
+    from photosc_jax.sweep import open_sweep, sweep
+
+    done = subprocess.run(
+        [sys.executable, "-m", "photosc_jax", *_ONE_CHUNK, "--out", str(store), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    ref = sweep("metastability", _GRID, fixed={"n_grid": 8192}, progress=False)
+    ds = open_sweep(store)
+    for name in ref.data_vars:
+        np.testing.assert_array_equal(ds[name].values, ref[name].values, err_msg=name)
+
+
+def test_ctrl_c_finishes_the_only_chunk_exits_130_and_the_map_resumes(tmp_path):
+    import signal
+
+    proc = _start_one_chunk_map(tmp_path / "s.zarr")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 130, (out, err)
+    assert "stopping after the chunk in progress" in err, err
+    assert "Interrupted: 1/1 chunks done." in err, err  # the chunk in progress was finished
+    _resumes(tmp_path / "s.zarr")
+
+
+def test_a_second_ctrl_c_stops_at_once_and_the_map_resumes(tmp_path):
+    import signal
+    import time
+
+    proc = _start_one_chunk_map(tmp_path / "s.zarr")
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 130 and time.monotonic() - t0 < 3.0, (out, err)
+    assert err.rstrip().endswith("Stopped."), err
+    _resumes(tmp_path / "s.zarr")
+
+
+def test_ci_runs_the_readme_test_command_in_a_fresh_virtualenv():
+    """`.ci/run` runs the README's test command word for word, inside a virtualenv it has
+    just created (a package left over on the CI machine cannot hide a missing dependency)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text().splitlines()
+    command = readme[next(i for i, ln in enumerate(readme) if ln.startswith("# 2. run the tests")) + 1]
+    ci = (root / ".ci" / "run").read_text().splitlines()
+    at = ci.index(command)
+    assert any("python -m venv" in ln for ln in ci[:at]) and any("activate" in ln for ln in ci[:at])

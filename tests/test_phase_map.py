@@ -96,6 +96,8 @@ def test_the_store_holds_per_row_variables_labelled(store):
     assert ds["threshold"].dims == ("Omega",) and ds["delta_abs"].dims == ("Omega", "V")
     assert ds["phase"].attrs["flag_meanings"].split()[1:] == list(PHASES.values())
     assert ds["threshold"].attrs["units"] == "E_g"
+    # options off (quench 0, confirm 0): their variables are not written
+    assert "quench_threshold" not in ds and not [n for n in ds if n.startswith("confirm_")]
     again = sweep("interband", {"Omega": OMEGA, "V": V}, out=str(store), **KW)
     assert again.attrs["chunks_computed"] == 0  # resumes like any store
     with pytest.raises(StoreMismatchError, match="method"):

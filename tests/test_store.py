@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
+from helpers import invoke
 
 from photosc_jax.sweep import StoreDamagedWarning, StoreMismatchError, open_sweep, sweep
 
@@ -36,20 +37,6 @@ def _cli(*args, env=None, timeout=600):
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
-
-
-def _invoke(*args):
-    """The `photosc` command in this process (no interpreter start-up per call), stderr
-    captured apart from stdout (click < 8.2 needs `mix_stderr=False` for that)."""
-    import inspect
-
-    import typer
-    from click.testing import CliRunner
-
-    from photosc_jax.cli import app
-
-    apart = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner).parameters else {}
-    return CliRunner(**apart).invoke(typer.main.get_command(app), list(args))
 
 
 def _equal(a, b):
@@ -249,13 +236,15 @@ def test_damaged_metadata_and_coordinates_are_reported_then_repaired_on_resume(t
         (["--chunk-size", "0"], "--chunk-size must be a whole number >= 1"),
         (["--T", "nan"], "not finite"),
         (["--Omega", "0:1:2.5"], "n a whole number"),
-        (["--V", "1,1"], "repeats a value"),
+        (["--Omega", "0.1,0.1"], "repeats a value"),
+        (["--V", "3"], "--V is given twice (1,2 and 3); give it once."),
+        (["--rtol", "1e-6", "--rtol=1e-7"], "--rtol is given twice (1e-6 and 1e-7); give it once."),
         (["--dk", "1e-8"], "GB at once"),
         (["--out", "/proc/photosc.zarr"], "cannot write there"),
     ],
 )
 def test_bad_interband_input_is_one_line(args, message):
-    run = _invoke("sweep", "interband", "--method", "evolve", "--V", "1,2", *args, "--quiet")
+    run = invoke("sweep", "interband", "--method", "evolve", "--V", "1,2", *args, "--quiet")
     assert run.exit_code == 2, (run.stdout, run.stderr)
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], run.stderr
@@ -263,35 +252,34 @@ def test_bad_interband_input_is_one_line(args, message):
 
 def test_an_option_of_the_other_method_names_it():
     """The default interband method is continuation: --t-max (an evolve option) says so."""
-    run = _invoke("sweep", "interband", "--V", "1,2", "--t-max", "100", "--quiet")
+    run = invoke("sweep", "interband", "--V", "1,2", "--t-max", "100", "--quiet")
     assert run.exit_code == 2
     assert "'evolve' (CLI --method evolve" in run.stderr and "--t-max" in run.stderr, run.stderr
     with pytest.raises(ValueError, match="run option.*of method 'evolve'"):
         sweep("interband", {"V": [1.0, 2.0]}, options={"t_max": 100.0}, progress=False)
 
 
-def test_the_old_name_of_t_max_still_works():
-    """`t1` was the evolution sweep's name for `Evolve.t_max`: it is read as t_max, with a
-    DeprecationWarning (Python) or a note (CLI), and stored under the new name; giving both
-    is an error."""
-    from photosc_jax.sweep.models import get_model
-    from photosc_jax.sweep.spec import resolve_options
-
-    m = get_model("interband", "evolve")
-    with pytest.warns(DeprecationWarning, match="'t1' is now called 't_max'"):
-        assert resolve_options(m, {"t1": 123.0})["t_max"] == 123.0
-    assert "t1" not in resolve_options(m, {})
-    with pytest.raises(ValueError, match="same option"), pytest.warns(DeprecationWarning):
-        resolve_options(m, {"t1": 1.0, "t_max": 2.0})
-    run = _invoke("sweep", "interband", "--method", "evolve", "--V", "1,2", "--t1", "-5", "--quiet")
-    assert run.exit_code == 2 and "--t1 is now --t-max" in run.stderr and "--t-max = -5.0" in run.stderr
+def test_an_unknown_option_suggests_the_closest_name():
+    """A misspelt option names the closest one (and the old name --t1 of --t-max is just
+    unknown: no note followed by an error for the same option)."""
+    run = invoke("sweep", "interband", "--Omgea", "0.1:0.3:3", "--V", "1,2", "--quiet")
+    line = run.stderr.strip()
+    assert run.exit_code == 2 and "\n" not in line, run.stderr
+    assert line.startswith(
+        "Error: Unknown option --Omgea for the interband model by continuation. Did you mean --Omega?"
+    )
+    run = invoke("sweep", "interband", "--method", "evolve", "--V", "1,2", "--t1", "500", "--quiet")
+    assert run.exit_code == 2 and run.stderr.count("\n") == 1 and "--t1" in run.stderr
+    assert "Note" not in run.stderr and "--t-max" in run.stderr  # listed among the run options
 
 
 @pytest.mark.parametrize(
     "toml, message",
     [
         ("[axes]\nDeltaE = 0.25\n", 'an axis is a string "a:b:n" or a list'),
-        ("[fixed]\nG = [0.5, 0.6]\n", "must be one number (to sweep it"),
+        ("[fixed]\nG = [0.5, 0.6]\n", "must be one number or a name (to sweep it"),
+        ('[fixed]\nG = "strong"\n', "The parameter G must be a number, got 'strong'"),
+        ("[axes]\nnu = [1.0, 2.0]\n[fixed]\nnu = 3\n", "nu is in [axes] and in [fixed]; keep it in one"),
         ('[options]\nT = "hot"\n', "must be one number"),
         ("[axis]\nnu = [1.0]\n", "unknown table"),
         ("[axes\n", "not valid TOML"),
@@ -300,13 +288,24 @@ def test_the_old_name_of_t_max_still_works():
 def test_bad_toml_is_one_line(tmp_path, toml, message):
     cfg = tmp_path / "c.toml"
     cfg.write_text(toml)
-    run = _invoke("sweep", "metastability", "--config", str(cfg), "--nu", "1,2", "--DeltaE", "1")
-    assert (
-        run.exit_code == 2
-        and message in run.stderr
-        and run.exception is None
-        or isinstance(run.exception, SystemExit)
-    ), run.stderr
+    run = invoke("sweep", "metastability", "--config", str(cfg), "--nu", "1,2", "--DeltaE", "1", "--quiet")
+    lines = run.stderr.strip().splitlines()
+    assert run.exit_code == 2 and len(lines) == 1 and lines[0].startswith("Error:"), run.stderr
+    assert message in lines[0], run.stderr
+
+
+def test_toml_takes_what_the_command_line_takes(tmp_path):
+    """A choice parameter in [fixed] (phonon_targets = "linear") as on the command line."""
+    from photosc_jax.cli import _read_config
+    from photosc_jax.sweep.models import get_model
+    from photosc_jax.sweep.spec import make_spec
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[axes]\nV = "1:3:3"\n[fixed]\nphonon_targets = "linear"\nOmega = 0.2\n')
+    axes, fixed, options = _read_config(cfg)
+    assert fixed == {"phonon_targets": "linear", "Omega": 0.2}
+    spec = make_spec(get_model("interband", "evolve"), axes, fixed, options, None)
+    assert spec["parameters"]["phonon_targets"] == "linear" and spec["axes"]["V"] == [1.0, 2.0, 3.0]
 
 
 def test_bad_model_ii_temperature_is_refused():

@@ -2,8 +2,9 @@
 
 `evolve`, `steady_state` (either method), `continuation` and the sweeps report how a solve
 ended as a `RESULTS` item: `result == RESULTS.successful` is a boolean array (batched
-results compare elementwise), `RESULTS[result]` is the message, and with `throw=True` the
-entry points raise that message, which says what to change. Members and their integer codes
+results compare elementwise), `RESULTS[result]` is the message (it starts with the
+outcome's name, so a printed result reads by name), and with `throw=True` the entry points
+raise that message, which says what to change. Members and their integer codes
 (`code(result)`; stable, small, in this order — the sweep stores them as its `status`):
 
 | code | member | meaning |
@@ -27,43 +28,47 @@ from jaxtyping import Array, Int
 
 
 class RESULTS(eqx.Enumeration):
-    successful = ""
+    successful = "successful"
     t_max_reached = (
-        "The state was not yet stationary at t_max. Increase t_max (Evolve(t_max=...)); near "
-        "the pairing threshold the growth is slow, so prefer Newton() there, and if |Δ| keeps "
-        "oscillating the drive may sustain a limit cycle (look at evolve(...).delta)."
+        "t_max_reached: the state was not yet stationary at t_max. Increase t_max "
+        "(Evolve(t_max=...)); near the pairing threshold the growth is slow, so prefer "
+        "Newton() there, and if |Δ| keeps oscillating the drive may sustain a limit cycle "
+        "(look at evolve(...).delta)."
     )
     max_steps_reached = (
-        "The ODE solver used up max_steps before the state became stationary or t_max was "
-        "reached. Increase max_steps (Evolve(max_steps=...), evolve(max_steps=...)) or loosen "
-        "rtol / atol."
+        "max_steps_reached: the ODE solver used up max_steps before the state became "
+        "stationary or t_max was reached. Increase max_steps (Evolve(max_steps=...), "
+        "evolve(max_steps=...)) or loosen rtol / atol."
     )
     solver_failed = (
-        "The ODE solver broke down (step size collapsed or the state became non-finite). "
-        "Tighten rtol / atol, or check the parameters (InterbandParams) for extreme values."
+        "solver_failed: the ODE solver broke down (step size collapsed or the state became "
+        "non-finite). Tighten rtol / atol, or check the parameters (InterbandParams) for "
+        "extreme values."
     )
     newton_failed = (
-        "Newton's method did not converge on the co-rotating steady-state equations. Start "
-        "closer to the root (y0 = a neighbouring paired steady state), allow more steps "
-        "(Newton(max_steps=...)), loosen Newton(tol=...), or keep the time-evolution fallback "
-        "(Newton(fallback=Evolve()))."
+        "newton_failed: Newton's method did not converge on the co-rotating steady-state "
+        "equations. Start closer to the root (y0 = a neighbouring paired steady state), allow "
+        "more steps (Newton(max_steps=...)), loosen Newton(tol=...), or keep the "
+        "time-evolution fallback (Newton(fallback=Evolve()))."
     )
     not_paired = (
-        "Newton had no paired state to start from: the warm-start evolution did not pair "
-        "within Newton(warm=Evolve(t_max=...)). Below the pairing threshold the steady state "
-        "is normal (|Δ| = 0): use Evolve() or keep Newton(fallback=Evolve()); just above it, "
-        "increase the warm start's t_max (stability.critical_V gives the threshold)."
+        "not_paired: Newton had no paired state to start from: the warm-start evolution did "
+        "not pair within Newton(warm=Evolve(t_max=...)). Below the pairing threshold the "
+        "steady state is normal (|Δ| = 0): use Evolve() or keep Newton(fallback=Evolve()); "
+        "just above it, increase the warm start's t_max (stability.critical_V gives the "
+        "threshold)."
     )
     normal_state_failed = (
-        "The normal (Δ = 0) steady state did not converge (residual too large or populations "
-        "outside [0, 1]). Increase t_relax or pseudo_steps of normal_steady_state."
+        "normal_state_failed: the normal (Δ = 0) steady state did not converge (residual too "
+        "large or populations outside [0, 1]). Increase t_relax or pseudo_steps of "
+        "normal_steady_state."
     )
     unphysical_root = (
-        "Newton converged to a stationary point of the mean-field equations with populations "
-        "outside [0, 1]: a root no physical state evolves to, reached from a start far from "
-        "the steady state. Start from the paper's initial state (the default warm start: "
-        "y0=None) or from a neighbouring paired steady state, or keep the time-evolution "
-        "fallback (Newton(fallback=Evolve()))."
+        "unphysical_root: Newton converged to a stationary point of the mean-field equations "
+        "with populations outside [0, 1]: a root no physical state evolves to, reached from a "
+        "start far from the steady state. Start from the paper's initial state (the default "
+        "warm start: y0=None) or from a neighbouring paired steady state, or keep the "
+        "time-evolution fallback (Newton(fallback=Evolve()))."
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from . import workers as workers_mod
 from .models import SweepModel, default_along, default_method, get_model, model_of
 from .spec import (
     check_memory,
+    chunk_layout,
     chunk_points,
     chunk_rows,
     chunk_slices,
@@ -42,6 +44,8 @@ from .spec import (
     make_spec,
     n_chunks,
     parse_axis,
+    read_axes,
+    short,
     var_shape,
     var_slices,
 )
@@ -50,25 +54,68 @@ __all__ = ["parse_axis", "status_counts", "sweep", "vmap_waste"]
 
 
 def _validate_points(model: SweepModel, spec) -> None:
-    """Build params on the host at every corner of the grid and at every value of each axis
-    (the others at their first value): bad points fail before any compute, with the
-    parameter class's own message. (The class's checks are per value or monotone in each
-    parameter, so corners cover the combinations.)"""
-    axes = spec["axes"]
-    names = list(axes)
-    first = {k: v[0] for k, v in axes.items()}
-    points = [dict(zip(names, c)) for c in itertools.product(*[(v[0], v[-1]) for v in axes.values()])]
-    points += [{**first, k: x} for k, v in axes.items() for x in v]
-    seen = set()
-    for p in points:
-        key = tuple(p.values())
-        if key in seen:
-            continue
-        seen.add(key)
+    """Build params on the host at every corner of the box spanned by each axis's smallest
+    and largest value (the fixed parameters as given): bad points fail before any compute,
+    with the parameter class's own message. The classes' checks are per value (ranges) or
+    monotone in each parameter, so the corners cover every grid point, and the cost does
+    not grow with the axes' lengths (2^d points for d axes)."""
+    names = list(spec["axes"])
+    ends = [sorted({min(v), max(v)}) for v in spec["axes"].values()]
+    for corner in itertools.product(*ends):
+        p = dict(zip(names, corner))
         try:
             model.params_cls(**spec["parameters"], **p)
         except ValueError as err:
             raise ValueError(f"Grid point {p}: {err}") from None
+
+
+def _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop) -> None:
+    """The arguments of `sweep` beyond the model, its axes and method (checked by `make_spec`
+    and `get_model`), before any work: a one-line `TypeError` / `ValueError` that says what
+    to give."""
+    for name, value in (("fixed", fixed), ("options", options)):
+        if value is not None and not isinstance(value, Mapping):
+            raise TypeError(f"{name}={short(value)}: give a mapping {{name: value}} or None.")
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out={short(out)}: give the path of a zarr store (str or os.PathLike) or None.")
+    if shard is not None and not (
+        isinstance(shard, (tuple, list))
+        and len(shard) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in shard)
+        and 0 <= shard[0] < shard[1]
+    ):
+        raise ValueError(
+            f"shard={short(shard)}: need a pair (i, n) of whole numbers 0 <= i < n (e.g. --shard 0/4)."
+        )
+    if devices is not None and not (
+        isinstance(devices, (list, tuple))
+        and devices
+        and all(isinstance(d, jax.Device) for d in devices)
+        and len(set(devices)) == len(devices)
+    ):
+        raise TypeError(
+            f"devices={short(devices)}: give a non-empty list of distinct JAX devices "
+            "(e.g. jax.devices()[:2]) or None (all of them)."
+        )
+    if not (vmap_width is None or _count(vmap_width) or _is(vmap_width, "auto")):
+        raise ValueError(
+            f"vmap_width={short(vmap_width)}: use a whole number >= 1 (an int: points per vmapped "
+            "solve), None (all of a device's points) or 'auto'."
+        )
+    if not (_count(workers) or _is(workers, "auto")):
+        raise ValueError(f"workers={short(workers)}: use a whole number >= 1 (an int) or 'auto'.")
+    if stop is not None and not callable(stop):
+        raise TypeError(f"stop={short(stop)}: give a function of no arguments (True: stop) or None.")
+
+
+def _count(x) -> bool:
+    """`x` is an int >= 1 (not a bool)."""
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 1
+
+
+def _is(x, word: str) -> bool:
+    """`x` is the string `word` (`x` may be an array, which `==` compares elementwise)."""
+    return isinstance(x, str) and x == word
 
 
 def _runner(model: SweepModel, spec, devices, vmap_width):
@@ -176,9 +223,11 @@ def sweep(
     - `out`: a zarr store path: results are written chunk by chunk; re-running on the same
       store skips finished chunks, recomputes damaged ones and repairs damaged metadata; a
       store made for another sweep is refused.
-    - `chunk_size`: about how many points form one chunk (default: the model's, 64). Chunks
-      are blocks of the grid — whole rows along the last axis — and do not depend on the
-      devices, so a store resumes on any machine. On resume the store's chunks are kept.
+    - `chunk_size`: about how many points form one chunk (default: the model's — 256 for
+      the interband continuation, 64 otherwise — split finer where that leaves fewer than
+      two chunks per worker process). Chunks are blocks of the grid — whole rows along the
+      last axis (the row axis of a row method) — and are stored with the sweep, so a store
+      resumes on any machine with its own chunks.
     - `shard=(i, n)`: compute only chunks i, i+n, i+2n, … (independent processes filling
       one store, e.g. a cluster array job).
     - `devices`: devices to split each chunk over (default: all, `jax.devices()`).
@@ -201,8 +250,9 @@ def sweep(
     - `progress`: show a progress bar (True/False; default None: only on a terminal) — the
       same keyword as `evolve(..., progress=)`. `quiet=True` is the deprecated spelling of
       `progress=False`.
-    - `stop`: called before each chunk; when it returns True the sweep ends there (finished
-      chunks are kept; `attrs["interrupted"]` = 1). `photosc sweep` sets it on Ctrl-C.
+    - `stop`: called before each chunk and at the end; once it returns True the sweep ends
+      after the chunk in progress (finished chunks are kept) and `attrs["interrupted"]` = 1,
+      even if that chunk was the last. `photosc sweep` sets it on Ctrl-C.
     - `_gate`, `_claim`: internal (`sweep.workers`): the chunk program comes from
       `_gate.program` (compiled by the parent, loaded by the worker), and a chunk is
       computed only if `_claim(c)` is true (the first worker to claim it).
@@ -211,8 +261,11 @@ def sweep(
     outputs with CF attributes (`photosc_jax.sweep.MODELS`), and the specification in
     `attrs`.
 
-    **Raises:** `ValueError` for bad input (with what to change), `MemoryError` for a grid
-    whose points cannot fit in memory, `StoreMismatchError` for a store of another sweep,
+    **Raises:** `ValueError` for a bad value (a parameter outside the model's range, a bad
+    axis or option, …) and `TypeError` for an argument of the wrong kind (e.g. `axes` not a
+    mapping), each one line saying what to change; `MemoryError` for a sweep whose points in
+    flight or whose results (in memory, or per chunk of a store) cannot fit in memory,
+    checked before any compute; `StoreMismatchError` for a store of another sweep,
     `sweep.workers.WorkerError` if a worker process failed (its finished chunks are kept).
     """
     if quiet is not None:
@@ -224,7 +277,8 @@ def sweep(
         )
         if progress is None:
             progress = False if quiet else None
-    axes = {k: parse_axis(v) if isinstance(v, str) else v for k, v in axes.items()}
+    axes = read_axes(axes)
+    _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop)
     if method is None and isinstance(model, str):
         method = default_method(model, bool(axes))
     if method == "continuation" and along is None:
@@ -234,7 +288,7 @@ def sweep(
     if out is not None and chunk_size is None and Path(out).exists():
         try:  # resume with the store's own chunks
             old = store.read_spec(out)
-            if [len(v) for v in old["axes"].values()] == [len(np.atleast_1d(v)) for v in axes.values()]:
+            if [len(v) for v in old["axes"].values()] == [len(v) for v in axes.values()]:
                 chunks = old["chunks"]
         except store.StoreMismatchError:
             pass
@@ -243,15 +297,16 @@ def sweep(
     devices = list(devices or jax.devices())
     if vmap_width == "auto":
         vmap_width = default_vmap_width(devices)
-    n_workers = _n_workers(workers, model, devices, vmap_width, shard, n_chunks(spec))
+    n_workers = _n_workers(workers, model, devices, vmap_width, shard)
+    if chunk_size is None and chunks is None:
+        spec = _spread(spec, n_workers)
+    n_workers = min(n_workers, n_chunks(spec))
+    model = model.for_options(spec["options"])  # the outputs its run options produce
     if model.along is not None and vmap_width is not None:
         devices = devices[:1]  # rows one after another (CPUs): processes, not devices
     mine = range(n_chunks(spec))
-    if shard is not None:
-        i, n = shard
-        if not (isinstance(i, int) and isinstance(n, int) and 0 <= i < n):
-            raise ValueError(f"shard {i}/{n}: need whole numbers 0 <= i < n (e.g. --shard 0/4).")
-        mine = range(i, n_chunks(spec), n)
+    if shard is not None:  # (i, n), checked by `_check_arguments`
+        mine = range(shard[0], n_chunks(spec), shard[1])
     scratch = None
     if n_workers > 1 and out is None:  # the processes meet in a temporary store
         scratch = tempfile.TemporaryDirectory(prefix="photosc-sweep-")
@@ -307,7 +362,9 @@ def sweep(
                 interrupted = True
                 break
         values = run(args)
-        values = {k: _block(spec, c, model.outputs[k], np.asarray(v)[: len(pts)]) for k, v in values.items()}
+        values = {
+            k: _block(spec, c, var, np.asarray(values[k])[: len(pts)]) for k, var in model.outputs.items()
+        }
         if out is not None:
             store.write_chunk(out, spec, c, values)
         else:
@@ -315,6 +372,8 @@ def sweep(
         computed += 1
         bar.update(len(chunk_points(spec, c)))
     bar.close()
+    # a stop asked for during the last chunk ends the sweep as interrupted all the same
+    interrupted = interrupted or (stop is not None and bool(stop()))
     if scratch is not None:
         ds = store.open_sweep(out).load()
         scratch.cleanup()
@@ -338,7 +397,19 @@ def sweep(
     return ds
 
 
-def _n_workers(workers, model: SweepModel, devices, vmap_width, shard, chunks: int) -> int:
+def _spread(spec, n_workers: int):
+    """`spec` with its default chunks split finer where there are fewer than two per worker
+    (never less than one row along the row axis), so that every worker gets work and the
+    workers' chunk claims can balance uneven rows."""
+    if n_workers < 2 or n_chunks(spec) >= 2 * n_workers:
+        return spec
+    shape = tuple(len(v) for v in spec["axes"].values())
+    row_axis = None if spec["along"] is None else list(spec["axes"]).index(spec["along"])
+    target = max(1, math.prod(shape) // (2 * n_workers))
+    return {**spec, "chunks": [int(c) for c in chunk_layout(shape, target, row_axis)]}
+
+
+def _n_workers(workers, model: SweepModel, devices, vmap_width, shard) -> int:
     """Worker processes for this sweep (`workers` argument of `sweep`)."""
     if workers == "auto":
         auto = (
@@ -348,15 +419,14 @@ def _n_workers(workers, model: SweepModel, devices, vmap_width, shard, chunks: i
             and shard is None
         )
         workers = len(devices) if auto else 1
-    if not (isinstance(workers, int) and workers >= 1):
-        raise ValueError(f"workers={workers!r}: use a whole number >= 1 or 'auto'.")
-    # one per core: each is pinned to its own (two JAX processes on one core crawl)
+    # (an int >= 1 or "auto", checked by `_check_arguments`); one per core: each is pinned
+    # to its own (two JAX processes on one core crawl)
     workers = min(workers, len(workers_mod.cores()))
     if workers > 1 and shard is not None:
         raise ValueError(
             "workers > 1 and shard: the worker processes are shards themselves; use one of the two."
         )
-    return max(1, min(workers, chunks))
+    return workers
 
 
 def _block(spec, c, var, v: np.ndarray) -> np.ndarray:

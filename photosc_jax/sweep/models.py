@@ -37,6 +37,7 @@ class Var:
     dtype: Any = np.float64
     flags: dict[int, str] | None = None
     per_row: bool = False  # one value per row of a row method (no `along` dim)
+    needs: str | None = None  # a run option: the variable exists only when it is nonzero
 
     def attrs(self) -> dict[str, Any]:
         a = dict(long_name=self.long_name, units=self.units)
@@ -65,7 +66,6 @@ class SweepModel:
     chunk_size: int = 64  # default points per chunk
     method: str = "evolve"  # how a point is solved (stored with the sweep)
     along: str | None = None  # row methods: `point` solves a whole row along this axis
-    renamed: dict[str, str] = dataclasses.field(default_factory=dict)  # old option name → new
 
     def param_fields(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self.params_cls)]
@@ -76,6 +76,18 @@ class SweepModel:
 
     def status_meanings(self) -> dict[int, str]:
         return {**STORE_STATUS, **self.status_names}
+
+    def for_options(self, options: dict[str, Any]) -> SweepModel:
+        """This model with only the outputs that `options` produce (a variable that `needs`
+        a run option is left out where that option is 0)."""
+        off = tuple(k for k, v in self.outputs.items() if v.needs is not None and not options.get(v.needs))
+        if not off:
+            return self
+        key = (self.name, self.method, self.along, off)
+        if key not in _BUILT:
+            kept = {k: v for k, v in self.outputs.items() if k not in off}
+            _BUILT[key] = dataclasses.replace(self, outputs=kept)
+        return _BUILT[key]
 
 
 # --------------------------------------------------------------------------------------
@@ -165,7 +177,6 @@ def _interband_model() -> SweepModel:
             steps=Var("integrator steps", dtype=np.int32),
             t_final=Var("time reached (steady-state detection stops early)", "hbar/E_g"),
         ),
-        renamed={"t1": "t_max"},  # before 0.2 (as Evolve.t_max now)
         main="delta_abs",
         point=_interband_point,
         parameters=_described("""
@@ -247,7 +258,7 @@ def _interband_continuation(along: str) -> SweepModel:
         ),
         outputs=dict(
             delta_abs=Var(
-                "|Delta| of the state evolution from the paper's initial state ends in "
+                "steady |Delta| that time evolution from the paper's initial state reaches "
                 "(0: normal, bistable or transient; NaN: unsettled or failed)",
                 "E_g",
             ),
@@ -274,21 +285,26 @@ def _interband_continuation(along: str) -> SweepModel:
             ),
             quench_threshold=Var(
                 f"critical {along} of the normal state a quenched branch state (pairs removed at the "
-                "branch's last grid point) relaxes to (with the quench option, T = 0, along V; else NaN)",
+                "branch's last grid point) relaxes to (T = 0, along V; else NaN)",
                 units,
                 per_row=True,
+                needs="quench",
             ),
             confirm_delta_abs=Var(
-                "|Delta| at the end of the confirmation evolution (confirm option; NaN where none ran)",
+                "|Delta| at the end of the confirmation evolution (NaN where none ran)",
                 "E_g",
+                needs="confirm",
             ),
             confirm_peak=Var(
-                "largest |Delta| seen during the confirmation evolution (NaN where none ran)", "E_g"
+                "largest |Delta| seen during the confirmation evolution (NaN where none ran)",
+                "E_g",
+                needs="confirm",
             ),
             confirm_status=Var(
                 "outcome of the confirmation evolution",
                 flags={**STORE_STATUS, **STATUS, NOT_CONFIRMED: "not evolved"},
                 dtype=np.int32,
+                needs="confirm",
             ),
         ),
         # per row: dense co-rotating Jacobian and LU factors (~4 copies) dominate
@@ -378,8 +394,13 @@ def default_method(name: str, swept: bool) -> str | None:
 
 
 def default_along(axes) -> str | None:
-    """The row axis of "continuation" when none is given: V if swept, else the last axis."""
-    return ("V" if "V" in axes else list(axes)[-1]) if axes else None
+    """The row axis of "continuation" when none is given: V if swept over two values or
+    more, else the last such axis (else the last axis, which `make_spec` then refuses with
+    what to change)."""
+    if not axes:
+        return None
+    rows = [k for k, v in axes.items() if np.size(v) > 1]
+    return "V" if "V" in rows else (rows or list(axes))[-1]
 
 
 def method_model(name: str, method: str | None) -> SweepModel:
@@ -394,7 +415,7 @@ def elsewhere(model: SweepModel, names) -> str:
     for method in METHODS.get(model.name, ()):
         if method != model.method:
             other = method_model(model.name, method)
-            have = [n for n in names if n in other.options or n in other.renamed]
+            have = [n for n in names if n in other.options]
             if have:
                 hints.append(
                     f" {', '.join(have)}: run option(s) of method {method!r} "
@@ -428,5 +449,6 @@ def get_model(name: str | SweepModel, method: str | None = None, along: str | No
 
 
 def model_of(spec: dict) -> SweepModel:
-    """The `SweepModel` a stored specification was made with."""
-    return get_model(spec["model"], spec.get("method"), spec.get("along"))
+    """The `SweepModel` a stored specification was made with (its outputs those of its run
+    options, `SweepModel.for_options`)."""
+    return get_model(spec["model"], spec.get("method"), spec.get("along")).for_options(spec["options"])
