@@ -109,10 +109,10 @@ def params_title(params):
     return _title(fields, _MODEL_UNITS["interband"])
 
 
-def plot_delta(result, ax=None, *, label=None, log=False):
+def plot_delta(result, ax=None, *, label=None, log=False, color=None):
     """|Δ(t)| of an `EvolveResult` (paper Figs. 4, 7b). Units: E_g vs ħ/E_g."""
     fig, ax = _axes(ax)
-    ax.plot(np.asarray(result.ts), np.abs(np.asarray(result.delta)), label=label)
+    ax.plot(np.asarray(result.ts), np.abs(np.asarray(result.delta)), label=label, color=color)
     ax.set_xlabel(_label("t"))
     ax.set_ylabel(_label("delta_abs"))
     if log:
@@ -286,6 +286,8 @@ def _sweep_line(ds, var, ax):
             if name in ds and ds[name].ndim == 0 and np.isfinite(value := float(ds[name])):
                 label = f"{_row_symbol(ds, suffix)} = {value:.4g} ({meaning})"
                 ax.axvline(value, ls=style, color=colour, lw=1.0, label=label)
+    ax.dataLim.update_from_data_x(x, ignore=False)  # the whole swept range, NaN points too
+    ax.autoscale_view(scaley=False)
     ax.set_xlabel(_label(dim, ds[dim].attrs.get("units", "")))
     if ax.get_legend_handles_labels()[0]:
         _legend_right(ax, fontsize="x-small")
@@ -356,7 +358,7 @@ def _row_lines(ds, ax, xdim, ydim):
 def plot_landscape(params, T=0.0, ax=None, *, Q_max=None, num=400):
     """The adiabatic landscape E(Q) − E(0) (T = 0) or F(Q, T) − F(0, T) of paper 2 (Fig. 3a),
     with Q_B and Q_MS marked. Units: ω and ℓ0."""
-    from .metastability import analyze, landscape
+    from .longlived.metastability import analyze, landscape
 
     r = analyze(params, T, with_T_B=False)
     q_ms = float(r.Q_MS)
@@ -381,8 +383,8 @@ def plot_free_energy_map(params, T=0.0, ax=None, *, Q_max=2.0, Delta_max=None, n
     """F(Δ, Q) = ½Q² + F_SC(Δ; U(Q), T) per site (paper 2, Fig. 3b), phonon units."""
     import jax
 
-    from . import bcs
-    from .attraction import coupling
+    from .longlived import bcs
+    from .longlived.attraction import coupling
 
     q = np.linspace(0.0, Q_max, num)
     lam_q = np.asarray(coupling(q, params.DeltaE, params.nu, params.G, params.lam0))
@@ -402,10 +404,11 @@ def plot_trapped_gap(lam, T, n_star, ax=None, *, nu=1.0):
     """Δ_tr(n*) at fixed quasi-particle number (paper 2, Fig. 4c), with Δ0 for reference."""
     import jax
 
-    from . import bcs
+    from .longlived import bcs
+    from .longlived.quasiparticle_trapping import trapped_gap
 
     n_star = np.asarray(n_star, dtype=float)
-    D, _ = jax.vmap(lambda n: bcs.trapped_gap(n, lam, T, nu=nu))(n_star)
+    D, _ = jax.vmap(lambda n: trapped_gap(n, lam, T, nu=nu))(n_star)
     fig, ax = _axes(ax)
     ax.plot(n_star, np.asarray(D), label=rf"$\Delta_{{tr}}$ ($\lambda$={lam:g}, T={T:g}$\omega$)")
     ax.axhline(float(bcs.zero_temperature_gap(lam)), color="0.5", ls="--", label=r"$\Delta_0$")

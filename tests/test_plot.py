@@ -126,7 +126,7 @@ def continuation_map():
     phase = np.array([[0, 2, 1, 1], [0, 3, 1, 1], [0, 0, 4, 1]], dtype=np.int32)
     status = np.zeros_like(phase)
     status[2, 3] = 4  # one failed solve
-    delta = np.where(phase == 1, 0.01, 0.0)
+    delta = np.where(phase == 1, 0.01, np.nan)  # the paired branch
     ds = xr.Dataset(
         {
             "delta_abs": (("Omega", "V"), delta),
@@ -239,6 +239,8 @@ def test_line_sweep_is_titled_and_marked_at_the_threshold_and_branch_end():
     marks = {line.get_label(): line.get_xdata()[0] for line in ax.lines if line.get_label().startswith("$V")}
     assert marks == {"$V_c$ = 2.3 (growth rate 0)": 2.3, "$V^*$ = 2.4 (paired branch ends)": 2.4}
     assert set(legend_texts(ax)) == set(marks)  # nothing flagged on this row: not listed
+    lo, hi = ax.get_xlim()
+    assert lo <= 1.0 and hi >= 4.0  # the whole row, its points off the branch (NaN) too
     assert_legends_outside(fig)
     row = ds.sel(Omega=0.4)
     ax = plot.plot_sweep(row, "phase").axes[0]
