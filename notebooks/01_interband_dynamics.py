@@ -37,10 +37,10 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
-from scipy.optimize import least_squares
 
 import photosc_jax as ps  # turns on float64
 from photosc_jax.interband import InterbandParams, effective_occupations, evolve, k_grid, steady_state
+from photosc_jax.interband.effective import fit_effective, pair_occupation
 from photosc_jax.plot import plot_correlators, plot_delta, plot_populations
 
 # %matplotlib inline
@@ -64,10 +64,10 @@ for label, g_rr in [("Γph/20", gamma_ph / 20), ("Γph/10", gamma_ph / 10), ("Γ
     p = InterbandParams(Omega=0.25, V=4.0, gamma_ph=gamma_ph, gamma_rr=g_rr)
     fig4[label] = evolve(p, T1_FIG4, saveat=N_SAVE)
 
-fig, (ax_lin, ax_log) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-for label, res in fig4.items():
-    plot_delta(res, ax=ax_lin, label=rf"$\Gamma_{{rr}}$ = {label}")
-    plot_delta(res, ax=ax_log, label=rf"$\Gamma_{{rr}}$ = {label}", log=True)
+fig, (ax_lin, ax_log) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
+for (label, res), colour in zip(fig4.items(), ("tab:green", "tab:red", "tab:blue")):  # the paper's
+    plot_delta(res, ax=ax_lin, label=rf"$\Gamma_{{rr}}$ = {label}", color=colour)
+    plot_delta(res, ax=ax_log, label=rf"$\Gamma_{{rr}}$ = {label}", log=True, color=colour)
 ax_lin.set_title("Fig. 4 (V = 4)")
 ax_log.set_title("same, log scale: exponential growth from the 1e-20 seed")
 
@@ -108,49 +108,32 @@ print(
 
 k = np.asarray(k_grid(p3))
 n_tilde = np.asarray(ss3.state.n_tilde())
+# (Δ̃, C) of the paper's n_k^eff = v_k² fitted to the mean of the two bands' populations
+fit = fit_effective(ss3.state, p3)
 
-
-def v2(k, Delta_t, C, A1=7.0, A2=24.0):
-    """The paper's n_k^eff of Eq. 12: v_k² = ½(1 − ξ_k/E_k), ξ = (ε1 + ε2)/2, E = √(ξ² + Δ̃²)."""
-    xi = 0.5 * (A1 + A2) * k**2 - C
-    return 0.5 * (1.0 - xi / np.sqrt(xi**2 + Delta_t**2))
-
-
-# Least-squares (Δ̃, C) of v_k² against the driven steady state (mean of the two bands).
-
-n_mean = 0.5 * (np.asarray(ss3.state.n11) + np.asarray(ss3.state.n22))
-fit = least_squares(lambda x: v2(k, x[0], x[1]) - n_mean, x0=[0.05, 0.2])
-Dt_fit, C_fit = fit.x
-rms = np.sqrt(np.mean(fit.fun**2))
-
-fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-plot_populations(ss3.state, p3, ax=a)
+fig, (a, b) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
+plot_populations(ss3, ax=a, effective=True)
 n1_eff, n2_eff = (np.asarray(x) for x in effective_occupations(k, 0.05, C=0.2, A1=7.0, A2=24.0))
-a.plot(k, v2(k, 0.05, 0.2), "k-", lw=1.2, label=r"Eq. 12 $v_k^2$ ($\tilde\Delta$=0.05, C=0.2)")
-a.plot(k, n1_eff, "k:", lw=0.8, label=r"Eq. 12 BdG $n_1$, $n_2$")
-a.plot(k, n2_eff, "k:", lw=0.8)
-a.plot(
-    k,
-    v2(k, Dt_fit, C_fit),
-    "-",
-    color="tab:green",
-    lw=1.2,
-    label=rf"$v_k^2$ fit ($\tilde\Delta$={Dt_fit:.3f}, C={C_fit:.3f})",
-)
-a.legend(fontsize="x-small", loc="lower center")
-a.set_title("Fig. 3: steady populations, Eq. 12 overlay")
+paper = r"the paper's $\tilde\Delta$ = 0.05, C = 0.2"
+a.plot(k, pair_occupation(k, 0.05, C=0.2), "-", color="tab:green", lw=1.0, label=f"$v_k^2$ at {paper}")
+a.plot(k, n1_eff, ":", color="tab:green", lw=0.8, label=f"BdG $n_1$, $n_2$ at {paper}")
+a.plot(k, n2_eff, ":", color="tab:green", lw=0.8)
+a.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small")
+a.set_title("Fig. 3: steady populations, Eq. 12 overlay", fontsize="medium")
 b.plot(k, n_tilde, "k.", ms=3)
 b.axhline(0.0, color="0.6", lw=0.8)
-b.set_xlabel(r"$k$")
+b.set_xlabel(r"$k$ [$1/a$]")
 b.set_ylabel(r"$\tilde n_k = n^{22}_k + n^{11}_{-k} - 1$")
-b.set_title(r"$\tilde n_k$: +1 at the band bottom, −1 at the edges")
+b.set_title(r"$\tilde n_k$: +1 at the band bottom, −1 at the edges", fontsize="medium")
 print(f"ñ_k at k = 0: {n_tilde[len(k) // 2]:+.3f};  at the box edge: {n_tilde[0]:+.3f}")
-print(f"best v_k² fit: Δ̃ = {Dt_fit:.4f}, C = {C_fit:.4f}, rms deviation {rms:.3f}")
+print(f"best v_k² fit: Δ̃ = {fit.Delta_t:.4f}, C = {fit.C:.4f}, rms deviation {fit.rms:.3f}")
 
 # %% [markdown]
-# The black line is the paper's n_k^eff: v_k² = ½(1 − ξ_k/E_k) of the BdG Hamiltonian with
-# ε_α(k) = A_α k² − C, C = 0.2 and Δ̃ = 0.05 (the values of Sec. III B used by `photosc demo`);
-# the green line is v_k² with (Δ̃, C) fitted to the driven populations. Notes on Eq. 12:
+# The black line is the paper's n_k^eff, v_k² = ½(1 − ξ_k/E_k) of the BdG Hamiltonian with
+# ε_α(k) = A_α k² − C, with (Δ̃, C) fitted to the driven populations
+# (`plot_populations(..., effective=True)`, `interband.effective.fit_effective`; `photosc
+# demo` draws the same fit); the green line is v_k² at the values of Sec. III B, C = 0.2 and
+# Δ̃ = 0.05. Notes on Eq. 12:
 #
 # - As printed, the pairing term −Δ̃ Σ_{k, α≠β}(c†_{α,k}c†_{β,−k} + h.c.) vanishes identically
 #   (relabel k → −k in the α = 2 term); `effective_occupations` uses the σ^y form of Eq. 2.
@@ -158,8 +141,6 @@ print(f"best v_k² fit: Δ̃ = {Dt_fit:.4f}, C = {C_fit:.4f}, rms deviation {rms
 #   At Δ̃ = 0.05, C = 0.2 that fails in a shell 0.095 ≲ |k| ≲ 0.165 around the effective Fermi
 #   momentum, where band 1 is full and band 2 empty (a breached-pair region): the paper's
 #   "strong pairing, both populations approximately equal" needs Δ̃ ≳ |δ_{k_F}| ≈ 0.1.
-#   (`plot_populations(..., effective=...)` draws the *mean* of the two BdG bands, which shows
-#   this shell as a plateau at ½.)
 # - The driven populations are smoother than any T = 0 BdG occupation; the fit's (Δ̃, C) is a
 #   description, not a derivation.
 
@@ -231,7 +212,7 @@ for tau_p in durations:
     pulse = FlatTopPulse(amplitude=0.25, t_on=0.0, duration=tau_p, ramp=50.0)
     pumped[tau_p] = evolve(p_pump, T1_PUMP, saveat=2801 if SMALL else 3601, drive=pulse)
 
-fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+fig, (a, b) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
 survival = {}
 print(f"{'FWHM':>6} {'|Δ| at drive end':>16} {'max |Δ| after':>13} {'τ (ħ/E_g)':>10} {'Σ n22 at end':>12}")
 for tau_p, res in pumped.items():
@@ -251,7 +232,7 @@ a.set_ylim(1e-30, 0.2)
 a.set_xlabel(r"$t$ [$\hbar/E_g$]")
 a.set_ylabel(r"$|\Delta(t)|$ [$E_g$]")
 a.set_title("flat-top pumps (dotted: end of the drive)")
-a.legend(title="FWHM", fontsize="x-small", ncol=2)
+a.legend(title=r"FWHM [$\hbar/E_g$]", fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
 finite = {k: v for k, v in survival.items() if np.isfinite(v)}
 b.plot(list(finite), list(finite.values()), "o-")
 for k in survival:
@@ -262,7 +243,7 @@ b.axhline(1.0 / p_pump.gamma_ph, color="0.6", lw=0.8, ls=":", label=r"$1/\Gamma_
 b.set_xlabel(r"pulse length (FWHM) [$\hbar/E_g$]")
 b.set_ylabel(r"survival time $\tau$ [$\hbar/E_g$]")
 b.set_title("time |Δ| survives after the drive (x: no pairing)")
-b.legend(fontsize="x-small")
+b.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
 longest = survival[durations[-1]]
 assert np.isfinite(longest) and longest > 5.0 / float(p_pump.gamma_ph)  # far longer than 1/Γph
 

@@ -105,22 +105,23 @@ for om, vc, end in zip(
     print(f"Ω = {om:.3f}:  V_c = {vc:.4f},  branch end = {end:.4f}")
 
 # %% [markdown]
+# The phase of each point, on a discrete colour bar (`plot_sweep` draws any variable with CF
+# `flag_values`/`flag_meanings` this way: `phase`, `status`, `confirm_status`); the lines are
+# V_c and V* again.
+
+# %%
+fig = plot_sweep(ds, "phase")
+
+# %% [markdown]
 # ## A cut at fixed Ω
 #
-# |Δ| along V at the Ω closest to 0.25, with the threshold and the end of the branch.
+# |Δ| of the paired branch along V at the Ω closest to 0.25 (a 1-D slice of the map:
+# `plot_sweep` titles it with the parameters held fixed and marks the row's threshold V_c and
+# the end of the branch V*).
 
 # %%
 cut = ds.sel(Omega=0.25, method="nearest")
-fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
-ax.plot(cut["V"], cut["delta_abs_paired"], "o-", ms=4, label="paired branch")
-ax.axvline(float(cut["threshold"]), color="0.4", ls="--", label=rf"$V_c$ = {float(cut['threshold']):.3f}")
-ax.axvline(
-    float(cut["branch_end"]), color="tab:red", ls=":", label=f"branch end = {float(cut['branch_end']):.3f}"
-)
-ax.set_xlabel(r"$V$ [$E_g$]")
-ax.set_ylabel(r"$|\Delta|$ [$E_g$]")
-ax.set_title(rf"$\Omega$ = {float(cut['Omega']):.3f}", fontsize="medium")
-ax.legend(fontsize="small")
+fig = plot_sweep(cut, "delta_abs_paired")
 
 # %% [markdown]
 # **Compared with the paper** (README table): the threshold is near V ≈ 2 as the paper says,

@@ -38,8 +38,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import photosc_jax as ps  # float64
-from photosc_jax import bcs, langevin, materials, metastability, units
-from photosc_jax.attraction import coupling
+from photosc_jax import units
+from photosc_jax.longlived import bcs, langevin, materials, metastability, trapping
+from photosc_jax.longlived.attraction import coupling
 from photosc_jax.plot import plot_free_energy_map, plot_landscape, plot_sweep
 from photosc_jax.sweep import sweep
 
@@ -153,7 +154,7 @@ for ax, (name, p) in zip(axes, examples.items()):
         ms=12,
         label=r"$(\Delta(U_0), 0)$ and $(\Delta_{MS}, Q_{MS})$",
     )
-    ax.legend(fontsize="x-small", loc="upper left")
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16))  # off the map
     ax.set_title(name, fontsize="medium")
 
 # %% [markdown]
@@ -194,7 +195,7 @@ ax.plot(
     ms=11,
     label=r"K$_3$C$_{60}$, $Z^{-1}$ = 1 … 7",
 )
-ax.legend(loc="upper right", fontsize="x-small")
+ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16))  # off the map
 ax.set_title(r"Fig. 2b: $G$ = 0.6, $\lambda_0$ = 0.3, T = 0", fontsize="medium")
 
 # %% [markdown]
@@ -248,8 +249,8 @@ ax.set_title("class along the K3C60 curve", fontsize="medium")
 pL, T_L = metastability.MetastabilityParams(1.3, 3.0, 0.6, 0.3), 0.06
 rL = metastability.analyze(pL, T_L, with_T_B=False)
 Q_B, Q_MS = float(rL.Q_B), float(rL.Q_MS)
-table = langevin.bcs_force_table(pL, T_L, -0.2, 1.8, 401 if SMALL else 1201)
-F_s = float(langevin.spinodal_force(table, Q_B))
+table = trapping.bcs_force_table(pL, T_L, -0.2, 1.8, 401 if SMALL else 1201)
+F_s = float(trapping.spinodal_force(table, Q_B))
 print(
     f"regime {int(rL.regime)} at T = {T_L}: Q_B = {Q_B:.3f}, Q_MS = {Q_MS:.3f}, "
     f"spinodal force F_s = {F_s:.4f}"
@@ -278,13 +279,13 @@ for ax, (factor, (pulse, sol)) in zip((a, b), runs.items()):
         lw=1.0,
         label=r"pulse $zE^2(t)$ / (5 $F_s$)",
     )
-    trapped = np.asarray(langevin.is_trapped(sol, Q_B))
+    trapped = np.asarray(trapping.is_trapped(sol, Q_B))
     ax.set_title(f"amplitude {factor}·F_s: {int(trapped.sum())}/{trapped.size} trapped", fontsize="medium")
     ax.set_xlabel(r"$t\omega$")
     ax.legend(fontsize="x-small", loc="center right")
 a.set_ylabel(r"$Q/\ell_0$")
-assert bool(np.all(langevin.is_trapped(runs[1.1][1], Q_B)))
-assert not bool(np.any(langevin.is_trapped(runs[0.9][1], Q_B)))
+assert bool(np.all(trapping.is_trapped(runs[1.1][1], Q_B)))
+assert not bool(np.any(trapping.is_trapped(runs[0.9][1], Q_B)))
 
 # %% [markdown]
 # The dynamical threshold of this slow pulse, found by bisection over noiseless runs
@@ -293,7 +294,7 @@ assert not bool(np.any(langevin.is_trapped(runs[0.9][1], Q_B)))
 
 # %%
 thr = float(
-    langevin.trapping_threshold(table, bath, Q_B, 100.0, lo=0.8 * F_s, hi=1.3 * F_s, rounds=2 if SMALL else 4)
+    trapping.trapping_threshold(table, bath, Q_B, 100.0, lo=0.8 * F_s, hi=1.3 * F_s, rounds=2 if SMALL else 4)
 )
 print(
     f"threshold amplitude {thr:.4f} = {thr / F_s:.3f} F_s;  E_B/Q_B = {float(rL.E_B) / Q_B:.4f} "

@@ -39,7 +39,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import photosc_jax as ps  # float64
-from photosc_jax import bcs, lifetimes, materials, units
+from photosc_jax import units
+from photosc_jax.longlived import bcs, lifetimes, materials, quasiparticle_trapping
 from photosc_jax.plot import plot_trapped_gap
 
 # %matplotlib inline
@@ -80,7 +81,8 @@ fig, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
 plot_trapped_gap(LAM, T_hot, n_star, ax=ax)
 plot_trapped_gap(LAM, T_cold, n_star, ax=ax)
 for T_ in (T_hot, T_cold):
-    br = jax.vmap(bcs.trapped_gap_branches, in_axes=(0, None, None))(jnp.asarray(n_star), LAM, T_)
+    branches = jax.vmap(quasiparticle_trapping.trapped_gap_branches, in_axes=(0, None, None))
+    br = branches(jnp.asarray(n_star), LAM, T_)
     meta = np.asarray(br.free_energy_sc) > 0  # gapped branch above the normal state
     ax.plot(n_star[meta], np.asarray(br.Delta_sc)[meta], ":", color="0.3", lw=1.5)
     if meta.any():
@@ -97,7 +99,7 @@ unique = dict(zip(labels, handles))  # Δ0 is drawn twice
 ax.legend(unique.values(), unique.keys(), fontsize="small", loc="lower left")
 ax.set_title(rf"Fig. 4c: $\lambda_0$ = 0.3, $T_c$ = {Tc:.4f} $\omega$", fontsize="medium")
 
-D_tr, zeta_tr = jax.vmap(lambda n: bcs.trapped_gap(n, LAM, T_hot))(jnp.asarray(n_star))
+D_tr, zeta_tr = jax.vmap(lambda n: quasiparticle_trapping.trapped_gap(n, LAM, T_hot))(jnp.asarray(n_star))
 D_tr, zeta_tr = np.asarray(D_tr), np.asarray(zeta_tr)
 print(
     f"T = {T_hot:.4f} ω > T_c: Δ_tr(n* = 1e-4) = {D_tr[0]:.4f} ω (Δ0 = {Delta0:.4f}); "
@@ -136,13 +138,13 @@ def a2F_gapped(W):
 
 spectra = {"smooth α²F": a2F_smooth, "gapped α²F": a2F_gapped}
 W = np.linspace(0.0, 1.3, 600)
-fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
+fig, ax = plt.subplots(figsize=(7, 3), layout="constrained")
 for name, f in spectra.items():
     ax.plot(W, np.asarray(f(jnp.asarray(W))), label=name)
 ax.axvspan(2 * D_tr[D_tr > 0].min(), 2 * Delta0, color="tab:red", alpha=0.15, label=r"$2\Delta_{tr}(n^*)$")
 ax.set_xlabel(r"$\Omega/\omega$")
 ax.set_ylabel(r"$\alpha^2F(\Omega)$")
-ax.legend(fontsize="small")
+ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
 ax.set_title("Fig. 4b: electron–phonon spectral density", fontsize="medium")
 
 # %% [markdown]
@@ -197,7 +199,7 @@ for name, t in tau.items():
 
 # %%
 n_check = float(nD[0])
-tau_chain = float(lifetimes.trapped_tau_g(n_check, LAM, T_hot, a2F_gapped))
+tau_chain = float(quasiparticle_trapping.trapped_tau_g(n_check, LAM, T_hot, a2F_gapped))
 print(f"trapped_tau_g(n* = {n_check:.1e}) = {tau_chain:.4g}  (table above: {tau['gapped α²F'][0, 0]:.4g})")
 
 # %% [markdown]

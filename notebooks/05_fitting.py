@@ -35,11 +35,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import photosc_jax as ps  # float64
-from photosc_jax import materials
 from photosc_jax.fit import fit
 from photosc_jax.interband import continuation, direct_steady_state
 from photosc_jax.interband.stability import critical_V
-from photosc_jax.metastability import stationarity_minimum
+from photosc_jax.longlived import materials
+from photosc_jax.longlived.metastability import stationarity_minimum
 
 SMALL = os.environ.get("PHOTOSC_SMALL") == "1"
 GRID = dict(v=0.1, dk=4e-3) if SMALL else {}  # N = 101 or the paper's N = 201
@@ -115,16 +115,16 @@ assert abs(float(onset.values["inv_Z"]) - materials.k3c60_metastability_onset())
 # %%
 inv_Z = np.linspace(3.0, 3.8, 9 if SMALL else 41)
 h_min = [float(stationarity_minimum(materials.k3c60(z), 0.0)[2]) for z in inv_Z]
-fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
 a.semilogy(np.asarray(r.loss_history), "o-")
 a.set_xlabel("accepted Levenberg–Marquardt step")
-a.set_ylabel(r"loss $\frac{1}{2}(|\Delta_{ss}| - 0.015)^2$")
+a.set_ylabel(r"loss $\frac{1}{2}(|\Delta_{ss}| - 0.015)^2$ [$E_g^2$]")
 b.plot(inv_Z, h_min, "o-")
 b.axhline(0.0, color="0.5", lw=0.8)
 b.axvline(float(onset.values["inv_Z"]), color="tab:red", ls="--", label="fitted onset")
 b.set_xlabel(r"$Z^{-1}$")
 b.set_ylabel(r"$h_{min}$ (min of $E'(q)/q$)")
-b.legend()
+b.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
 plt.show()
 
 # %% [markdown]
@@ -158,10 +158,10 @@ V_zero = v1 - d1 * (v2 - v1) / (d2 - d1)
 print(f"|Δ|² extrapolated to zero at V = {V_zero:.3f} (linear stability: V_c = {V_c:.3f})")
 assert V_zero > 0.99 * V_c  # no paired branch below the linear instability
 
-fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
+fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
 ax.plot(V_scan, d_line, "o-", ms=3, label="continuation")
 ax.axvline(V_c, color="tab:red", ls="--", label=r"$V_c$ (linear stability)")
-ax.set_xlabel("V (E_g)")
-ax.set_ylabel(r"$|\Delta_{ss}|$ (E_g)")
-ax.legend()
+ax.set_xlabel(r"$V$ [$E_g$]")
+ax.set_ylabel(r"$|\Delta_{ss}|$ [$E_g$]")
+ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
 plt.show()

@@ -65,14 +65,14 @@ dmap = sweep("interband", {"detuning": DETUNING, "V": V_AXIS}, progress=False, w
 print(f"{dmap.delta_abs.size} points in {time.perf_counter() - t0:.0f} s")
 print("ring radius k_r at the largest detuning:", np.sqrt(DETUNING[-1] / (24.0 - 7.0)))
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.0), layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.0), layout="constrained")
 plot_sweep(dmap, "delta_abs", ax=axes[0])
 axes[0].set_title(r"steady $|\Delta|$ (Fig. 2 parameters, $\Omega$ = 0.25)", fontsize="medium")
 axes[1].plot(dmap["detuning"], dmap["threshold"], "o-", ms=3, label=r"$V_c$ (normal state unstable)")
 axes[1].plot(dmap["detuning"], dmap["branch_end"], "s-", ms=3, label="end of the paired branch")
 axes[1].set_xlabel(r"detuning $\nu - E_g$ [$E_g$]")
 axes[1].set_ylabel(r"$V$ [$E_g$]")
-axes[1].legend(fontsize="small")
+axes[1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
 
 # %% [markdown]
 # At Ω = 0.25 the drive is power-broadened beyond every detuning of the scan: |Δ| and V_c move
@@ -94,19 +94,19 @@ weak = sweep(
     progress=False,
     workers=1 if SMALL else "auto",
 )
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.0), layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.0), layout="constrained")
 for V in V_AXIS[-1:] if SMALL else (2.5, 3.0, 4.0, 5.5):
     for dm, style, label in ((dmap, "--", r"$\Omega$ = 0.25"), (weak, "o-", r"$\Omega$ = 0.05")):
         row = dm.delta_abs.sel(V=V, method="nearest")
         axes[0].plot(dm["detuning"], row, style, ms=3, label=f"{label}, V = {float(row.V):g}")
 axes[0].set_xlabel(r"detuning $\nu - E_g$ [$E_g$]")
 axes[0].set_ylabel(r"steady $|\Delta|$ [$E_g$]")
-axes[0].legend(fontsize="x-small", ncol=2)
+axes[0].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
 axes[1].plot(weak["detuning"], weak["threshold"], "o-", ms=3, label=r"$V_c$, $\Omega$ = 0.05")
 axes[1].plot(weak["detuning"], weak["branch_end"], "s-", ms=3, label=r"branch end, $\Omega$ = 0.05")
 axes[1].set_xlabel(r"detuning $\nu - E_g$ [$E_g$]")
 axes[1].set_ylabel(r"$V$ [$E_g$]")
-axes[1].legend(fontsize="small")
+axes[1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
 print("phase counts at Ω = 0.05:", {name: int((weak.phase == code).sum()) for code, name in PHASES.items()})
 
 # %% [markdown]
