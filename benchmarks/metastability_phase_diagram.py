@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import photosc_jax  # noqa: F401  (float64)
-from photosc_jax.metastability import phase_diagram
+from photosc_jax.longlived.metastability import phase_diagram
 
 N = 128
 DeltaE = jnp.linspace(0.1, 3.0, N)  # ΔE/ω

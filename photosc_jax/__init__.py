@@ -9,8 +9,7 @@ Two models, each a package:
   — `bcs` (gap equation, free energies), `quasiparticle_trapping` (the gap at a frozen
   quasi-particle number, Fig. 4), `attraction` (U(Q), Eqs. 5, 14), `metastability`
   (landscapes, Q_B/Q_MS/T_B, phase diagram), `materials` (K3C60), `lifetimes` (App. C),
-  `langevin` (Eq. 6) and `trapping` (phonon trapping by a pulse). The same modules are
-  reachable under their old flat names (`photosc_jax.bcs`, ...).
+  `langevin` (Eq. 6) and `trapping` (phonon trapping by a pulse).
 
 Shared: `units` (phonon units to meV / THz / K), `sweep` (batched, sharded, resumable
 parameter sweeps; `ps.sweep(...)` runs one), `fit` (gradient-based fits; `ps.fit(...)` runs
@@ -31,7 +30,6 @@ from importlib.metadata import version as _version
 
 from . import fit as fit
 from . import interband as interband
-from . import langevin as langevin
 from . import longlived as longlived
 from . import sweep as sweep
 from . import units as units
@@ -52,6 +50,7 @@ from .interband import steady_state as steady_state
 from .interband import vector_field as vector_field
 from .longlived import attraction as attraction
 from .longlived import bcs as bcs
+from .longlived import langevin as langevin
 from .longlived import lifetimes as lifetimes
 from .longlived import materials as materials
 from .longlived import metastability as metastability

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 import inspect
 import math
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -109,46 +107,6 @@ def require_fields(module, **rules) -> None:
     a field name to `(ok, what)`; the message names the field as `Class.field`."""
     for name, (ok, what) in rules.items():
         require(f"{type(module).__name__}.{name}", getattr(module, name), ok, what)
-
-
-def moved_names(module: str, target: str, names: tuple[str, ...]):
-    """A module-level `__getattr__` (PEP 562) for `module` (its `__name__`) that serves
-    `names`, which moved to the sibling module `target`, from there: old import paths keep
-    giving the same objects, imported only when asked for (no import cycle)."""
-
-    def __getattr__(name: str):
-        if name in names:
-            package = module.rpartition(".")[0]
-            return getattr(importlib.import_module(f"{package}.{target}"), name)
-        raise AttributeError(f"module {module!r} has no attribute {name!r}")
-
-    return __getattr__
-
-
-def renamed_keyword(old: str, new: str, what: str):
-    """Decorator: accept the keyword `old` as a deprecated alias of `new` for one release.
-
-    Passing `old=` emits a `DeprecationWarning` naming `new` (`what` says what it is) and
-    forwards the value; passing both raises `TypeError`. Positional calls are unaffected."""
-
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            if old in kwargs:
-                if new in kwargs:
-                    raise TypeError(f"{fn.__name__}() got both {old}= and {new}=; pass only {new}=.")
-                warnings.warn(
-                    f"{fn.__name__}({old}=...) is deprecated and will be removed in the next release: "
-                    f"use {new}=... ({what}).",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                kwargs[new] = kwargs.pop(old)
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def finite(v):

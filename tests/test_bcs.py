@@ -10,7 +10,8 @@ from helpers import central_difference
 from scipy import integrate, optimize
 
 import photosc_jax  # noqa: F401  (enables float64)
-from photosc_jax import bcs
+from photosc_jax.longlived import bcs
+from photosc_jax.longlived import quasiparticle_trapping as qpt
 
 BCS_RATIO = 2.0 * math.pi * math.exp(-np.euler_gamma)  # 2Δ0/Tc = 3.5276 in weak coupling
 
@@ -110,19 +111,19 @@ def test_trapping_limits():
     lam = 0.3
     Tc = float(bcs.critical_temperature(lam))
     T = 1.3 * Tc
-    Dtr, zeta = bcs.trapped_gap(1e-12, lam, T)
+    Dtr, zeta = qpt.trapped_gap(1e-12, lam, T)
     assert abs(float(Dtr) / float(bcs.zero_temperature_gap(lam)) - 1) < 1e-9 and float(zeta) > 0
     # ζ = 0 ⇒ thermal BCS: freeze the thermal number of the thermal state
     T = 0.6 * Tc
     D = bcs.gap(lam, T)
-    Dtr, zeta = bcs.trapped_gap(bcs.quasiparticle_number(D, T), lam, T)
+    Dtr, zeta = qpt.trapped_gap(bcs.quasiparticle_number(D, T), lam, T)
     assert abs(float(Dtr) / float(D) - 1) < 1e-9 and abs(float(zeta)) < 1e-10
 
 
 @pytest.mark.slow
 def test_trapped_state_is_a_saddle_of_eq9():
     lam, T, ns, nu = 0.3, 0.05, 3e-3, 0.9
-    Dtr, zeta = bcs.trapped_gap(ns, lam, T, nu=nu)
+    Dtr, zeta = qpt.trapped_gap(ns, lam, T, nu=nu)
     F = lambda D, m: bcs.free_energy(D, lam, T, nu=nu, chem_shift=m, n_star=ns)
     gD, gzeta = jax.grad(F, argnums=(0, 1))(Dtr, zeta)
     assert abs(float(gD)) < 1e-10 and abs(float(gzeta)) < 1e-12
@@ -135,33 +136,24 @@ def test_trapped_gap_decreases_with_n_star():
     lam = 0.3
     T = 1.2 * float(bcs.critical_temperature(lam))
     ns = jnp.logspace(-6, -1.3, 6)
-    D = jax.vmap(lambda n: bcs.trapped_gap(n, lam, T)[0])(ns)
+    D = jax.vmap(lambda n: qpt.trapped_gap(n, lam, T)[0])(ns)
     assert np.all(np.diff(np.asarray(D)) < 0) and float(D[0]) < float(bcs.zero_temperature_gap(lam))
     assert float(D[-1]) > 0  # above Tc, yet gapped
     # a large frozen number (above the normal-state thermal value) gives no gap
     n_normal = float(bcs.quasiparticle_number(0.0, T))
-    assert float(bcs.trapped_gap(1.05 * n_normal, lam, T)[0]) == 0.0
+    assert float(qpt.trapped_gap(1.05 * n_normal, lam, T)[0]) == 0.0
 
 
-def test_chem_shift_keyword_and_deprecated_mu():
-    """The Lagrange multiplier of n* is `chem_shift` (ζ); the old keyword `mu` gives the same
-    numbers with a DeprecationWarning for one release, and passing both is an error."""
-    from photosc_jax import lifetimes
-
-    D, lam, T, zeta = 0.05, 0.3, 0.03, 0.02
-    new = float(bcs.free_energy(D, lam, T, chem_shift=zeta, n_star=0.01))
-    with pytest.warns(DeprecationWarning, match="chem_shift"):
-        old = float(bcs.free_energy(D, lam, T, mu=zeta, n_star=0.01))
-    assert old == new and new != float(bcs.free_energy(D, lam, T, n_star=0.01))
-    with pytest.warns(DeprecationWarning, match="chem_shift"):
-        assert float(bcs.gap_integral(D, T, mu=zeta)) == float(bcs.gap_integral(D, T, chem_shift=zeta))
-    with pytest.warns(DeprecationWarning, match="chem_shift"):
-        g_old = float(lifetimes.generation_rate(0.1, 0.03, lambda W: W**2, mu=zeta))
-    assert g_old == float(lifetimes.generation_rate(0.1, 0.03, lambda W: W**2, chem_shift=zeta))
-    with pytest.raises(TypeError, match="only chem_shift"):
-        bcs.gap(lam, T, mu=0.0, chem_shift=0.0)
-    res = bcs.trapped_gap(1e-3, lam, T)
+def test_trapped_gap_is_the_pair_delta_chem_shift():
+    """`trapped_gap` returns `TrappedGap(Delta, chem_shift)`, which unpacks as (Δ_tr, ζ), and its ζ
+    is the one that fixes the frozen number: n(Δ_tr, T, ζ) = n* (Eq. 11)."""
+    lam, T, ns = 0.3, 0.03, 1e-3
+    res = qpt.trapped_gap(ns, lam, T)
+    assert isinstance(res, qpt.TrappedGap)
     assert res.Delta is res[0] and res.chem_shift is res[1]
+    assert float(res.Delta) > 0 and float(res.chem_shift) > 0
+    n = bcs.quasiparticle_number(res.Delta, T, chem_shift=res.chem_shift)
+    assert abs(float(n) / ns - 1) < 1e-9
 
 
 # ---------------------------------------------------------------- ξ quadrature (xi_nodes)
@@ -245,7 +237,7 @@ def test_trapped_gap_is_the_global_minimum(T_over_Tc, T_abs, ns, D_ref, gapped):
     lam = 0.3
     D0 = float(bcs.zero_temperature_gap(lam))
     T = T_abs if T_abs is not None else T_over_Tc * float(bcs.critical_temperature(lam))
-    b = bcs.trapped_gap_branches(ns, lam, T)
+    b = qpt.trapped_gap_branches(ns, lam, T)
     v, minima = _scipy_branches(ns, lam, T)
     assert len(minima) == 1  # one gapped local minimum; the normal state is the other
     D_sc, dF_sc = minima[0]
@@ -253,7 +245,7 @@ def test_trapped_gap_is_the_global_minimum(T_over_Tc, T_abs, ns, D_ref, gapped):
     assert abs(float(b.free_energy_sc) - dF_sc) < 1e-12
     assert bool(b.first_order)  # both the normal state and the gapped branch are minima
     assert 0 < float(b.Delta_barrier) < float(b.Delta_sc) and float(b.free_energy_barrier) > 0
-    Dtr, zeta = bcs.trapped_gap(ns, lam, T)
+    Dtr, zeta = qpt.trapped_gap(ns, lam, T)
     if gapped:
         assert (
             dF_sc < 0 and float(Dtr) == float(b.Delta_sc) and float(b.free_energy) == float(b.free_energy_sc)
@@ -271,7 +263,7 @@ def test_trapped_gap_first_order_loss():
     lam = 0.3
     D0 = float(bcs.zero_temperature_gap(lam))
     T = 0.5 * float(bcs.critical_temperature(lam))
-    below, above = (bcs.trapped_gap_branches(n, lam, T) for n in (0.07880, 0.07883))
+    below, above = (qpt.trapped_gap_branches(n, lam, T) for n in (0.07880, 0.07883))
     assert float(below.free_energy_sc) < 0 < float(above.free_energy_sc)
     assert float(below.Delta) / D0 > 0.25 and float(above.Delta) == 0.0
     assert float(above.Delta_sc) / D0 > 0.25 and bool(above.first_order)
@@ -279,9 +271,8 @@ def test_trapped_gap_first_order_loss():
 
 # ---------------------------------------------------------------- argument checks (model II)
 def _model_ii_calls():
-    from photosc_jax import langevin as LG
-    from photosc_jax import lifetimes
-    from photosc_jax import metastability as M
+    from photosc_jax.longlived import langevin as LG
+    from photosc_jax.longlived import metastability as M
 
     P = M.MetastabilityParams(1.3, 3.0, 0.6, 0.3)
 
@@ -293,12 +284,12 @@ def _model_ii_calls():
 
     return {
         "gap": lambda lam, T: bcs.gap(lam, T),
-        "trapped_gap": lambda lam, T: bcs.trapped_gap(1e-3, lam, T),
+        "trapped_gap": lambda lam, T: qpt.trapped_gap(1e-3, lam, T),
         "free_energy": lambda lam, T: bcs.free_energy(0.05, lam, T),
         "critical_temperature": lambda lam, T: (bcs.critical_temperature(lam), bcs.gap_integral(0.01, T)),
         "MetastabilityParams": lambda lam, T: M.analyze(M.MetastabilityParams(1.3, 3.0, 0.6, lam), T),
         "analyze": analyze,
-        "lifetimes": lambda lam, T: lifetimes.trapped_tau_g(1e-3, lam, T, lambda W: W**2),
+        "trapped_tau_g": lambda lam, T: qpt.trapped_tau_g(1e-3, lam, T, lambda W: W**2),
         "langevin": langevin,
     }
 

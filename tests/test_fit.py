@@ -5,11 +5,11 @@ import jax.numpy as jnp
 import pytest
 
 import photosc_jax as ps
-from photosc_jax import materials
 from photosc_jax.fit import fit
 from photosc_jax.interband import evolve
 from photosc_jax.interband.direct import direct_steady_state
-from photosc_jax.metastability import stationarity_minimum
+from photosc_jax.longlived import materials
+from photosc_jax.longlived.metastability import stationarity_minimum
 
 
 def test_fit_V_to_target_gap():

@@ -11,9 +11,10 @@ from helpers import COARSE
 from helpers import central_difference as fd
 
 import photosc_jax as ps
-from photosc_jax import bcs, lifetimes, metastability
 from photosc_jax.interband import evolve
 from photosc_jax.interband.direct import direct_steady_state
+from photosc_jax.longlived import bcs, lifetimes, metastability
+from photosc_jax.longlived.quasiparticle_trapping import trapped_gap
 
 
 @pytest.mark.parametrize("name,h", [("V", 1e-4), ("Omega", 1e-5), ("gamma_ph", 1e-6), ("v", 1e-6)])
@@ -56,7 +57,7 @@ def test_model_ii_free_energy_and_gap_gradients():
         (lambda t: bcs.free_energy(0.05, lam, t), T, 1e-7),
         (lambda l: bcs.gap(l, T), lam, 1e-6),
         (lambda t: bcs.gap(lam, t), T, 1e-7),
-        (lambda n: bcs.trapped_gap(n, lam, T)[0], 1e-3, 1e-7),
+        (lambda n: trapped_gap(n, lam, T)[0], 1e-3, 1e-7),
     ]:
         g, ref = float(jax.grad(fn)(x)), float(fd(fn, x, h))
         assert abs(g - ref) < 1e-5 * abs(ref) + 1e-10, (g, ref)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import photosc_jax  # noqa: F401  (float64)
-from photosc_jax import langevin as LG
-from photosc_jax import metastability as M
+from photosc_jax.longlived import langevin as LG
+from photosc_jax.longlived import metastability as M
+from photosc_jax.longlived import trapping as TR
 
 # its module-scoped fixtures are computed once: keep the module on one xdist worker
 pytestmark = pytest.mark.xdist_group("langevin")
@@ -21,12 +22,12 @@ T = 0.06
 def bcs():
     res = M.analyze(PARAMS, T, with_T_B=False)
     assert int(res.regime) == 1
-    table = LG.bcs_force_table(PARAMS, T, Q_max=1.8, n=541)  # symmetric: [−1.8, 1.8]
+    table = TR.bcs_force_table(PARAMS, T, Q_max=1.8, n=541)  # symmetric: [−1.8, 1.8]
     return dict(
         Q_B=float(res.Q_B),
         Q_MS=float(res.Q_MS),
         table=table,
-        F_s=float(LG.spinodal_force(table, float(res.Q_B))),
+        F_s=float(TR.spinodal_force(table, float(res.Q_B))),
     )
 
 
@@ -66,7 +67,7 @@ def test_harmonic_equipartition_with_N_eff():
 
 
 def test_force_table_is_the_autodiff_force(bcs):
-    land = LG.bcs_landscape(PARAMS, T)
+    land = TR.bcs_landscape(PARAMS, T)
     for q in (0.1, 0.35, 0.62, 0.98, 1.4, -0.62, -1.4):
         np.testing.assert_allclose(bcs["table"](q), jax.grad(land)(q), atol=2e-4)
     # the default table is symmetric: it covers the mirror well and F′(−Q) = −F′(Q) exactly
@@ -92,7 +93,7 @@ def test_boltzmann_in_the_metastable_bcs_well(bcs):
     m1, dm1 = _mean_and_error(sol.Q)
     var, dvar = _mean_and_error((sol.Q - m1) ** 2)
     p2, dp2 = _mean_and_error(sol.P**2)
-    land = LG.bcs_landscape(PARAMS, T)
+    land = TR.bcs_landscape(PARAMS, T)
     b1, b2 = np.asarray(LG.boltzmann_moments(land, T_eff, bcs["Q_B"], 1.8, n=401))
     b_var = b2 - b1**2
     assert abs(m1 - b1) < 4 * dm1
@@ -119,7 +120,7 @@ def test_boltzmann_sampling_of_both_wells(bcs):
     h = np.stack([np.histogram(np.asarray(q), edges)[0] / q.shape[0] for q in sol.Q])
     p_sim, err = h.mean(axis=0), h.std(axis=0) / np.sqrt(h.shape[0] - 1)
     Qh = np.linspace(0.0, 1.8, 91)
-    F_half = np.asarray(jax.vmap(LG.bcs_landscape(PARAMS, T))(jnp.asarray(Qh)))
+    F_half = np.asarray(jax.vmap(TR.bcs_landscape(PARAMS, T))(jnp.asarray(Qh)))
     Qg, Fg = np.concatenate([-Qh[:0:-1], Qh]), np.concatenate([F_half[:0:-1], F_half])
     w = np.exp(-N * (Fg - Fg.min()) / T)
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(Qg))])
@@ -149,9 +150,9 @@ def test_strong_pulse_traps_weak_pulse_does_not(bcs):
         )
 
     strong, weak = run(1.1), run(0.9)
-    assert bool(jnp.all(LG.is_trapped(strong, bcs["Q_B"])))
+    assert bool(jnp.all(TR.is_trapped(strong, bcs["Q_B"])))
     np.testing.assert_allclose(strong.Q[:, -1], bcs["Q_MS"], atol=0.02)
-    assert not bool(jnp.any(LG.is_trapped(weak, bcs["Q_B"])))
+    assert not bool(jnp.any(TR.is_trapped(weak, bcs["Q_B"])))
     np.testing.assert_allclose(weak.Q[:, -1], 0.0, atol=0.02)
 
 
@@ -161,7 +162,7 @@ def test_slow_pulse_threshold_is_the_spinodal_force(bcs):
     prm = LG.LangevinParams(gamma=0.5, T=T, N_eff=1e4)
     F_s = bcs["F_s"]
     thr = float(
-        LG.trapping_threshold(bcs["table"], prm, bcs["Q_B"], 100.0, lo=0.8 * F_s, hi=1.3 * F_s, rounds=3)
+        TR.trapping_threshold(bcs["table"], prm, bcs["Q_B"], 100.0, lo=0.8 * F_s, hi=1.3 * F_s, rounds=3)
     )
     assert 0.995 * F_s < thr < 1.01 * F_s
     # The spinodal force is not the barrier height over Q_B (a naive estimate): they differ.

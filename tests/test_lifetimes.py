@@ -9,7 +9,9 @@ import pytest
 from scipy.integrate import quad
 
 import photosc_jax  # noqa: F401  (float64)
-from photosc_jax import lifetimes as L
+from photosc_jax.longlived import bcs
+from photosc_jax.longlived import lifetimes as L
+from photosc_jax.longlived import quasiparticle_trapping as qpt
 
 # A smooth Debye-like Eliashberg function with an exponential tail (phonon units).
 A, W0 = 0.5, 0.3
@@ -211,18 +213,16 @@ def test_errors_say_what_is_wrong():
 
 
 def test_trapped_lifetime_is_self_consistent():
-    """τ_g of the trapped state uses (Δ_tr, ζ) from bcs.trapped_gap (Eqs. 10–11). With n* equal
+    """τ_g of the trapped state uses (Δ_tr, ζ) from `trapped_gap` (Eqs. 10–11). With n* equal
     to the thermal number below T_c it is the thermal τ_g; fewer quasi-particles (ζ > 0) mean
     less Pauli blocking in C3, so at the same Δ the trapped state generates faster."""
-    from photosc_jax import bcs
-
     lam, T = 0.3, 0.02  # T_c ≈ 0.040
     D = float(bcs.gap(lam, T))
     n_th = float(bcs.quasiparticle_number(D, T))
-    np.testing.assert_allclose(L.trapped_tau_g(n_th, lam, T, a2F), L.tau_g(D, T, a2F), rtol=1e-6)
-    D_tr, zeta = bcs.trapped_gap(1e-3 * n_th, lam, T)
+    np.testing.assert_allclose(qpt.trapped_tau_g(n_th, lam, T, a2F), L.tau_g(D, T, a2F), rtol=1e-6)
+    D_tr, zeta = qpt.trapped_gap(1e-3 * n_th, lam, T)
     assert float(zeta) > 0 and float(D_tr) > D
-    assert float(L.trapped_tau_g(1e-3 * n_th, lam, T, a2F)) < float(L.tau_g(D_tr, T, a2F))
+    assert float(qpt.trapped_tau_g(1e-3 * n_th, lam, T, a2F)) < float(L.tau_g(D_tr, T, a2F))
 
 
 # A stepped and peaked Eliashberg function: two plateaus and a narrow triangular peak (phonon units).
@@ -284,18 +284,17 @@ def test_quench_and_release_protocol():
     and Q* = 0 nothing changes: Δ_tr is the thermal gap, ζ = 0, τ_g the thermal one. Above T_c
     (no equilibrium gap at λ0) deeper quenches (larger Q*) leave fewer quasi-particles, a larger
     trapped gap (→ Δ0) and a longer generation time; Q* = 0 leaves the metal."""
-    from photosc_jax import bcs
-    from photosc_jax import metastability as M
+    from photosc_jax.longlived import metastability as M
 
     P = M.MetastabilityParams(1.3, 3.0, 0.6, 0.3)
     Tc, D0 = float(bcs.critical_temperature(0.3)), float(bcs.zero_temperature_gap(0.3))
     T = 0.6 * Tc
-    r = L.quench_and_release(P, 0.0, T, a2F)
+    r = qpt.quench_and_release(P, 0.0, T, a2F)
     D = bcs.gap(0.3, T)
     assert abs(float(r.Delta_tr) / float(D) - 1) < 1e-9 and abs(float(r.chem_shift)) < 1e-10
     assert abs(float(r.tau_g) / float(L.tau_g(D, T, a2F)) - 1) < 1e-6
     T = 1.2 * Tc
-    runs = [L.quench_and_release(P, q, T, a2F) for q in (0.0, 0.3, 0.6)]
+    runs = [qpt.quench_and_release(P, q, T, a2F) for q in (0.0, 0.3, 0.6)]
     assert float(runs[0].Delta_tr) == 0.0 and float(runs[0].Delta_star) == 0.0
     n = [float(x.n_star) for x in runs]
     D_tr = [float(x.Delta_tr) for x in runs]

@@ -3,9 +3,9 @@
 import pytest
 
 import photosc_jax  # noqa: F401
-from photosc_jax import materials as mat
-from photosc_jax import metastability as ms
 from photosc_jax import units
+from photosc_jax.longlived import materials as mat
+from photosc_jax.longlived import metastability as ms
 
 
 def test_units():

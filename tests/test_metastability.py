@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import photosc_jax  # noqa: F401
-from photosc_jax import attraction as att
-from photosc_jax import bcs
-from photosc_jax import metastability as ms
+from photosc_jax.longlived import attraction as att
+from photosc_jax.longlived import bcs
+from photosc_jax.longlived import metastability as ms
 
 # one point of each class at G = 0.6, λ0 = 0.3 (K3C60 curve at Z⁻¹ = 3.4, 3.5, 4.5 and Z⁻¹ = 2)
 P_I = ms.MetastabilityParams(0.80829, 2.0502)

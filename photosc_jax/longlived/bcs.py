@@ -9,11 +9,10 @@ E = √(ξ² + Δ²), λ = ν(0)U, cutoff ω. Gap equation (∂F/∂Δ = 0, Eq. 
 1/λ = ∫₀^ω tanh((E+ζ)/2T)/E dξ. Quasi-particle number (∂F/∂ζ = 0, Eq. 11):
 n* = 4ν(0)∫₀^ω f(E+ζ) dξ.
 
-**The chemical-potential shift ζ** (keyword `chem_shift`; called `mu` in 0.1, which still
-works for one release with a `DeprecationWarning`): the quasi-particles occupy f(E + ζ), i.e. they have the
-chemical potential −ζ. ζ = 0 is thermal equilibrium; ζ > 0 means fewer quasi-particles than
-thermal (a frozen n* below the thermal number). It is fixed by n* (Eq. 11) and is unrelated to
-the rotation frequency μ of Δ in model I.
+**The chemical-potential shift ζ** (keyword `chem_shift`): the quasi-particles occupy
+f(E + ζ), i.e. they have the chemical potential −ζ. ζ = 0 is thermal equilibrium; ζ > 0 means
+fewer quasi-particles than thermal (a frozen n* below the thermal number). It is fixed by n*
+(Eq. 11) and is unrelated to the rotation frequency μ of Δ in model I.
 
 **Units.** Energies (Δ, T, ζ, ω, F) in any common unit — phonon units ω = 1 by default; k_B = 1.
 `nu` is the dimensionless ν(0)ω (DOS per spin per site times ω), so ν(0) = nu/ω; F is per site in
@@ -29,7 +28,7 @@ log Δ / log T) with implicit differentiation, so `jax.grad` flows through `gap`
 `critical_temperature` (and `quasiparticle_trapping.trapped_gap`, built on them).
 
 Quasi-particle trapping at fixed n* (Eqs. 9–11: `trapped_gap`, `trapped_gap_branches`) is in
-`quasiparticle_trapping`; its names are still importable from here.
+`quasiparticle_trapping`, built on this module.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._checks import as_float as _f
-from .._checks import checked_args, finite, finite_nonneg, finite_positive, moved_names, renamed_keyword
+from .._checks import checked_args, finite, finite_nonneg, finite_positive
 from .._numerics import bracketed_root, fermi, fermi_log_term, gauss_legendre, tanh_half
 
 _N_NODES = 16
@@ -61,10 +60,6 @@ _NU = (
     "nu = ν(0)ω, the density of states per spin per site times ω, must be finite and > 0.",
 )
 _OMEGA = (finite_positive, "the cutoff ω must be a finite number > 0.")
-
-_deprecated_mu = renamed_keyword(
-    "mu", "chem_shift", "the quasi-particle chemical-potential shift ζ, occupation f(E + ζ)"
-)
 
 
 def _solve(fn, lower, upper, args, *, decreasing: bool):
@@ -129,7 +124,6 @@ def xi_integral(fn, Delta, T, omega=1.0, chem_shift=0.0):
     return jnp.sum(wts * fn(xi, E))
 
 
-@_deprecated_mu
 @checked_args(Delta=_DELTA, T=_T, omega=_OMEGA, chem_shift=_ZETA)
 @jax.jit
 def gap_integral(Delta, T, omega=1.0, chem_shift=0.0) -> Scalar:
@@ -137,7 +131,6 @@ def gap_integral(Delta, T, omega=1.0, chem_shift=0.0) -> Scalar:
     return xi_integral(lambda xi, E: tanh_half(E + chem_shift, T) / E, Delta, T, omega, chem_shift)
 
 
-@_deprecated_mu
 @checked_args(Delta=_DELTA, T=_T, chem_shift=_ZETA, nu=_NU, omega=_OMEGA)
 @jax.jit
 def quasiparticle_number(Delta, T, chem_shift=0.0, nu=1.0, omega=1.0) -> Scalar:
@@ -145,7 +138,6 @@ def quasiparticle_number(Delta, T, chem_shift=0.0, nu=1.0, omega=1.0) -> Scalar:
     return 4.0 * nu / omega * xi_integral(lambda xi, E: fermi(E + chem_shift, T), Delta, T, omega, chem_shift)
 
 
-@_deprecated_mu
 @checked_args(
     Delta=_DELTA,
     lam=_LAM,
@@ -239,7 +231,6 @@ def _inputs(lam, T, omega, chem_shift):
     return lam, jnp.where(lam > 0, lam, 1.0), T, omega, chem_shift
 
 
-@_deprecated_mu
 @checked_args(lam=_LAM, T=_T, omega=_OMEGA, chem_shift=_ZETA)
 @jax.jit
 def gap(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
@@ -256,7 +247,6 @@ def gap(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
     return _gap_solve(lp, T, omega, chem_shift, (lam > 0) & jnp.where(chem_shift == 0, below_tc, has_root))
 
 
-@_deprecated_mu
 @checked_args(lam=_LAM, T=_T, omega=_OMEGA, chem_shift=_ZETA)
 @jax.jit
 def solve_gap_equation(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
@@ -267,11 +257,3 @@ def solve_gap_equation(lam, T, omega=1.0, chem_shift=0.0) -> Scalar:
     lam, lp, T, omega, chem_shift = _inputs(lam, T, omega, chem_shift)
     has_root = _gap_fn(_bracket(lp, omega)[0], (lp, T, omega, chem_shift)) > 0
     return _gap_solve(lp, T, omega, chem_shift, (lam > 0) & has_root)
-
-
-# the trapped-state names moved to `quasiparticle_trapping`
-__getattr__ = moved_names(
-    __name__,
-    "quasiparticle_trapping",
-    ("TrappedGap", "TrappedBranches", "trapped_gap", "trapped_gap_branches"),
-)

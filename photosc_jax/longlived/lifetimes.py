@@ -6,9 +6,8 @@ Units: phonon units with ħ = k_B = 1 — energies (Δ, T, ζ, Ω) in ω, rates 
 
 For a quasi-particle at the gap edge (energy Δ, k = 0), with the quasi-particle occupation
 f(E) = 1/(e^{(E+ζ)/T} + 1) (ζ = 0: thermal; ζ ≠ 0: the trapped state of Eqs. 9–11; ζ is the
-quasi-particle chemical-potential shift fixed by n*, keyword `chem_shift`, the paper's "λ";
-the old keyword `mu` works for one release with a `DeprecationWarning`) and the Bose
-function n(Ω):
+quasi-particle chemical-potential shift fixed by n*, keyword `chem_shift`, the paper's "λ")
+and the Bose function n(Ω):
 
     Γ_g = 2π ∫_{2Δ}^∞ dΩ α²F(Ω) √(Ω/(Ω−2Δ)) (1 − f(Ω−Δ)) (1 − f(Δ)) n(Ω)        (C3)
     Γ_s = 2π ∫_0^∞   dΩ α²F(Ω) √(Ω/(Ω+2Δ)) (1 − f(Ω+Δ)) [1 − f(Δ)] n(Ω)        (C4)
@@ -44,12 +43,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import concrete_array, moved_names, renamed_keyword, require
+from .._checks import concrete_array, require
 from .._numerics import bose, fermi, gauss_legendre
-
-_deprecated_mu = renamed_keyword(
-    "mu", "chem_shift", "the quasi-particle chemical-potential shift ζ, occupation f(E + ζ)"
-)
 
 # Thermal cut-off of the integrals: integrands decay at least like e^{-(Ω-Ω_lo)/T}.
 _THERMAL_CUTOFF = 60.0
@@ -246,7 +241,6 @@ def _rate(kernel, Delta, T, alpha2F, chem_shift, quad, printed=None):
     return kernel(Delta, T, as_alpha2F(alpha2F), chem_shift, _quadrature(quad), printed)
 
 
-@_deprecated_mu
 def generation_rate(
     Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
 ) -> Float[Array, ""]:
@@ -266,7 +260,6 @@ def generation_rate(
     return _rate(_generation, Delta, T, alpha2F, chem_shift, quad)
 
 
-@_deprecated_mu
 def tau_g(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]) -> Float[Array, ""]:
     """τ_g = 1/Γ_g (Eq. C3), units of 1/ω; the lifetime of a quasi-particle-trapped state.
     Evaluated as e^{2Δ/T}/(Γ_g e^{2Δ/T}), so it stays accurate (and overflows to inf only at
@@ -274,7 +267,6 @@ def tau_g(Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
     return _rate(_generation_time, Delta, T, alpha2F, chem_shift, quad)
 
 
-@_deprecated_mu
 def scattering_rate(
     Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
 ) -> Float[Array, ""]:
@@ -285,7 +277,6 @@ def scattering_rate(
     return _rate(_scattering, Delta, T, alpha2F, chem_shift, quad, printed=True)
 
 
-@_deprecated_mu
 def scattering_rate_per_qp(
     Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
 ) -> Float[Array, ""]:
@@ -294,7 +285,6 @@ def scattering_rate_per_qp(
     return _rate(_scattering, Delta, T, alpha2F, chem_shift, quad, printed=False)
 
 
-@_deprecated_mu
 def recombination_rate(
     Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
 ) -> Float[Array, ""]:
@@ -306,7 +296,6 @@ def recombination_rate(
     return _rate(_recombination, Delta, T, alpha2F, chem_shift, quad, printed=True)
 
 
-@_deprecated_mu
 def recombination_rate_per_qp(
     Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
 ) -> Float[Array, ""]:
@@ -344,7 +333,6 @@ def generation_rate_low_T(Delta0, T, alpha2F: Alpha2F) -> Float[Array, ""]:
     return 2 * math.pi**1.5 * a2F(2 * Delta0) * jnp.sqrt(2 * Delta0 * T) * jnp.exp(-2 * Delta0 / T)
 
 
-@_deprecated_mu
 def closed_form_error(
     Delta, T, alpha2F: Alpha2F, chem_shift=0.0, **quad: Unpack[Quadrature]
 ) -> Float[Array, ""]:
@@ -379,9 +367,3 @@ def closed_form_validity(
     err = jax.vmap(lambda t: closed_form_error(Delta, t, a2F, **quad))(T)
     ok = jnp.cumprod(jnp.abs(err) <= rtol) > 0
     return ClosedFormValidity(T=T, rel_error=err, T_max=jnp.max(jnp.where(ok, T, 0.0)))
-
-
-# the trapped-state lifetimes moved to `quasiparticle_trapping`
-__getattr__ = moved_names(
-    __name__, "quasiparticle_trapping", ("trapped_tau_g", "QuenchRelease", "quench_and_release")
-)

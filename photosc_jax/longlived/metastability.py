@@ -233,9 +233,6 @@ def stationarity_minimum(params: MetastabilityParams, T=0.0):
     return h_grid[0], s_min, h_min
 
 
-_h_minimum = stationarity_minimum  # the name used before it was public
-
-
 def untrapping_temperature(p: MetastabilityParams) -> Float[Array, ""]:
     """T_B (units of ω): highest T with a nontrivial local minimum of F(Q, T), i.e. the zero of
     m(T) = min_s h(s, T) (m increases with T because Δ(λ, T) decreases). NaN if none at T = 0."""

@@ -320,7 +320,7 @@ def _interband_continuation(along: str) -> SweepModel:
 
 
 def _metastability_point(params, opt):
-    from ..metastability import analyze
+    from ..longlived.metastability import analyze
 
     r = analyze(params, opt["T"], with_T_B=False)
     return dict(
@@ -335,7 +335,7 @@ def _metastability_point(params, opt):
 
 
 def _metastability_model() -> SweepModel:
-    from ..metastability import MetastabilityParams
+    from ..longlived.metastability import MetastabilityParams
 
     regimes = {
         -1: "not computed",
