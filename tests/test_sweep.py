@@ -42,10 +42,8 @@ def test_metastability_sweep_equals_the_vmapped_phase_diagram():
     np.testing.assert_array_equal(ds["regime"].values, np.asarray(ref.regime))
     np.testing.assert_allclose(ds["Q_MS"].values, np.asarray(ref.Q_MS), rtol=1e-9)
     assert set(np.unique(ds["regime"].values)) >= {0, 2, 3}  # a non-trivial map
-    # the deprecated spelling of progress=False still works, and says what to use
-    with pytest.warns(DeprecationWarning, match="progress=False"):
-        old = sweep("metastability", {"DeltaE": "0.2:3:6", "nu": "0.2:4:7"}, chunk_size=8, quiet=True)
-    _equal(old, ds)
+    with pytest.raises(TypeError, match="quiet"):  # progress=False is its one spelling
+        sweep("metastability", {"DeltaE": "0.2:3:6", "nu": "0.2:4:7"}, quiet=True)
 
 
 def test_interband_sweep_equals_single_point_runs_and_flags_failures():

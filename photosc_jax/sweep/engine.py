@@ -197,9 +197,6 @@ def sweep(
     workers: int | str = "auto",
     progress: bool | None = None,
     stop: Callable[[], bool] | None = None,
-    quiet: bool | None = None,
-    _gate: workers_mod.CompileGate | None = None,
-    _claim: Callable[[int], bool] | None = None,
 ) -> xr.Dataset:
     """Sweep `model` ("interband" or "metastability") over the grid `axes`.
 
@@ -248,14 +245,10 @@ def sweep(
       every core as a device, so it uses them all. Other methods ignore it (they split each
       chunk over the devices).
     - `progress`: show a progress bar (True/False; default None: only on a terminal) — the
-      same keyword as `evolve(..., progress=)`. `quiet=True` is the deprecated spelling of
-      `progress=False`.
+      same keyword as `evolve(..., progress=)`.
     - `stop`: called before each chunk and at the end; once it returns True the sweep ends
       after the chunk in progress (finished chunks are kept) and `attrs["interrupted"]` = 1,
       even if that chunk was the last. `photosc sweep` sets it on Ctrl-C.
-    - `_gate`, `_claim`: internal (`sweep.workers`): the chunk program comes from
-      `_gate.program` (compiled by the parent, loaded by the worker), and a chunk is
-      computed only if `_claim(c)` is true (the first worker to claim it).
 
     **Returns:** an `xarray.Dataset` with one dimension per swept parameter, the model's
     outputs with CF attributes (`photosc_jax.sweep.MODELS`), and the specification in
@@ -268,17 +261,48 @@ def sweep(
     checked before any compute; `StoreMismatchError` for a store of another sweep,
     `sweep.workers.WorkerError` if a worker process failed (its finished chunks are kept).
     """
-    if quiet is not None:
-        warnings.warn(
-            "sweep(quiet=...) is deprecated: use progress=False (quiet=True) or progress=None "
-            "(a bar only on a terminal), the keyword evolve() takes too.",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        if progress is None:
-            progress = False if quiet else None
     axes = read_axes(axes)
     _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop)
+    return _sweep(
+        model,
+        axes,
+        method,
+        along,
+        fixed,
+        options,
+        out,
+        chunk_size,
+        shard,
+        devices,
+        vmap_width,
+        workers,
+        progress,
+        stop,
+    )
+
+
+def _sweep(
+    model,
+    axes,
+    method,
+    along,
+    fixed,
+    options,
+    out,
+    chunk_size,
+    shard,
+    devices,
+    vmap_width,
+    workers,
+    progress,
+    stop,
+    gate: workers_mod.CompileGate | None = None,
+    claim: Callable[[int], bool] | None = None,
+) -> xr.Dataset:
+    """`sweep` with its arguments checked; a worker process (`sweep.workers`) also passes
+    `gate` (the chunk program comes from `gate.program`: compiled by the parent, loaded
+    here) and `claim` (a chunk is computed only if `claim(c)` is true: the first worker to
+    claim it)."""
     if method is None and isinstance(model, str):
         method = default_method(model, bool(axes))
     if method == "continuation" and along is None:
@@ -351,13 +375,13 @@ def sweep(
         if stop is not None and stop():
             interrupted = True
             break
-        if _claim is not None and not _claim(c):
+        if claim is not None and not claim(c):
             continue  # another worker has it
         pts = units(spec, c)
         args = _batched_params(model, spec, pts, size, sharding)
-        if _gate is not None:  # the parent's compiled program (every chunk has one shape)
-            run = _gate.program(run, args)
-            _gate = None
+        if gate is not None:  # the parent's compiled program (every chunk has one shape)
+            run = gate.program(run, args)
+            gate = None
             if run is None:  # interrupted while waiting for it
                 interrupted = True
                 break

@@ -291,22 +291,27 @@ def _main() -> None:
     signal.signal(signal.SIGINT, on_interrupt)
     import warnings
 
-    from .engine import sweep
+    from .engine import _sweep
+    from .spec import read_axes
 
     warnings.simplefilter("ignore")  # the parent reports the sweep's notes
-    ds = sweep(
+    ds = _sweep(
         job["model"],
-        job["axes"],
-        method=job["method"],
-        along=job["along"],
-        fixed=job["parameters"],
-        options=job["options"],
-        out=job["out"],
-        workers=1,
-        progress=False,
-        stop=lambda: requested["stop"],
-        _gate=gate,
-        _claim=Claims(Path(job["claims"])),
+        read_axes(job["axes"]),
+        job["method"],
+        job["along"],
+        job["parameters"],
+        job["options"],
+        job["out"],
+        None,
+        None,
+        None,
+        "auto",
+        1,
+        False,
+        lambda: requested["stop"],
+        gate=gate,
+        claim=Claims(Path(job["claims"])),
     )
     print(
         json.dumps(
