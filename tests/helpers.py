@@ -14,12 +14,16 @@ import numpy as np
 
 def invoke(*args):
     """The `photosc` command run in this process (no interpreter start-up per call) by
-    typer's test runner: `.exit_code`, `.stdout` and `.stderr` (apart)."""
+    typer's test runner: `.exit_code`, `.stdout` and `.stderr` (apart: click < 8.2, which
+    the oldest typer allowed runs on, needs `mix_stderr=False` for that)."""
+    import inspect
+
     from typer.testing import CliRunner
 
     from photosc_jax.cli import app
 
-    return CliRunner().invoke(app, list(args))
+    apart = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner).parameters else {}
+    return CliRunner(**apart).invoke(app, list(args))
 
 
 SMALL = dict(k_max=0.2, dk=0.01, A1=7.0, A2=24.0, v=0.3)
