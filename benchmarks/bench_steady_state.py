@@ -30,9 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import photosc_jax as ps
-from photosc_jax.interband import continuation, steady_state
+from photosc_jax.interband import Newton, continuation, steady_state
 from photosc_jax.interband import stability as st
-from photosc_jax.interband.direct import direct_steady_state
 
 
 def timed(fn, repeats=3):
@@ -51,16 +50,16 @@ def row(case, run, compile_="–", ratio="–", rate="–"):
 
 def main():
     p = ps.InterbandParams()
-    ref = direct_steady_state(p)
+    ref = steady_state(p, Newton())
     print(
         f"direct: |Δ| = {float(ref.delta_abs):.10f}, μ = {float(ref.mu):.8f}, "
         f"Newton+chord steps {int(ref.stats['newton_steps'])}, warm-start steps "
         f"{int(ref.stats['warm_steps'])}, residual {float(ref.stats['max_residual']):.1e}"
     )
-    t_cold = timed(lambda: direct_steady_state(p).delta_abs)
-    near = direct_steady_state(eqx.tree_at(lambda q: q.V, p, jnp.asarray(4.75))).state
-    t_warm = timed(lambda: direct_steady_state(p, y0=near).delta_abs)
-    err_warm = abs(float(direct_steady_state(p, y0=near).delta_abs) - float(ref.delta_abs))
+    t_cold = timed(lambda: steady_state(p, Newton()).delta_abs)
+    near = steady_state(eqx.tree_at(lambda q: q.V, p, jnp.asarray(4.75)), Newton()).state
+    t_warm = timed(lambda: steady_state(p, Newton(), y0=near).delta_abs)
+    err_warm = abs(float(steady_state(p, Newton(), y0=near).delta_abs) - float(ref.delta_abs))
     print(
         f"direct cold {t_cold:.3f} s; continued from V = 4.75 {t_warm:.3f} s (|Δ| difference {err_warm:.1e})"
     )
@@ -69,10 +68,10 @@ def main():
     # What a phase-map row does per point: one grid step of the 64-point V axis (8/63) away,
     # the chord corrector with the neighbour's LU factors reused (no Jacobian, no LU), from
     # the neighbour's state; and the same with a fresh LU of the neighbour's Jacobian.
-    from photosc_jax.interband.direct import chord_solve, electron_number, factor_jacobian, unknowns_of
+    from photosc_jax.interband.corotating import chord_solve, electron_number, factor_jacobian, unknowns_of
 
     p_nb = eqx.tree_at(lambda q: q.V, p, jnp.asarray(5.0 - 8.0 / 63))
-    x_nb = unknowns_of(direct_steady_state(p_nb))
+    x_nb = unknowns_of(steady_state(p_nb, Newton()))
     n_e = electron_number(p)
     lu = factor_jacobian(p_nb, x_nb, n_e)
     chord = lambda: chord_solve(p, x_nb, n_e, lu, tol=1e-11)  # noqa: E731
@@ -83,7 +82,7 @@ def main():
     print(
         f"one grid step (ΔV = 8/63) by the chord corrector, neighbour's LU reused: {1e3 * t_chord:.2f} ms "
         f"({int(ss_chord.stats['newton_steps'])} iterations, |Δ| difference {err_chord:.1e}, converged "
-        f"{bool(ss_chord.converged)}); a fresh LU of the neighbour's Jacobian {1e3 * t_fact:.1f} ms "
+        f"{bool(ss_chord.success)}); a fresh LU of the neighbour's Jacobian {1e3 * t_fact:.1f} ms "
         "(target: a continued solve <= 5 ms)"
     )
     row(
@@ -107,11 +106,11 @@ def main():
             ev = steady_state(p, method=m)
             err = abs(float(ev.delta_abs) - float(ref.delta_abs))
             t_ev = timed(lambda m=m: steady_state(p, method=m).delta_abs)
-            runs.append((t_ev, err, bool(ev.converged), rtol, tol, float(ev.t)))
+            runs.append((t_ev, err, bool(ev.success), rtol, tol, float(ev.t)))
             tol_txt = "rtol/2" if tol is None else f"{tol:g}"
             print(
                 f"evolve rtol={rtol:g} atol={1e-3 * rtol:g} tol={tol_txt}: {t_ev:.3f} s, t = "
-                f"{float(ev.t):.0f}, |Δ| error {err:.1e}, converged {bool(ev.converged)}"
+                f"{float(ev.t):.0f}, |Δ| error {err:.1e}, converged {bool(ev.success)}"
             )
     for eps in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11):
         ok = [r for r in runs if r[2] and r[1] <= eps]
@@ -132,12 +131,11 @@ def main():
         )
     # Where the cold solve's time goes: the warm-start evolution through the onset of pairing
     # (the populations must relax before the instability shows), then Jacobians and LUs.
-    from photosc_jax.interband.direct import _warm_start, corotating_residual
+    from photosc_jax.interband.corotating import corotating_residual, warm_start
     from photosc_jax.interband.equations import coefficients
-    from photosc_jax.interband.methods import Newton
     from photosc_jax.interband.state import initial_state
 
-    warm = eqx.filter_jit(lambda q, y: _warm_start(q, y, Newton().warm, True)[0])
+    warm = eqx.filter_jit(lambda q, y: warm_start(q, y, Newton().warm, True)[0])
     t_warm_start = timed(lambda: warm(p, initial_state(p)), repeats=5)
     jac = jax.jit(lambda q, x: jax.jacfwd(corotating_residual)(x, (coefficients(q, half=True), n_e)))
     t_jac = timed(lambda: jac(p, x_nb), repeats=10)
@@ -170,12 +168,12 @@ def main():
         jax.block_until_ready(e.delta_abs)
         t_ev += time.perf_counter() - t0
         errs.append(abs(float(e.delta_abs) - d))
-        ok += bool(e.converged)
+        ok += bool(e.success)
         t0 = time.perf_counter()  # evolution continued from the neighbour's steady state
         prev = steady_state(q, y0=None if prev is None else prev.state)
         jax.block_until_ready(prev.delta_abs)
         t_ev_cont += time.perf_counter() - t0
-    conv = int(np.sum(np.asarray(conts["descending"].converged)))
+    conv = int(np.sum(np.asarray(conts["descending"].success)))
     same = float(np.max(np.abs(np.asarray(conts["ascending"].delta_abs)[::-1] - d_ref)))
     print(
         f"scan of {len(Vs)} V from {Vs[0]} to {Vs[-1]}: evolution per point from the initial "
@@ -206,7 +204,7 @@ def main():
             rate=f"{len(Vs) / t_cont[label]:.1f}",
         )
 
-    f = eqx.filter_jit(jax.grad(lambda V: direct_steady_state(eqx.tree_at(lambda q: q.V, p, V)).delta_abs))
+    f = eqx.filter_jit(jax.grad(lambda V: steady_state(eqx.tree_at(lambda q: q.V, p, V), Newton()).delta_abs))
     t_grad = timed(lambda: f(5.0))
     print(
         f"implicit gradient d|Δ|/dV (cold solve + adjoint): {t_grad:.3f} s = "

@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 import photosc_jax as ps
-from photosc_jax.interband import continuation, direct_steady_state, effective_phonon_velocity
+from photosc_jax.interband import Newton, continuation, effective_phonon_velocity, steady_state
 
 RULES = ("nearest", "linear")
 
@@ -31,7 +31,7 @@ def v_scan(vs):
     out = {}
     for rule in RULES:
         r = continuation(ps.InterbandParams(phonon_targets=rule, v=float(vs[0])), "v", vs)
-        assert bool(np.all(r.converged)), f"{rule}: not converged at v = {vs[~np.asarray(r.converged)]}"
+        assert bool(np.all(r.success)), f"{rule}: not converged at v = {vs[~np.asarray(r.success)]}"
         out[rule] = (np.asarray(r.delta_abs), np.asarray(r.mu))
     return out
 
@@ -41,8 +41,8 @@ def grid_scan(v, dks):
     for dk in dks:
         for rule in RULES:
             p = ps.InterbandParams(v=v, dk=dk, phonon_targets=rule)
-            r = direct_steady_state(p)
-            assert bool(r.converged), (rule, dk)
+            r = steady_state(p, Newton())
+            assert bool(r.success), (rule, dk)
             out[rule].append((float(r.delta_abs), float(r.mu), np.asarray(effective_phonon_velocity(p))))
     return out
 

@@ -2,9 +2,10 @@
 
 - float64: `import photosc_jax` turns on `jax_enable_x64` (visibly, in its `__init__`); it is
   imported here first so that every test runs in float64 whatever it imports.
-- Runtime shape and dtype checks: the jaxtyping annotations of model II, the shared numerics
-  and the unit conversions (`photosc_jax.longlived`, `photosc_jax._numerics`,
-  `photosc_jax.units`) are checked by beartype on every call (`RUNTIME_CHECKED`).
+- Runtime shape and dtype checks: the jaxtyping annotations of both models, the shared
+  numerics and the unit conversions (`photosc_jax.interband`, `photosc_jax.longlived`,
+  `photosc_jax._numerics`, `photosc_jax.units`) are checked by beartype on every call
+  (`RUNTIME_CHECKED`; inside `jit` once per trace).
 - Strict promotion: every test runs with `jax_numpy_rank_promotion="raise"` (no implicit
   broadcasting of arrays of different rank) and `jax_numpy_dtype_promotion="strict"` (no
   implicit float → complex or int → float promotion of arrays), so a shape or dtype slip in
@@ -36,7 +37,12 @@ import pytest  # noqa: E402
 
 # Packages whose jaxtyping annotations are checked at run time (installed before the first
 # import of photosc_jax, so that their functions and modules are instrumented).
-RUNTIME_CHECKED = ["photosc_jax.longlived", "photosc_jax._numerics", "photosc_jax.units"]
+RUNTIME_CHECKED = [
+    "photosc_jax.interband",
+    "photosc_jax.longlived",
+    "photosc_jax._numerics",
+    "photosc_jax.units",
+]
 with jaxtyping.install_import_hook(RUNTIME_CHECKED, "beartype.beartype"):
     import photosc_jax  # noqa: F401  (float64)
 

@@ -113,7 +113,7 @@ def _check_against_exact(params, rng):
     c1, c2 = _modes(n)
     rho = _random_gaussian_state(rng, n, c1, c2)
     exact = _exact_rates(params, rho, c1, c2)
-    state = ps.InterbandState(
+    state = ps.interband.InterbandState(
         n11=jnp.asarray(exact["n11_value"].real),
         n22=jnp.asarray(exact["n22_value"].real),
         n21=jnp.asarray(exact["n21_value"]),
@@ -122,7 +122,7 @@ def _check_against_exact(params, rng):
     # The random state is far from trivial: coherences and pairing are O(0.1).
     assert np.min(np.abs(exact["s21_value"])) > 1e-3
     assert np.min(np.abs(exact["n21_value"])) > 1e-3
-    mf = ps.vector_field(0.0, state, params)
+    mf = ps.interband.vector_field(0.0, state, params)
     for name in ("n11", "n22", "n21", "s21"):
         np.testing.assert_allclose(
             np.asarray(getattr(mf, name)), exact[name], atol=1e-10, rtol=0, err_msg=name

@@ -1,5 +1,5 @@
 """Gradients checked against central finite differences (issue 5): implicit
-differentiation through the direct steady state, reverse mode through time evolution, and
+differentiation through the Newton steady state, reverse mode through time evolution, and
 model II (free energy, Δ(λ,T), Q_MS, T_B, Δ_tr, τ_g)."""
 
 import equinox as eqx
@@ -11,8 +11,7 @@ from helpers import COARSE
 from helpers import central_difference as fd
 
 import photosc_jax as ps
-from photosc_jax.interband import evolve
-from photosc_jax.interband.direct import direct_steady_state
+from photosc_jax.interband import Newton, evolve, steady_state
 from photosc_jax.longlived import bcs, lifetimes, metastability
 from photosc_jax.longlived.quasiparticle_trapping import trapped_gap
 
@@ -26,7 +25,7 @@ def test_implicit_gradient_of_steady_gap(name, h):
     p = ps.InterbandParams(**COARSE, phonon_targets="linear")
 
     def f(x):
-        return direct_steady_state(eqx.tree_at(lambda q: getattr(q, name), p, x)).delta_abs
+        return steady_state(eqx.tree_at(lambda q: getattr(q, name), p, x), Newton()).delta_abs
 
     x0 = float(getattr(p, name))
     g = float(jax.grad(f)(x0))

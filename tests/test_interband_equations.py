@@ -19,7 +19,7 @@ def _random_state(rng, n, pairing=0.1):
     n11, n22 = sym(half[0]), sym(half[1])
     n21 = sym(0.2 * (half[2] - 0.5)) + 1j * sym(0.2 * (half[3] - 0.5))
     s = pairing * (sym(rng.normal(size=n // 2 + 1)) + 1j * sym(rng.normal(size=n // 2 + 1)))
-    return ps.InterbandState(
+    return ps.interband.InterbandState(
         n11=jnp.asarray(n11), n22=jnp.asarray(n22), n21=jnp.asarray(n21), s21=jnp.asarray(s)
     )
 
@@ -119,7 +119,7 @@ def test_fermi_dirac_is_exactly_stationary(rule):
     )
     k = k_grid(p)
     fd = lambda A, mu: 1.0 / (jnp.exp((A * k**2 - mu) / 0.02) + 1.0)  # noqa: E731
-    st = ps.InterbandState(
+    st = ps.interband.InterbandState(
         n11=fd(p.A1, 0.05),
         n22=fd(p.A2, 0.1),
         n21=jnp.zeros(p.n_k, complex),
@@ -129,7 +129,7 @@ def test_fermi_dirac_is_exactly_stationary(rule):
     assert float(jnp.max(jnp.abs(d.n11))) < 1e-15
     assert float(jnp.max(jnp.abs(d.n22))) < 1e-15
     # a distribution at the wrong temperature is not stationary
-    st2 = ps.InterbandState(n11=fd(p.A1 * 2, 0.05), n22=st.n22, n21=st.n21, s21=st.s21)
+    st2 = ps.interband.InterbandState(n11=fd(p.A1 * 2, 0.05), n22=st.n22, n21=st.n21, s21=st.s21)
     assert float(jnp.max(jnp.abs(vector_field(0.0, st2, p).n11))) > 1e-4
 
 
@@ -140,7 +140,7 @@ def test_detailed_balance_reached_dynamically():
     T = 0.02
     p = ps.InterbandParams(**SMALL, Omega=0.0, V=0.0, gamma_rr=0.0, T=T, gamma_ph=0.05)
     st = _random_state(np.random.default_rng(3), p.n_k, pairing=0.0)
-    st = ps.InterbandState(n11=st.n11, n22=st.n22, n21=st.n21 * 0, s21=st.s21)
+    st = ps.interband.InterbandState(n11=st.n11, n22=st.n22, n21=st.n21 * 0, s21=st.s21)
     r = ps.interband.evolve(p, 40000.0, y0=st, saveat=2, rtol=1e-10, atol=1e-12)
     assert bool(r.success)
     tab = phonon_tables(p)
@@ -179,7 +179,7 @@ def test_vector_field_is_jit_vmap_grad_safe():
     step = eager[1] - eager[0]
     assert float(jnp.max(jnp.abs(step))) > 1e-3, "V must change dn22/dt (through Δ)"
     np.testing.assert_allclose(eager[2] - eager[1], step, rtol=1e-10, atol=1e-14)  # affine in V
-    assert complex(ps.order_parameter(st, eqx.tree_at(lambda q: q.V, p, 0.0))) == 0  # Δ ∝ V
+    assert complex(ps.interband.order_parameter(st, eqx.tree_at(lambda q: q.V, p, 0.0))) == 0  # Δ ∝ V
     g = jax.grad(lambda V: jnp.sum(n22_dot(V)))(jnp.asarray(3.0))
     fd = jnp.sum(step) / (Vs[1] - Vs[0])
     assert float(g) == pytest.approx(float(fd), rel=1e-9)

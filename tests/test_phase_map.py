@@ -1,9 +1,10 @@
 """Phase maps by continuation (`sweep(..., method="continuation")`, `interband.phase_map`):
-the row's threshold is `critical_V`, the continued branch is the root the direct solver and
-`continuation` find, the phases follow the normal state's growth rate, and the map agrees
+the row's threshold is `critical_V`, the continued branch is the root `continuation` (Newton
+in the co-rotating frame) finds, the phases follow the normal state's growth rate, and the map agrees
 with time evolution wherever evolution reaches a paired fixed point. One compiled shape
 (2 rows of 12 V values on the small grid) serves every test."""
 
+import dataclasses
 import os
 import warnings
 
@@ -13,7 +14,7 @@ import xarray as xr
 
 import photosc_jax as ps
 from photosc_jax.interband.phase_map import PHASES
-from photosc_jax.sweep import StoreMismatchError, open_sweep, sweep
+from photosc_jax.sweeps import StoreMismatchError, open_sweep, sweep
 
 # its module-scoped fixtures are computed once: keep the module on one xdist worker
 pytestmark = pytest.mark.xdist_group("phase_map")
@@ -22,6 +23,12 @@ TINY = dict(k_max=0.2, dk=0.01, v=0.3)
 OMEGA = [0.15, 0.3]
 V = np.linspace(0.5, 8.0, 12)
 KW = dict(method="continuation", fixed=TINY, chunk_size=24, progress=False)
+
+
+def _arrays(row) -> dict[str, np.ndarray]:
+    """A `PhaseRow`'s fields (and its `status`) as NumPy arrays, by name."""
+    out = {f.name: np.asarray(getattr(row, f.name)) for f in dataclasses.fields(row) if f.name != "result"}
+    return dict(out, status=np.asarray(row.status))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +86,7 @@ def test_paired_points_agree_with_time_evolution(store):
         {"Omega": OMEGA, "V": V[[5, 8, 11]]},
         method="evolve",
         fixed=TINY,
-        options=dict(t_max=30000.0, rtol=1e-8, atol=1e-11, steady_tol=1e-8),
+        options=dict(t_max=30000.0, rtol=1e-8, atol=1e-11, tol=1e-8),
         chunk_size=6,
         progress=False,
     )
@@ -128,19 +135,21 @@ def test_confirmation_by_evolution_recovers_paired_points_the_walk_missed(store)
     import equinox as eqx
     import jax
 
-    from photosc_jax.interband import Evolve
+    from photosc_jax.interband import Continuation, Evolve, PhaseRow
     from photosc_jax.interband.phase_map import NOT_CONFIRMED, phase_row
 
     ds = open_sweep(store)
     p = eqx.tree_at(lambda q: q.V, ps.InterbandParams(**TINY, Omega=OMEGA[1]), jax.numpy.asarray(V))
-    row = jax.jit(lambda q, m: phase_row(q, "V", max_jump=1e-9, confirm=m))
-    out = {k: np.asarray(v) for k, v in row(p, Evolve(t_max=3e4, rtol=1e-8, atol=1e-11, tol=1e-8)).items()}
+    row = jax.jit(lambda q, m: phase_row(q, "V", Continuation(max_jump=1e-9, confirm=m)))
+    r = row(p, Evolve(t_max=3e4, rtol=1e-8, atol=1e-11, tol=1e-8))
+    assert isinstance(r, PhaseRow) and bool(np.all(r.success))
+    out = _arrays(r)
     intact = ds["delta_abs"].values[1]
     on = np.isfinite(out["delta_abs_paired"])
     assert on.sum() == 1 and on[-1]  # the walk did not move from V = 8
     evolved = out["confirm_status"] != NOT_CONFIRMED
     np.testing.assert_array_equal(evolved, (out["growth_rate"] > 0) & ~on)
-    assert evolved.sum() >= 5 and np.all(out["confirm_status"][evolved] == 0)  # fixed points
+    assert evolved.sum() >= 5 and np.all(out["confirm_status"][evolved] == 0)  # successful: fixed points
     np.testing.assert_array_equal(out["phase"], ds["phase"].values[1])  # all reclassified paired
     np.testing.assert_allclose(out["delta_abs"], intact, rtol=0, atol=1e-6)
     np.testing.assert_allclose(out["confirm_delta_abs"][evolved], intact[evolved], rtol=0, atol=1e-6)
@@ -177,7 +186,7 @@ def test_compile_gate(tmp_path, monkeypatch):
     it compiles nothing), or at most GATE_TIMEOUT (`sweep.workers`)."""
     import time
 
-    from photosc_jax.sweep import workers
+    from photosc_jax.sweeps import workers
 
     gate = workers.CompileGate(tmp_path / "compiled")
     monkeypatch.setattr(workers, "GATE_TIMEOUT", 0.3)
@@ -202,7 +211,7 @@ def test_compiled_program_loads_in_a_fresh_process(tmp_path):
     import jax
     import jax.numpy as jnp
 
-    from photosc_jax.sweep import workers
+    from photosc_jax.sweeps import workers
 
     def f(a):
         return jnp.sum(jnp.linalg.eigvals(a).real) + jnp.sum(jax.scipy.linalg.lu_factor(a)[0])
@@ -214,7 +223,7 @@ def test_compiled_program_loads_in_a_fresh_process(tmp_path):
     assert gate.load(jnp.eye(5)) is None  # another shape: the worker compiles itself
     code = (
         "import photosc_jax, jax.numpy as jnp; from pathlib import Path; "
-        "from photosc_jax.sweep.workers import CompileGate; a = 2.0 * jnp.eye(4) + 0.1; "
+        "from photosc_jax.sweeps.workers import CompileGate; a = 2.0 * jnp.eye(4) + 0.1; "
         f"run = CompileGate(Path({str(gate.path)!r})).load(a); print(float(run(a)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -244,7 +253,7 @@ def test_vmapped_rows_equal_sequential_rows(store):
 
 
 def test_branch_end_extrapolates_a_closing_branch_but_not_a_fold():
-    """The walk's end (`_branch_end`): where |Δ|² falls linearly to 0 at V* = 2 (|Δ|² =
+    """The walk's end (`branch.branch_end`): where |Δ|² falls linearly to 0 at V* = 2 (|Δ|² =
     V − 2), a walk stopped at 2.01 after accepting 2.02, its last try 2.01 → 2.002 rejected
     by the jump test (|Δ| halved and more), puts the end at V* exactly; a failed step of
     0.006 (which the jump test at max_jump = 0.5 passes) bounds the end to within 0.008,
@@ -253,7 +262,7 @@ def test_branch_end_extrapolates_a_closing_branch_but_not_a_fold():
     value is the end; so it is for a walk still alive."""
     import jax.numpy as jnp
 
-    from photosc_jax.interband.phase_map import _branch_end
+    from photosc_jax.interband.branch import branch_end
 
     def walk(d1, d2, hf, alive=False):
         return dict(
@@ -262,11 +271,11 @@ def test_branch_end_extrapolates_a_closing_branch_but_not_a_fold():
         )  # fmt: skip
 
     root = (0.01**0.5, 0.02**0.5)
-    assert float(_branch_end(walk(*root, -0.008), 0.5)) == pytest.approx(2.0, abs=1e-12)
-    assert float(_branch_end(walk(*root, -0.006), 0.5)) == 2.01
-    assert float(_branch_end(walk(*root, -0.006), 0.3)) == pytest.approx(2.0, abs=1e-12)
-    assert float(_branch_end(walk(0.099, 0.1, -0.008), 0.5)) == 2.01  # fold
-    assert float(_branch_end(walk(*root, -0.008, alive=True), 0.5)) == 2.01
+    assert float(branch_end(walk(*root, -0.008), 0.5)) == pytest.approx(2.0, abs=1e-12)
+    assert float(branch_end(walk(*root, -0.006), 0.5)) == 2.01
+    assert float(branch_end(walk(*root, -0.006), 0.3)) == pytest.approx(2.0, abs=1e-12)
+    assert float(branch_end(walk(0.099, 0.1, -0.008), 0.5)) == 2.01  # fold
+    assert float(branch_end(walk(*root, -0.008, alive=True), 0.5)) == 2.01
 
 
 @pytest.mark.slow
@@ -286,13 +295,14 @@ def test_the_branch_ends_above_the_threshold_at_omega_025():
     import equinox as eqx
     import jax
 
-    from photosc_jax.interband import Evolve
+    from photosc_jax.interband import Continuation, Evolve
+    from photosc_jax.interband.outcomes import RESULTS, code
     from photosc_jax.interband.phase_map import NOT_CONFIRMED, phase_row
 
     V_row = np.array([2.1, 2.2, 2.25, 2.28, 2.3, 2.32, 2.35, 2.4, 3.0, 4.0, 6.0, 8.0])
     p = eqx.tree_at(lambda q: q.V, ps.InterbandParams(Omega=0.25), jax.numpy.asarray(V_row))
-    row = jax.jit(lambda q, m: phase_row(q, "V", quench=True, confirm=m))
-    out = {k: np.asarray(v) for k, v in row(p, Evolve(t_max=2.4e5)).items()}
+    row = jax.jit(lambda q, m: phase_row(q, "V", Continuation(quench=True, confirm=m)))
+    out = _arrays(row(p, Evolve(t_max=2.4e5)))
     assert out["threshold"] == pytest.approx(2.18654, abs=1e-5)
     assert 2.290 < out["branch_end"] < 2.297
     # with 10 halvings the walk's last point on the branch is 2.29353 (an upper bound on
@@ -311,8 +321,10 @@ def test_the_branch_ends_above_the_threshold_at_omega_025():
     # gives the same state, 2.2964097)
     assert out["quench_threshold"] == pytest.approx(2.29641, abs=1e-5)
     assert out["branch_end"] < out["quench_threshold"] < 2.3
-    # the confirmation evolution at the transient points V = 2.2, 2.25, 2.28
-    np.testing.assert_array_equal(out["confirm_status"], [NOT_CONFIRMED, 2, 2, 2] + [NOT_CONFIRMED] * 8)
+    # the confirmation evolution at the transient points V = 2.2, 2.25, 2.28: still decaying
+    # at t_max
+    late = int(code(RESULTS.t_max_reached))
+    np.testing.assert_array_equal(out["confirm_status"], [NOT_CONFIRMED] + [late] * 3 + [NOT_CONFIRMED] * 8)
     peak, end = out["confirm_peak"][2:4], out["confirm_delta_abs"][2:4]
     assert np.all((1e-4 < peak) & (peak < 1e-3)), peak
     assert end[0] < 1e-4 * peak[0] and end[1] < 0.02 * peak[1], end / peak  # decayed (later near V*)

@@ -60,12 +60,12 @@ def test_numpy_rhs_matches_jax_rhs(pdict):
 
 def test_scipy_trajectory_matches_evolve():
     pdict = dict(SMALL, V=5.0)
-    t1 = 2000.0
-    ts, d_np, y1, nfev, _ = sb.solve_baseline(pdict, t1, n_save=5)
-    r = evolve(ps.InterbandParams(**pdict), t1, saveat=jnp.asarray(ts))
+    t_max = 2000.0
+    ts, d_np, y1, nfev, _ = sb.solve_baseline(pdict, t_max, n_save=5)
+    r = evolve(ps.InterbandParams(**pdict), t_max, saveat=jnp.asarray(ts))
     assert bool(r.success) and nfev > 0
     d_jax = np.abs(np.asarray(r.delta))
-    assert d_np[-1] > 1e-3  # the pairing instability has developed by t1
+    assert d_np[-1] > 1e-3  # the pairing instability has developed by t_max
     np.testing.assert_allclose(d_np[-1], d_jax[-1], rtol=1e-5)
     n = ps.InterbandParams(**pdict).n_k
     np.testing.assert_allclose(y1[n : 2 * n], np.asarray(r.state.n22), rtol=0, atol=1e-6)

@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
+from .._checks import float_leaves
 from .._numerics import real_times
 from .grid import k_grid, phonon_tables
 from .params import InterbandParams
@@ -60,7 +61,9 @@ class Coefficients(eqx.Module):
 
 def coefficients(params: InterbandParams, *, half: bool = False) -> Coefficients:
     """Right-hand-side coefficients; `half=True` gives the mirror-reduced grid k ≥ 0 used by
-    the solvers (exact for mirror-symmetric states, half the work)."""
+    the solvers (exact for mirror-symmetric states, half the work). Python-float fields (set
+    by `eqx.tree_at`, which bypasses the converters) become float64 arrays."""
+    params = float_leaves(params)
     k = k_grid(params)
     n = params.n_k
     m = (n - 1) // 2

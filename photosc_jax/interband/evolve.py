@@ -1,4 +1,11 @@
-"""Time evolution of the driven-dissipative model with diffrax."""
+"""Time evolution of the driven-dissipative model with diffrax: `evolve(params, t_max)`.
+
+The mean-field equations (`equations`: the Wick reduction of the Lindblad model, with the
+self-consistency Δ* = (V dk/2π) Σ_k s, Eq. B3) are integrated in the solver variables of
+`solver_state` (log-amplitude of s, mirror-reduced grid k ≥ 0).
+
+Units: E_g = ħ = 1 (times in ħ/E_g, Δ in E_g).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Complex, Float
+from jaxtyping import Array, ArrayLike, Bool, Complex, Float
 
 from .._checks import as_float, float_leaves
-from ._traces import counted
 from .equations import coefficients
 from .outcomes import RESULTS, from_diffrax, raise_if_failed
 from .params import InterbandParams
@@ -28,15 +34,15 @@ DEFAULT_MAX_STEPS = 500_000
 class EvolveResult(eqx.Module):
     """Outcome of `evolve`.
 
-    - `ts`: save times (units ħ/E_g); the last entry is t1.
+    - `ts`: save times (units ħ/E_g); the last entry is t_max.
     - `delta`: complex order parameter Δ(ts) (Eq. B3).
     - `n_exc`: conduction-band electrons in the box, Σ_k n22_k, at `ts`.
-    - `state`: the `InterbandState` at t1.
+    - `state`: the `InterbandState` at t_max.
     - `stats`: solver statistics (`num_steps`, `num_accepted_steps`, `num_rejected_steps`).
-    - `success`: True iff the solver reached t1 (False: max_steps hit, NaN, step too small).
-    - `result`: the outcome, an `outcomes.RESULTS` item (`successful`, `max_steps_reached`,
-      `solver_failed`); `RESULTS[result]` says what to change. The diffrax code is in
-      `stats["diffrax_result"]`.
+    - `result`: the outcome, an `outcomes.RESULTS` item (`successful`: t_max reached;
+      `max_steps_reached`, `solver_failed`); `RESULTS[result]` says what to change. The
+      diffrax code is in `stats["diffrax_result"]`. `success` is `result ==
+      RESULTS.successful`.
     - `params`: the parameters the result was computed with.
     - `drive`: the `pulses.AbstractDrive` that replaced `params.Omega` (None: constant Ω).
     """
@@ -46,8 +52,7 @@ class EvolveResult(eqx.Module):
     n_exc: Float[Array, "*batch T"]
     state: InterbandState
     stats: dict[str, Any]
-    success: Bool[Array, "*batch"]
-    result: Any
+    result: RESULTS
     params: InterbandParams
     drive: AbstractDrive | None = None
 
@@ -55,14 +60,18 @@ class EvolveResult(eqx.Module):
     def delta_abs(self) -> Float[Array, "*batch T"]:
         return jnp.abs(self.delta)
 
+    @property
+    def success(self) -> Bool[Array, "*batch"]:
+        """True where the solver reached t_max (`result == RESULTS.successful`)."""
+        return self.result == RESULTS.successful
+
 
 def default_solver() -> dfx.AbstractSolver:
     """Dopri8 (8th-order adaptive explicit Runge–Kutta; the paper used adaptive RK4).
 
-    At the paper's accuracy (rtol 1e-6, atol 1e-9) it takes ~5× fewer steps than Tsit5
-    (2.7k vs 13k to t = 8000 at Fig. 3 parameters, final |Δ| equal to 1e-7) and, since the
-    per-step cost on a CPU is dominated by fixed overhead, runs ~2.5× faster
-    (benchmarks/bench_interband.py)."""
+    At the paper's accuracy (rtol 1e-6, atol 1e-9) it takes several times fewer steps than
+    Tsit5 and, the per-step cost on a CPU being mostly fixed overhead, runs faster
+    (benchmarks/bench_interband.py, benchmarks/RESULTS.md)."""
     return dfx.Dopri8()
 
 
@@ -75,7 +84,7 @@ def solve(
     params: InterbandParams,
     y0: InterbandState,
     t0,
-    t1,
+    t_max,
     *,
     saveat: dfx.SaveAt,
     solver: dfx.AbstractSolver,
@@ -87,7 +96,8 @@ def solve(
     progress: bool = False,
     drive: AbstractDrive | None = None,
 ) -> dfx.Solution:
-    """Low-level: diffeqsolve on the packed solver state (see `solver_state`). Not jitted;
+    """Low-level: diffeqsolve from `t0` to `t_max` on the packed solver state (see
+    `solver_state`). Not jitted;
     call it inside `eqx.filter_jit`. Never throws: check `sol.result`.
 
     With a `drive`, Ω = drive(t) replaces `params.Omega`, `args` is (coefficients, drive)
@@ -109,7 +119,7 @@ def solve(
         term,
         solver,
         t0,
-        t1,
+        t_max,
         dt0,
         pack(y0),
         args=args,
@@ -123,8 +133,8 @@ def solve(
 
 
 @eqx.filter_jit
-@counted("evolve")
-def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress, drive):
+@eqx.debug.assert_max_traces(max_traces=None)  # tests count the traces: eqx.debug.get_num_traces
+def _evolve(params, y0, t0, t_max, ts, solver, rtol, atol, max_steps, progress, drive):
     c = coefficients(params, half=True)
     saveat = dfx.SaveAt(
         subs=[
@@ -136,7 +146,7 @@ def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress, dri
         params,
         y0,
         t0,
-        t1,
+        t_max,
         saveat=saveat,
         solver=solver,
         rtol=rtol,
@@ -152,11 +162,11 @@ def _evolve(params, y0, t0, t1, ts, solver, rtol, atol, max_steps, progress, dri
 
 def evolve(
     params: InterbandParams,
-    t1: float,
+    t_max: float,
     *,
     y0: InterbandState | None = None,
     t0: float = 0.0,
-    saveat: int | Float[Array, " T"] = 401,
+    saveat: int | Float[ArrayLike, " T"] = 401,
     solver: dfx.AbstractSolver | None = None,
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
@@ -165,34 +175,38 @@ def evolve(
     throw: bool = False,
     drive=None,
 ) -> EvolveResult:
-    """Integrate the mean-field equations from `t0` to `t1` (units ħ/E_g).
+    """Integrate the mean-field equations from `t0` to `t_max` (units ħ/E_g).
 
     **Arguments:**
 
     - `params`: an `InterbandParams`.
-    - `t1`: final time.
-    - `y0`: initial state; default `initial_state(params)` (the paper's, seed 1e-20(1+i)).
-    - `saveat`: number of equally spaced save times in [t0, t1] (default 401), or an
-      increasing array of times in [t0, t1] (t1 is appended if it is not the last).
+    - `t_max`: final time (ħ/E_g), larger than `t0`.
+    - `y0`: initial state (mirror symmetric); default `initial_state(params)` (the
+      paper's, seed 1e-20(1+i)).
+    - `t0`: initial time (ħ/E_g). Default 0.
+    - `saveat`: number of equally spaced save times in [t0, t_max] (default 401), or an
+      increasing array of times in [t0, t_max] (t_max is appended if it is not the last).
     - `solver`: a diffrax solver; default `default_solver()` (Dopri8).
     - `rtol`, `atol`: tolerances (default 1e-6, 1e-9, the paper's accuracy). The pairing
       amplitude is integrated in log-scaled variables, so its growth from the 1e-20 seed is
       controlled relatively, independent of `atol`.
-    - `max_steps`: step budget; exceeding it gives `success=False` (no exception).
+    - `max_steps`: step budget (static); exceeding it gives `result =
+      RESULTS.max_steps_reached` (no exception unless `throw`).
     - `progress`: show a tqdm progress bar.
-    - `throw`: raise the outcome's message if the solver did not reach t1 (default False).
+    - `throw`: raise `outcomes.SolveError` with the outcome's message if the solver did not
+      reach t_max (default False; under `jit` an `equinox` runtime error, `outcomes`).
     - `drive`: a time-dependent Rabi frequency Ω(t) (E_g) replacing `params.Omega` — a pulse
       from `pulses` (`GaussianPulse`, `FlatTopPulse`, `ConstantDrive`, ...) or any
       JAX-traceable callable t ↦ Ω(t) (wrapped in a `FunctionDrive`). The solver steps
       exactly to the pulse's `edges()`, so a short pulse is not stepped over. Default None:
       the constant `params.Omega` of the paper.
 
-    `t0`, `t1`, `rtol`, `atol`, the float fields of `params` and of a pulse are traced:
+    `t0`, `t_max`, `rtol`, `atol`, the float fields of `params` and of a pulse are traced:
     changing them does not recompile (`max_steps`, `solver`, the number of save times and
     the type of the drive do). `jax.vmap` over a batch of pulses works.
 
-    **Returns:** an `EvolveResult` (`ts`, `delta`, `n_exc`, `state`, `stats`, `success`,
-    `result`, `drive`).
+    **Returns:** an `EvolveResult` (`ts`, `delta`, `n_exc`, `state`, `stats`, `result`,
+    `success`, `drive`).
 
     Example: `r = evolve(InterbandParams(Omega=0.25, V=5), 8000.0); abs(r.delta[-1])`;
     with a pump of length 2000: `evolve(params, 6000.0, drive=FlatTopPulse(0.25, 0.0, 2000.0))`.
@@ -204,21 +218,23 @@ def evolve(
     if isinstance(saveat, (int, np.integer)):
         if saveat < 1:
             raise ValueError(f"saveat={saveat}: need at least one save time.")
-        ts = jnp.linspace(t0, t1, int(saveat)) if saveat > 1 else jnp.asarray([t1], float)
+        ts = jnp.linspace(t0, t_max, int(saveat)) if saveat > 1 else jnp.asarray([t_max], float)
     else:
         ts = np.asarray(saveat, dtype=float).reshape(-1)
-        if ts.size == 0 or np.any(np.diff(ts) <= 0) or ts[0] < t0 or ts[-1] > t1:
-            raise ValueError(f"saveat must be increasing times within [t0, t1] = [{t0}, {t1}]; got {ts}.")
-        if ts[-1] < t1:  # the last entry is always t1
-            ts = np.append(ts, float(t1))
+        if ts.size == 0 or np.any(np.diff(ts) <= 0) or ts[0] < t0 or ts[-1] > t_max:
+            raise ValueError(
+                f"saveat must be increasing times within [t0, t_max] = [{t0}, {t_max}]; got {ts}."
+            )
+        if ts[-1] < t_max:  # the last entry is always t_max
+            ts = np.append(ts, float(t_max))
         ts = jnp.asarray(ts)
-    if not float(t1) > float(t0):
-        raise ValueError(f"t1={t1} must be larger than t0={t0}.")
+    if not float(t_max) > float(t0):
+        raise ValueError(f"t_max={t_max} must be larger than t0={t0}.")
     solver = default_solver() if solver is None else solver
     ts_out, delta, n_exc, state, stats, result = _evolve(
         params,
         y0,
-        *map(as_float, (t0, t1)),
+        *map(as_float, (t0, t_max)),
         ts,
         solver,
         *map(as_float, (rtol, atol)),
@@ -232,7 +248,6 @@ def evolve(
         n_exc=n_exc,
         state=state,
         stats=stats,
-        success=result == RESULTS.successful,
         result=result,
         params=params,
         drive=drive,

@@ -1,25 +1,32 @@
-"""Steady-state methods as objects: `steady_state(params, method=Newton())`.
+"""Solver methods as objects: `steady_state(params, Newton())`, `phase_row(params, "V",
+Continuation())`.
 
 A method is a final `eqx.Module` holding its knobs (the shape of dynamiqs' `method=` and of
-optimistix solvers). Tolerances and times are *dynamic* fields (float64 arrays): changing
-them never recompiles the solver. Loop bounds (`max_steps`) and the ODE `solver` are static
-(they change the compiled program). The objects only describe a method; the engines are
-`steady` (time evolution with the stationarity detector) and `direct` (Newton in the
-co-rotating frame), and `stationary.steady_state` dispatches on `type(method)`.
+optimistix solvers); it only describes the method, the engines are elsewhere (`steady`:
+time evolution, `corotating`: Newton in the co-rotating frame, `phase_map`: phase-map
+rows). Tolerances and times are *dynamic* fields (float64 arrays): changing them never
+recompiles. Loop bounds (`max_steps`), the ODE `solver` and switches that change the program
+(`Continuation.quench`) are static.
 
-Units: E_g = ħ = 1 (times in ħ/E_g, rates and residual tolerances in E_g/ħ).
+- `Evolve`: time evolution until the stationarity detector fires (`steady_state`,
+  `continuation`, `Newton`'s warm start and fallback, `Continuation`'s confirmation).
+- `Newton`: Newton's method in the frame co-rotating with Δ (`steady_state`, `continuation`).
+- `Continuation`: a phase-map row by linear stability and continuation (`phase_row`).
+
+Units: E_g = ħ = 1 (times in ħ/E_g, rates and residual tolerances in E_g/ħ, |Δ| in E_g).
 """
 
 from __future__ import annotations
 
 import diffrax as dfx
 import equinox as eqx
+import numpy as np
 from jaxtyping import Array, Float
 
 from .._checks import as_float, concrete
 from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, default_solver
 
-DEFAULT_STEADY_TOL = 1e-7
+DEFAULT_STEADY_TOL = 1e-7  # stationarity residual (E_g/ħ) a Newton root must meet
 DEFAULT_DELTA_FLOOR = 1e-12
 DEFAULT_T_MAX = 50_000.0
 DEFAULT_NEWTON_TOL = 1e-11
@@ -27,10 +34,7 @@ DEFAULT_NEWTON_STEPS = 40
 DEFAULT_WARM_T_MAX = 20_000.0
 DEFAULT_WARM_RTOL = 1e-4  # the warm start only has to land in Newton's basin
 DEFAULT_WARM_ATOL = 1e-7
-
-
-def _optional_float(x):
-    return None if x is None else as_float(x)
+DEFAULT_MAX_JUMP = 0.5
 
 
 def _positive(owner: str, **values) -> None:
@@ -38,6 +42,10 @@ def _positive(owner: str, **values) -> None:
         v = concrete(x)
         if v is not None and not v > 0:
             raise ValueError(f"{owner}({name}={v}): {name} must be positive.")
+
+
+def _plain_bool(x):
+    return bool(x) if isinstance(x, np.bool_) else x
 
 
 class AbstractSteadyStateMethod(eqx.Module):
@@ -53,11 +61,14 @@ class Evolve(AbstractSteadyStateMethod):
 
     - `t_max`: time limit (ħ/E_g). Default 5·10⁴.
     - `tol`: detector tolerance on the stationarity residuals (E_g/ħ); the distance to the
-      fixed point is about tol / (slowest relaxation rate). Default None: tied to the
-      integration tolerance, `rtol`/2 (`steady.detector_tol`; 5e-7 at the default rtol).
-      Late in an adaptive solve the residuals sit on a floor ∝ rtol (≈ 0.14·rtol at
-      Fig. 3 parameters, T = 0.005), so a fixed `tol` below it never fires; an explicit
-      value is used as given.
+      fixed point is about tol / (slowest relaxation rate). Default: `rtol`/2, set when the
+      object is built (a later `eqx.tree_at` on `rtol` leaves it alone). Late in an adaptive
+      solve the state sits on the Runge–Kutta map's own invariant orbit, whose residuals
+      are a bias ∝ rtol (≈ 0.14·rtol with Dopri8 at Fig. 3 parameters, T = 0.005), so a
+      fixed `tol` below that floor never fires; rtol/2 stays above it at a cost in |Δ| of
+      order tol / (slowest rate) (benchmarks/RESULTS.md, "The cold direct solve at matched
+      accuracy"). An explicit value is used as given. Always an array: giving it or not
+      does not change the compiled program.
     - `rtol`, `atol`: tolerances of the adaptive step controller. Default 1e-6, 1e-9 (the
       paper's accuracy).
     - `delta_floor`: |Δ| (E_g) below which a state with decaying pairing counts as normal.
@@ -65,30 +76,54 @@ class Evolve(AbstractSteadyStateMethod):
     - `max_steps` (static): step budget of the ODE solver. Default 5·10⁵.
     - `solver` (static): a diffrax solver. Default Dopri8 (`evolve.default_solver`).
 
-    Example: `steady_state(params, method=Evolve(t_max=1e5, rtol=1e-8))`.
+    Example: `steady_state(params, Evolve(t_max=1e5, rtol=1e-8))`.
     """
 
-    t_max: Float[Array, ""] = eqx.field(default=DEFAULT_T_MAX, converter=as_float)
-    tol: Float[Array, ""] | None = eqx.field(default=None, converter=_optional_float)
-    rtol: Float[Array, ""] = eqx.field(default=DEFAULT_RTOL, converter=as_float)
-    atol: Float[Array, ""] = eqx.field(default=DEFAULT_ATOL, converter=as_float)
-    delta_floor: Float[Array, ""] = eqx.field(default=DEFAULT_DELTA_FLOOR, converter=as_float)
-    max_steps: int = eqx.field(default=DEFAULT_MAX_STEPS, static=True, converter=int)
-    solver: dfx.AbstractSolver = eqx.field(default_factory=default_solver, static=True)
+    t_max: Float[Array, ""]
+    tol: Float[Array, ""]
+    rtol: Float[Array, ""]
+    atol: Float[Array, ""]
+    delta_floor: Float[Array, ""]
+    max_steps: int = eqx.field(static=True)
+    solver: dfx.AbstractSolver = eqx.field(static=True)
+
+    def __init__(
+        self,
+        t_max=DEFAULT_T_MAX,
+        tol=None,
+        rtol=DEFAULT_RTOL,
+        atol=DEFAULT_ATOL,
+        delta_floor=DEFAULT_DELTA_FLOOR,
+        max_steps=DEFAULT_MAX_STEPS,
+        solver=None,
+    ):
+        self.t_max = as_float(t_max)
+        self.rtol = as_float(rtol)
+        self.tol = 0.5 * self.rtol if tol is None else as_float(tol)
+        self.atol = as_float(atol)
+        self.delta_floor = as_float(delta_floor)
+        self.max_steps = int(max_steps)
+        self.solver = default_solver() if solver is None else solver
 
     def __check_init__(self):
         _positive(
             "Evolve",
             t_max=self.t_max,
+            tol=self.tol,
             rtol=self.rtol,
             atol=self.atol,
             delta_floor=self.delta_floor,
-            **({} if self.tol is None else dict(tol=self.tol)),
         )
+        for name in ("rtol", "atol"):
+            v = concrete(getattr(self, name))
+            if v is not None and not v < 1:
+                raise ValueError(
+                    f"Evolve({name}={v}): {name} must be below 1 (a relative or absolute error)."
+                )
         if self.max_steps < 1:
             raise ValueError(f"Evolve(max_steps={self.max_steps}): need at least one step.")
         if not isinstance(self.solver, dfx.AbstractSolver):
-            raise ValueError(
+            raise TypeError(
                 f"Evolve(solver={self.solver!r}): pass a diffrax solver, e.g. "
                 "diffrax.Dopri8() or diffrax.Tsit5()."
             )
@@ -96,9 +131,9 @@ class Evolve(AbstractSteadyStateMethod):
 
 class Newton(AbstractSteadyStateMethod):
     """Newton's method on the stationary equations in the frame co-rotating with Δ
-    (`direct` module docstring; the mean-field equations with Eq. B3), started from a short
-    loose-tolerance evolution (`warm`) or from a paired `y0`; differentiable by implicit
-    differentiation.
+    (`corotating` module docstring; the mean-field equations with Eq. B3), started from a
+    short loose-tolerance evolution (`warm`) or from a paired `y0`; differentiable by
+    implicit differentiation.
 
     **Arguments** (all dynamic unless marked static):
 
@@ -111,11 +146,12 @@ class Newton(AbstractSteadyStateMethod):
     - `warm`: the warm-start evolution, an `Evolve` whose `t_max`, `rtol`, `atol`,
       `max_steps`, `solver` are used; it stops at the first maximum of |s| once
       rms|s| > 10⁻³. Default `Evolve(t_max=2e4, rtol=1e-4, atol=1e-7)`.
-    - `fallback`: an `Evolve` used, where values are concrete (not under `jit`/`grad`/
-      `vmap`), when Newton fails or the warm start never paired (below threshold, where the
-      steady state is normal); `None` for none. Default `Evolve()`.
+    - `fallback`: an `Evolve` used by `steady_state` and `continuation`, where values are
+      concrete (not under `jit`/`grad`/`vmap`), when Newton fails or the warm start never
+      paired (below threshold, where the steady state is normal); `None` for none.
+      Default `Evolve()`.
 
-    Example: `steady_state(InterbandParams(), method=Newton()).delta_abs` → 0.0190488.
+    Example: `steady_state(InterbandParams(), Newton()).delta_abs` → 0.0190488.
     """
 
     tol: Float[Array, ""] = eqx.field(default=DEFAULT_NEWTON_TOL, converter=as_float)
@@ -133,67 +169,45 @@ class Newton(AbstractSteadyStateMethod):
         if self.max_steps < 1:
             raise ValueError(f"Newton(max_steps={self.max_steps}): need at least one step.")
         if not isinstance(self.warm, Evolve):
-            raise ValueError(f"Newton(warm={self.warm!r}): the warm start must be an Evolve(...).")
+            raise TypeError(f"Newton(warm={self.warm!r}): the warm start must be an Evolve(...).")
         if self.fallback is not None and not isinstance(self.fallback, Evolve):
-            raise ValueError(f"Newton(fallback={self.fallback!r}): use an Evolve(...) or None.")
+            raise TypeError(f"Newton(fallback={self.fallback!r}): use an Evolve(...) or None.")
 
 
-def as_method(method, **legacy) -> AbstractSteadyStateMethod:
-    """The method object for `method` (an object, or the strings "evolve" / "direct" of the
-    keyword API, built from the `legacy` keywords of `steady_state`: t_max, tol,
-    delta_floor, solver, rtol, atol, max_steps; None = default). Raises `ValueError` for an
-    unknown method, or for keywords given together with a method object."""
-    given = {k: v for k, v in legacy.items() if v is not None}
-    if isinstance(method, AbstractSteadyStateMethod):
-        if given:
-            raise ValueError(
-                f"steady_state(method={type(method).__name__}(...), {', '.join(given)}=...): "
-                "with a method object, set these on the object instead, e.g. "
-                "method=Evolve(t_max=1e5, tol=1e-8) or Newton(fallback=Evolve(t_max=1e5))."
+class Continuation(eqx.Module):
+    """One row of the phase map by linear stability of the normal state and continuation of
+    the paired branch (`phase_map` module docstring), for `phase_map.phase_row`.
+
+    **Arguments** (all dynamic unless marked static):
+
+    - `tol`: relative step size at which the chord corrector has converged. Default 1e-11.
+    - `delta_floor`: |Δ| (E_g) below which a root counts as the normal state. Default 1e-12.
+    - `max_jump`: largest relative change of |Δ| in one grid step still on the branch
+      (0 < max_jump ≤ 1). Default 0.5.
+    - `quench` (static, bool): also relax the branch state quenched at its last grid point
+      and report that normal state's threshold (`PhaseRow.quench_threshold`; T = 0, rows
+      along V). Default False.
+    - `confirm`: an `Evolve` with which every transient or unsettled point is also evolved
+      from the paper's initial state (`PhaseRow.confirm_*`), or None. Default None.
+
+    Example: `phase_row(params, "V", Continuation(quench=True, confirm=Evolve(t_max=2e5)))`.
+    """
+
+    tol: Float[Array, ""] = eqx.field(default=DEFAULT_NEWTON_TOL, converter=as_float)
+    delta_floor: Float[Array, ""] = eqx.field(default=DEFAULT_DELTA_FLOOR, converter=as_float)
+    max_jump: Float[Array, ""] = eqx.field(default=DEFAULT_MAX_JUMP, converter=as_float)
+    quench: bool = eqx.field(default=False, static=True, converter=_plain_bool)
+    confirm: Evolve | None = None
+
+    def __check_init__(self):
+        _positive("Continuation", tol=self.tol, delta_floor=self.delta_floor, max_jump=self.max_jump)
+        jump = concrete(self.max_jump)
+        if jump is not None and jump > 1:
+            raise ValueError(f"Continuation(max_jump={jump}): max_jump must be at most 1.")
+        if not isinstance(self.quench, bool):
+            raise TypeError(f"Continuation(quench={self.quench!r}): quench is True or False.")
+        if self.confirm is not None and not isinstance(self.confirm, Evolve):
+            raise TypeError(
+                f"Continuation(confirm={self.confirm!r}): use an Evolve(...), e.g. "
+                "Evolve(t_max=2e5), or None."
             )
-        return method
-    if method == "evolve":
-        return Evolve(**given)
-    if method == "direct":
-        return newton_method(**given)
-    raise ValueError(
-        f"method={method!r}: use a method object, Evolve(...) (time evolution) or "
-        "Newton(...) (co-rotating frame), or the strings 'evolve' / 'direct'."
-    )
-
-
-def newton_method(
-    *,
-    warm_t_max=DEFAULT_WARM_T_MAX,
-    warm_rtol=DEFAULT_WARM_RTOL,
-    warm_atol=DEFAULT_WARM_ATOL,
-    newton_tol=DEFAULT_NEWTON_TOL,
-    newton_steps=DEFAULT_NEWTON_STEPS,
-    fallback=True,
-    t_max=DEFAULT_T_MAX,
-    tol=None,
-    delta_floor=DEFAULT_DELTA_FLOOR,
-    solver=None,
-    rtol=DEFAULT_RTOL,
-    atol=DEFAULT_ATOL,
-    max_steps=DEFAULT_MAX_STEPS,
-) -> Newton:
-    """The `Newton` object equivalent to the keywords of `direct_steady_state` (`solver` and
-    `max_steps` serve the warm start and the fallback; `t_max`, `tol`, `rtol`, `atol` the
-    fallback)."""
-    solver_kw = {} if solver is None else dict(solver=solver)
-    warm = Evolve(t_max=warm_t_max, rtol=warm_rtol, atol=warm_atol, max_steps=max_steps, **solver_kw)
-    back = (
-        Evolve(
-            t_max=t_max,
-            tol=tol,
-            rtol=rtol,
-            atol=atol,
-            delta_floor=delta_floor,
-            max_steps=max_steps,
-            **solver_kw,
-        )
-        if fallback
-        else None
-    )
-    return Newton(tol=newton_tol, max_steps=newton_steps, delta_floor=delta_floor, warm=warm, fallback=back)

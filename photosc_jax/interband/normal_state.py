@@ -21,12 +21,12 @@ import jax
 import jax.numpy as jnp
 import lineax as lx
 import optimistix as optx
-from jaxtyping import Array, Bool, Complex, Float
+from jaxtyping import Array, ArrayLike, Bool, Complex, Float
 
 from .._checks import as_float, float_leaves
-from ._traces import counted
 from .equations import coefficients, normal_rates
 from .evolve import DEFAULT_ATOL, DEFAULT_RTOL, default_solver
+from .outcomes import RESULTS, raise_if_failed
 from .params import InterbandParams
 from .solver_state import half_grid
 from .state import InterbandState, initial_state, physical_populations
@@ -44,17 +44,23 @@ class NormalState(eqx.Module):
     """The normal (s ≡ 0) steady state on the mirror-reduced grid k ≥ 0.
 
     `n11`, `n22` (real), `n21` (complex): correlators, shape (M,). `residual`: max-norm of
-    the stationarity residual (E_g/ħ). `success`: residual < 1e-8 and populations in
-    [0, 1]. `t_relax`: how long the s ≡ 0 evolution ran before the pseudo-transient steps
-    and the polish (ħ/E_g).
+    the stationarity residual (E_g/ħ). `result`: `RESULTS.successful` if the residual is
+    below 1e-8 and the populations lie in [0, 1], else `RESULTS.normal_state_failed`;
+    `success` is `result == RESULTS.successful`. `t_relax`: how long the s ≡ 0 evolution
+    ran before the pseudo-transient steps and the polish (ħ/E_g).
     """
 
     n11: Float[Array, "*b M"]
     n22: Float[Array, "*b M"]
     n21: Complex[Array, "*b M"]
     residual: Float[Array, "*b"]
-    success: Bool[Array, "*b"]
+    result: RESULTS
     t_relax: Float[Array, "*b"]
+
+    @property
+    def success(self) -> Bool[Array, "*b"]:
+        """True where the normal state converged (`result == RESULTS.successful`)."""
+        return self.result == RESULTS.successful
 
 
 def _normal_rhs(t, x, c):
@@ -62,7 +68,8 @@ def _normal_rhs(t, x, c):
     (4M reals) with s ≡ 0: the dynamics of the normal subspace, which s ≡ 0 leaves
     invariant. Relaxing here rather than in the packed solver state (`solver_state.pack`)
     spares the integrator the normalised pairing direction u, whose fast rotation
-    i(A1 + A2)k² limits the steps although s = 0 (2.3× fewer Dopri8 steps at Ω = 0.01)."""
+    i(A1 + A2)k² limits the steps although s = 0 (benchmarks/RESULTS.md, "The normal state
+    on its own subspace")."""
     del t
     m = c.esum.shape[0]
     n11, n22, a, b = (x[i * m : (i + 1) * m] for i in range(4))
@@ -82,12 +89,13 @@ def _normal_residual(x, args):
 def normal_steady_state(
     params: InterbandParams,
     *,
-    t_relax: float | None = None,
-    tol: float = 1e-11,
+    t_relax: Float[ArrayLike, ""] | None = None,
+    tol: Float[ArrayLike, ""] = 1e-11,
     max_steps: int = 40,
     pseudo_steps: int = DEFAULT_PSEUDO_STEPS,
-    relax_tol: float = DEFAULT_RELAX_TOL,
+    relax_tol: Float[ArrayLike, ""] = DEFAULT_RELAX_TOL,
     y0: InterbandState | None = None,
+    throw: bool = False,
 ) -> NormalState:
     """Normal steady state: evolve the paper's initial state with s ≡ 0 until it stops moving
     — until max_k |dn/dt| (n11, n22, n21; E_g/ħ) < `relax_tol` (default 3e-7), at most
@@ -105,24 +113,21 @@ def normal_steady_state(
     depends on the history. Plain Newton from a partly relaxed state slides along the zero
     modes to a different member (or to unphysical populations); the pseudo-transient steps
     follow the damped dynamics instead, and the relaxation runs until the state stops
-    moving (it slows down at weak drive: t ≈ 6·10³ at Ω = 0.25, 1.8·10⁴ at Ω = 0.05,
-    7.6·10⁴ at Ω = 0.02, 2·10⁵ at Ω = 0.01 on the paper grid), so the result is where a long
-    evolution lands. V_c at Ω = 0.01 / 0.02 / 0.05: 2.2756241 / 2.2752555 / 2.3164020
-    against 2.2756246 / 2.2752556 / 2.3164020 with relax_tol = 1e-9 and 5000 pseudo steps
-    (t ≈ 7·10⁵; the state agrees to 3·10⁻⁶ with a Dopri8 run at rtol 1e-10 to the same
-    rate). Looser settings land on other members: a fixed t = 5000 gave V_c(0.02) = 2.2709;
-    relax_tol = 1e-6 with 200 pseudo steps gave V_c(0.01) = 2.27529, off by 3·10⁻⁴.
+    moving (it slows down at weak drive), so the result is where a long evolution lands;
+    looser settings land on other members of the continuum (the defaults against tighter
+    ones: benchmarks/RESULTS.md, "The normal state on its own subspace").
 
-    `success` is decided by the state itself: stationarity residual (max-norm, E_g/ħ)
-    below 1e-8 and populations within [0, 1] (the root finder's own step criterion may never be met
-    along the zero modes although the residual is 1e-17). If False, raise `pseudo_steps` or
-    lower `relax_tol`.
+    `result` is decided by the state itself: stationarity residual (max-norm, E_g/ħ)
+    below 1e-8 and populations within [0, 1] (the root finder's own step criterion may
+    never be met along the zero modes although the residual is 1e-17); if it is
+    `normal_state_failed`, raise `pseudo_steps` or lower `relax_tol`. `throw=True` raises
+    `outcomes.SolveError` then (default False).
 
     `y0` (a mirror-symmetric `InterbandState`, default the paper's initial state): relax
     from this state instead, with its pairing amplitude removed (s → 0: a *quenched* state,
     e.g. a paired steady state whose pairs are destroyed). At T = 0 that selects another
     member of the continuum (`phase_map`: the quench threshold)."""
-    return _normal_steady_state(
+    out = _normal_steady_state(
         float_leaves(params),
         _floats(t_relax),
         _floats(tol),
@@ -131,10 +136,11 @@ def normal_steady_state(
         _floats(relax_tol),
         y0,
     )
+    return raise_if_failed(out, out.result, throw)
 
 
 @eqx.filter_jit
-@counted("stability.normal_steady_state")
+@eqx.debug.assert_max_traces(max_traces=None)  # tests count the traces: eqx.debug.get_num_traces
 def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_tol, y0=None):
     c = coefficients(params, half=True)
     p_sg = jax.lax.stop_gradient(params)
@@ -208,7 +214,9 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
         n22=x[m : 2 * m],
         n21=jax.lax.complex(x[2 * m : 3 * m], x[3 * m :]),
         residual=res,
-        success=(res < NORMAL_RESIDUAL_TOL) & physical,
+        result=RESULTS.where(
+            (res < NORMAL_RESIDUAL_TOL) & physical, RESULTS.successful, RESULTS.normal_state_failed
+        ),
         t_relax=sol.ts[-1],
     )
 

@@ -1,15 +1,15 @@
 """One outcome type for every solver of the driven model (the shape of optimistix `RESULTS`).
 
-`evolve`, `steady_state` (either method), `continuation` and the sweeps report how a solve
-ended as a `RESULTS` item: `result == RESULTS.successful` is a boolean array (batched
-results compare elementwise), `RESULTS[result]` is the message (it starts with the
-outcome's name, so a printed result reads by name), and with `throw=True` the entry points
-raise that message, which says what to change. Members and their integer codes
-(`code(result)`; stable, small, in this order — the sweep stores them as its `status`):
+Every result type (`EvolveResult`, `SteadyState`, `NormalState`, `phase_map.PhaseRow`)
+carries how its solve ended as `result`, a `RESULTS` item, and a `success` property
+(`result == RESULTS.successful`, a boolean array: batched results compare elementwise).
+`RESULTS[result]` is the message; it starts with the outcome's name, so a printed result
+reads by name, and says what to change. Members and their integer codes (`code(result)`;
+stable, small, in this order — the sweeps store them as their `status`):
 
 | code | member | meaning |
 |---|---|---|
-| 0 | `successful` | steady (or, for `evolve`, t1 reached) |
+| 0 | `successful` | steady (for `evolve`: t_max reached) |
 | 1 | `t_max_reached` | evolution reached t_max before the state became stationary |
 | 2 | `max_steps_reached` | the ODE solver used up `max_steps` |
 | 3 | `solver_failed` | the ODE solver broke down (step size collapsed, non-finite state) |
@@ -17,23 +17,33 @@ raise that message, which says what to change. Members and their integer codes
 | 5 | `not_paired` | Newton had no paired state to start from (below threshold Δ_ss = 0) |
 | 6 | `normal_state_failed` | the normal (Δ = 0) steady state did not converge |
 | 7 | `unphysical_root` | Newton converged to a stationary point with populations outside [0, 1] |
+| 8 | `oscillating` | evolution reached t_max with |Δ| still swinging, undamped |
+
+`throw=True` on an entry point (`evolve`, `steady_state`, `continuation`,
+`normal_steady_state`) raises `SolveError` — one exception type, carrying the message —
+where the outcome is not `successful`. Inside `jax.jit` (an entry point called on traced
+values) no Python exception can be raised: there `throw=True` becomes `equinox.error_if`,
+an `equinox.EquinoxRuntimeError` with the same message when the compiled program runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import diffrax as dfx
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Int
 
 
 class RESULTS(eqx.Enumeration):
     successful = "successful"
     t_max_reached = (
-        "t_max_reached: the state was not yet stationary at t_max. Increase t_max "
-        "(Evolve(t_max=...)); near the pairing threshold the growth is slow, so prefer "
-        "Newton() there, and if |Δ| keeps oscillating the drive may sustain a limit cycle "
-        "(look at evolve(...).delta)."
+        "t_max_reached: the state was not yet stationary at t_max (|Δ| still converging or "
+        "drifting). Increase t_max (Evolve(t_max=...)); near the pairing threshold the growth "
+        "is slow, so prefer Newton() there."
     )
     max_steps_reached = (
         "max_steps_reached: the ODE solver used up max_steps before the state became "
@@ -70,6 +80,23 @@ class RESULTS(eqx.Enumeration):
         "warm start: y0=None) or from a neighbouring paired steady state, or keep the "
         "time-evolution fallback (Newton(fallback=Evolve()))."
     )
+    oscillating = (
+        "oscillating: |Δ| was still swinging, undamped, over the last 20 % of the evolution "
+        "at t_max: the drive may sustain a limit cycle (no steady state), or the approach is a "
+        "slow spiral. Evolve longer (Evolve(t_max=...)) and look at "
+        "evolve(params, t_max).delta_abs; paired_stability of a Newton() steady state tells "
+        "whether the stationary state is unstable."
+    )
+
+
+class SolveError(RuntimeError):
+    """What `throw=True` raises when a solve did not succeed: the outcome's message
+    (`RESULTS[result]`, prefixed by where it happened for a batched result). `result` is
+    the failed `RESULTS` item (the first failed one of a batch)."""
+
+    def __init__(self, message: str, result: RESULTS | None = None):
+        super().__init__(message)
+        self.result = result
 
 
 def code(result: RESULTS) -> Int[Array, "*batch"]:
@@ -91,9 +118,23 @@ def from_diffrax(result) -> RESULTS:
     )
 
 
-def raise_if_failed(out, result: RESULTS, throw: bool):
-    """With `throw=True`, raise the message of `result` wherever it is not `successful`
-    (an `equinox` runtime error, also under `jit`); returns `out` unchanged."""
+def raise_if_failed(out, result: RESULTS, throw: bool, where: Callable[[int], str] | None = None):
+    """With `throw=True`, raise `SolveError` with the message of `result` if it is not
+    `successful` (for a batched `result`: the first failed element, its flat index `i`
+    described by `where(i)`, and how many failed); returns `out` unchanged. On traced values
+    (inside `jax.jit`) it attaches `equinox.error_if` instead (module docstring)."""
     if not throw:
         return out
-    return result.error_if(out, result != RESULTS.successful)
+    if isinstance(result._value, jax.core.Tracer):
+        return result.error_if(out, result != RESULTS.successful)
+    codes = np.asarray(result._value).reshape(-1)
+    bad = np.flatnonzero(codes != int(code(RESULTS.successful)))
+    if bad.size == 0:
+        return out
+    i = int(bad[0])
+    first = jax.tree.map(lambda x: jnp.reshape(x, -1)[i], result)
+    message = RESULTS[first]
+    if codes.size > 1 or where is not None:
+        place = where(i) if where is not None else f"index {i}"
+        message = f"{bad.size} of {codes.size} failed; the first, {place}: {message}"
+    raise SolveError(message, first)

@@ -2,7 +2,7 @@
 the normal state Δ = 0).
 
 In the frame rotating with Δ at its frequency μ a paired steady state is a fixed point z* of
-the flow ż = F(z) (`direct.corotating_flow`, z = [n11, n22, Re n21, Im n21, Re s, Im s] on
+the flow ż = F(z) (`corotating.corotating_flow`, z = [n11, n22, Re n21, Im n21, Re s, Im s] on
 the mirror-reduced grid k ≥ 0). Small deviations obey δż = J δz with J = ∂F/∂z at z*. Two
 eigenvalues of J are zero for every steady state, by symmetry, and say nothing about
 stability:
@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .direct import corotating_flow, unknowns_of
+from .corotating import corotating_flow, unknowns_of
 from .equations import coefficients
 from .params import InterbandParams
 from .steady import SteadyState
@@ -53,9 +53,10 @@ def _reflect(m: Float[Array, "n n"], v: Float[Array, " n"]) -> Float[Array, "n n
     return m - c * jnp.outer(v, v @ m)
 
 
-def reduced_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"]) -> Float[Array, "6M-2 6M-2"]:
-    """K = Bᵀ J B: the flow's Jacobian at the steady state with unknowns `x` ([z, μ],
-    `direct.unknowns_of`), with the phase and particle-number zero modes removed.
+def reduced_jacobian(params: InterbandParams, x: Float[Array, " n"]) -> Float[Array, "k k"]:
+    """K = Bᵀ J B (k × k, k = 6M − 2): the flow's Jacobian at the steady state with unknowns
+    `x` ([z, μ], n = 6M + 1, `corotating.unknowns_of`), with the phase and particle-number
+    zero modes removed.
 
     The basis is Q = H₁H₂ (two Householder reflectors): H₁ maps the unit number vector l̂
     to ±e₁, H₂ the unit rotation r̂ (⊥ l̂, and zero in the first entry, so H₁ leaves it
@@ -76,8 +77,9 @@ def reduced_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"]) -> Float
     return _reflect(_reflect(jac, v1), v2)[2:, 2:]
 
 
-def leading_mode(params: InterbandParams, x: Float[Array, " 6M+1"]) -> tuple[jax.Array, jax.Array]:
-    """(max Re λ, |Im λ| of that λ) over the eigenvalues of `reduced_jacobian`."""
+def leading_mode(params: InterbandParams, x: Float[Array, " n"]) -> tuple[jax.Array, jax.Array]:
+    """(max Re λ, |Im λ| of that λ) (E_g/ħ) over the eigenvalues of `reduced_jacobian` at
+    the unknowns `x` (n = 6M + 1)."""
     lam = jnp.linalg.eigvals(reduced_jacobian(params, x))
     i = jnp.argmax(lam.real)
     return lam.real[i], jnp.abs(lam.imag[i])
@@ -89,12 +91,12 @@ def _paired_stability(params, x):
 
 
 def paired_stability(ss: SteadyState) -> PairedStability:
-    """Linear stability of the paired steady state `ss` (from `steady_state`,
-    `direct_steady_state` or `continuation`; its `params` are used). Only meaningful for a
-    converged paired state (`ss.converged`). One dense eigenvalue problem of size 6M − 2
-    (604 at the paper's N = 201).
+    """Linear stability of the paired steady state `ss` (from `steady_state` or one point of
+    `continuation`; its `params` are used). Only meaningful for a successful paired state
+    (`ss.success`, `ss.delta_abs > 0`). One dense eigenvalue problem of size 6M − 2 (604 at
+    the paper's N = 201).
 
-    Example: at Fig. 3 parameters (Ω = 0.25, V = 5) the leading mode is an oscillation,
-    λ ≈ −0.0029 ± 0.0385i; at Ω = 0.25 the branch stays stable down to its end near V ≈ 2.293
-    (growth rate −1.8·10⁻⁴ at V = 2.3)."""
+    Example: at Fig. 3 parameters (Ω = 0.25, V = 5),
+    `paired_stability(steady_state(InterbandParams(), Newton()))` gives an oscillatory
+    leading mode, λ ≈ −0.0029 ± 0.0385i (stable)."""
     return _paired_stability(ss.params, unknowns_of(ss))

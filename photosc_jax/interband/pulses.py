@@ -1,4 +1,4 @@
-"""Pump pulses: a time-dependent Rabi frequency Ω(t) for `evolve(params, t1, drive=...)`.
+"""Pump pulses: a time-dependent Rabi frequency Ω(t) for `evolve(params, t_max, drive=...)`.
 
 The paper keeps the laser on at constant Ω from t = 0 (its Eq. 1 with Ω(t) = Ω cos νt, in
 the rotating-wave approximation a static Ω). A pump is a laser of finite length: in the
@@ -224,7 +224,7 @@ class FunctionDrive(AbstractDrive):
         self.end = as_float(t_end)
         self.edge_ts = None if edges is None else jnp.asarray(edges, dtype=float).reshape(-1)
 
-    def __call__(self, t) -> Float[Array, ""]:
+    def __call__(self, t):  # whatever `fn` returns: `rabi_frequency` checks it is one real scalar
         return self.fn(t)
 
     @property
@@ -254,7 +254,7 @@ def rabi_frequency(drive: AbstractDrive, t) -> Float[Array, ""]:
     if omega.shape != ():
         raise ValueError(
             f"drive(t) returned shape {omega.shape}; it must return one scalar Ω(t). For a batch "
-            "of pulses, vmap over the call: jax.vmap(lambda d: evolve(params, t1, drive=d))(pulses)."
+            "of pulses, vmap over the call: jax.vmap(lambda d: evolve(params, t_max, drive=d))(pulses)."
         )
     if not jnp.issubdtype(omega.dtype, jnp.floating) and not jnp.issubdtype(omega.dtype, jnp.integer):
         raise ValueError(f"drive(t) returned dtype {omega.dtype}; Ω(t) must be real.")
@@ -274,7 +274,7 @@ def decay_time(result, t_off=None, *, factor: float = math.e, delta_floor: float
 
     `t_off` is the end of the drive (default `result.drive.t_end`, e.g. t_on + duration +
     ramp for a `FlatTopPulse`); t_× is the first time after the maximum of |Δ| on
-    [t_off, t1] at which |Δ| has fallen to that maximum / `factor` (default e). If |Δ|
+    [t_off, t_max] at which |Δ| has fallen to that maximum / `factor` (default e). If |Δ|
     decreases from t_off on, τ is the 1/e time of |Δ| counted from the end of the drive —
     exactly τ for |Δ(t)| = |Δ(t_off)| e^{−(t − t_off)/τ}; if the pairing still grows after
     the drive (the drive has left a population inversion behind), τ includes that growth.
@@ -291,7 +291,7 @@ def decay_time(result, t_off=None, *, factor: float = math.e, delta_floor: float
     - `delta_floor`: |Δ| (E_g) below which there is no pairing to decay. Default 1e-12.
 
     **Returns:** τ (ħ/E_g), shape `batch`; NaN where it is not defined: |Δ| has not fallen by
-    `factor` by the end of the run (the pairing outlives t1 − t_off: run longer), its maximum
+    `factor` by the end of the run (the pairing outlives t_max − t_off: run longer), its maximum
     after t_off is below `delta_floor` (no pairing formed), or t_off lies outside the saved
     times. Pure jnp: jit/vmap-safe.
 

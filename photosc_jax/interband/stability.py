@@ -5,8 +5,7 @@ The normal state (`normal_state`) and the spectrum of its pairing fluctuations
 (`pairing_spectrum`: ds/dt = L s, L diagonal plus rank one in V) give the leading growth
 rate g = max Re eig L; the normal state is unstable toward pairing iff g > 0, and the
 threshold V_c(Ω) (or Ω_c(V)) is where g crosses zero. The normal state does not depend on
-V (V only multiplies s), so V_c needs one normal-state solve. The names of `normal_state`
-and `pairing_spectrum` are re-exported here (their former home).
+V (V only multiplies s), so V_c needs one normal-state solve.
 
 Units: E_g = ħ = 1 (rates in E_g/ħ).
 """
@@ -23,48 +22,20 @@ from jaxtyping import Array, Float
 from .._checks import as_float, float_leaves
 from .._devices import default_vmap_width
 from .._numerics import bracketed_root, real_times
-from ._traces import counted
 from .equations import Coefficients, coefficients
-from .normal_state import DEFAULT_PSEUDO_STEPS, DEFAULT_RELAX_TOL, NormalState, _floats, normal_steady_state
-from .pairing_spectrum import (
-    SECULAR_MAX_ITER,
-    _leading,
-    _leading_secular,
-    _pairing_parts,
-    leading_along_V,
-    pairing_operator,
-    secular_eigenvalues,
-)
+from .normal_state import NormalState, _floats, normal_steady_state
+from .pairing_spectrum import _leading, _leading_secular, _pairing_parts
 from .params import InterbandParams
 
 DEFAULT_V_BRACKET = (0.0, 40.0)
 DEFAULT_OMEGA_BRACKET = (1e-3, 1.0)
-
-__all__ = [  # this module's own names and those re-exported from their new homes
-    "DEFAULT_OMEGA_BRACKET",
-    "DEFAULT_PSEUDO_STEPS",
-    "DEFAULT_RELAX_TOL",
-    "DEFAULT_V_BRACKET",
-    "SECULAR_MAX_ITER",
-    "NormalState",
-    "Stability",
-    "critical_Omega",
-    "critical_V",
-    "leading_along_V",
-    "normal_steady_state",
-    "pairing_operator",
-    "phase_boundary",
-    "secular_eigenvalues",
-    "stability",
-    "threshold_V",
-]
 
 
 class Stability(eqx.Module):
     """Leading pairing mode of the normal state: `growth_rate` = max Re eig(L) (E_g/ħ; > 0 ⇔
     unstable toward pairing), `frequency` = Im of that eigenvalue (s ∝ e^{λt}, so Δ rotates at
     −frequency at onset), `normal`: the `NormalState` (check `normal.success`: the growth
-    rate of a failed normal state means nothing)."""
+    rate of a failed normal state means nothing). Rates in E_g/ħ."""
 
     growth_rate: Float[Array, "*b"]
     frequency: Float[Array, "*b"]
@@ -162,7 +133,7 @@ def critical_V(
 
 
 @eqx.filter_jit
-@counted("stability.critical_V")
+@eqx.debug.assert_max_traces(max_traces=None)  # tests count the traces: eqx.debug.get_num_traces
 def _critical_V(params, bracket, kwargs):
     normal = normal_steady_state(params, **kwargs)
     c0 = coefficients(params, half=True)
@@ -203,7 +174,7 @@ def critical_Omega(
 
 
 @eqx.filter_jit
-@counted("stability.critical_Omega")
+@eqx.debug.assert_max_traces(max_traces=None)  # tests count the traces: eqx.debug.get_num_traces
 def _critical_Omega(params, bracket, kwargs):
     def g(Omega):
         return stability(eqx.tree_at(lambda p: p.Omega, params, Omega), **kwargs).growth_rate
@@ -255,7 +226,7 @@ def phase_boundary(
 
 
 @eqx.filter_jit
-@counted("stability.phase_boundary")
+@eqx.debug.assert_max_traces(max_traces=None)  # tests count the traces: eqx.debug.get_num_traces
 def _phase_boundary(params, Omega, bracket, t_relax):
     def one(Om):
         return _critical_V(eqx.tree_at(lambda p: p.Omega, params, Om), bracket, dict(t_relax=t_relax))

@@ -16,7 +16,7 @@ def physical_populations(n: Float[Array, "..."], slack=POPULATION_SLACK) -> Bool
     `slack`. The stationary mean-field equations also have roots outside that range
     (found by Newton from a crude start: at the Fig. 3 point one with n11 down to −5.4 and
     |Δ| = 0.0245, unstable), which no dynamics from a physical state reaches; the solvers
-    refuse them (`normal_state`, `direct`)."""
+    refuse them (`normal_state`, `corotating`)."""
     return jnp.all((n > -slack) & (n < 1 + slack))
 
 

@@ -1,9 +1,10 @@
-"""Direct (Newton) steady state of the driven model in the co-rotating frame.
+"""Steady states of the driven model by Newton's method in the co-rotating frame: the engine
+of `steady_state(params, Newton(...))`, and the chord corrector of `continuation` and the
+phase map.
 
 The paired steady state is stationary up to a uniform rotation of the pairing phase,
 s_k(t) = s̄_k e^{−iμt}, i.e. Δ(t) = |Δ| e^{iμt} (docs/model-interband.md, "Steady state and
-the rotating phase"). In the frame
-rotating with it, the state is a fixed point of
+the rotating phase"). In the frame rotating with it, the state is a fixed point of
 
     dn11/dt = 0,  dn22/dt = 0,  dn21/dt = 0,  ds/dt + iμ s = 0        (mean-field Eqs.)
 
@@ -19,15 +20,15 @@ each; plain s, which is O(0.1) in the paired state) — and the rotation frequen
   equation at k = 0 with Σ_k (n11 + n22) = N_e, the electron number of the initial state.
 
 The square system is solved by two `optimistix.Newton` steps and then `optimistix.Chord`
-steps (the last Jacobian and its dense LU reused; ~600 unknowns at the paper's N = 201;
-full Newton if the chord iteration stalls), and differentiated by
-`optimistix.ImplicitAdjoint` (implicit function theorem: one transposed linear solve per
-gradient; forward mode works too). Δ = 0 is a fixed point for every parameter set, so the
-iteration starts from a paired state: a loose-tolerance time evolution (`evolve` machinery)
-from the paper's initial state, stopped at the first maximum of |s| after the instability,
+steps (the last Jacobian and its dense LU reused; full Newton if the chord iteration
+stalls), and differentiated by `optimistix.ImplicitAdjoint` (implicit function theorem: one
+transposed linear solve per gradient). Δ = 0 is a fixed point for every parameter set, so
+the iteration starts from a paired state: a loose-tolerance time evolution from the paper's
+initial state, stopped at the first maximum of |s| after the instability (`warm_start`),
 or a paired `y0` as given. The warm start is `stop_gradient`ed: the gradient comes from the
-fixed-point equations alone. `chord_solve` / `factor_jacobian` serve `continuation`, which
-reuses one LU across neighbouring parameter points.
+fixed-point equations alone. `chord_solve` / `factor_jacobian` reuse one LU across
+neighbouring parameter points (`continuation`, `phase_map`). The engine here never falls
+back to time evolution; `stationary.steady_state` does (`Newton.fallback`).
 
 Units: E_g = ħ = 1 (rates and μ in E_g/ħ, times in ħ/E_g).
 """
@@ -40,31 +41,18 @@ import jax
 import jax.numpy as jnp
 import lineax as lx
 import optimistix as optx
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float, Int
 
 from .._checks import concrete, float_leaves
 from .._numerics import real_times
-from ._traces import counted
 from .equations import Coefficients, anomalous_rate, coefficients, normal_rates
-from .evolve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, solve
-from .methods import (
-    DEFAULT_DELTA_FLOOR,
-    DEFAULT_NEWTON_STEPS,
-    DEFAULT_NEWTON_TOL,
-    DEFAULT_STEADY_TOL,
-    DEFAULT_T_MAX,
-    DEFAULT_WARM_ATOL,
-    DEFAULT_WARM_RTOL,
-    DEFAULT_WARM_T_MAX,
-    Evolve,
-    Newton,
-    newton_method,
-)
+from .evolve import solve
+from .methods import DEFAULT_DELTA_FLOOR, DEFAULT_NEWTON_TOL, DEFAULT_STEADY_TOL, Evolve, Newton
 from .outcomes import RESULTS
 from .params import InterbandParams
 from .solver_state import full_grid, half_grid, pack, rates, split
 from .state import InterbandState, check_mirror_symmetric, initial_state, physical_populations
-from .steady import SteadyState, evolve_steady_state, stationarity
+from .steady import SteadyState, stationarity
 
 NEWTON_BEFORE_CHORD = 2
 CHORD_STEPS = 40
@@ -72,11 +60,11 @@ ANDERSON_MEMORY = 5  # chord steps remembered by the Anderson-accelerated correc
 WARM_S_ON = 1e-3  # rms |s| above which the warm start looks for the first maximum of |s|
 
 
-def corotating_flow(z: Float[Array, " 6M"], mu, c: Coefficients) -> Float[Array, " 6M"]:
-    """The mean-field flow in the frame rotating with Δ at frequency μ: d/dt of
-    z = [n11, n22, Re n21, Im n21, Re s, Im s] on the half grid (the right-hand side of
-    `equations` with ṡ → ṡ + iμs). Its zeros with Im Σ_k s = 0 are the steady states; its
-    Jacobian is the linear stability operator of one (`paired_stability`)."""
+def corotating_flow(z: Float[Array, " n"], mu: Float[Array, ""], c: Coefficients) -> Float[Array, " n"]:
+    """The mean-field flow in the frame rotating with Δ at frequency μ (E_g/ħ): d/dt of
+    z = [n11, n22, Re n21, Im n21, Re s, Im s] on the half grid (length n = 6M; the
+    right-hand side of `equations` with ṡ → ṡ + iμs). Its zeros with Im Σ_k s = 0 are the
+    steady states; its Jacobian is the linear stability operator of one (`paired_stability`)."""
     m = c.esum.shape[0]
     n11, n22, a, b, sr, si = (z[i * m : (i + 1) * m] for i in range(6))
     w = c.weights
@@ -86,10 +74,10 @@ def corotating_flow(z: Float[Array, " 6M"], mu, c: Coefficients) -> Float[Array,
     return jnp.concatenate([dn11, dn22, da, db, gr - mu * si, gi + mu * sr])
 
 
-def corotating_residual(x: Float[Array, " 6M+1"], args) -> Float[Array, " 6M+1"]:
+def corotating_residual(x: Float[Array, " n"], args) -> Float[Array, " n"]:
     """Residual of the stationary equations in the co-rotating frame (module docstring).
 
-    `x` = [n11, n22, Re n21, Im n21, Re s, Im s, μ] on the half grid; `args` =
+    `x` = [n11, n22, Re n21, Im n21, Re s, Im s, μ] on the half grid (n = 6M + 1); `args` =
     (`coefficients(params, half=True)`, N_e). Returns `corotating_flow` with its k = 0 dn11
     entry replaced by Σ(n11 + n22) − N_e, and the gauge condition Im Σ_k s appended.
     """
@@ -102,9 +90,10 @@ def corotating_residual(x: Float[Array, " 6M+1"], args) -> Float[Array, " 6M+1"]
     return jnp.concatenate([flow.at[0].set(number), gauge[None]])
 
 
-def to_unknowns(y: Float[Array, " 6M+1"], c: Coefficients) -> Float[Array, " 6M+1"]:
-    """Newton unknowns from a packed solver state `y` (see `solver_state`): s = e^λ u rotated
-    so that Σ_k s is real positive (Δ real), and μ estimated from the instantaneous rotation."""
+def to_unknowns(y: Float[Array, " n"], c: Coefficients) -> Float[Array, " n"]:
+    """Newton unknowns (n = 6M + 1) from a packed solver state `y` (`solver_state`, also
+    6M + 1): s = e^λ u rotated so that Σ_k s is real positive (Δ real), and μ estimated
+    from the instantaneous rotation."""
     n11, n22, n21, u, lam = split(y)
     total = jnp.sum(real_times(c.weights, u))
     # s = e^λ u rotated by the phase of conj(Σ_k w s): real arithmetic, no promotion
@@ -113,25 +102,28 @@ def to_unknowns(y: Float[Array, " 6M+1"], c: Coefficients) -> Float[Array, " 6M+
     return jnp.concatenate([n11, n22, n21.real, n21.imag, s.real, s.imag, mu[None]])
 
 
-def unknowns_of(ss: SteadyState) -> Float[Array, " 6M+1"]:
-    """Newton unknowns of a `SteadyState` in the gauge Δ real (inverse of `from_unknowns`)."""
+def unknowns_of(ss: SteadyState) -> Float[Array, " n"]:
+    """Newton unknowns (n = 6M + 1) of a `SteadyState` in the gauge Δ real (inverse of
+    `from_unknowns`)."""
     st = ss.state
     parts = (st.n11, st.n22, st.n21.real, st.n21.imag, st.s21.real, st.s21.imag)
     return jnp.concatenate([*(half_grid(v) for v in parts), jnp.atleast_1d(ss.mu)])
 
 
-def from_unknowns(x: Float[Array, " 6M+1"]) -> InterbandState:
-    """Full-grid `InterbandState` from the Newton unknowns (μ dropped)."""
+def from_unknowns(x: Float[Array, " n"]) -> InterbandState:
+    """Full-grid `InterbandState` from the Newton unknowns (n = 6M + 1; μ dropped)."""
     m = (x.shape[0] - 1) // 6
     n11, n22, a, b, sr, si = (x[i * m : (i + 1) * m] for i in range(6))
     return InterbandState(*(full_grid(v) for v in (n11, n22, jax.lax.complex(a, b), jax.lax.complex(sr, si))))
 
 
-def _warm_start(params, y0, warm: Evolve, evolve=True, t_min=0.0):
-    """Evolve from `y0` until |s| passes its first maximum after exceeding WARM_S_ON (rms)
-    and after `t_min` (traced; a later maximum, for a second try), at most until
+def warm_start(params: InterbandParams, y0: InterbandState, warm: Evolve, evolve=True, t_min=0.0):
+    """Newton's starting point: evolve from `y0` (the `warm` method's t_max, rtol, atol,
+    max_steps, solver) until |s| passes its first maximum after exceeding WARM_S_ON (rms)
+    and after `t_min` (ħ/E_g, traced; a later maximum, for a second try), at most until
     `warm.t_max` + `t_min`. With `evolve=False` (a paired `y0`, e.g. a neighbouring steady
-    state), start from `y0`."""
+    state), start from `y0` itself. Returns (unknowns, N_e, end time, ODE steps, whether
+    the start is paired)."""
     c = coefficients(params, half=True)
     log_on = jnp.log(WARM_S_ON)
     n_e = y0.particle_number()  # conserved exactly by the flow (and by any RK step)
@@ -162,9 +154,9 @@ def _newton(params, x0, n_e, tol, max_steps, pre_steps=NEWTON_BEFORE_CHORD):
     """Newton for the first `pre_steps` steps (the warm start may be far from the root; none
     when continuing from a neighbouring steady state), then the chord method: the Jacobian
     and LU of that point are reused, so each further step is one residual and two triangular
-    solves, ~20× cheaper than a Newton step at N = 201. If the chord iteration does not
-    converge, full Newton takes over. The value is differentiated by the implicit function
-    theorem at the root (`ImplicitAdjoint`), whichever path found it."""
+    solves. If the chord iteration does not converge, full Newton takes over (at most
+    `max_steps` steps). The value is differentiated by the implicit function theorem at the
+    root (`ImplicitAdjoint`), whichever path found it."""
     c = coefficients(params, half=True)
     args = (c, n_e)
     adjoint = optx.ImplicitAdjoint(linear_solver=lx.LU())
@@ -192,34 +184,38 @@ def _newton(params, x0, n_e, tol, max_steps, pre_steps=NEWTON_BEFORE_CHORD):
     )
 
 
-@eqx.filter_jit
-@counted("direct.newton")
-def _direct(params, y0, method: Newton, evolve):
-    return direct_solve(params, y0, method, evolve)
-
-
-def direct_solve(params, y0, method: Newton, evolve=True):
-    """The traced body of the direct solve (no fallback, no host checks): warm start from
-    `y0` (stopping at the first maximum of |s|, see `_warm_start`), Newton, chord,
-    `SteadyState`. (`phase_map`'s rows use `_warm_start` and then their own
-    corrector, so that a row program compiles one factorisation and one chord site.)"""
+def newton_solve(params: InterbandParams, y0: InterbandState, method: Newton, evolve=True) -> SteadyState:
+    """The traced body of the Newton engine (no fallback, no host checks): warm start from
+    `y0` (`warm_start`; with `evolve=False` from the paired `y0` itself), Newton, chord,
+    `SteadyState`. Jit/vmap/grad-safe."""
     p_sg = jax.lax.stop_gradient(params)
-    x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(_warm_start(p_sg, y0, method.warm, evolve))
+    x0, n_e, t_warm, warm_steps, paired0 = jax.lax.stop_gradient(warm_start(p_sg, y0, method.warm, evolve))
     x, result, n_steps = _newton(
         params, x0, n_e, method.tol, method.max_steps, NEWTON_BEFORE_CHORD if evolve else 0
     )
     ok = result == optx.RESULTS.successful
-    return _result(
+    return root_result(
         params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, DEFAULT_STEADY_TOL, method.delta_floor
     )
 
 
-def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta_floor):
+def root_result(
+    params: InterbandParams,
+    x: Float[Array, " n"],
+    n_e: Float[Array, ""],
+    ok: Bool[Array, ""],
+    paired0: Bool[Array, ""],
+    n_steps: Int[Array, ""] | int,
+    t_warm: Float[Array, ""],
+    warm_steps: Int[Array, ""] | int,
+    steady_tol,
+    delta_floor,
+) -> SteadyState:
     """`SteadyState` from the Newton unknowns `x` (gradients flow through `x` only). `ok`:
     the iteration converged; `paired0`: its start was paired. Success also needs a paired,
-    finite root whose gauge-invariant `Stationarity` residuals are below `tol` and whose
-    populations lie in [0, 1] (`state.physical_populations`; a converged iteration on an
-    unphysical root is `RESULTS.unphysical_root`)."""
+    finite root whose gauge-invariant `Stationarity` residuals are below `steady_tol`
+    (E_g/ħ) and whose populations lie in [0, 1] (`state.physical_populations`; a converged
+    iteration on an unphysical root is `RESULTS.unphysical_root`)."""
     c = coefficients(params, half=True)
     c_sg = jax.lax.stop_gradient(c)
     x_sg = jax.lax.stop_gradient(x)
@@ -229,13 +225,13 @@ def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta
     delta_abs = jnp.abs(c.pair) * jnp.abs(jnp.sum(real_times(c.weights, half_grid(state.s21))))
     m = c.esum.shape[0]  # half-grid points: x = [n11, n22, ...] in blocks of m
     physical = physical_populations(x_sg[: 2 * m])
-    stationary = ok & paired0 & (delta_abs > delta_floor) & res.is_steady(tol, delta_floor)
+    stationary = ok & paired0 & (delta_abs > delta_floor) & res.is_steady(steady_tol, delta_floor)
     converged = stationary & jnp.all(jnp.isfinite(x)) & physical
     failed = RESULTS.where(stationary & ~physical, RESULTS.unphysical_root, RESULTS.newton_failed)
     result = RESULTS.where(converged, RESULTS.successful, RESULTS.where(paired0, failed, RESULTS.not_paired))
     stats = dict(
-        newton_steps=jnp.asarray(n_steps),
-        warm_steps=jnp.asarray(warm_steps),
+        newton_steps=jnp.asarray(n_steps, jnp.int32),
+        warm_steps=jnp.asarray(warm_steps, jnp.int32),
         max_residual=max_res,
         fallback=jnp.asarray(False),
     )
@@ -243,8 +239,7 @@ def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta
         delta_abs=delta_abs,
         mu=x[-1],
         state=state,
-        converged=converged,
-        t=t_warm,
+        t=jnp.asarray(t_warm, float),
         residual=res,
         stats=stats,
         result=result,
@@ -252,28 +247,26 @@ def _result(params, x, n_e, ok, paired0, n_steps, t_warm, warm_steps, tol, delta
     )
 
 
+@eqx.filter_jit
+@eqx.debug.assert_max_traces(max_traces=None)  # tests count the traces: eqx.debug.get_num_traces
+def _newton_core(params, y0, method: Newton, evolve):
+    return newton_solve(params, y0, method, evolve)
+
+
 def newton_steady_state(
-    params: InterbandParams, method: Newton, y0: InterbandState | None = None, progress: bool = False
+    params: InterbandParams, method: Newton, y0: InterbandState | None = None
 ) -> SteadyState:
-    """The Newton engine behind `steady_state(params, method=Newton(...))`: warm start
-    (`method.warm`) unless `y0` is already paired (rms|s| > 10⁻³), Newton/chord iteration,
-    and — where the values are concrete and the solve failed — `method.fallback` (time
-    evolution from `y0`; `stats["fallback"]` = True). See `direct_steady_state`."""
+    """The engine behind `steady_state(params, Newton(...))`, without its fallback: warm
+    start (`method.warm`) unless `y0` is already paired (rms|s| > 10⁻³), then Newton/chord,
+    compiled once per program. Jit/vmap/grad-safe; never raises on a failed solve (see
+    `result`: `successful`, `newton_failed`, `not_paired`, `unphysical_root`)."""
     params = float_leaves(params)
     method = float_leaves(method)
     y0 = initial_state(params) if y0 is None else y0
     check_mirror_symmetric(y0)
     s_rms = concrete(jnp.sqrt(jnp.mean(jnp.abs(y0.s21) ** 2)))
     evolve = s_rms is None or s_rms <= WARM_S_ON  # a paired y0 is its own warm start
-    out = _direct(params, y0, method, evolve)
-    done = concrete(out.converged)
-    if method.fallback is None or done is None or done:
-        return out
-    ev = evolve_steady_state(params, method.fallback, y0=y0, progress=progress)
-    stats = dict(
-        ev.stats, **{k: v for k, v in out.stats.items() if k != "fallback"}, fallback=jnp.asarray(True)
-    )
-    return eqx.tree_at(lambda s: s.stats, ev, stats)
+    return _newton_core(params, y0, method, evolve)
 
 
 # --- continuation helpers: one LU reused across neighbouring parameter points --------------
@@ -285,41 +278,42 @@ def electron_number(params: InterbandParams) -> Float[Array, ""]:
 
 
 @eqx.filter_jit
-def factor_jacobian(params: InterbandParams, x: Float[Array, " 6M+1"], n_e):
-    """LU factors (`jax.scipy.linalg.lu_factor`) of the co-rotating Jacobian at `x`."""
+def factor_jacobian(params: InterbandParams, x: Float[Array, " n"], n_e):
+    """LU factors (`jax.scipy.linalg.lu_factor`) of the co-rotating Jacobian at the unknowns
+    `x` (n = 6M + 1), for `chord_solve`."""
     c = coefficients(params, half=True)
     return jax.scipy.linalg.lu_factor(jax.jacfwd(corotating_residual)(x, (c, n_e)))
 
 
 def chord_solve(
-    params,
-    x0,
+    params: InterbandParams,
+    x0: Float[Array, " n"],
     n_e,
     lu,
     tol=DEFAULT_NEWTON_TOL,
-    max_iter=CHORD_STEPS,
+    max_steps=CHORD_STEPS,
     steady_tol=DEFAULT_STEADY_TOL,
     delta_floor=DEFAULT_DELTA_FLOOR,
-):
-    """Chord iteration x ← x − J₀⁻¹F(x) with the LU factors `lu` of a Jacobian J₀ taken at a
-    *neighbouring* parameter point (`factor_jacobian`): no Jacobian, no factorisation, each
-    step one residual and two triangular solves, Anderson-accelerated over the last
-    ANDERSON_MEMORY = 5 steps (the next iterate minimises the linearised chord step over
-    the step history: at Ω = 0.25 a phase-map row needs 1108 instead of 1649 iterations and
-    12 instead of 24 LU refreshes). Converged when the chord step |J₀⁻¹F(x)| ≤ tol(1 + |x|)
-    (max norm); the last step is a plain chord step. Not differentiable (use
-    `direct_steady_state` for gradients). Returns a `SteadyState` (`stats["newton_steps"]`
-    = chord iterations) and the unknowns. The float arguments are traced: changing them
-    does not recompile, and neither does a new `max_iter` (traced too, so a compiled caller
-    such as `phase_map`'s walk can pass a traced iteration budget)."""
+) -> tuple[SteadyState, Float[Array, " n"]]:
+    """Chord iteration x ← x − J₀⁻¹F(x) from the unknowns `x0` (n = 6M + 1), with the LU
+    factors `lu` of a Jacobian J₀ taken at a *neighbouring* parameter point
+    (`factor_jacobian`): no Jacobian, no factorisation, each step one residual and two
+    triangular solves, Anderson-accelerated over the last ANDERSON_MEMORY = 5 steps (the
+    next iterate minimises the linearised chord step over the step history). Converged when
+    the chord step |J₀⁻¹F(x)| ≤ tol(1 + |x|) (max norm) within `max_steps` iterations; the
+    last step is a plain chord step. `steady_tol` (E_g/ħ) and `delta_floor` (E_g) as in
+    `root_result`. Not differentiable (use `steady_state(params, Newton())` for gradients).
+    Returns a `SteadyState` (`stats["newton_steps"]` = chord iterations) and the unknowns.
+    Every argument but `params`' structure is traced, `max_steps` too: changing them does
+    not recompile, so a compiled caller (`phase_map`'s walk) can pass a traced budget."""
     return _chord_solve(
-        float_leaves(params), x0, n_e, lu, *map(jnp.asarray, (tol, steady_tol, delta_floor, max_iter))
+        float_leaves(params), x0, n_e, lu, *map(jnp.asarray, (tol, steady_tol, delta_floor, max_steps))
     )
 
 
 @eqx.filter_jit
-@counted("direct.chord")
-def _chord_solve(params, x0, n_e, lu, tol, steady_tol, delta_floor, max_iter):
+@eqx.debug.assert_max_traces(max_traces=None)  # tests count the traces: eqx.debug.get_num_traces
+def _chord_solve(params, x0, n_e, lu, tol, steady_tol, delta_floor, max_steps):
     c = coefficients(params, half=True)
     args = (c, n_e)
 
@@ -328,7 +322,7 @@ def _chord_solve(params, x0, n_e, lu, tol, steady_tol, delta_floor, max_iter):
 
     def cond(carry):
         i, x, step, *_ = carry
-        return (i < max_iter) & (step > tol) & ~jnp.isnan(step)  # NaN: diverged
+        return (i < max_steps) & (step > tol) & ~jnp.isnan(step)  # NaN: diverged
 
     def body(carry):
         i, x, _, x_prev, f_prev, dX, dF = carry
@@ -354,70 +348,7 @@ def _chord_solve(params, x0, n_e, lu, tol, steady_tol, delta_floor, max_iter):
     init = (0, x0, jnp.asarray(jnp.inf), x0, jnp.zeros_like(x0), zeros, zeros)
     i, x, step, *_ = jax.lax.while_loop(cond, body, init)
     ok = step <= tol
-    out = _result(
+    out = root_result(
         params, x, n_e, ok, jnp.asarray(True), i, jnp.asarray(0.0), jnp.asarray(0), steady_tol, delta_floor
     )
     return out, x
-
-
-def direct_steady_state(
-    params: InterbandParams,
-    *,
-    y0: InterbandState | None = None,
-    warm_t_max: float = DEFAULT_WARM_T_MAX,
-    warm_rtol: float = DEFAULT_WARM_RTOL,
-    warm_atol: float = DEFAULT_WARM_ATOL,
-    newton_tol: float = DEFAULT_NEWTON_TOL,
-    newton_steps: int = DEFAULT_NEWTON_STEPS,
-    fallback: bool = True,
-    t_max: float = DEFAULT_T_MAX,
-    tol: float | None = None,
-    delta_floor: float = DEFAULT_DELTA_FLOOR,
-    solver: dfx.AbstractSolver | None = None,
-    rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    progress: bool = False,
-) -> SteadyState:
-    """Paired steady state by Newton's method in the co-rotating frame (module docstring):
-    the keyword form of `steady_state(params, method=Newton(...))` (the keywords build the
-    `Newton` object, see `newton_method`).
-
-    **Arguments:**
-
-    - `params`: an `InterbandParams`; any field may be traced (`jax.grad` through
-      `eqx.tree_at`): gradients of `delta_abs`, `mu` and `state` follow from the implicit
-      function theorem (`optimistix.ImplicitAdjoint`).
-    - `y0`: start of the warm-start evolution (default: the paper's initial state). A paired
-      `y0` (rms|s| > 10⁻³, e.g. `previous.state` of a neighbouring point in a parameter scan:
-      continuation) is used as Newton's starting point directly, without evolution.
-    - `warm_t_max`: time limit (ħ/E_g) of the warm start; it stops at the first maximum of
-      |s| once rms|s| > 10⁻³.
-    - `warm_rtol`, `warm_atol`: tolerances of the warm start (default 1e-4, 1e-7: it only has
-      to land in Newton's basin; the root does not depend on them).
-    - `newton_tol`, `newton_steps`: rtol = atol of the root find, and the step budget of the
-      full-Newton stage (the solve is two Newton steps, then chord steps reusing that
-      Jacobian, then full Newton only if the chord iteration stalls).
-    - `fallback`: if Newton fails or the warm start never paired (below threshold) and the
-      values are concrete (not under `jit`/`grad`/`vmap`), return
-      `steady_state(params, method="evolve")` from `y0` instead (`stats["fallback"]`).
-    - `t_max`, `tol`, `delta_floor`, `solver`, `rtol`, `atol`, `max_steps`, `progress`: as in
-      `steady_state` (`solver` and `max_steps` also serve the warm start; `tol`, `rtol`,
-      `atol`, `t_max` and `progress` the fallback only); `converged` also requires the
-      gauge-invariant `Stationarity` residuals of the root below 1e-7.
-
-    **Returns:** a `SteadyState`: `delta_abs` = |Δ| (E_g), `mu` = d arg Δ/dt (E_g/ħ), `state`
-    in the gauge Δ real, `converged`, `t` = end of the warm start, `residual`
-    (`Stationarity`), `stats` (`newton_steps`, `warm_steps`, `max_residual` = max-norm of
-    the co-rotating residual, `fallback`), `result` (`outcomes.RESULTS`: `successful`,
-    `newton_failed`, `not_paired`, `unphysical_root`; after a fallback the evolution's
-    outcome).
-
-    Under tracing no fallback is possible: check `converged` (False below threshold, where
-    Newton has no paired root to find and Δ_ss = 0; see `stability.critical_V`).
-
-    Example: `direct_steady_state(InterbandParams()).delta_abs` → 0.0190488 (Fig. 3 point).
-    """
-    # every other keyword configures the Newton object: newton_method takes the same names
-    knobs = {k: v for k, v in locals().items() if k not in ("params", "y0", "progress")}
-    return newton_steady_state(params, newton_method(**knobs), y0=y0, progress=progress)
