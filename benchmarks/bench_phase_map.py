@@ -55,7 +55,7 @@ def main() -> None:
                 "continuation",
                 "--out",
                 str(cont),
-                "--quiet",
+                "--no-progress",
             ]
         )
         print(
@@ -78,12 +78,12 @@ def main() -> None:
                 f"{a.t1:g}",
                 "--out",
                 str(ev),
-                "--quiet",
+                "--no-progress",
             ]
         )
         import numpy as np
 
-        from photosc_jax.sweep import open_sweep
+        from photosc_jax.sweeps import open_sweep
 
         ds = open_sweep(cont)
         phases = {

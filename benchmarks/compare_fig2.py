@@ -31,7 +31,7 @@ def main() -> None:
     os.environ.setdefault("XLA_FLAGS", f"--xla_force_host_platform_device_count={os.cpu_count()}")
     import photosc_jax as ps
     from photosc_jax.interband.phase_map import PHASES
-    from photosc_jax.sweep import sweep
+    from photosc_jax.sweeps import sweep
 
     print(f"load average: {os.getloadavg()}; cores: {os.cpu_count()}")
     out = a.out or Path(tempfile.mkdtemp(prefix="fig2-"))

@@ -102,7 +102,7 @@ assert order == sorted(order), "larger Γrr should give a later onset"
 p3 = InterbandParams(Omega=0.25, V=5.0)
 ss3 = steady_state(p3)
 print(
-    f"converged: {bool(ss3.converged)} at t = {float(ss3.t):.0f};  |Δ| = {float(ss3.delta_abs):.5f} E_g,"
+    f"success: {bool(ss3.success)} at t = {float(ss3.t):.0f};  |Δ| = {float(ss3.delta_abs):.5f} E_g,"
     f"  μ = {float(ss3.mu):.4f} E_g"
 )
 
@@ -156,7 +156,7 @@ app = dict(A1=8.0, A2=23.0, gamma_ph=0.01, gamma_rr=0.01, Omega=0.25)
 steady = {V: steady_state(InterbandParams(**app, V=V)) for V in (0.0, 5.0)}
 for V, ss in steady.items():
     print(
-        f"V = {V:g}: converged {bool(ss.converged)} at t = {float(ss.t):.0f}, "
+        f"V = {V:g}: success {bool(ss.success)} at t = {float(ss.t):.0f}, "
         f"|Δ| = {float(ss.delta_abs):.5f}, μ = {float(ss.mu):+.4f}"
     )
 
@@ -182,7 +182,8 @@ print(
     f"|s21| at the box edge / max |s21| = {s21[0] / s21.max():.3g} (paper: tends to zero near the boundaries)"
 )
 print(
-    f"|Δ(t1)| = {abs(complex(res7.delta[-1])):.5f} vs steady_state |Δ| = {float(steady[5.0].delta_abs):.5f}"
+    f"|Δ(t_max)| = {abs(complex(res7.delta[-1])):.5f}",
+    f"vs steady_state |Δ| = {float(steady[5.0].delta_abs):.5f}",
 )
 
 # %% [markdown]
@@ -190,7 +191,7 @@ print(
 #
 # "Photo-induced" means a pump of finite length. In the rotating frame it is a time-dependent
 # Rabi frequency Ω(t), the pulse envelope, which replaces the constant Ω of the paper:
-# `evolve(params, t1, drive=FlatTopPulse(amplitude, t_on, duration, ramp))` (`interband.pulses`;
+# `evolve(params, t_max, drive=FlatTopPulse(amplitude, t_on, duration, ramp))` (`interband.pulses`;
 # sin² ramps of 50 ħ/E_g, `duration` = FWHM). Fig. 3 parameters, Ω = 0.25 on the plateau, V = 5.
 # `decay_time(result)` is the survival time τ: from the end of the drive to the first time
 # after the maximum of |Δ| (on or after that end) at which |Δ| has fallen by a factor e; NaN if

@@ -16,7 +16,7 @@
 #
 # The steady |Δ| on a grid of Rabi frequencies Ω and interaction strengths V at the paper's Fig. 2
 # parameters (A1 = 7, A2 = 24, Γph = 0.02, Γrr = Γph/10, k_max = 0.2, dk = 2·10⁻³, N = 201,
-# T = 0), computed by `photosc_jax.sweep.sweep` without time stepping (the default
+# T = 0), computed by `photosc_jax.sweeps.sweep` without time stepping (the default
 # `method="continuation"`): row by row along V, the normal steady state once per Ω (it does not
 # depend on V), its pairing growth rate at every V, the row's threshold V_c (where the growth
 # rate changes sign), and the paired branch continued down from V = 8 with step control. Each
@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 import photosc_jax as ps  # noqa: E402  (float64)
 from photosc_jax.interband.phase_map import PHASES  # noqa: E402
 from photosc_jax.plot import plot_sweep  # noqa: E402
-from photosc_jax.sweep import status_counts, sweep  # noqa: E402
+from photosc_jax.sweeps import status_counts, sweep  # noqa: E402
 
 # %matplotlib inline
 
@@ -132,7 +132,7 @@ fig = plot_sweep(cut, "delta_abs_paired")
 # %% [markdown]
 # ## Against time evolution
 #
-# Every third Ω and V, evolved from the paper's initial state (t_max = 20000). Where evolution
+# Every third Ω and V, evolved from the paper's initial state (`Evolve()`'s defaults). Where evolution
 # reaches a paired fixed point, both methods agree (the test suite checks 1e-6); points it
 # leaves "not converged" near threshold are paired or unsettled in the map.
 

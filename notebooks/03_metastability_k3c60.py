@@ -42,7 +42,7 @@ from photosc_jax import units
 from photosc_jax.longlived import bcs, langevin, materials, metastability, trapping
 from photosc_jax.longlived.attraction import coupling
 from photosc_jax.plot import plot_free_energy_map, plot_landscape, plot_sweep
-from photosc_jax.sweep import sweep
+from photosc_jax.sweeps import sweep
 
 # %matplotlib inline
 

@@ -19,7 +19,7 @@
 #
 # 1. How sensitive is the steady gap |Δ_ss| of the driven model to V, Ω and Γph? (implicit
 #    differentiation through the direct steady-state solve, checked against finite differences)
-# 2. Which V gives |Δ_ss| = 0.015 E_g at Ω = 0.25? (`photosc_jax.fit.fit`, Levenberg–Marquardt)
+# 2. Which V gives |Δ_ss| = 0.015 E_g at Ω = 0.25? (`photosc_jax.fitting.fit`, Levenberg–Marquardt)
 # 3. At which Z⁻¹ does K3C60 become metastable? (a fit of the landscape's curvature condition,
 #    compared with the scan of `materials.k3c60_metastability_onset`)
 #
@@ -35,8 +35,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import photosc_jax as ps  # float64
-from photosc_jax.fit import fit
-from photosc_jax.interband import continuation, direct_steady_state
+from photosc_jax.fitting import fit
+from photosc_jax.interband import Newton, continuation, steady_state
 from photosc_jax.interband.stability import critical_V
 from photosc_jax.longlived import materials
 from photosc_jax.longlived.metastability import stationarity_minimum
@@ -49,18 +49,18 @@ print(f"N = {p0.n_k} k-points")
 # %% [markdown]
 # ## 1. Sensitivities of the steady gap
 #
-# `direct_steady_state` solves the stationary equations in the frame co-rotating with Δ by
+# `steady_state(p, Newton())` solves the stationary equations in the frame co-rotating with Δ by
 # Newton's method; `jax.grad` differentiates the solution implicitly (no backpropagation through
 # the warm-start evolution). We compare with central finite differences.
 
 
 # %%
 def gap(p):
-    return direct_steady_state(p).delta_abs
+    return steady_state(p, Newton()).delta_abs
 
 
-ss = direct_steady_state(p0)
-print(f"|Δ_ss| = {float(ss.delta_abs):.6f} E_g, μ = {float(ss.mu):.4f}, converged: {bool(ss.converged)}")
+ss = steady_state(p0, Newton())
+print(f"|Δ_ss| = {float(ss.delta_abs):.6f} E_g, μ = {float(ss.mu):.4f}, success: {bool(ss.success)}")
 grads = jax.grad(gap)(p0)
 
 
@@ -87,10 +87,10 @@ for name, h in [("V", 1e-4), ("Omega", 1e-5), ("gamma_ph", 1e-6)]:
 # %%
 r = fit(lambda p: gap(p) - 0.015, eqx.tree_at(lambda q: q.V, p0, 4.0), {"V": (2.5, 10.0)}, progress=False)
 V_fit = float(r.values["V"])
-print(f"V = {V_fit:.6f} E_g, converged: {r.converged}, loss history: {np.asarray(r.loss_history)}")
+print(f"V = {V_fit:.6f} E_g, success: {r.success}, loss history: {np.asarray(r.loss_history)}")
 check = float(gap(r.params))
 print(f"independent check: |Δ_ss(V_fit)| = {check:.8f}")
-assert r.converged and abs(check - 0.015) < 1e-7
+assert r.success and abs(check - 0.015) < 1e-7
 
 # %% [markdown]
 # ## 3. K3C60: where does metastability set in?
@@ -149,9 +149,9 @@ plt.show()
 V_scan = np.linspace(8.0, 2.4, 12 if SMALL else 40)
 line = continuation(p0, "V", V_scan)
 V_c = float(critical_V(p0))
-print(f"V_c = {V_c:.4f} E_g; all points converged: {bool(np.all(np.asarray(line.converged)))}")
+print(f"V_c = {V_c:.4f} E_g; all points successful: {bool(np.all(np.asarray(line.success)))}")
 d_line = np.asarray(line.delta_abs)
-assert np.all(np.asarray(line.converged)) and np.all(np.diff(d_line) < 0)  # |Δ| falls with V
+assert np.all(np.asarray(line.success)) and np.all(np.diff(d_line) < 0)  # |Δ| falls with V
 # where the branch ends: extrapolate |Δ|² of the two lowest points linearly to zero
 v1, v2, d1, d2 = V_scan[-1], V_scan[-2], d_line[-1] ** 2, d_line[-2] ** 2
 V_zero = v1 - d1 * (v2 - v1) / (d2 - d1)

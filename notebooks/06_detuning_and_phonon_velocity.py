@@ -44,7 +44,7 @@ import photosc_jax as ps  # noqa: E402  (float64)
 from photosc_jax.interband import continuation, effective_phonon_velocity, phonon_jumps  # noqa: E402
 from photosc_jax.interband.phase_map import PHASES  # noqa: E402
 from photosc_jax.plot import plot_sweep  # noqa: E402
-from photosc_jax.sweep import sweep  # noqa: E402
+from photosc_jax.sweeps import sweep  # noqa: E402
 
 warnings.filterwarnings("ignore", message="IProgress not found")
 SMALL = os.environ.get("PHOTOSC_SMALL") == "1"
@@ -129,7 +129,7 @@ vs = np.linspace(0.09, 0.13, 5 if SMALL else 21)
 scan = {}
 for rule in ("nearest", "linear"):
     r = continuation(ps.InterbandParams(v=float(vs[0]), phonon_targets=rule), "v", vs)
-    assert bool(np.all(r.converged))
+    assert bool(np.all(r.success))
     scan[rule] = np.asarray(r.delta_abs), np.asarray(r.mu)
 p = ps.InterbandParams(v=0.1, phonon_targets="linear")
 print(

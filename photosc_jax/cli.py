@@ -43,9 +43,11 @@ def demo(
     gamma_rr: float = typer.Option(0.002, help="Radiative recombination rate Γrr [E_g/ħ]."),
     v: float = typer.Option(0.098, help="Acoustic phonon velocity v [E_g a/ħ]."),
     dk: float = typer.Option(2e-3, help="Momentum grid step [1/a] (the paper's 2e-3)."),
-    t1: float = typer.Option(6000.0, help="Final time [ħ/E_g]."),
+    t_max: float = typer.Option(6000.0, "--t-max", help="Final time [ħ/E_g]."),
     out: Path = typer.Option(Path("delta_demo.png"), help="Where to write the figure [PNG path]."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    progress: bool = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar (default: on a terminal).", show_default=False
+    ),
 ) -> None:
     """Driven-dissipative interband pairing at the paper's Fig. 3 parameters (A1 = 7,
     A2 = 24, k_max = 0.2): evolve from the normal state with a 1e-20 pairing seed, print
@@ -58,18 +60,18 @@ def demo(
 
     with _user_errors():
         params = InterbandParams(Omega=Omega, V=V, gamma_ph=gamma_ph, gamma_rr=gamma_rr, v=v, dk=dk)
-        if not t1 > 0:
-            raise ValueError(f"--t1 = {t1:g}: the final time must be positive [ħ/E_g].")
-        typer.echo(f"Evolving N = {params.n_k} k-points to t1 = {t1:g} ...")
-        res = evolve(params, t1, progress=not quiet and sys.stderr.isatty())
+        if not t_max > 0:
+            raise ValueError(f"--t-max = {t_max:g}: the final time must be positive [ħ/E_g].")
+        typer.echo(f"Evolving N = {params.n_k} k-points to t_max = {t_max:g} ...")
+        res = evolve(params, t_max, progress=sys.stderr.isatty() if progress is None else progress)
     if not bool(res.success):
         from .interband.outcomes import RESULTS
 
-        typer.echo(f"Error: the solver did not reach t1. {RESULTS[res.result]}", err=True)
+        typer.echo(f"Error: the solver did not reach t_max. {RESULTS[res.result]}", err=True)
         raise typer.Exit(1)
     st = state_stationarity(res.state, params)
     steady = bool(st.is_steady(1e-7, 1e-12))
-    typer.echo(f"|Delta(t1)| = {abs(complex(res.delta[-1])):.6g} E_g")
+    typer.echo(f"|Delta(t_max)| = {abs(complex(res.delta[-1])):.6g} E_g")
     typer.echo(f"mu = {float(st.mu):.4f} E_g/hbar (phase rotation of Delta)   steady: {steady}")
     fig = demo_figure(res)
     with _user_errors():
@@ -121,7 +123,7 @@ def _model_help() -> str:
     """The parameters and run options of each model, with defaults and units."""
     import dataclasses
 
-    from .sweep.models import METHODS, MODELS, get_model, method_model
+    from .sweeps.models import METHODS, MODELS, get_model, method_model
 
     lines = []
     for name in MODELS:
@@ -134,13 +136,25 @@ def _model_help() -> str:
         lines += ["", f"{name} parameters (default; units): {', '.join(params)}."]
         for method in METHODS[name]:
             m = method_model(name, method)
-            opts = [f"--{k.replace('_', '-')} ({o.default:g})" for k, o in m.options.items()]
+            opts = [
+                f"--{k.replace('_', '-')} ({'set by the method' if o.default is None else _fmt(o.default)})"
+                for k, o in m.options.items()
+            ]
             lines += ["", f"{name} --method {method} run options (default): {', '.join(opts)}."]
     return "\n".join(lines)
 
 
 # the sweep command's own options (typos of these are caught among the model's options)
-_SWEEP_FLAGS = ("--out", "--config", "--method", "--along", "--chunk-size", "--shard", "--quiet", "--verbose")
+_SWEEP_FLAGS = (
+    "--out",
+    "--config",
+    "--method",
+    "--along",
+    "--chunk-size",
+    "--shard",
+    "--progress",
+    "--verbose",
+)
 
 
 @app.command(
@@ -168,13 +182,15 @@ def sweep(
         None, "--chunk-size", help="About how many grid points per chunk [points] (default: see above)."
     ),
     shard: str = typer.Option(None, "--shard", help="i/n: compute chunks i, i+n, ... only."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar, no banner."),
+    progress: bool = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar (default: on a terminal).", show_default=False
+    ),
     verbose: bool = typer.Option(
         False, "--verbose", help="Also print the run's diagnostics (devices, workers, vmap waste)."
     ),
 ) -> None:
-    from .sweep.models import default_along, default_method, get_model, method_model
-    from .sweep.workers import WorkerError
+    from .sweeps.models import default_along, default_method, get_model, method_model
+    from .sweeps.workers import WorkerError
 
     with _user_errors(WorkerError):
         axes, fixed, options = _read_config(config) if config else ({}, {}, {})
@@ -192,7 +208,7 @@ def sweep(
             + " (Ctrl-C stops after the chunk in progress; finished chunks are kept)"
         )
         ds = _run_sweep(
-            None if quiet else banner,
+            banner,
             m,
             axes,
             method=method,
@@ -202,7 +218,7 @@ def sweep(
             out=str(out) if out else None,
             chunk_size=chunk_size,
             shard=_parse_shard(shard),
-            progress=False if quiet else None,
+            progress=progress,
         )
     a = ds.attrs
     typer.echo(f"{m.name}: {a['chunks_computed']} chunk(s) computed in {a['wall_time']:.1f} s")
@@ -225,15 +241,16 @@ def sweep(
         typer.echo(main.to_pandas().to_string() if main.ndim <= 2 else str(main))
 
 
-def _run_sweep(banner: str | None, model, axes, **kw):
-    """`sweep.sweep` after printing `banner`, stopping at the first Ctrl-C (`_interrupt`);
-    the library's notes are printed as `Note: ...` lines."""
+def _run_sweep(banner: str, model, axes, **kw):
+    """`sweep.sweep`, stopping at the first Ctrl-C (`_interrupt`); `banner` is printed where
+    the progress bar is shown, and the library's notes as `Note: ...` lines."""
+    import sys
     import warnings
 
-    from .sweep import sweep as run_sweep
+    from .sweeps import sweep as run_sweep
 
     _INTERRUPT["graceful"] = True
-    if banner:
+    if kw["progress"] or (kw["progress"] is None and sys.stderr.isatty()):
         typer.echo(banner, err=True)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -276,7 +293,7 @@ def _number(flag: str, text: str) -> float:
 def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict) -> None:
     """Parameters (--name a:b:n | x,y | x) and run options (--name x) from the command line,
     over those of the config file; each given once."""
-    from .sweep import parse_axis
+    from .sweeps import parse_axis
 
     # --name=value is --name value (a value that starts with "-", e.g. --detuning=-0.1:0.3:17,
     # may be given either way)
@@ -319,7 +336,7 @@ def _unknown(m, flag: str, fields, opt_names) -> str:
     exists."""
     import difflib
 
-    from .sweep.models import elsewhere
+    from .sweeps.models import elsewhere
 
     known = [f"--{n}" for n in sorted(fields)] + [f"--{n}" for n in sorted(opt_names)] + list(_SWEEP_FLAGS)
     close = difflib.get_close_matches(flag, known, n=1, cutoff=0.6)
@@ -347,7 +364,7 @@ def _read_config(path: Path):
     parameter) and [options] (numbers); a parameter in one of [axes] and [fixed] only."""
     import tomllib
 
-    from .sweep import parse_axis
+    from .sweeps import parse_axis
 
     try:
         with open(path, "rb") as f:
@@ -393,7 +410,7 @@ def _open_store(store: Path):
     chunks are reported on stderr (their values are masked)."""
     import warnings
 
-    from .sweep import open_sweep
+    from .sweeps import open_sweep
 
     with _user_errors(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -5,17 +5,15 @@ Parameters are chosen by field name on an `eqx.Module` (e.g. `InterbandParams`,
 variable z by a transform: `None` (identity), `"positive"` (x = softplus(z)), or a bounds
 pair `(lo, hi)` (x = lo + (hi − lo) sigmoid(z)). The target is a `residual(params)` function
 returning a scalar or a vector r; the loss is ½‖r‖². Gradients come from JAX: through
-`direct_steady_state` by implicit differentiation, through `evolve` by diffrax's
+`steady_state(p, Newton())` by implicit differentiation, through `evolve` by diffrax's
 reverse-mode adjoint, through the bisections of `bcs`/`metastability` by optimistix.
 
 Units: whatever the model uses (E_g = ħ = 1 for part I, phonon units for part II).
 
-Example (README): the V at which |Δ_ss| = 0.015 E_g at Ω = 0.25,
+Example: the V at which |Δ_ss| = 0.015 E_g at Ω = 0.25,
 
-    fit(lambda p: direct_steady_state(p).delta_abs - 0.015, InterbandParams(V=4.0),
+    fit(lambda p: steady_state(p, Newton()).delta_abs - 0.015, InterbandParams(V=4.0),
         {"V": (2.5, 10.0)})
-
-The module itself is callable: `import photosc_jax as ps; ps.fit(...)` is `fit(...)`.
 """
 
 from __future__ import annotations
@@ -37,12 +35,12 @@ Transform = None | str | tuple[float, float]
 class FitResult(eqx.Module):
     """Outcome of `fit`: `params` (fitted, same type as the input), `values` (dict name →
     fitted value), `loss_history` (½‖r‖² per accepted step, first entry at the start),
-    `converged` (loss or relative step below tolerance within `max_steps`), `n_steps`."""
+    `success` (loss or relative step below tolerance within `max_steps`), `n_steps`."""
 
     params: Any
     values: dict[str, Float[Array, ""]]
     loss_history: Float[Array, " n"]
-    converged: bool = eqx.field(static=True)
+    success: bool = eqx.field(static=True)
     n_steps: int = eqx.field(static=True)
 
 
@@ -106,7 +104,7 @@ def fit(
     **Arguments:**
 
     - `residual`: params → scalar or vector residual (differentiable; e.g.
-      `lambda p: direct_steady_state(p).delta_abs - 0.015`).
+      `lambda p: steady_state(p, Newton()).delta_abs - 0.015`).
     - `params`: initial parameters (an `eqx.Module` or a dict of scalars).
     - `parameters`: names to fit, as a list (no transform) or a dict name → transform
       (`None`, `"positive"`, `(lo, hi)`).
@@ -116,7 +114,7 @@ def fit(
     - `max_steps`, `tol` (absolute loss), `rtol` (relative step in z): stopping rules.
     - `progress`: a tqdm bar (only when stderr is a TTY).
 
-    **Returns:** a `FitResult`. Never raises on non-convergence: check `converged`.
+    **Returns:** a `FitResult`. Never raises on non-convergence: check `success`.
     """
     if isinstance(parameters, (list, tuple)):
         parameters = {n: None for n in parameters}
@@ -153,7 +151,7 @@ def fit(
         params=fitted,
         values={n: _get(fitted, n) for n in names},
         loss_history=jnp.asarray(history),
-        converged=bool(converged),
+        success=bool(converged),
         n_steps=steps,
     )
 
@@ -164,7 +162,7 @@ def _least_squares(r_of_z, z, loss0, optimizer, max_steps, tol, rtol, bar):
     del optimizer
     solver = optx.LevenbergMarquardt(rtol=rtol, atol=1e-14)
     fn = lambda z, args: (r_of_z(z), None)  # noqa: E731
-    # Reverse-mode Jacobians: forward mode through `direct_steady_state` is not supported.
+    # Reverse-mode Jacobians: forward mode through the Newton steady state is not supported.
     opts, tags = {"jac": "bwd"}, frozenset()
     f_struct = jax.eval_shape(lambda: r_of_z(z))
     state = solver.init(fn, z, None, opts, f_struct, None, tags)

@@ -241,7 +241,7 @@ def _row_symbol(ds, suffix):
 
 
 def plot_sweep(ds, var=None, ax=None):
-    """A sweep result (`photosc_jax.sweep.sweep` / `open_sweep`), titled with the parameters it
+    """A sweep result (`photosc_jax.sweeps.sweep` / `open_sweep`), titled with the parameters it
     holds fixed. `var` defaults to the model's main output (|Δ| for the interband model, the
     regime for metastability); a variable with CF flags is drawn as categories.
 

@@ -12,21 +12,21 @@ def test_demo_runs_and_writes_a_plot(tmp_path):
             "-m",
             "photosc_jax",
             "demo",
-            "--t1",
+            "--t-max",
             "2500",
             "--V",
             "5",
             "--out",
             str(out),
-            "--quiet",
+            "--no-progress",
         ],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "|Delta(t1)|" in proc.stdout
-    value = float(proc.stdout.split("|Delta(t1)| = ")[1].split()[0])
+    assert "|Delta(t_max)|" in proc.stdout
+    value = float(proc.stdout.split("|Delta(t_max)| = ")[1].split()[0])
     assert 0.005 < value < 0.06  # paired by t = 2500 at Fig. 3 parameters
     assert out.exists() and out.stat().st_size > 10_000
 
@@ -46,7 +46,7 @@ def test_sweep_options_take_both_spellings():
     import pytest
 
     from photosc_jax.cli import _read_arguments
-    from photosc_jax.sweep.models import get_model
+    from photosc_jax.sweeps.models import get_model
 
     m = get_model("interband", "continuation", "V")
     spaced, joined = ({}, {}, {}), ({}, {}, {})
@@ -69,13 +69,13 @@ def test_sweep_options_take_both_spellings():
 def test_bad_demo_input_is_one_line():
     from helpers import invoke
 
-    run = invoke("demo", "--gamma-ph", "-0.01", "--quiet")
+    run = invoke("demo", "--gamma-ph", "-0.01", "--no-progress")
     lines = run.stderr.strip().splitlines()
     assert run.exit_code == 2 and len(lines) == 1, run.stderr
     assert lines[0].startswith("Error: InterbandParams.gamma_ph = -0.01"), run.stderr
-    run = invoke("demo", "--t1", "0", "--quiet")
+    run = invoke("demo", "--t-max", "0", "--no-progress")
     assert run.exit_code == 2 and run.stderr.strip() == (
-        "Error: --t1 = 0: the final time must be positive [ħ/E_g]."
+        "Error: --t-max = 0: the final time must be positive [ħ/E_g]."
     )
 
 
@@ -112,7 +112,17 @@ def test_sweep_and_info_print_readable_counts(tmp_path):
     from helpers import invoke
 
     store = tmp_path / "m.zarr"
-    args = ("sweep", "metastability", "--DeltaE", "0.5:2:4", "--nu", "1:3:5", "--out", str(store), "--quiet")
+    args = (
+        "sweep",
+        "metastability",
+        "--DeltaE",
+        "0.5:2:4",
+        "--nu",
+        "1:3:5",
+        "--out",
+        str(store),
+        "--no-progress",
+    )
     run = invoke(*args)
     assert run.exit_code == 0, run.stderr
     assert "{" not in run.stdout and "status:         ok 20" in run.stdout, run.stdout
@@ -146,9 +156,9 @@ def test_default_chunks_give_every_worker_work():
     """A 12 x 12 continuation map is one default chunk (256 points); with two worker
     processes it is split into four chunks of three whole rows (two per worker), and a
     map with enough chunks, or one worker, keeps them."""
-    from photosc_jax.sweep.engine import _spread
-    from photosc_jax.sweep.models import get_model
-    from photosc_jax.sweep.spec import chunk_slices, make_spec, n_chunks
+    from photosc_jax.sweeps.engine import _spread
+    from photosc_jax.sweeps.models import get_model
+    from photosc_jax.sweeps.spec import chunk_slices, make_spec, n_chunks
 
     m = get_model("interband", "continuation", "V")
     spec = make_spec(m, {"Omega": [0.1 + 0.01 * i for i in range(12)], "V": list(range(12))}, {}, {}, None)
@@ -161,7 +171,7 @@ def test_default_chunks_give_every_worker_work():
 
 
 def test_a_stop_during_the_last_chunk_still_counts_as_interrupted():
-    from photosc_jax.sweep import sweep
+    from photosc_jax.sweeps import sweep
 
     calls = []
     ds = sweep(
@@ -202,10 +212,10 @@ def _resumes(store):
     """Rerunning the command completes the store, equal to an uninterrupted sweep."""
     import numpy as np
 
-    from photosc_jax.sweep import open_sweep, sweep
+    from photosc_jax.sweeps import open_sweep, sweep
 
     done = subprocess.run(
-        [sys.executable, "-m", "photosc_jax", *_ONE_CHUNK, "--out", str(store), "--quiet"],
+        [sys.executable, "-m", "photosc_jax", *_ONE_CHUNK, "--out", str(store), "--no-progress"],
         capture_output=True,
         text=True,
         timeout=600,

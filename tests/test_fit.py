@@ -5,18 +5,17 @@ import jax.numpy as jnp
 import pytest
 
 import photosc_jax as ps
-from photosc_jax.fit import fit
-from photosc_jax.interband import evolve
-from photosc_jax.interband.direct import direct_steady_state
+from photosc_jax.fitting import fit
+from photosc_jax.interband import Newton, evolve, steady_state
 from photosc_jax.longlived import materials
 from photosc_jax.longlived.metastability import stationarity_minimum
 
 
 def test_fit_V_to_target_gap():
     p = ps.InterbandParams(V=4.0)  # Ω = 0.25, paper defaults otherwise
-    r = fit(lambda q: direct_steady_state(q).delta_abs - 0.015, p, {"V": (2.5, 10.0)}, progress=False)
-    assert r.converged
-    check = direct_steady_state(r.params)
+    r = fit(lambda q: steady_state(q, Newton()).delta_abs - 0.015, p, {"V": (2.5, 10.0)}, progress=False)
+    assert r.success
+    check = steady_state(r.params, Newton())
     assert abs(float(check.delta_abs) - 0.015) < 1e-8
     assert float(r.loss_history[-1]) < float(r.loss_history[0])
 
@@ -28,7 +27,7 @@ def test_fit_k3c60_metastability_onset():
         {"inv_Z": (2.0, 4.0)},
         progress=False,
     )
-    assert r.converged
+    assert r.success
     assert abs(float(r.values["inv_Z"]) - materials.k3c60_metastability_onset()) < 1e-6
 
 
@@ -44,5 +43,5 @@ def test_fit_gamma_ph_to_a_gap_trace():
     data = trace(p_true)
     start = eqx.tree_at(lambda q: q.gamma_ph, p_true, 0.015)
     r = fit(lambda q: trace(q) - data, start, {"gamma_ph": "positive"}, progress=False)
-    assert r.converged
+    assert r.success
     assert abs(float(r.values["gamma_ph"]) - 0.02) < 1e-4 * 0.02

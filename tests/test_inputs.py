@@ -13,14 +13,14 @@ import jax
 import numpy as np
 import pytest
 
-import photosc_jax.sweep.spec as spec_mod
+import photosc_jax.sweeps.spec as spec_mod
 from photosc_jax.interband.params import RANGES as INTERBAND_RANGES
 from photosc_jax.interband.params import InterbandParams
 from photosc_jax.longlived.metastability import RANGES as METASTABILITY_RANGES
 from photosc_jax.longlived.metastability import MetastabilityParams
-from photosc_jax.sweep import sweep
-from photosc_jax.sweep.models import get_model
-from photosc_jax.sweep.spec import check_memory, differences, make_spec
+from photosc_jax.sweeps import sweep
+from photosc_jax.sweeps.models import get_model
+from photosc_jax.sweeps.spec import check_memory, differences, make_spec
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 AXES = {"DeltaE": [1.0, 2.0], "nu": [1.0, 2.0]}
@@ -205,7 +205,7 @@ def test_results_count_whole_also_with_a_store(small_host, monkeypatch, tmp_path
 def test_long_axes_are_checked_by_their_extremes():
     """Checking the values of 10⁶-point axes costs no more than a short one (the corners of
     the grid); a value outside the range anywhere on an axis is one of its extremes."""
-    from photosc_jax.sweep.engine import _validate_points
+    from photosc_jax.sweeps.engine import _validate_points
 
     model = get_model("metastability")
     spec = make_spec(

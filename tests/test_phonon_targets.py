@@ -109,8 +109,8 @@ def test_sweeps_take_the_target_rule_as_a_fixed_choice():
     `--phonon_targets linear`, it cannot be swept (it is static), and a store written before
     a parameter existed is refused on resume, not silently mixed."""
     from photosc_jax.cli import _read_arguments
-    from photosc_jax.sweep.models import get_model
-    from photosc_jax.sweep.spec import differences, make_spec
+    from photosc_jax.sweeps.models import get_model
+    from photosc_jax.sweeps.spec import differences, make_spec
 
     m = get_model("interband", "continuation", "V")
     spec = make_spec(m, {"V": [2.0, 3.0]}, {}, {}, None)

@@ -2,6 +2,7 @@
 axis, legends outside the data listing only what is drawn, categories on a discrete labelled
 colour bar, the fixed parameters in the title."""
 
+import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import photosc_jax as ps
 from photosc_jax import plot
 from photosc_jax.interband import InterbandState, k_grid
 from photosc_jax.interband.effective import fit_effective, pair_occupation
-from photosc_jax.sweep.models import get_model
+from photosc_jax.sweeps.models import get_model
 
 SMALL_GRID = dict(k_max=0.2, dk=0.01, v=0.3)  # threshold V_c = 2.66 at Ω = 0.25
 
@@ -73,8 +74,8 @@ def test_plot_populations_takes_a_result_or_a_state_and_its_params(paired):
 
 def test_effective_fit_recovers_the_occupation_it_was_made_from():
     p = ps.InterbandParams(**SMALL_GRID)
-    n = np.asarray(pair_occupation(k_grid(p), 0.07, C=0.15, A1=7.0, A2=24.0))
-    zero = np.zeros_like(n, dtype=complex)
+    n = jnp.asarray(pair_occupation(k_grid(p), 0.07, C=0.15, A1=7.0, A2=24.0))
+    zero = jnp.zeros_like(n, dtype=complex)
     fit = fit_effective(InterbandState(n11=n, n22=n, n21=zero, s21=zero), p)
     np.testing.assert_allclose([fit.Delta_t, fit.C], [0.07, 0.15], rtol=1e-6)
     assert fit.rms < 1e-8

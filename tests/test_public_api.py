@@ -1,7 +1,9 @@
-"""The public surface: where the model-II modules live, callable `ps.fit` / `ps.sweep`, the version."""
+"""The public surface: one screen of names, where the model-II modules live, `ps.fit` /
+`ps.sweep` as functions, the version."""
 
 import importlib.metadata
 import importlib.util
+import types
 
 import photosc_jax as ps
 
@@ -17,14 +19,33 @@ def test_model_ii_modules_live_in_longlived():
     assert MetastabilityParams is ps.MetastabilityParams and analyze is ps.analyze
 
 
-def test_fit_and_sweep_are_callable_modules():
-    from photosc_jax.fit import FitResult, fit
-    from photosc_jax.sweep import open_sweep, sweep
+def test_the_public_api_fits_one_screen():
+    """`import photosc_jax as ps` shows the models' params and entry points, the method
+    objects, `sweep`, `open_sweep`, `fit`, `plot`, `units` and the two model packages (and
+    the modules `fitting` / `sweeps` that hold fit and sweep): no aliases, no more."""
+    import subprocess
+    import sys
+
+    code = "import photosc_jax as ps; print(' '.join(n for n in dir(ps) if n[0] != '_'))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    public = set(run.stdout.split())  # a fresh process: no submodule another test imported
+    assert public == {
+        *("interband", "longlived", "plot", "units", "fitting", "sweeps"),
+        *("InterbandParams", "evolve", "steady_state", "Evolve", "Newton"),
+        *("MetastabilityParams", "analyze", "k3c60"),
+        *("sweep", "open_sweep", "fit"),
+    }
+    assert len(public) <= 25
+
+
+def test_fit_and_sweep_are_functions():
+    from photosc_jax.fitting import FitResult, fit
+    from photosc_jax.sweeps import open_sweep, sweep
 
     r = ps.fit(lambda d: d["x"] ** 2 - 2.0, {"x": 1.0}, ["x"], progress=False)
-    assert isinstance(r, FitResult) and abs(float(r.values["x"]) - 2.0**0.5) < 1e-8
-    assert ps.fit.fit is fit
-    assert callable(ps.sweep) and ps.sweep.sweep is sweep and ps.open_sweep is open_sweep
+    assert isinstance(r, FitResult) and abs(float(r.values["x"]) - 2.0**0.5) < 1e-8 and r.success
+    assert ps.fit is fit and ps.sweep is sweep and ps.open_sweep is open_sweep
+    assert isinstance(fit, types.FunctionType) and isinstance(sweep, types.FunctionType)
 
 
 def test_version_is_the_installed_metadata():

@@ -11,7 +11,7 @@ import pytest
 import zarr
 
 import photosc_jax as ps
-from photosc_jax.sweep import StoreDamagedWarning, StoreMismatchError, open_sweep, sweep
+from photosc_jax.sweeps import StoreDamagedWarning, StoreMismatchError, open_sweep, sweep
 
 # A tiny interband grid (N = 41) and short runs: the engine, not the physics, is under test.
 TINY = dict(k_max=0.2, dk=0.01, v=0.3)
@@ -38,7 +38,7 @@ def _equal(a, b):
 def test_metastability_sweep_equals_the_vmapped_phase_diagram():
     ds = sweep("metastability", {"DeltaE": "0.2:3:6", "nu": "0.2:4:7"}, chunk_size=8, progress=False)
     assert ds["regime"].dims == ("DeltaE", "nu") and ds["regime"].shape == (6, 7)
-    ref = ps.metastability.phase_diagram(ds.DeltaE.values, ds.nu.values)
+    ref = ps.longlived.metastability.phase_diagram(ds.DeltaE.values, ds.nu.values)
     np.testing.assert_array_equal(ds["regime"].values, np.asarray(ref.regime))
     np.testing.assert_allclose(ds["Q_MS"].values, np.asarray(ref.Q_MS), rtol=1e-9)
     assert set(np.unique(ds["regime"].values)) >= {0, 2, 3}  # a non-trivial map
@@ -72,14 +72,17 @@ def test_interband_sweep_equals_single_point_runs_and_flags_failures():
         options=dict(t_max=1500.0, max_steps=3000),
         progress=False,
     )
-    assert list(bad["status"].values) != [3, 3] and bad["status"].values[1] == 3
+    from photosc_jax.interband.outcomes import RESULTS, code
+
+    assert bad["status"].values[1] == int(code(RESULTS.max_steps_reached))
+    assert bad["status"].values[0] != bad["status"].values[1]
     assert np.isnan(bad["delta_abs"].values[1]) and np.isfinite(bad["delta_abs"].values[0])
 
 
 def test_sharded_sweep_equals_unsharded_point_for_point(tmp_path):
     script = f"""
 import jax, json, numpy as np, photosc_jax as ps
-from photosc_jax.sweep import sweep
+from photosc_jax.sweeps import sweep
 kw = dict(method="evolve", fixed={TINY!r}, options={OPTS!r}, chunk_size=8, progress=False)
 a = sweep("interband", {AXES!r}, **kw)
 b = sweep("interband", {AXES!r}, devices=jax.devices()[:1], **kw)
@@ -145,7 +148,7 @@ def test_two_processes_fill_one_store_like_one_process(tmp_path):
         "1500",
         "--chunk-size",
         "2",
-        "--quiet",
+        "--no-progress",
         "--out",
         str(store),
     ]
@@ -168,7 +171,15 @@ def test_two_processes_fill_one_store_like_one_process(tmp_path):
 def test_cli_sweep_info_plot(tmp_path):
     store = tmp_path / "fig2b.zarr"
     run = _cli(
-        "sweep", "metastability", "--DeltaE", "0.2:3:6", "--nu", "0.2:4:6", "--out", str(store), "--quiet"
+        "sweep",
+        "metastability",
+        "--DeltaE",
+        "0.2:3:6",
+        "--nu",
+        "0.2:4:6",
+        "--out",
+        str(store),
+        "--no-progress",
     )
     assert run.returncode == 0, run.stderr
     info = _cli("info", str(store))
@@ -189,7 +200,7 @@ def test_cli_sweep_info_plot(tmp_path):
     assert bad.returncode == 2 and "Unknown option --bogus" in bad.stderr
     toml = tmp_path / "s.toml"
     toml.write_text('[axes]\nDeltaE = "0.5:1.5:3"\nnu = [1.0, 2.0]\n[fixed]\nG = 0.6\n')
-    cfg = _cli("sweep", "metastability", "--config", str(toml), "--quiet")
+    cfg = _cli("sweep", "metastability", "--config", str(toml), "--no-progress")
     assert cfg.returncode == 0, cfg.stderr
 
 
@@ -202,3 +213,44 @@ def test_vmapped_batches_equal_sequential_points():
     assert vec.attrs["vmap_width"] == 3 and seq.attrs["vmap_width"] == 1  # chunk: all 3 points
     np.testing.assert_array_equal(seq["status"].values, vec["status"].values)
     np.testing.assert_allclose(seq["delta_abs"].values, vec["delta_abs"].values, rtol=1e-8)
+
+
+def test_an_evolution_sweep_point_is_the_steady_state_of_evolve_with_its_defaults():
+    """The evolution sweep calls `steady_state(params, Evolve(...))` with the run options as
+    the object's fields: one default per knob. At T = 0.005 the point (Ω, V) = (0.25, 6)
+    was flagged "not converged" by the sweep's own detector tolerance (1e-7, at the
+    integrator's noise floor for rtol 1e-6); with Evolve's (rtol/2) it is a fixed point,
+    with the |Δ| and μ that steady_state gives."""
+    from photosc_jax.interband import Evolve, steady_state
+    from photosc_jax.interband.outcomes import RESULTS, code
+
+    ds = sweep("interband", {"V": [6.0]}, method="evolve", fixed={"Omega": 0.25, "T": 0.005}, progress=False)
+    assert ds.attrs["option_tol"] == 5e-7 and ds.attrs["option_t_max"] == Evolve().t_max
+    assert int(ds["status"].values[0]) == int(code(RESULTS.successful))
+    ss = steady_state(ps.InterbandParams(Omega=0.25, V=6.0, T=0.005), Evolve())
+    assert bool(ss.success)
+    np.testing.assert_allclose(ds["delta_abs"].values[0], float(ss.delta_abs), rtol=1e-9)
+    np.testing.assert_allclose(ds["mu"].values[0], float(ss.mu), rtol=1e-9)
+    np.testing.assert_allclose(ds["t_final"].values[0], float(ss.t), rtol=1e-12)
+
+
+def test_a_method_object_is_its_name_and_its_fields():
+    """`sweep(..., method=Evolve(t_max=..., rtol=...))` is `method="evolve"` with those
+    fields as run options (tol = rtol/2 as on the object); anything else is refused."""
+    from photosc_jax.interband import Evolve, Newton
+
+    a = sweep("interband", {"V": [5.0]}, method=Evolve(t_max=200.0, rtol=1e-7), fixed=TINY, progress=False)
+    b = sweep(
+        "interband",
+        {"V": [5.0]},
+        method="evolve",
+        options={"t_max": 200.0, "rtol": 1e-7},
+        fixed=TINY,
+        progress=False,
+    )
+    assert a.attrs["method"] == "evolve" and a.attrs["option_tol"] == 5e-8
+    _equal(a, b)
+    with pytest.raises(TypeError, match=r"takes Evolve\(...\), Continuation\(...\)"):
+        sweep("interband", {"V": [5.0]}, method=Newton(), progress=False)
+    with pytest.raises(TypeError, match="set the run options on the method object"):
+        sweep("interband", {"V": [5.0]}, method=Evolve(), options={"t_max": 1.0}, progress=False)

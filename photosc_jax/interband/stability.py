@@ -231,7 +231,7 @@ def _phase_boundary(params, Omega, bracket, t_relax):
     def one(Om):
         return _critical_V(eqx.tree_at(lambda p: p.Omega, params, Om), bracket, dict(t_relax=t_relax))
 
-    # CPUs: one Ω at a time (a vmapped adaptive solve costs ~30× more per step on a CPU, see
-    # sweep.engine.default_vmap_width); accelerators: all at once.
+    # CPUs: one Ω at a time (a vmapped adaptive solve costs many times more per step on a
+    # CPU, `_devices.default_vmap_width`); accelerators: all at once.
     width = default_vmap_width(jax.devices())
     return jax.lax.map(one, Omega, batch_size=width) if width else jax.vmap(one)(Omega)

@@ -33,7 +33,15 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from .._devices import default_vmap_width
 from . import store
 from . import workers as workers_mod
-from .models import SweepModel, default_along, default_method, get_model, model_of
+from .models import (
+    SweepModel,
+    default_along,
+    default_method,
+    get_model,
+    method_model,
+    method_name,
+    model_of,
+)
 from .spec import (
     check_memory,
     chunk_layout,
@@ -211,12 +219,16 @@ def sweep(
       classified as normal, paired, bistable or unsettled — `interband.phase_map`; no time
       stepping beyond one warm start per row) or "evolve" (time evolution from the paper's
       initial state with the steady-state detector, per point; the default with no swept
-      axis). Metastability: "direct".
+      axis). Metastability: "direct". For the interband model a method object does both at
+      once: `interband.Continuation(...)` or `interband.Evolve(...)` (the object
+      `steady_state` takes), its fields being the run options (then give no `options`).
     - `along`: the row axis of "continuation" (default: V if swept, else the last axis).
     - `fixed`: other parameter fields (defaults: the class's defaults; all are recorded).
-    - `options`: run options, checked against their allowed ranges (interband evolve: t_max
-      (formerly t1), rtol, atol, steady_tol, delta_floor, max_steps; continuation: newton_tol,
-      delta_floor, max_jump; metastability: T).
+    - `options`: run options: the numeric fields of the method object each point is solved
+      with, named and defaulted as on the object, which checks them (interband evolve:
+      `interband.Evolve`'s t_max, tol, rtol, atol, delta_floor, max_steps; continuation:
+      `interband.Continuation`'s tol, delta_floor, max_jump, quench (0/1) and confirm_t_max,
+      the t_max of its `confirm` evolution, 0 for none; metastability: T).
     - `out`: a zarr store path: results are written chunk by chunk; re-running on the same
       store skips finished chunks, recomputes damaged ones and repairs damaged metadata; a
       store made for another sweep is refused.
@@ -239,9 +251,8 @@ def sweep(
       pinned to its core. Row solves do not run under `shard_map`, so on CPUs the rows are
       spread over processes instead of devices. The chunk program is compiled once, by
       this (unpinned) process with every core while the workers start, and loaded by them
-      without tracing (~13 s on 2 cores at the paper grid, against ~25 s on one core);
-      the workers claim chunks one at a time, in order. Workers pay off from a few dozen
-      rows on. `photosc sweep` exposes
+      without tracing; the workers claim chunks one at a time, in order. `photosc sweep`
+      exposes
       every core as a device, so it uses them all. Other methods ignore it (they split each
       chunk over the devices).
     - `progress`: show a progress bar (True/False; default None: only on a terminal) — the
@@ -251,7 +262,7 @@ def sweep(
       even if that chunk was the last. `photosc sweep` sets it on Ctrl-C.
 
     **Returns:** an `xarray.Dataset` with one dimension per swept parameter, the model's
-    outputs with CF attributes (`photosc_jax.sweep.MODELS`), and the specification in
+    outputs with CF attributes (`photosc_jax.sweeps.MODELS`), and the specification in
     `attrs`.
 
     **Raises:** `ValueError` for a bad value (a parameter outside the model's range, a bad
@@ -305,6 +316,11 @@ def _sweep(
     claim it)."""
     if method is None and isinstance(model, str):
         method = default_method(model, bool(axes))
+    if method is not None and not isinstance(method, str):  # a method object: its fields
+        if options:
+            raise TypeError("sweep(method=<object>, options=...): set the run options on the method object.")
+        obj, method = method, method_name(model if isinstance(model, str) else model.name, method)
+        options = method_model(model if isinstance(model, str) else model.name, method).options_of(obj)
     if method == "continuation" and along is None:
         along = default_along(axes)
     model = get_model(model, method, along)

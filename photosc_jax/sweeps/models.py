@@ -14,18 +14,18 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import diffrax as dfx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..interband.steady import EVOLUTION_STATUS
+from ..interband.outcomes import names as _result_names
 from .spec import Option
 
 # Status codes of a grid point (stored in the `status` variable). Negative codes are the
 # store's own: a point not computed yet, or a chunk whose data failed its checksum.
 STORE_STATUS = {-2: "damaged", -1: "not computed"}
-# the interband evolution's outcomes (`interband.steady.evolution_outcome`)
-STATUS = dict(EVOLUTION_STATUS)
+# the interband solvers' outcomes (`interband.outcomes.RESULTS`, by code)
+STATUS = {i: n.replace("_", " ") for i, n in enumerate(_result_names())}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +66,13 @@ class SweepModel:
     chunk_size: int = 64  # default points per chunk
     method: str = "evolve"  # how a point is solved (stored with the sweep)
     along: str | None = None  # row methods: `point` solves a whole row along this axis
+    # the method object of the run options (`Evolve`, `Continuation`; None: plain options)
+    method_of: Callable[[dict[str, Any]], Any] | None = None
+    method_cls: type | None = None  # the class `method_of` builds
+
+    def options_of(self, method) -> dict[str, Any]:
+        """The run options of a method object of this model (its fields, `_read_back`)."""
+        return {name: _read_back(method, name, opt.kind) for name, opt in self.options.items()}
 
     def param_fields(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self.params_cls)]
@@ -76,6 +83,14 @@ class SweepModel:
 
     def status_meanings(self) -> dict[int, str]:
         return {**STORE_STATUS, **self.status_names}
+
+    def resolve(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The run options as the method object has them: built from `options` (which
+        checks them, with the object's own message) and read back, so that a default tied
+        to another knob (`Evolve.tol` = rtol/2) is the object's."""
+        if self.method_of is None:
+            return options
+        return self.options_of(self.method_of(options))
 
     def for_options(self, options: dict[str, Any]) -> SweepModel:
         """This model with only the outputs that `options` produce (a variable that `needs`
@@ -104,38 +119,59 @@ def _described(table: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _interband_point(params, opt):
-    from ..interband.equations import coefficients
-    from ..interband.solver_state import split
-    from ..interband.state import initial_state
-    from ..interband.steady import evolution_outcome, run_to_steady_state
+def _read_back(method, name: str, kind: type):
+    """The value of the run option `name` in the method object built from it (a nested
+    method's field `confirm_t_max` is `method.confirm.t_max`, 0 where there is none)."""
+    outer, _, inner = name.partition("_") if name.startswith("confirm_") else (name, "", "")
+    value = getattr(method, outer)
+    if inner:
+        value = 0.0 if value is None else getattr(value, inner)
+    return kind(np.asarray(value).item())
 
-    floor = opt["delta_floor"]
-    c = coefficients(params, half=True)
-    y1, res, steady, sol, late = run_to_steady_state(
-        params,
-        initial_state(params),
-        opt["t_max"],
-        opt["steady_tol"],
-        floor,
-        dfx.Dopri8(),
-        opt["rtol"],
-        opt["atol"],
-        opt["max_steps"],
-        window=17,
-    )
-    status = evolution_outcome(sol, y1, steady, late, floor)
-    paired = res.delta_abs >= floor
-    bad = status == 3
-    n22 = jnp.sum(c.weights * split(y1)[1]) / params.n_k
+
+def _method_options(cls, **nested: Option) -> dict[str, Option]:
+    """The run options of a method class: its numeric fields (bools as 0/1), named and
+    defaulted as the class has them (`cls()`); `nested` adds the options of a nested method
+    field (e.g. `confirm_t_max`). Values are checked by the class itself (`SweepModel.resolve`)."""
+    import inspect
+
+    default, out = cls(), {}
+    given_later = {k for k, p in inspect.signature(cls).parameters.items() if p.default is None}
+    for f in dataclasses.fields(cls):
+        value = getattr(default, f.name)
+        about = f"{cls.__name__}.{f.name} (help(photosc_jax.interband.{cls.__name__}))"
+        if isinstance(value, bool):
+            out[f.name] = Option(int(value), about, kind=int, low=0, high=1)
+        elif isinstance(value, int):
+            out[f.name] = Option(value, about, kind=int, low=1)
+        elif isinstance(value, (float, jax.Array)) and np.ndim(value) == 0:
+            # None: a default the object derives from other fields (Evolve.tol = rtol/2)
+            out[f.name] = Option(None if f.name in given_later else float(value), about)
+    return {**out, **nested}
+
+
+def _evolve_method(opt):
+    from ..interband import Evolve
+
+    return Evolve(**{k: opt[k] for k in ("t_max", "tol", "rtol", "atol", "delta_floor", "max_steps")})
+
+
+def _interband_point(params, opt):
+    from ..interband import steady_state
+    from ..interband.outcomes import RESULTS, code
+
+    ss = steady_state(params, _evolve_method(opt))
+    res = ss.residual
+    paired = ss.delta_abs > 0
+    bad = (ss.result == RESULTS.solver_failed) | (ss.result == RESULTS.max_steps_reached)
     return dict(
-        delta_abs=jnp.where(bad, jnp.nan, jnp.where(paired, res.delta_abs, 0.0)),
-        mu=jnp.where(bad | ~paired, jnp.nan, res.mu),
-        n_exc=jnp.where(bad, jnp.nan, n22),
+        delta_abs=jnp.where(bad, jnp.nan, ss.delta_abs),
+        mu=jnp.where(bad | ~paired, jnp.nan, ss.mu),
+        n_exc=jnp.where(bad, jnp.nan, jnp.mean(ss.state.n22)),
         residual=jnp.where(paired, jnp.maximum(res.populations, jnp.abs(res.growth)), res.populations),
-        status=status,
-        steps=sol.stats["num_steps"].astype(jnp.int32),
-        t_final=sol.ts[0][-1],
+        status=code(ss.result),
+        steps=ss.stats["num_steps"].astype(jnp.int32),
+        t_final=ss.t,
     )
 
 
@@ -148,24 +184,16 @@ def _interband_size(p) -> tuple[int, int]:
 
 
 def _interband_model() -> SweepModel:
+    from ..interband import Evolve
     from ..interband.params import InterbandParams
 
     status = Var("outcome of the time evolution", flags={**STORE_STATUS, **STATUS}, dtype=np.int32)
     return SweepModel(
         name="interband",
         params_cls=InterbandParams,
-        options=dict(
-            t_max=Option(
-                20_000.0, "time budget: evolve until steady or t_max [hbar/E_g]", low=0.0, open_low=True
-            ),
-            rtol=Option(1e-6, "relative tolerance of the integrator", **_UNIT_INTERVAL),
-            atol=Option(1e-9, "absolute tolerance of the integrator", **_UNIT_INTERVAL),
-            steady_tol=Option(1e-7, "steady-state detector tolerance [E_g/hbar]", **_UNIT_INTERVAL),
-            delta_floor=Option(
-                1e-12, "|Delta| below which a decaying state is normal [E_g]", **_UNIT_INTERVAL
-            ),
-            max_steps=Option(200_000, "integrator step budget", kind=int, low=1),
-        ),
+        options=_method_options(Evolve),
+        method_of=_evolve_method,
+        method_cls=Evolve,
         outputs=dict(
             delta_abs=Var("steady-state |Delta| (0: normal state; NaN: solver failure)", "E_g"),
             mu=Var("rotation frequency of Delta, Delta(t) = |Delta| exp(i mu t) (NaN if normal)", "E_g/hbar"),
@@ -197,7 +225,7 @@ def _interband_model() -> SweepModel:
         bytes_per_point=lambda p, o: 8 * 40 * _interband_size(p)[1] + 64 * _interband_size(p)[0],
         size_description=lambda p: "N = {} k-points, {} unknowns per point".format(*_interband_size(p)),
         size_hint="a larger --dk or a smaller --k_max",
-        numerics=1,
+        numerics=2,  # 2: status = RESULTS codes, Evolve's defaults (t_max, max_steps, tol = rtol/2)
     )
 
 
@@ -206,23 +234,21 @@ def _interband_continuation(along: str) -> SweepModel:
     (`interband.phase_map`)."""
     import functools
 
-    from ..interband.methods import Evolve
-    from ..interband.outcomes import names as result_names
+    from ..interband import Continuation, Evolve
     from ..interband.phase_map import NOT_CONFIRMED, PHASES, phase_row
 
     base = _interband_model()
-    results = {i: n.replace("_", " ") for i, n in enumerate(result_names())}
+    results = dict(STATUS)
+
+    def method_of(opt):
+        confirm = Evolve(t_max=opt["confirm_t_max"]) if opt["confirm_t_max"] > 0 else None
+        fields = {k: opt[k] for k in ("tol", "delta_floor", "max_jump")}
+        return Continuation(**fields, quench=bool(opt["quench"]), confirm=confirm)
 
     def point(params, opt):
-        return phase_row(
-            params,
-            along,
-            tol=opt["newton_tol"],
-            delta_floor=opt["delta_floor"],
-            max_jump=opt["max_jump"],
-            quench=bool(opt["quench"]),
-            confirm=Evolve(t_max=opt["confirm"]) if opt["confirm"] > 0 else None,
-        )
+        row = phase_row(params, along, method_of(opt))
+        out = {f.name: getattr(row, f.name) for f in dataclasses.fields(row) if f.name != "result"}
+        return dict(out, status=row.status)
 
     units = base.parameters.get(along, (along, "1"))[1]
     return dataclasses.replace(
@@ -230,32 +256,17 @@ def _interband_continuation(along: str) -> SweepModel:
         method="continuation",
         along=along,
         point=functools.wraps(phase_row)(point),
-        options=dict(
-            newton_tol=Option(1e-11, "Newton/chord tolerance (relative step)", **_UNIT_INTERVAL),
-            delta_floor=Option(
-                1e-12, "|Delta| below which a root is the normal state [E_g]", **_UNIT_INTERVAL
-            ),
-            max_jump=Option(
-                0.5,
-                "largest relative change of |Delta| per grid step on the branch",
-                low=0.0,
-                high=1.0,
-                open_low=True,
-            ),
-            quench=Option(
-                0,
-                "1: also relax a quenched branch state per row (T = 0, along V) for quench_threshold",
-                kind=int,
-                low=0,
-                high=1,
-            ),
-            confirm=Option(
+        options=_method_options(
+            Continuation,
+            confirm_t_max=Option(
                 0.0,
-                "evolve each transient or unsettled point from the paper's initial state for this "
-                "long to confirm its phase [hbar/E_g] (0: no confirmation)",
+                "Continuation.confirm = Evolve(t_max=...): evolve each transient or unsettled point "
+                "from the paper's initial state for this long to confirm its phase [hbar/E_g] (0: none)",
                 low=0.0,
             ),
         ),
+        method_of=method_of,
+        method_cls=Continuation,
         outputs=dict(
             delta_abs=Var(
                 "steady |Delta| that time evolution from the paper's initial state reaches "
@@ -293,25 +304,25 @@ def _interband_continuation(along: str) -> SweepModel:
             confirm_delta_abs=Var(
                 "|Delta| at the end of the confirmation evolution (NaN where none ran)",
                 "E_g",
-                needs="confirm",
+                needs="confirm_t_max",
             ),
             confirm_peak=Var(
                 "largest |Delta| seen during the confirmation evolution (NaN where none ran)",
                 "E_g",
-                needs="confirm",
+                needs="confirm_t_max",
             ),
             confirm_status=Var(
                 "outcome of the confirmation evolution",
                 flags={**STORE_STATUS, **STATUS, NOT_CONFIRMED: "not evolved"},
                 dtype=np.int32,
-                needs="confirm",
+                needs="confirm_t_max",
             ),
         ),
         # per row: dense co-rotating Jacobian and LU factors (~4 copies) dominate
         bytes_per_point=lambda p, o: 8 * 4 * _interband_size(p)[1] ** 2 + 8 * 200 * _interband_size(p)[1],
         status_names=results,
         chunk_size=256,
-        numerics=1,
+        numerics=2,  # 2: confirm_status = RESULTS codes
     )
 
 
@@ -401,6 +412,16 @@ def default_along(axes) -> str | None:
         return None
     rows = [k for k, v in axes.items() if np.size(v) > 1]
     return "V" if "V" in rows else (rows or list(axes))[-1]
+
+
+def method_name(name: str, method) -> str:
+    """The name (as in `METHODS`) of the method object `method` of model `name`; a
+    `TypeError` that lists the model's method classes for anything else."""
+    kinds = {method_model(name, m).method_cls: m for m in METHODS.get(name, ())}
+    if type(method) not in kinds:
+        known = ", ".join(f"{c.__name__}(...)" for c in kinds if c is not None) or "no method objects"
+        raise TypeError(f"method={method!r}: the {name} model takes {known} (or the name of a method).")
+    return kinds[type(method)]
 
 
 def method_model(name: str, method: str | None) -> SweepModel:

@@ -107,7 +107,7 @@ def read_axes(axes) -> dict[str, np.ndarray]:
 class Option:
     """A run option: its default, type, allowed range and meaning (with units)."""
 
-    default: float | int
+    default: float | int | None  # None: the method object sets it (e.g. Evolve.tol = rtol/2)
     help: str
     kind: type = float  # float or int
     low: float = -math.inf  # allowed range; `open_low`/`open_high` exclude the ends
@@ -115,8 +115,10 @@ class Option:
     open_low: bool = False
     open_high: bool = False
 
-    def check(self, name: str, value) -> float | int:
+    def check(self, name: str, value) -> float | int | None:
         flag = "--" + name.replace("_", "-")
+        if value is None and self.default is None:  # left to the method object (`SweepModel.resolve`)
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise ValueError(f"{flag} must be a number, got {value!r}.")
         x = float(value)
@@ -146,7 +148,8 @@ def resolve_options(model, given: Mapping[str, Any]) -> dict[str, Any]:
             f"Unknown run options {sorted(unknown)} for the {model.name} model by "
             f"{model.method}; known: {', '.join(sorted(model.options))}." + elsewhere(model, sorted(unknown))
         )
-    return {name: opt.check(name, given.get(name, opt.default)) for name, opt in model.options.items()}
+    checked = {name: opt.check(name, given.get(name, opt.default)) for name, opt in model.options.items()}
+    return model.resolve(checked)
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:

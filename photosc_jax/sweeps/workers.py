@@ -5,29 +5,26 @@ root finds, which do not trace under `shard_map` (lineax issue #185: the operato
 structure carries the manual mesh's sharding, the vector's does not), and separate CPU
 devices of one process run their computations one after another. So on CPUs the rows are
 spread over *processes*: the parent creates the store and starts `n` workers
-(`python -m photosc_jax.sweep.workers`, one JAX CPU device each). The workers take the
+(`python -m photosc_jax.sweeps.workers`, one JAX CPU device each). The workers take the
 chunks to compute one at a time, in order, each claiming the next free one (`Claims`: an
 exclusively created file per chunk), so a worker that drew slow rows (small Ω) does not
 hold up the end of the map; the parent shows the progress. Each chunk is written with its
 own completion flag, so the processes never write the same file, and a store left by any
 of them resumes as usual.
 
-Each worker is pinned to its own CPU core: two JAX processes sharing two cores unpinned
-ran 20–40× slower than one alone on the 2-core test machine (XLA's CPU thread pools of
-the two processes contend), pinned each runs at full speed.
+Each worker is pinned to its own CPU core: unpinned JAX processes sharing the cores run
+many times slower than one alone (XLA's CPU thread pools of the processes contend;
+benchmarks/RESULTS.md, "Quoted figures"), pinned each runs at full speed.
 
 Compilation is the exception to one core each: XLA's CPU compiler is multi-threaded (the
-continuation row program at the paper grid compiles in 13.6 s with two cores, 24.9 s pinned
-to one), and a process cannot be pinned once JAX runs (its thread pools are sized for the
+row program compiles about twice as fast on two cores as on one, benchmarks/RESULTS.md),
+and a process cannot be pinned once JAX runs (its thread pools are sized for the
 cores it saw at start; squeezed onto one core afterwards it crawls). So the parent, which
 is not pinned and has already imported JAX and built the sweep, compiles the chunk program
 with every core while the workers start, saves the executable
 (`jax.experimental.serialize_executable`) and opens a gate (`CompileGate`); the workers
-wait at the gate and load the executable without tracing the program. (Until 2026-12-06 an
-extra process compiled it and each worker traced the program meanwhile, to hit the
-persistent compilation cache: the three processes' start-up and tracing shared two cores
-and the rows started ~5 s later.) A worker finding no executable saved for its arguments
-traces and compiles the program itself.
+wait at the gate and load the executable without tracing the program. A worker finding no
+executable saved for its arguments traces and compiles the program itself.
 
 Workers die with their parent (Linux `PR_SET_PDEATHSIG`), finish the chunk in progress on
 SIGINT (the parent forwards its own interrupt; they run in their own session, so a
@@ -225,7 +222,7 @@ def start(spec: dict, out: str, n: int) -> tuple[list[Worker], CompileGate]:
         )
         with open(log, "w") as fh:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "photosc_jax.sweep.workers", payload],
+                [sys.executable, "-m", "photosc_jax.sweeps.workers", payload],
                 stdout=fh,
                 stderr=subprocess.STDOUT,
                 env=env,
