@@ -1,5 +1,6 @@
 """The README's first command: `photosc demo` runs, prints |Δ| and writes a figure."""
 
+import os
 import subprocess
 import sys
 
@@ -265,3 +266,18 @@ def test_ci_runs_the_readme_test_command_in_a_fresh_virtualenv():
     ci = (root / ".ci" / "run").read_text().splitlines()
     at = ci.index(command)
     assert any("python -m venv" in ln for ln in ci[:at]) and any("activate" in ln for ln in ci[:at])
+
+
+def test_the_command_uses_every_cpu_core_as_a_device():
+    """`photosc` sets XLA_FLAGS to one device per core before JAX starts a backend; that only
+    works if importing the package and the CLI builds no array (a default method object
+    built at import did, and the 64 x 64 map ran in one process instead of one per core)."""
+    code = (
+        "import jax._src.xla_bridge as xb, photosc_jax, photosc_jax.cli; "
+        "assert not xb._backends, 'importing photosc_jax started a JAX backend'; "
+        "photosc_jax.cli._use_all_cpu_cores(); import jax, os; "
+        "assert len(jax.devices()) == (os.cpu_count() or 1), jax.devices()"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -62,7 +62,7 @@ def test_methods_validate_and_name_the_fix():
             build()
     p = ps.InterbandParams(**SMALL)
     # only method objects: a string, or a keyword of the old API, says what to pass
-    for bad in ("newton", "evolve", "direct", None, Continuation()):
+    for bad in ("newton", "evolve", "direct", Continuation()):
         with pytest.raises(TypeError, match=r"pass a method object, Evolve\(...\)"):
             steady_state(p, bad)
     with pytest.raises(TypeError, match="t_max"):

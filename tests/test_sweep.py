@@ -254,3 +254,24 @@ def test_a_method_object_is_its_name_and_its_fields():
         sweep("interband", {"V": [5.0]}, method=Newton(), progress=False)
     with pytest.raises(TypeError, match="set the run options on the method object"):
         sweep("interband", {"V": [5.0]}, method=Evolve(), options={"t_max": 1.0}, progress=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+def test_workers_are_pinned_before_they_import_anything():
+    """A worker process is on its own core from its first line, before the package (and with
+    it scipy's OpenBLAS, which sizes its threads at load time) is imported, and runs one BLAS
+    thread: pinned after the import, the 64 x 64 map ran about 8 times slower."""
+    from photosc_jax.sweeps import workers
+
+    core = max(workers.cores())
+    start = workers._PINNED_START.format(core=core)
+    assert start.index("sched_setaffinity") < start.index("run_module")
+    probe = start.replace(
+        "runpy.run_module('photosc_jax.sweeps.workers', run_name='__main__')",
+        "import sys; print(sorted(os.sched_getaffinity(0)), 'scipy' in sys.modules, "
+        "os.environ['OPENBLAS_NUM_THREADS'])",
+    )
+    assert probe != start
+    env = workers._one_device_env()
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert out.stdout.split() == [f"[{core}]", "False", "1"], out.stderr

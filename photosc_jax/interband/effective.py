@@ -21,7 +21,6 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
-from scipy.optimize import least_squares
 
 from .._numerics import fermi
 
@@ -75,6 +74,8 @@ def fit_effective(state, params, *, x0: tuple[float, float] = (0.05, 0.2)) -> Ef
     population ½(n11_k + n22_k) of a driven `InterbandState` with its `InterbandParams`,
     starting from the paper's (Δ̃, C) = `x0` (E_g). A description of the populations, not a
     derivation: the driven populations are smoother than any T = 0 BdG occupation."""
+    from scipy.optimize import least_squares
+
     from .grid import k_grid
 
     k = np.asarray(k_grid(params))

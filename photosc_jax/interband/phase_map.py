@@ -188,7 +188,7 @@ class PhaseRow(eqx.Module):
 
 
 @typing.no_type_check  # checks `method` itself: a one-line TypeError that names the fix
-def phase_row(params: InterbandParams, along: str, method: Continuation = Continuation()) -> PhaseRow:
+def phase_row(params: InterbandParams, along: str, method: Continuation | None = None) -> PhaseRow:
     """One row of the phase map (module docstring).
 
     **Arguments:**
@@ -202,6 +202,7 @@ def phase_row(params: InterbandParams, along: str, method: Continuation = Contin
     **Returns:** a `PhaseRow`. Pure JAX: `jax.jit` (the method's float fields traced) and
     `jax.vmap` over rows work; never raises on a failed solve (see `result`, `phase`).
     """
+    method = Continuation() if method is None else method
     if not isinstance(method, Continuation):
         raise TypeError(
             f"phase_row(method={method!r}): pass a Continuation(...), e.g. "

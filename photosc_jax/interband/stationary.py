@@ -88,7 +88,7 @@ _ENGINES = {Evolve: _by_evolution, Newton: _by_newton}
 @typing.no_type_check
 def steady_state(
     params: InterbandParams,
-    method: AbstractSteadyStateMethod = Evolve(),
+    method: AbstractSteadyStateMethod | None = None,
     *,
     y0: InterbandState | None = None,
     throw: bool = False,
@@ -133,6 +133,7 @@ def steady_state(
     Example: `ss = steady_state(InterbandParams(Omega=0.25, V=5), Newton());
     ss.delta_abs, ss.mu` → 0.0190488, ≈ −0.35 (Fig. 3 point).
     """
+    method = Evolve() if method is None else method
     try:
         engine = _ENGINES[type(method)]
     except (KeyError, TypeError):
@@ -147,7 +148,7 @@ def continuation(
     name: str,
     values: Float[Array, " n"],
     *,
-    method: AbstractSteadyStateMethod = Newton(),
+    method: AbstractSteadyStateMethod | None = None,
     throw: bool = False,
     progress: bool = False,
 ) -> SteadyState:
@@ -180,6 +181,7 @@ def continuation(
     Example: `r = continuation(InterbandParams(), "V", jnp.linspace(8, 2.5, 23)); r.delta_abs`
     (timings: benchmarks/RESULTS.md).
     """
+    method = Newton() if method is None else method
     if type(method) not in _ENGINES:
         raise _method_error("continuation", method)
     if name not in _FIELDS:

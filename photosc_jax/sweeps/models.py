@@ -14,7 +14,6 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -131,22 +130,26 @@ def _read_back(method, name: str, kind: type):
 
 def _method_options(cls, **nested: Option) -> dict[str, Option]:
     """The run options of a method class: its numeric fields (bools as 0/1), named and
-    defaulted as the class has them (`cls()`); `nested` adds the options of a nested method
-    field (e.g. `confirm_t_max`). Values are checked by the class itself (`SweepModel.resolve`)."""
+    defaulted as the class's constructor has them (read from its signature: no object is
+    built, so importing the CLI starts no JAX backend and `XLA_FLAGS` set later still
+    apply); `nested` adds the options of a nested method field (e.g. `confirm_t_max`).
+    Values are checked by the class itself (`SweepModel.resolve`)."""
     import inspect
 
-    default, out = cls(), {}
-    given_later = {k for k, p in inspect.signature(cls).parameters.items() if p.default is None}
+    defaults = {k: p.default for k, p in inspect.signature(cls).parameters.items()}
+    out = {}
     for f in dataclasses.fields(cls):
-        value = getattr(default, f.name)
+        value = defaults.get(f.name, inspect.Parameter.empty)
         about = f"{cls.__name__}.{f.name} (help(photosc_jax.interband.{cls.__name__}))"
         if isinstance(value, bool):
             out[f.name] = Option(int(value), about, kind=int, low=0, high=1)
         elif isinstance(value, int):
             out[f.name] = Option(value, about, kind=int, low=1)
-        elif isinstance(value, (float, jax.Array)) and np.ndim(value) == 0:
-            # None: a default the object derives from other fields (Evolve.tol = rtol/2)
-            out[f.name] = Option(None if f.name in given_later else float(value), about)
+        elif isinstance(value, float):
+            out[f.name] = Option(value, about)
+        elif value is None and "Float[" in str(f.type):
+            # a default the object derives from other fields (Evolve.tol = rtol/2)
+            out[f.name] = Option(None, about)
     return {**out, **nested}
 
 

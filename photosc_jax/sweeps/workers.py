@@ -182,11 +182,25 @@ class Claims:
         return True
 
 
+# A worker is pinned to its core before it imports anything: the package imports scipy,
+# whose OpenBLAS (also jaxlib's CPU LAPACK) sizes its thread pool for the cores it sees at
+# load time, and a two-thread pool squeezed onto one core ran the 64 x 64 map about 8 times
+# slower (benchmarks/RESULTS.md, "Workers pinned before any import").
+_PINNED_START = (
+    "import os, runpy\n"
+    "if hasattr(os, 'sched_setaffinity'):\n"
+    "    os.sched_setaffinity(0, {{{core}}})\n"
+    "runpy.run_module('photosc_jax.sweeps.workers', run_name='__main__')"
+)
+
+
 def _one_device_env() -> dict[str, str]:
+    """The workers' environment: one JAX CPU device, one BLAS thread."""
     flags = [
         f for f in os.environ.get("XLA_FLAGS", "").split() if "xla_force_host_platform_device_count" not in f
     ]
-    return {**os.environ, "XLA_FLAGS": " ".join(flags + ["--xla_force_host_platform_device_count=1"])}
+    one = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    return {**os.environ, **one, "XLA_FLAGS": " ".join(flags + ["--xla_force_host_platform_device_count=1"])}
 
 
 def cores() -> list[int]:
@@ -222,7 +236,7 @@ def start(spec: dict, out: str, n: int) -> tuple[list[Worker], CompileGate]:
         )
         with open(log, "w") as fh:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "photosc_jax.sweeps.workers", payload],
+                [sys.executable, "-c", _PINNED_START.format(core=mine[i % len(mine)]), payload],
                 stdout=fh,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -276,7 +290,7 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
 def _main() -> None:
     job = json.loads(sys.argv[1])
     _die_with_parent(job["parent"])
-    if hasattr(os, "sched_setaffinity"):  # before JAX starts its threads: they inherit it
+    if hasattr(os, "sched_setaffinity"):  # pinned already (`_PINNED_START`); kept for direct runs
         os.sched_setaffinity(0, {job["core"]})
     requested = {"stop": False}
     gate = CompileGate(Path(job["gate"]), stop=lambda: requested["stop"])
