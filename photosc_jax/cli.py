@@ -152,6 +152,8 @@ _SWEEP_FLAGS = (
     "--along",
     "--chunk-size",
     "--shard",
+    "--plan",
+    "--batch",
     "--progress",
     "--verbose",
 )
@@ -182,6 +184,19 @@ def sweep(
         None, "--chunk-size", help="About how many grid points per chunk [points] (default: see above)."
     ),
     shard: str = typer.Option(None, "--shard", help="i/n: compute chunks i, i+n, ... only."),
+    plan: str = typer.Option(
+        "auto",
+        "--plan",
+        help="auto, cpu or accelerator: one vmapped batch of rows (points) per device per call "
+        "under shard_map, several chunks per call (auto: accelerator on GPUs/TPUs, cpu on CPUs).",
+    ),
+    batch: int = typer.Option(
+        None,
+        "--batch",
+        help="Rows (points) per device per call with --plan accelerator [rows] (default: as many "
+        "as half the device memory holds, spread evenly over the calls).",
+        show_default=False,
+    ),
     progress: bool = typer.Option(
         None, "--progress/--no-progress", help="Progress bar (default: on a terminal).", show_default=False
     ),
@@ -218,13 +233,18 @@ def sweep(
             out=str(out) if out else None,
             chunk_size=chunk_size,
             shard=_parse_shard(shard),
+            plan=plan,
+            batch=batch,
             progress=progress,
         )
     a = ds.attrs
     typer.echo(f"{m.name}: {a['chunks_computed']} chunk(s) computed in {a['wall_time']:.1f} s")
     _print_counts(ds)
     if verbose:
-        typer.echo(f"devices: {a['devices']}, workers: {a['workers']}, vmap width: {a['vmap_width']}")
+        typer.echo(
+            f"plan: {a['plan']}, devices: {a['devices']}, workers: {a['workers']}, "
+            f"vmap width: {a['vmap_width']}" + (f", calls: {a['calls']}" if "calls" in a else "")
+        )
         if "vmap_waste" in a:
             typer.echo(f"vmap waste (solver work on finished points): {a['vmap_waste']:.1%}")
     if a["interrupted"]:

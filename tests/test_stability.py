@@ -215,7 +215,9 @@ def test_normal_state_success_comes_from_the_residual_not_newtons_step_limit():
     bad = eqx.tree_at(lambda n: n.n22, ns, ns.n22.at[3].set(1.2))
     physical = jnp.all((bad.n22 >= 0) & (bad.n22 <= 1))
     result = RESULTS.where(physical, RESULTS.successful, RESULTS.normal_state_failed)
-    assert not bool(NormalState(bad.n11, bad.n22, bad.n21, bad.residual, result, bad.t_relax).success)
+    assert not bool(
+        NormalState(bad.n11, bad.n22, bad.n21, bad.residual, result, bad.t_relax, bad.relax_steps).success
+    )
 
 
 @pytest.mark.slow

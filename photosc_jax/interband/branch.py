@@ -19,6 +19,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._roots import batch_cond
 from .corotating import (
     CHORD_STEPS,
     NEWTON_BEFORE_CHORD,
@@ -74,7 +75,9 @@ def walk_branch(base: InterbandParams, along: str, theta_ordered, tol, delta_flo
 
     Returns (per-point records, branch end, the cold solve's outcome (a `RESULTS` item),
     (unknowns at the first point, unknowns at the last grid point reached, its `along`
-    value, points on the branch))."""
+    value, points on the branch), warm-start ODE steps). The records carry, per grid step
+    in visit order, `calls` (corrector solves) and `chord` (chord iterations in them): the
+    walk's work, for the lockstep measurements (`phase_map.RowWork`)."""
     p0 = with_field(base, along, theta_ordered[0])
     n_e = electron_number(p0)
     y_init = initial_state(p0)
@@ -116,48 +119,42 @@ def walk_branch(base: InterbandParams, along: str, theta_ordered, tol, delta_flo
         x_pred = w["x1"] + frac * (w["x1"] - w["x2"])
 
         def body(c):
-            tries, _, x, lu, fresh, _, _ = c
+            tries, _, x, lu, fresh, _, _, total = c
             refresh = (tries > 0) | w["stale"] | cold
             # the Jacobian at the last accepted point t₁ and its root x₁; in cold mode at the
             # current iterate (t_try = t₁ there: the row's first point)
             x_lu = jnp.where(cold, x, w["x1"])
-            lu = jax.lax.cond(
+            lu = batch_cond(
                 refresh, lambda: factor_jacobian(with_field(base, along, w["t1"]), x_lu, n_e), lambda: lu
             )
             n_iter = jnp.where(cold & (tries < NEWTON_BEFORE_CHORD), 1, CHORD_STEPS)
             ss, x = chord_solve(p, jnp.where(cold, x, x_pred), n_e, lu, tol, n_iter, steady_tol, delta_floor)
-            return (
-                tries + 1,
-                ss.success,
-                x,
-                lu,
-                fresh | refresh,
-                record(ss, True),
-                ss.stats["newton_steps"],
-            )
+            steps = ss.stats["newton_steps"]
+            return (tries + 1, ss.success, x, lu, fresh | refresh, record(ss, True), steps, total + steps)
 
         def again(c):
-            tries, converged, x, _, fresh, _, _ = c
+            tries, converged, x, _, fresh, *_ = c
             more = ~converged & (tries < COLD_TRIES) & jnp.all(jnp.isfinite(x))
             return jnp.where(cold, more, (tries == 0) | (~converged & ~fresh & (tries < 2)))
 
-        _, converged, x, lu, fresh, rec, iters = jax.lax.while_loop(
-            again, body, (0, jnp.asarray(False), x_pred, w["lu"], w["fresh"], blank, 0)
+        tries, converged, x, lu, fresh, rec, iters, total = jax.lax.while_loop(
+            again, body, (0, jnp.asarray(False), x_pred, w["lu"], w["fresh"], blank, 0, 0)
         )
         ok = converged & (cold | (jnp.abs(rec["delta"] - w["d1"]) <= max_jump * w["d1"]))
         # slow chord: refresh the LU at the new point (done by the next attempt, if any)
-        return ok, rec, x, lu, fresh, iters > REFACTOR_AFTER
+        return ok, rec, x, lu, fresh, iters > REFACTOR_AFTER, (tries, total)
 
     def step(w, th):
         def walk(w):
             def cond(c):
-                w, h, fails, reached, _ = c
-                return ~reached & (fails <= END_REFINE)
+                w, h, fails, reached, *_ = c
+                return w["alive"] & ~reached & (fails <= END_REFINE)
 
             def body(c):
-                w, h, fails, reached, rec = c
+                w, h, fails, reached, rec, work = c
                 t_try = jnp.where(jnp.abs(th - w["t1"]) <= jnp.abs(h) * (1 + 1e-9), th, w["t1"] + h)
-                ok, rec_new, x, lu, fresh, slow = attempt(w, t_try)
+                ok, rec_new, x, lu, fresh, slow, (tries, chord) = attempt(w, t_try)
+                work = (work[0] + tries, work[1] + chord)
                 cold = w["cold"]
                 moved = dict(
                     x1=x,
@@ -182,18 +179,22 @@ def walk_branch(base: InterbandParams, along: str, theta_ordered, tol, delta_flo
                 rec = jax.tree.map(lambda a, b: jnp.where(ok, a, b), rec_new, rec)
                 # a failed cold solve ends the try (no step to halve)
                 fails = jnp.where(cold & ~ok, END_REFINE + 1, fails + (~ok).astype(jnp.int32))
-                return (w, jnp.where(ok, h, h / 2), fails, ok & (t_try == th), rec)
+                return (w, jnp.where(ok, h, h / 2), fails, ok & (t_try == th), rec, work)
 
-            w, _, _, reached, rec = jax.lax.while_loop(
-                cond, body, (w, th - w["t1"], jnp.asarray(0, jnp.int32), jnp.asarray(False), blank)
-            )
+            zero = jnp.asarray(0, jnp.int32)
+            init = (w, th - w["t1"], zero, jnp.asarray(False), blank, (zero, zero))
+            w, _, _, reached, rec, work = jax.lax.while_loop(cond, body, init)
             xg = jnp.where(reached, w["x1"], w["xg"])  # the state at the last grid point reached
-            return dict(w, alive=reached, xg=xg, tg=jnp.where(reached, th, w["tg"])), rec
+            return dict(w, alive=reached, xg=xg, tg=jnp.where(reached, th, w["tg"])), (rec, work)
 
-        w, rec = jax.lax.cond(w["alive"], walk, lambda w: (w, blank), w)
+        idle = jnp.asarray(0, jnp.int32)
+        w, (rec, (calls, chord)) = batch_cond(w["alive"], walk, lambda w: (w, (blank, (idle, idle))), w)
         nan = jnp.nan
         return w, dict(
-            {k: jnp.where(w["alive"], v, nan) for k, v in rec.items() if k != "alive"}, alive=w["alive"]
+            {k: jnp.where(w["alive"], v, nan) for k, v in rec.items() if k != "alive"},
+            alive=w["alive"],
+            calls=calls,
+            chord=chord,
         )
 
     t0 = theta_ordered[0]
@@ -209,18 +210,19 @@ def walk_branch(base: InterbandParams, along: str, theta_ordered, tol, delta_flo
     def row(c):
         """One try: the warm start (the first maximum of |s|, after t = RETRY_T on the
         second try) and the walk over the whole row, its first point cold."""
-        k = c[0]
-        x0, _, _, _, paired = jax.lax.stop_gradient(
+        k, warm_steps = c[0], c[4]
+        x0, _, _, steps, paired = jax.lax.stop_gradient(
             warm_start(jax.lax.stop_gradient(p0), y_init, warm, True, t_min=jnp.where(k == 0, 0.0, RETRY_T))
         )
         last, out = jax.lax.scan(step, start(x0, paired), theta_ordered)
-        return k + 1, paired, last, out
+        return k + 1, paired, last, out, warm_steps + steps.astype(jnp.int32)
 
     n = theta_ordered.shape[0]
     x_blank = jnp.zeros(n_x, float)
-    out0 = jax.tree.map(lambda v: jnp.broadcast_to(v, (n,)), blank)
-    init = (0, jnp.asarray(False), start(x_blank, jnp.asarray(False)), out0)
-    _, paired, last, out = jax.lax.while_loop(lambda c: (c[0] < 2) & ~c[3]["alive"][0], row, init)
+    idle = jnp.zeros(n, jnp.int32)
+    out0 = dict(jax.tree.map(lambda v: jnp.broadcast_to(v, (n,)), blank), calls=idle, chord=idle)
+    init = (0, jnp.asarray(False), start(x_blank, jnp.asarray(False)), out0, jnp.asarray(0, jnp.int32))
+    _, paired, last, out, warm_steps = jax.lax.while_loop(lambda c: (c[0] < 2) & ~c[3]["alive"][0], row, init)
     alive0 = out["alive"][0]
     cold_result = RESULTS.where(
         alive0, RESULTS.successful, RESULTS.where(paired, RESULTS.newton_failed, RESULTS.not_paired)
@@ -230,6 +232,7 @@ def walk_branch(base: InterbandParams, along: str, theta_ordered, tol, delta_flo
         jnp.where(alive0, branch_end(last, max_jump), jnp.nan),
         cold_result,
         (last["xf"], last["xg"], last["tg"], jnp.sum(out["alive"])),
+        warm_steps,
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import diffrax as dfx
 import equinox as eqx
 import numpy as np
+from jax.lax.linalg import EigImplementation
 from jaxtyping import Array, Float
 
 from .._checks import as_float, concrete
@@ -189,6 +190,11 @@ class Continuation(eqx.Module):
       along V). Default False.
     - `confirm`: an `Evolve` with which every transient or unsettled point is also evolved
       from the paper's initial state (`PhaseRow.confirm_*`), or None. Default None.
+    - `eig` (static): the implementation of the paired-branch stability check's dense
+      eigenvalue problem (6M − 2 unknowns, 604 on the paper's grid), a
+      `jax.lax.linalg.EigImplementation`: `LAPACK` (on the host CPU; the only one on CPUs),
+      `CUSOLVER` (on an NVIDIA GPU, cuSOLVER ≥ 11.7.1), `MAGMA` (on the GPU, MAGMA
+      installed), or None (default: JAX's choice, cuSOLVER where available, else LAPACK).
 
     Example: `phase_row(params, "V", Continuation(quench=True, confirm=Evolve(t_max=2e5)))`.
     """
@@ -198,8 +204,14 @@ class Continuation(eqx.Module):
     max_jump: Float[Array, ""] = eqx.field(default=DEFAULT_MAX_JUMP, converter=as_float)
     quench: bool = eqx.field(default=False, static=True, converter=_plain_bool)
     confirm: Evolve | None = None
+    eig: EigImplementation | None = eqx.field(default=None, static=True)
 
     def __check_init__(self):
+        if not (self.eig is None or isinstance(self.eig, EigImplementation)):
+            raise TypeError(
+                f"Continuation(eig={self.eig!r}): use a jax.lax.linalg.EigImplementation "
+                "(LAPACK, CUSOLVER, MAGMA) or None."
+            )
         _positive("Continuation", tol=self.tol, delta_floor=self.delta_floor, max_jump=self.max_jump)
         jump = concrete(self.max_jump)
         if jump is not None and jump > 1:

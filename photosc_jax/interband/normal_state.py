@@ -19,11 +19,10 @@ import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import lineax as lx
-import optimistix as optx
-from jaxtyping import Array, ArrayLike, Bool, Complex, Float
+from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int
 
 from .._checks import as_float, float_leaves
+from .._roots import newton_chord
 from .equations import coefficients, normal_rates
 from .evolve import DEFAULT_ATOL, DEFAULT_RTOL, default_solver
 from .outcomes import RESULTS, raise_if_failed
@@ -47,7 +46,8 @@ class NormalState(eqx.Module):
     the stationarity residual (E_g/ħ). `result`: `RESULTS.successful` if the residual is
     below 1e-8 and the populations lie in [0, 1], else `RESULTS.normal_state_failed`;
     `success` is `result == RESULTS.successful`. `t_relax`: how long the s ≡ 0 evolution
-    ran before the pseudo-transient steps and the polish (ħ/E_g).
+    ran before the pseudo-transient steps and the polish (ħ/E_g); `relax_steps`: its ODE
+    steps.
     """
 
     n11: Float[Array, "*b M"]
@@ -56,6 +56,7 @@ class NormalState(eqx.Module):
     residual: Float[Array, "*b"]
     result: RESULTS
     t_relax: Float[Array, "*b"]
+    relax_steps: Int[Array, "*b"]
 
     @property
     def success(self) -> Bool[Array, "*b"]:
@@ -185,23 +186,15 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
     # that differs from Newton's by O(J(x) − J(x0)), negligible this close to
     # stationarity; one LU instead of one per step), then the polish (ε = 10⁻⁸, the LU
     # refreshed at the pseudo-transient's end, where the chord converges in a few steps).
-    # Both stages share the step budget max(pseudo_steps, max_steps) (optimistix needs it
-    # static); the gradient comes from the implicit adjoint of the last stage (its start is
-    # `stop_gradient`ed).
-    chord = optx.Chord(rtol=tol, atol=tol, linear_solver=lx.LU())
-    adjoint = optx.ImplicitAdjoint(linear_solver=lx.LU())
-
-    budget = max(pseudo_steps, max_steps)
+    # Both stages share the step budget max(pseudo_steps, max_steps); the gradient comes
+    # from the implicit adjoint of the last stage (its start is `stop_gradient`ed).
+    # `_roots.newton_chord`, not optimistix: it traces under shard_map (the rows of a phase
+    # map on several accelerators).
+    budget = jnp.maximum(pseudo_steps, max_steps)
 
     def stage(x, eps):
-        out = optx.root_find(
-            shifted,
-            chord,
-            jax.lax.stop_gradient(x),
-            (c, n_e, eps),
-            max_steps=budget,
-            adjoint=adjoint,
-            throw=False,
+        out = newton_chord(
+            shifted, jax.lax.stop_gradient(x), (c, n_e, eps), rtol=tol, atol=tol, max_steps=budget, chord=True
         )
         return out.value, None
 
@@ -218,6 +211,7 @@ def _normal_steady_state(params, t_relax, tol, max_steps, pseudo_steps, relax_to
             (res < NORMAL_RESIDUAL_TOL) & physical, RESULTS.successful, RESULTS.normal_state_failed
         ),
         t_relax=sol.ts[-1],
+        relax_steps=jnp.asarray(sol.stats["num_steps"], jnp.int32),
     )
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.lax.linalg import EigImplementation
 from jaxtyping import Array, Float
 
 from .corotating import corotating_flow, unknowns_of
@@ -77,10 +78,18 @@ def reduced_jacobian(params: InterbandParams, x: Float[Array, " n"]) -> Float[Ar
     return _reflect(_reflect(jac, v1), v2)[2:, 2:]
 
 
-def leading_mode(params: InterbandParams, x: Float[Array, " n"]) -> tuple[jax.Array, jax.Array]:
+def leading_mode(
+    params: InterbandParams, x: Float[Array, " n"], eig: EigImplementation | None = None
+) -> tuple[jax.Array, jax.Array]:
     """(max Re λ, |Im λ| of that λ) (E_g/ħ) over the eigenvalues of `reduced_jacobian` at
-    the unknowns `x` (n = 6M + 1)."""
-    lam = jnp.linalg.eigvals(reduced_jacobian(params, x))
+    the unknowns `x` (n = 6M + 1), by `jax.lax.linalg.eig` with the implementation `eig`
+    (None: JAX's choice; `methods.Continuation.eig`)."""
+    (lam,) = jax.lax.linalg.eig(
+        reduced_jacobian(params, x),
+        compute_left_eigenvectors=False,
+        compute_right_eigenvectors=False,
+        implementation=eig,
+    )
     i = jnp.argmax(lam.real)
     return lam.real[i], jnp.abs(lam.imag[i])
 

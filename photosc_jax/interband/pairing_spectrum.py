@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Complex, Float
 
 from .._numerics import real_times
+from .._roots import batch_cond
 from .equations import Coefficients, normal_rates
 from .normal_state import NormalState
 
@@ -130,7 +131,7 @@ def _leading_secular(normal, c):
     (the dense solve if that does not converge); differentiable through `_polish`."""
     d, u, a = _secular_parts(normal, c)
     z, ok = secular_eigenvalues(d, u, a, d + a * u)
-    z = jax.lax.cond(ok, lambda: z, lambda: jnp.linalg.eigvals(pairing_operator(normal, c)).astype(z.dtype))
+    z = batch_cond(~ok, lambda: jnp.linalg.eigvals(pairing_operator(normal, c)).astype(z.dtype), lambda: z)
     lam = _polish(z[jnp.argmax(z.real)], d, u, a)
     return lam.real, lam.imag
 

@@ -58,6 +58,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
+from .._roots import batch_cond
 from .branch import walk_branch, with_field
 from .corotating import from_unknowns
 from .equations import coefficients
@@ -112,6 +113,7 @@ def _normal_along_V(base: InterbandParams, theta, normal=None):
         jnp.broadcast_to(n_exc, (n,)),
         jnp.broadcast_to(normal.residual, (n,)),
         root,
+        normal.relax_steps,
     )
 
 
@@ -122,14 +124,33 @@ def _normal_each(base: InterbandParams, along: str, theta):
         p = with_field(base, along, x)
         normal = normal_steady_state(p)
         c = coefficients(p, half=True)
-        return (_growth(normal, c), normal.success, jnp.sum(c.weights * normal.n22) / p.n_k, normal.residual)
+        n_exc = jnp.sum(c.weights * normal.n22) / p.n_k
+        return _growth(normal, c), normal.success, n_exc, normal.residual, normal.relax_steps
 
-    growth, ok, n_exc, res = jax.lax.map(one, theta)
+    growth, ok, n_exc, res, steps = jax.lax.map(one, theta)
     cross = (jnp.sign(growth[:-1]) != jnp.sign(growth[1:])) & ok[:-1] & ok[1:]
     i = jnp.argmax(cross)
     t = growth[i] / (growth[i] - growth[i + 1])
     root = theta[i] + t * (theta[i + 1] - theta[i])
-    return growth, ok, n_exc, res, jnp.where(jnp.any(cross), root, jnp.nan)
+    return growth, ok, n_exc, res, jnp.where(jnp.any(cross), root, jnp.nan), jnp.sum(steps)
+
+
+class RowWork(eqx.Module):
+    """The iterations a row's loops ran, for lockstep measurements: rows vmapped together
+    run every loop as long as their slowest member (benchmarks/bench_lockstep.py).
+
+    - `normal_steps`: ODE steps of the normal-state relaxation (summed over the row's
+      points where the normal state depends on `along`).
+    - `warm_steps`: ODE steps of the warm start(s) of the row's cold solve.
+    - `corrector_calls`, `chord_iterations`: per grid step of the walk, in the order the
+      walk visits them (from the more unstable end), the corrector's chord solves and the
+      chord iterations in them (0 off the branch).
+    """
+
+    normal_steps: Int[Array, "*b"]
+    warm_steps: Int[Array, "*b"]
+    corrector_calls: Int[Array, "*b n"]
+    chord_iterations: Int[Array, "*b n"]
 
 
 class PhaseRow(eqx.Module):
@@ -157,7 +178,8 @@ class PhaseRow(eqx.Module):
     `along` value on the paired branch, NaN without one), `branch_growth` (the larger
     growth rate of the paired state at the branch's two ends, E_g/ħ; NaN without one),
     `quench_threshold` (critical `along` of the quenched state's normal relaxation; NaN
-    unless `Continuation(quench=True)`, T = 0, along V).
+    unless `Continuation(quench=True)`, T = 0, along V), and `work` (a `RowWork`: the
+    iterations its loops ran).
     """
 
     delta_abs: Float[Array, "*b n"]
@@ -175,6 +197,7 @@ class PhaseRow(eqx.Module):
     confirm_delta_abs: Float[Array, "*b n"]
     confirm_peak: Float[Array, "*b n"]
     confirm_status: Int[Array, "*b n"]
+    work: RowWork
 
     @property
     def status(self) -> Int[Array, "*b n"]:
@@ -211,19 +234,20 @@ def phase_row(params: InterbandParams, along: str, method: Continuation | None =
     theta = jnp.asarray(getattr(params, along))
     base = with_field(params, along, theta[0])
     if along == "V":
-        growth, normal_ok, n_exc_n, res_n, threshold = _normal_along_V(base, theta)
+        growth, normal_ok, n_exc_n, res_n, threshold, normal_steps = _normal_along_V(base, theta)
     else:
-        growth, normal_ok, n_exc_n, res_n, threshold = _normal_each(base, along, theta)
+        growth, normal_ok, n_exc_n, res_n, threshold, normal_steps = _normal_each(base, along, theta)
     n = theta.shape[0]
     order = jnp.where(growth[-1] > growth[0], jnp.arange(n)[::-1], jnp.arange(n))
-    b, branch_end, cold_result, (x_first, x_last, t_last, n_on) = walk_branch(
+    b, branch_end, cold_result, (x_first, x_last, t_last, n_on), warm_steps = walk_branch(
         base, along, theta[order], method.tol, method.delta_floor, method.max_jump
     )
-    branch_growth = _branch_growth(base, along, theta[order], x_first, x_last, t_last, n_on)
+    branch_growth = _branch_growth(base, along, theta[order], x_first, x_last, t_last, n_on, method.eig)
     if method.quench:
         quench_threshold = _quench_threshold(base, along, theta, x_last, t_last, n_on)
     else:
         quench_threshold = jnp.asarray(jnp.nan)
+    work = RowWork(normal_steps, warm_steps, b.pop("calls"), b.pop("chord"))
     inv = jnp.argsort(order)
     b = {k: v[inv] for k, v in b.items()}
     unstable = growth > 0
@@ -277,6 +301,7 @@ def phase_row(params: InterbandParams, along: str, method: Continuation | None =
         confirm_delta_abs=c_delta,
         confirm_peak=c_peak,
         confirm_status=c_status,
+        work=work,
     )
 
 
@@ -319,10 +344,10 @@ def _quench_threshold(base, along, theta, x_last, t_last, n_on):
         normal = normal_steady_state(with_field(base, along, t_last), y0=from_unknowns(x_last))
         return jnp.where(normal.success, _normal_along_V(base, theta, normal)[4], jnp.nan)
 
-    return jax.lax.cond((n_on > 0) & (base.T == 0), quench, lambda: jnp.asarray(jnp.nan))
+    return batch_cond((n_on > 0) & (base.T == 0), quench, lambda: jnp.asarray(jnp.nan))
 
 
-def _branch_growth(base, along, theta_ordered, x_first, x_last, t_last, n_on):
+def _branch_growth(base, along, theta_ordered, x_first, x_last, t_last, n_on, eig=None):
     """Largest growth rate of the paired state (`paired_stability.leading_mode`) at the
     branch's first and last grid points (NaN without a branch; not at the branch end
     itself, where |Δ| → 0 takes the amplitude mode's rate to 0). Along a
@@ -335,10 +360,12 @@ def _branch_growth(base, along, theta_ordered, x_first, x_last, t_last, n_on):
 
         def body(c):
             k, g = c
-            return k + 1, jnp.maximum(g, leading_mode(with_field(base, along, points[0][k]), points[1][k])[0])
+            return k + 1, jnp.maximum(
+                g, leading_mode(with_field(base, along, points[0][k]), points[1][k], eig)[0]
+            )
 
         return jax.lax.while_loop(
             lambda c: c[0] < jnp.where(n_on > 1, 2, 1), body, (jnp.asarray(0), jnp.asarray(-jnp.inf))
         )[1]
 
-    return jax.lax.cond(n_on > 0, check, lambda: jnp.asarray(jnp.nan))
+    return batch_cond(n_on > 0, check, lambda: jnp.asarray(jnp.nan))

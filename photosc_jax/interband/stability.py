@@ -15,13 +15,12 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import lineax as lx
-import optimistix as optx
 from jaxtyping import Array, Float
 
 from .._checks import as_float, float_leaves
 from .._devices import default_vmap_width
 from .._numerics import bracketed_root, real_times
+from .._roots import batch_cond, newton_chord
 from .equations import Coefficients, coefficients
 from .normal_state import NormalState, _floats, normal_steady_state
 from .pairing_spectrum import _leading, _leading_secular, _pairing_parts
@@ -79,28 +78,13 @@ def threshold_V(
     t = jnp.clip(g_a / jnp.where(g_a != g_b, g_a - g_b, 1.0), 0.0, 1.0)
     x0 = jax.lax.stop_gradient(jnp.stack([a + t * (b - a), f_a + t * (f_b - f_a)]))
     args = (*_pairing_parts(normal, c0), c0.weights, scale)
-    sol = optx.root_find(
-        _secular,
-        optx.Newton(rtol=1e-13, atol=1e-13, linear_solver=lx.LU()),
-        x0,
-        args,
-        max_steps=40,
-        throw=False,
-        adjoint=optx.ImplicitAdjoint(linear_solver=lx.LU()),
-    )
+    sol = newton_chord(_secular, x0, args, rtol=1e-13, atol=1e-13, max_steps=40, chord=False)
     root = sol.value[0]
     root_sg = jax.lax.stop_gradient(root)
-    ok = (
-        (sol.result == optx.RESULTS.successful)
-        & (root_sg >= a)
-        & (root_sg <= b)
-        & (g_a < 0)
-        & (g_b > 0)
-        & valid
-    )
+    ok = sol.success & (root_sg >= a) & (root_sg <= b) & (g_a < 0) & (g_b > 0) & valid
     ok = ok & (jnp.abs(lead(jnp.where(ok, root_sg, a))[0]) < 1e-9)
     growth = lambda V: lead(V)[0]  # noqa: E731
-    return jax.lax.cond(ok, lambda: jnp.where(valid, root, jnp.nan), lambda: _bisect(growth, lo, hi, valid))
+    return batch_cond(~ok, lambda: _bisect(growth, lo, hi, valid), lambda: jnp.where(valid, root, jnp.nan))
 
 
 def stability(params: InterbandParams, normal: NormalState | None = None, **kwargs) -> Stability:

@@ -50,6 +50,8 @@ from .spec import (
     chunk_slices,
     is_static,
     make_spec,
+    memory_batch,
+    memory_fits,
     n_chunks,
     parse_axis,
     read_axes,
@@ -77,7 +79,12 @@ def _validate_points(model: SweepModel, spec) -> None:
             raise ValueError(f"Grid point {p}: {err}") from None
 
 
-def _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop) -> None:
+PLANS = ("auto", "cpu", "accelerator")
+
+
+def _check_arguments(
+    fixed, options, out, shard, devices, vmap_width, workers, stop, plan="auto", batch=None
+) -> None:
     """The arguments of `sweep` beyond the model, its axes and method (checked by `make_spec`
     and `get_model`), before any work: a one-line `TypeError` / `ValueError` that says what
     to give."""
@@ -114,6 +121,15 @@ def _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, s
         raise ValueError(f"workers={short(workers)}: use a whole number >= 1 (an int) or 'auto'.")
     if stop is not None and not callable(stop):
         raise TypeError(f"stop={short(stop)}: give a function of no arguments (True: stop) or None.")
+    if not (isinstance(plan, str) and plan in PLANS):
+        raise ValueError(f"plan={short(plan)}: use one of {', '.join(PLANS)}.")
+    if not (batch is None or _count(batch)):
+        raise ValueError(f"batch={short(batch)}: use a whole number >= 1 (rows per device per call) or None.")
+    if plan == "accelerator" and _count(workers) and workers > 1:
+        raise ValueError(
+            f"plan='accelerator' with workers={workers}: the accelerator plan runs in this process "
+            "on every device; drop workers or use plan='cpu'."
+        )
 
 
 def _count(x) -> bool:
@@ -136,6 +152,7 @@ def _runner(model: SweepModel, spec, devices, vmap_width):
 
 
 _RUNNERS: dict = {}  # the cached runners also keep their models alive, so ids stay unique
+_PROGRAMS: dict = {}  # compiled accelerator-plan programs: {(runner, rows per call): executable}
 
 
 def _make_runner(model: SweepModel, opts, devices, vmap_width):
@@ -154,11 +171,6 @@ def _make_runner(model: SweepModel, opts, devices, vmap_width):
     sharding = NamedSharding(mesh, PartitionSpec("points"))
     if len(devices) == 1:
         return jax.jit(local), sharding
-    if model.along is not None:
-        # Row solves (optimistix/lineax) do not trace under shard_map (lineax #185): the
-        # vmapped rows are partitioned over the devices by the compiler instead (their
-        # Newton iteration counts are nearly uniform, so the lockstep costs little).
-        return jax.jit(local, in_shardings=sharding, out_shardings=sharding), sharding
     sharded = jax.shard_map(
         local,
         mesh=mesh,
@@ -201,6 +213,8 @@ def sweep(
     chunk_size: int | None = None,
     shard: tuple[int, int] | None = None,
     devices=None,
+    plan: str = "auto",
+    batch: int | None = None,
     vmap_width: int | None | str = "auto",
     workers: int | str = "auto",
     progress: bool | None = None,
@@ -239,7 +253,18 @@ def sweep(
       resumes on any machine with its own chunks.
     - `shard=(i, n)`: compute only chunks i, i+n, i+2n, … (independent processes filling
       one store, e.g. a cluster array job).
-    - `devices`: devices to split each chunk over (default: all, `jax.devices()`).
+    - `devices`: devices to split the work over (default: all, `jax.devices()`).
+    - `plan`: how the work is laid out on them. "accelerator": every device runs a vmapped
+      batch of `batch` rows (points, for point methods) per compiled call under
+      `shard_map` — no collectives, each device its own loops — and one call spans several
+      chunks (the store's chunks are unchanged); "cpu": one chunk per call, points or
+      rows solved one after another on each device (`vmap_width`), row methods spread
+      over pinned worker processes (`workers`); "auto" (default): "accelerator" on GPUs
+      and TPUs, "cpu" on CPUs. The accelerator plan runs on CPU devices too (tests do).
+    - `batch`: rows (points) per device per call in the accelerator plan (an int ≥ 1), or
+      None (default): as many as the memory allows — the model's per-row estimate against
+      half the device's memory, checked against the compiled program's
+      `memory_analysis()` and lowered if that finds more — spread evenly over the calls.
     - `vmap_width`: points per vmapped solve on each device: an int, None (all of the
       device's points), or "auto" (1 on CPUs, None on accelerators; `default_vmap_width`).
       Results do not depend on it beyond rounding. On a CPU keep 1 for the interband row
@@ -273,7 +298,7 @@ def sweep(
     `sweep.workers.WorkerError` if a worker process failed (its finished chunks are kept).
     """
     axes = read_axes(axes)
-    _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop)
+    _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop, plan, batch)
     return _sweep(
         model,
         axes,
@@ -289,6 +314,8 @@ def sweep(
         workers,
         progress,
         stop,
+        plan=plan,
+        batch=batch,
     )
 
 
@@ -309,6 +336,8 @@ def _sweep(
     stop,
     gate: workers_mod.CompileGate | None = None,
     claim: Callable[[int], bool] | None = None,
+    plan: str = "auto",
+    batch: int | None = None,
 ) -> xr.Dataset:
     """`sweep` with its arguments checked; a worker process (`sweep.workers`) also passes
     `gate` (the chunk program comes from `gate.program`: compiled by the parent, loaded
@@ -335,6 +364,10 @@ def _sweep(
     spec = make_spec(model, axes, dict(fixed or {}), dict(options or {}), chunk_size, chunks=chunks)
     _validate_points(model, spec)
     devices = list(devices or jax.devices())
+    if plan == "auto":
+        plan = "cpu" if devices[0].platform == "cpu" else "accelerator"
+    if plan == "accelerator":
+        vmap_width, workers = None, 1
     if vmap_width == "auto":
         vmap_width = default_vmap_width(devices)
     n_workers = _n_workers(workers, model, devices, vmap_width, shard)
@@ -354,7 +387,7 @@ def _sweep(
     units = chunk_rows if model.along is not None else chunk_points  # what one call maps over
     size = len(units(spec, 0))  # the first chunk is a full block
     size = -(-size // len(devices)) * len(devices)  # padded to a multiple of the devices
-    check_memory(model, spec, devices, vmap_width or size // len(devices))
+    check_memory(model, spec, devices, 1 if plan == "accelerator" else vmap_width or size // len(devices))
     notes, todo, corrupt, results = [], list(mine), set(), {}
     if out is not None:
         _check_writable(out)
@@ -371,7 +404,14 @@ def _sweep(
         warnings.warn(note, stacklevel=2)
     computed, interrupted, t0 = 0, False, time.perf_counter()
     bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), progress, f"{model.name} ({model.method})")
-    if n_workers > 1 and todo:  # worker processes compute every chunk (module `workers`)
+    calls = None
+    if plan == "accelerator":
+        if todo:
+            computed, interrupted, calls, batch = _run_batched(
+                model, spec, todo, devices, batch, out, results, bar, stop
+            )
+        todo = []
+    elif n_workers > 1 and todo:  # worker processes compute every chunk (module `workers`)
         helpers, gate = workers_mod.start(spec, out, n_workers)
         try:
             # the parent compiles the program with every core while the workers start
@@ -385,7 +425,7 @@ def _sweep(
                 scratch.cleanup()
             raise
         todo = []
-    else:
+    elif todo:
         run, sharding = _runner(model, spec, devices, vmap_width)
     for c in todo:
         if stop is not None and stop():
@@ -428,13 +468,75 @@ def _sweep(
         wall_time=time.perf_counter() - t0,
         devices=len(devices),
         workers=n_workers,
-        vmap_width=vmap_width or size // len(devices),
+        plan=plan,
+        vmap_width=(batch or 0) if plan == "accelerator" else (vmap_width or size // len(devices)),
     )
+    if calls is not None:
+        ds.attrs["calls"] = calls
     if notes:
         ds.attrs["notes"] = "; ".join(notes)
     if "steps" in ds:
         ds.attrs["vmap_waste"] = vmap_waste(ds["steps"].values.reshape(-1), ds.attrs["vmap_width"])
     return ds
+
+
+def _run_batched(model: SweepModel, spec, todo, devices, batch, out, results, bar, stop):
+    """The accelerator plan (`sweep`'s `plan`): the units (rows of a row method, else points)
+    of the chunks `todo`, in order, `batch` per device per call of one compiled
+    `shard_map(vmap(...))` program; a chunk is written (or kept in `results`) as soon as all
+    of its units are done. Returns (chunks computed, interrupted, calls, batch)."""
+    units = chunk_rows if model.along is not None else chunk_points
+    items = [(c, i) for c in todo for i in range(len(units(spec, c)))]
+    n_dev = len(devices)
+    per_device = -(-len(items) // n_dev)
+    if batch is None:
+        batch = max(1, min(per_device, memory_batch(model, spec, devices[0])))
+    n_calls = -(-per_device // batch)
+    batch = -(-per_device // n_calls)  # the same work, spread evenly over the calls
+    run, sharding = _runner(model, spec, devices, None)
+
+    def compiled_for(b):
+        key = (run, b * n_dev)
+        if key not in _PROGRAMS:  # compiled once per runner and call size
+            pts = [units(spec, c)[i] for c, i in items[: b * n_dev]]
+            _PROGRAMS[key] = run.lower(_batched_params(model, spec, pts, b * n_dev, sharding)).compile()
+        return _PROGRAMS[key]
+
+    program = compiled_for(batch)
+    fits = memory_fits(program, devices[0])
+    if fits < 1.0:  # the compiled program needs more than the estimate: fewer rows per call
+        batch = max(1, int(batch * fits))
+        n_calls = -(-per_device // batch)
+        batch = -(-per_device // n_calls)
+        program = compiled_for(batch)
+    size = batch * n_dev
+    pending: dict[int, dict[int, dict]] = {}
+    computed, interrupted, calls = 0, False, 0
+    for start in range(0, len(items), size):
+        if stop is not None and stop():
+            interrupted = True
+            break
+        part = items[start : start + size]
+        args = _batched_params(model, spec, [units(spec, c)[i] for c, i in part], size, sharding)
+        values = {k: np.asarray(v) for k, v in program(args).items()}
+        calls += 1
+        for j, (c, i) in enumerate(part):
+            pending.setdefault(c, {})[i] = {k: values[k][j] for k in model.outputs}
+            n = len(units(spec, c))
+            if len(pending[c]) < n:
+                continue
+            done = pending.pop(c)
+            block = {
+                k: _block(spec, c, var, np.stack([done[u][k] for u in range(n)]))
+                for k, var in model.outputs.items()
+            }
+            if out is not None:
+                store.write_chunk(out, spec, c, block)
+            else:
+                results[c] = block
+            computed += 1
+            bar.update(len(chunk_points(spec, c)))
+    return computed, interrupted, calls, batch
 
 
 def _spread(spec, n_workers: int):

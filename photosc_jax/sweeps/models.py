@@ -250,7 +250,8 @@ def _interband_continuation(along: str) -> SweepModel:
 
     def point(params, opt):
         row = phase_row(params, along, method_of(opt))
-        out = {f.name: getattr(row, f.name) for f in dataclasses.fields(row) if f.name != "result"}
+        skip = ("result", "work")  # the work counts are for benchmarks, not stored
+        out = {f.name: getattr(row, f.name) for f in dataclasses.fields(row) if f.name not in skip}
         return dict(out, status=row.status)
 
     units = base.parameters.get(along, (along, "1"))[1]
@@ -322,7 +323,9 @@ def _interband_continuation(along: str) -> SweepModel:
             ),
         ),
         # per row: dense co-rotating Jacobian and LU factors (~4 copies) dominate
-        bytes_per_point=lambda p, o: 8 * 4 * _interband_size(p)[1] ** 2 + 8 * 200 * _interband_size(p)[1],
+        # per row in flight, fitted to the compiled row program's memory_analysis() (batches of
+        # 1-8 rows, N = 41 and 201: about 8 n^2 doubles per row; tests/test_accelerator.py)
+        bytes_per_point=lambda p, o: 8 * 8 * _interband_size(p)[1] ** 2 + 8 * 200 * _interband_size(p)[1],
         status_names=results,
         chunk_size=256,
         numerics=2,  # 2: confirm_status = RESULTS codes

@@ -405,6 +405,39 @@ def result_bytes(model, spec) -> int:
     )
 
 
+MEMORY_SHARE = 0.5  # share of a device's memory the points in flight may take
+
+
+def memory_batch(model, spec, device) -> int:
+    """Units (rows of a row method, else points) one device can hold at once by the model's
+    per-unit estimate (`SweepModel.bytes_per_point`): MEMORY_SHARE of the device's memory
+    over it; a large number where the memory is unknown."""
+    have = device_memory(device)
+    per = int(model.bytes_per_point(spec["parameters"], spec["options"]))
+    if not have or per <= 0:
+        return 1 << 20
+    return max(1, int(MEMORY_SHARE * have) // per)
+
+
+def compiled_bytes(program) -> int:
+    """Bytes a compiled program needs on one device by its `memory_analysis()`: temporaries,
+    arguments and outputs (0 where the backend does not say)."""
+    try:
+        m = program.memory_analysis()
+    except Exception:  # noqa: BLE001 - not every backend implements it
+        return 0
+    if m is None:
+        return 0
+    return int(m.temp_size_in_bytes + m.argument_size_in_bytes + m.output_size_in_bytes)
+
+
+def memory_fits(program, device) -> float:
+    """MEMORY_SHARE of the device's memory over what the compiled `program` needs
+    (`compiled_bytes`): ≥ 1 where it fits, inf where either is unknown."""
+    need, have = compiled_bytes(program), device_memory(device)
+    return MEMORY_SHARE * have / need if need and have else math.inf
+
+
 def check_memory(model, spec, devices, in_flight_per_device: int) -> int:
     """Refuse, before any compute, a sweep that cannot fit in memory: the points in flight
     on the device, and the result arrays on the host (`result_bytes`; with the points in
@@ -414,7 +447,7 @@ def check_memory(model, spec, devices, in_flight_per_device: int) -> int:
     in_flight = in_flight_per_device * (len(devices) if cpu else 1)
     need = per_point * in_flight
     have = device_memory(devices[0])
-    if have and need > 0.5 * have:
+    if have and need > MEMORY_SHARE * have:
         size = model.size_description(spec["parameters"])
         raise MemoryError(
             f"This sweep needs about {need / 1e9:.3g} GB at once ({in_flight} point(s) in flight "

@@ -1,0 +1,167 @@
+"""GPU check of the phase maps: one command, at most about 8 minutes on one H100.
+
+Usage: python benchmarks/gpu_check.py [--out gpu_check.json] [--budget 480] [--skip-256]
+       python benchmarks/gpu_check.py --smoke   (the same steps on a tiny grid, on a CPU)
+
+On the machine's accelerators (the accelerator plan, `sweep(..., plan="accelerator")`):
+
+1. devices, memory and library versions (`jax.print_environment_info`);
+2. the 16 × 16 Fig. 2 map (paper grid N = 201, T = 0, Ω ∈ [0.01, 0.5], V ∈ [0, 8]) against
+   the CPU result stored beside this script (`gpu_check_reference.json`, made by
+   `--make-reference` on a CPU): phases equal, |Δ|, growth rates and thresholds to 1e-8;
+3. the 64 × 64 map timed twice (the first call compiles, the second reuses the program:
+   compile = first − second) and the 256 × 256 map (skipped with a note if the 64 × 64 time
+   predicts it would overrun `--budget` seconds);
+4. lockstep efficiency of the 64 rows vmapped in one batch (`bench_lockstep.efficiencies`
+   on the rows' `PhaseRow.work`);
+5. peak device memory (`memory_stats()["peak_bytes_in_use"]`).
+
+Writes one JSON (`--out`) and prints a table. The numbers go to benchmarks/RESULTS.md with
+the date, the card and this command. No GPU in CI: this script is run by hand where one is
+lent (`device` tool).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REFERENCE = HERE / "gpu_check_reference.json"
+COMPARED = ("delta_abs", "growth_rate", "threshold", "branch_end")
+
+
+SMOKE = dict(k_max=0.2, dk=0.01, v=0.3)  # N = 41: the code paths, not the physics
+
+
+def fig2(n: int, plan: str, smoke: bool = False, **kw):
+    from photosc_jax.sweeps import sweep
+
+    axes = {"Omega": np.linspace(0.01 if not smoke else 0.1, 0.5, n), "V": np.linspace(0.0, 8.0, n)}
+    if smoke:  # one row per device per call: vmapped LAPACK can deadlock a small CPU
+        kw = dict(kw, fixed=SMOKE, batch=1) if plan == "accelerator" else dict(kw, fixed=SMOKE, workers=1)
+    t = time.perf_counter()
+    ds = sweep("interband", axes, plan=plan, progress=False, **kw)
+    return ds, time.perf_counter() - t
+
+
+def summary(ds) -> dict:
+    out = {k: np.asarray(ds[k].values).tolist() for k in COMPARED}
+    out["phase"] = np.asarray(ds["phase"].values).tolist()
+    return out
+
+
+def compare(got: dict, ref: dict) -> dict:
+    res = {"phases_equal": got["phase"] == ref["phase"]}
+    for k in COMPARED:
+        a, b = np.asarray(got[k], float), np.asarray(ref[k], float)
+        same_nan = bool(np.array_equal(np.isnan(a), np.isnan(b)))
+        both = np.isfinite(a) & np.isfinite(b)
+        res[k] = {
+            "nan_pattern_equal": same_nan,
+            "max_abs_diff": float(np.max(np.abs(a - b)[both], initial=0.0)),
+        }
+    res["ok"] = res["phases_equal"] and all(
+        res[k]["nan_pattern_equal"] and res[k]["max_abs_diff"] <= 1e-8 for k in COMPARED
+    )
+    return res
+
+
+def peak_memory() -> int | None:
+    try:
+        return int(jax.devices()[0].memory_stats()["peak_bytes_in_use"])
+    except Exception:  # noqa: BLE001 - CPUs report none
+        return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="gpu_check.json")
+    ap.add_argument("--budget", type=float, default=480.0, help="seconds for the whole check")
+    ap.add_argument("--skip-256", action="store_true")
+    ap.add_argument("--make-reference", action="store_true", help="write the 16 x 16 CPU reference")
+    ap.add_argument("--smoke", action="store_true", help="tiny grid on a CPU: checks the script runs")
+    a = ap.parse_args()
+    t_start = time.perf_counter()
+    if a.make_reference:
+        ds, wall = fig2(16, "cpu")
+        REFERENCE.write_text(json.dumps({"made": time.strftime("%Y-%m-%d"), "wall_s": wall, **summary(ds)}))
+        print(f"wrote {REFERENCE} ({wall:.1f} s)")
+        return
+    report: dict = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv)}
+    report["environment"] = jax.print_environment_info(return_string=True)
+    report["devices"] = [str(d) for d in jax.devices()]
+    print(report["environment"])
+
+    s = a.smoke
+    n16, n64 = (4, 6) if s else (16, 64)
+    ds16, wall16 = fig2(n16, "accelerator", s)
+    ref = summary(fig2(n16, "cpu", s)[0]) if s else json.loads(REFERENCE.read_text())
+    report["map16"] = {"wall_s": wall16, **compare(summary(ds16), ref)}
+    ds64, cold = fig2(n64, "accelerator", s)
+    _, warm = fig2(n64, "accelerator", s)
+    report["map64"] = {
+        "wall_cold_s": cold,
+        "wall_warm_s": warm,
+        "compile_s": cold - warm,
+        "batch": int(ds64.attrs["vmap_width"]),
+        "calls": int(ds64.attrs["calls"]),
+        "phases": np.bincount(ds64["phase"].values.reshape(-1), minlength=6).tolist(),
+    }
+    left = a.budget - (time.perf_counter() - t_start)
+    predicted = 16 * warm + (cold - warm)  # 16 times the rows x points, one more compile
+    if a.skip_256 or s or predicted > left:
+        why = f"predicted {predicted:.0f} s > {left:.0f} s left" if predicted > left else "not asked for"
+        report["map256"] = {"skipped": why}
+    else:
+        ds256, wall256 = fig2(256, "accelerator")
+        report["map256"] = {
+            "wall_s": wall256,
+            "batch": int(ds256.attrs["vmap_width"]),
+            "calls": int(ds256.attrs["calls"]),
+            "phases": np.bincount(ds256["phase"].values.reshape(-1), minlength=6).tolist(),
+        }
+    sys.path.insert(0, str(HERE))
+    from bench_lockstep import efficiencies
+
+    from photosc_jax.interband import InterbandParams, phase_row
+
+    n = n64
+    omega = np.linspace(0.01 if not s else 0.1, 0.5, n)
+    rows = InterbandParams(Omega=omega, V=np.tile(np.linspace(0, 8, n), (n, 1)), **(SMOKE if s else {}))
+    rows = jax.tree.map(lambda x: np.broadcast_to(x, (n,) + np.shape(x)) if np.ndim(x) == 0 else x, rows)
+    batched = jax.lax.map if s else jax.vmap  # the work counts do not depend on it
+    t = time.perf_counter()
+    w = jax.block_until_ready(jax.jit(lambda p: batched(lambda q: phase_row(q, "V").work, p))(rows))
+    work = {
+        "normal_steps": np.asarray(w.normal_steps),
+        "warm_steps": np.asarray(w.warm_steps),
+        "corrector_calls": np.asarray(w.corrector_calls),
+        "chord_iterations": np.asarray(w.chord_iterations),
+    }
+    report["lockstep64"] = {"wall_s": time.perf_counter() - t, **efficiencies(work, n)}
+    report["peak_memory_bytes"] = peak_memory()
+    report["total_s"] = time.perf_counter() - t_start
+    Path(a.out).write_text(json.dumps(report, indent=1, default=str))
+    print(f"\n{'check':<34} value")
+    print(f"{'16 x 16 equals the CPU map':<34} {report['map16']['ok']} ({wall16:.1f} s)")
+    m = report["map64"]
+    times = f"{m['wall_cold_s']:.1f} / {m['wall_warm_s']:.1f} / {m['compile_s']:.1f} s"
+    print(f"{'64 x 64: cold / warm / compile':<34} {times}")
+    print(f"{'64 x 64: rows per device per call':<34} {m['batch']} ({m['calls']} calls)")
+    print(f"{'256 x 256':<34} {report['map256']}")
+    for k in work:
+        print(f"{'lockstep, ' + k:<34} {report['lockstep64'][k]:.3f}")
+    print(f"{'peak device memory':<34} {report['peak_memory_bytes']}")
+    print(f"{'total':<34} {report['total_s']:.0f} s; written {os.path.abspath(a.out)}")
+
+
+if __name__ == "__main__":
+    main()
