@@ -152,7 +152,7 @@ def _runner(model: SweepModel, spec, devices, vmap_width):
 
 
 _RUNNERS: dict = {}  # the cached runners also keep their models alive, so ids stay unique
-_PROGRAMS: dict = {}  # compiled accelerator-plan programs: {(runner, rows per call): executable}
+_PROGRAMS: dict = {}  # compiled accelerator-plan programs: {(runner, argument signature): executable}
 
 
 def _make_runner(model: SweepModel, opts, devices, vmap_width):
@@ -496,10 +496,13 @@ def _run_batched(model: SweepModel, spec, todo, devices, batch, out, results, ba
     run, sharding = _runner(model, spec, devices, None)
 
     def compiled_for(b):
-        key = (run, b * n_dev)
-        if key not in _PROGRAMS:  # compiled once per runner and call size
-            pts = [units(spec, c)[i] for c, i in items[: b * n_dev]]
-            _PROGRAMS[key] = run.lower(_batched_params(model, spec, pts, b * n_dev, sharding)).compile()
+        args = _batched_params(
+            model, spec, [units(spec, c)[i] for c, i in items[: b * n_dev]], b * n_dev, sharding
+        )
+        leaves, tree = jax.tree.flatten(args)
+        key = (run, tree, tuple((x.shape, x.dtype) for x in leaves))
+        if key not in _PROGRAMS:  # compiled once per runner and argument signature
+            _PROGRAMS[key] = run.lower(args).compile()
         return _PROGRAMS[key]
 
     program = compiled_for(batch)
