@@ -106,3 +106,30 @@ def test_the_row_memory_model_is_within_30_percent_of_memory_analysis(four_devic
 def test_plan_arguments_are_checked_before_any_work(kw, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ps.sweep("interband", {"Omega": [0.1, 0.2], "V": [1.0, 2.0]}, **kw)
+
+
+def test_the_accelerator_plan_batches_points_of_an_evolution_sweep_too():
+    """Point methods take the same plan: points vmapped per device, several chunks per call;
+    the same results as the CPU plan (one point per call here: the vmap of one point is not
+    bitwise the unbatched solve, so floats to 1e-10)."""
+    tiny = dict(k_max=0.2, dk=0.01, v=0.3)
+    axes = {"Omega": [0.15, 0.25], "V": [1.0, 4.0, 6.0]}
+    kw = dict(method="evolve", fixed=tiny, options=dict(t_max=1500.0), progress=False)
+    acc = ps.sweep("interband", axes, plan="accelerator", batch=1, chunk_size=2, **kw)
+    cpu = ps.sweep("interband", axes, plan="cpu", **kw)
+    assert acc.attrs["plan"] == "accelerator" and acc.attrs["calls"] == 6
+    for k in cpu.data_vars:
+        a, b = acc[k].values, cpu[k].values
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14, err_msg=k)
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=k)
+
+
+def test_the_command_line_takes_the_plan_and_refuses_a_bad_one_in_one_line():
+    from helpers import invoke
+
+    r = invoke("sweep", "interband", "--Omega", "0.1:0.2:2", "--V", "1:2:2", "--plan", "gpu")
+    assert r.exit_code == 2
+    assert r.stderr == "Error: plan='gpu': use one of auto, cpu, accelerator.\n"
+    assert "--plan" in invoke("sweep", "--help").stdout

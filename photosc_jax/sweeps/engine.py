@@ -1,14 +1,15 @@
-"""The sweep engine, shared by both models: grid → chunks → one jitted, vmapped, device-sharded
-call per chunk → results (in memory or in a resumable zarr store).
+"""The sweep engine, shared by both models: grid → chunks → jitted, vmapped, device-sharded
+calls → results (in memory or in a resumable zarr store).
 
-Each chunk is one call of a function compiled once (all chunks have the same padded size).
-Its batch dimension is split over a 1-D device mesh with `shard_map`, so each device runs
-its own adaptive-solver while loop on its points (letting XLA auto-shard a vmapped adaptive
-solve would put collectives inside the loop: diffrax #407, jax #26586). Under `vmap` a
-batch runs as long as its slowest point; points are taken in grid order (last axis
-fastest), so neighbours in a batch differ in one parameter only, and the fraction of solver
-work wasted on finished points is reported (`attrs["vmap_waste"]`) when the model records
-solver steps.
+In the CPU plan each chunk is one call of a function compiled once (all chunks have the
+same padded size); in the accelerator plan (`sweep`'s `plan`) one call takes a batch of
+rows or points per device from several chunks (`_run_batched`). The batch dimension is
+split over a 1-D device mesh with `shard_map`, so each device runs its own solver loops
+on its points (letting XLA auto-shard a vmapped adaptive solve would put collectives
+inside the loop: diffrax #407, jax #26586). Under `vmap` a batch runs as long as its
+slowest point; points are taken in grid order (last axis fastest), so neighbours in a
+batch differ in one parameter only, and the fraction of solver work wasted on finished
+points is reported (`attrs["vmap_waste"]`) when the model records solver steps.
 """
 
 from __future__ import annotations
@@ -273,13 +274,13 @@ def sweep(
       machine (benchmarks/RESULTS.md, "the `BlockLU` hang found").
     - `workers`: processes for a row method on CPUs (`sweep.workers`): an int, or "auto"
       (one per device when the devices are CPUs, else 1); at most one per CPU core, each
-      pinned to its core. Row solves do not run under `shard_map`, so on CPUs the rows are
-      spread over processes instead of devices. The chunk program is compiled once, by
-      this (unpinned) process with every core while the workers start, and loaded by them
-      without tracing; the workers claim chunks one at a time, in order. `photosc sweep`
-      exposes
-      every core as a device, so it uses them all. Other methods ignore it (they split each
-      chunk over the devices).
+      pinned to its core (the CPU plan: separate CPU devices of one process run one after
+      another, so the rows are spread over processes instead of devices). The chunk
+      program is compiled once, by this (unpinned) process with every core while the
+      workers start, and loaded by them without tracing; the workers claim chunks one at a
+      time, in order. `photosc sweep` exposes every core as a device, so it uses them all.
+      Other methods and the accelerator plan ignore it (they split the work over the
+      devices).
     - `progress`: show a progress bar (True/False; default None: only on a terminal) — the
       same keyword as `evolve(..., progress=)`.
     - `stop`: called before each chunk and at the end; once it returns True the sweep ends

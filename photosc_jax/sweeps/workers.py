@@ -1,9 +1,9 @@
 """Worker processes: row methods on several CPU cores.
 
-A row method (e.g. the interband "continuation") solves each row with optimistix/lineax
-root finds, which do not trace under `shard_map` (lineax issue #185: the operator's
-structure carries the manual mesh's sharding, the vector's does not), and separate CPU
-devices of one process run their computations one after another. So on CPUs the rows are
+In the CPU plan (`engine.sweep`'s `plan`) a row method (e.g. the interband
+"continuation") solves its rows one after another on each core: separate CPU devices of one
+process run their computations one after another, and vmapped rows would run batched
+LAPACK kernels, which can deadlock a small CPU thread pool. So on CPUs the rows are
 spread over *processes*: the parent creates the store and starts `n` workers
 (`python -m photosc_jax.sweeps.workers`, one JAX CPU device each). The workers take the
 chunks to compute one at a time, in order, each claiming the next free one (`Claims`: an
