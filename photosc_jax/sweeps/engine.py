@@ -443,15 +443,10 @@ def _sweep(
                 interrupted = True
                 break
         values = run(args)
-        values = {
-            k: _block(spec, c, var, np.asarray(values[k])[: len(pts)]) for k, var in model.outputs.items()
-        }
-        if out is not None:
-            store.write_chunk(out, spec, c, values)
-        else:
-            results[c] = values
+        _keep(
+            model, spec, c, {k: np.asarray(values[k])[: len(pts)] for k in model.outputs}, out, results, bar
+        )
         computed += 1
-        bar.update(len(chunk_points(spec, c)))
     bar.close()
     # a stop asked for during the last chunk ends the sweep as interrupted all the same
     interrupted = interrupted or (stop is not None and bool(stop()))
@@ -530,17 +525,29 @@ def _run_batched(model: SweepModel, spec, todo, devices, batch, out, results, ba
             if len(pending[c]) < n:
                 continue
             done = pending.pop(c)
-            block = {
-                k: _block(spec, c, var, np.stack([done[u][k] for u in range(n)]))
-                for k, var in model.outputs.items()
-            }
-            if out is not None:
-                store.write_chunk(out, spec, c, block)
-            else:
-                results[c] = block
+            _keep(
+                model,
+                spec,
+                c,
+                {k: np.stack([done[u][k] for u in range(n)]) for k in model.outputs},
+                out,
+                results,
+                bar,
+            )
             computed += 1
-            bar.update(len(chunk_points(spec, c)))
     return computed, interrupted, calls, batch
+
+
+def _keep(model: SweepModel, spec, c, values, out, results, bar) -> None:
+    """Chunk `c` done: its outputs `values` ({name: array over its points or rows}) in the
+    chunk's block shape, written to the store `out` (or kept in `results`); the progress
+    bar moves on by its points."""
+    block = {k: _block(spec, c, var, values[k]) for k, var in model.outputs.items()}
+    if out is not None:
+        store.write_chunk(out, spec, c, block)
+    else:
+        results[c] = block
+    bar.update(len(chunk_points(spec, c)))
 
 
 def _spread(spec, n_workers: int):
