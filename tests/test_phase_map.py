@@ -262,12 +262,14 @@ def test_branch_end_extrapolates_a_closing_branch_but_not_a_fold():
     value is the end; so it is for a walk still alive."""
     import jax.numpy as jnp
 
-    from photosc_jax.interband.branch import branch_end
+    from photosc_jax.interband.branch import BranchState, branch_end
 
-    def walk(d1, d2, hf, alive=False):
-        return dict(
-            t1=jnp.asarray(2.01), t2=jnp.asarray(2.02), d1=jnp.asarray(d1), d2=jnp.asarray(d2),
-            hf=jnp.asarray(hf), alive=jnp.asarray(alive), have2=jnp.asarray(True),
+    def walk(d1, d2, hf, alive=False):  # a walk's final state (only these fields matter)
+        x, no = jnp.zeros(3), jnp.asarray(False)
+        at = lambda v: jnp.asarray(v, float)  # noqa: E731
+        return BranchState(
+            x1=x, x2=x, t1=at(2.01), t2=at(2.02), d1=at(d1), d2=at(d2), lu=(), have2=jnp.asarray(True),
+            alive=jnp.asarray(alive), fresh=no, stale=no, cold=no, xf=x, xg=x, tg=at(2.01), hf=at(hf),
         )  # fmt: skip
 
     root = (0.01**0.5, 0.02**0.5)

@@ -33,6 +33,7 @@ from .paired_stability import PairedStability as PairedStability
 from .paired_stability import paired_stability as paired_stability
 from .params import InterbandParams as InterbandParams
 from .phase_map import PhaseRow as PhaseRow
+from .phase_map import RowWork as RowWork
 from .phase_map import phase_row as phase_row
 from .pulses import AbstractDrive as AbstractDrive
 from .pulses import ConstantDrive as ConstantDrive

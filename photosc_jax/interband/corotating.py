@@ -56,6 +56,7 @@ from .steady import SteadyState, stationarity
 
 NEWTON_BEFORE_CHORD = 2
 CHORD_STEPS = 40
+REFACTOR_AFTER = CHORD_STEPS // 2  # chord iterations beyond which a reused LU is refreshed
 ANDERSON_MEMORY = 5  # chord steps remembered by the Anderson-accelerated corrector
 WARM_S_ON = 1e-3  # rms |s| above which the warm start looks for the first maximum of |s|
 

@@ -247,14 +247,14 @@ def phase_row(params: InterbandParams, along: str, method: Continuation | None =
         quench_threshold = _quench_threshold(base, along, theta, x_last, t_last, n_on)
     else:
         quench_threshold = jnp.asarray(jnp.nan)
-    work = RowWork(normal_steps, warm_steps, b.pop("calls"), b.pop("chord"))
+    work = RowWork(normal_steps, warm_steps, b.calls, b.chord)
     inv = jnp.argsort(order)
-    b = {k: v[inv] for k, v in b.items()}
+    b = jax.tree.map(lambda v: v[inv], b)  # grid order
     unstable = growth > 0
-    alive = b["alive"] & ~(branch_growth > STABILITY_TOL)  # an unstable branch is no attractor
+    alive = b.alive & ~(branch_growth > STABILITY_TOL)  # an unstable branch is no attractor
     # the warm start paired but Newton failed twice (after a longer evolution too): where
     # no branch was reached and the normal state is unstable, nothing is known
-    lost = (cold_result == RESULTS.newton_failed) & unstable & ~b["alive"]
+    lost = (cold_result == RESULTS.newton_failed) & unstable & ~b.alive
     # unstable normal state, no stable stationary paired state: at T = 0 the normal states
     # form a continuum and the pairing burst ends in a stable member of it (transient);
     # at T > 0 the normal state is unique and the motion does not settle (unsettled)
@@ -265,7 +265,7 @@ def phase_row(params: InterbandParams, along: str, method: Continuation | None =
         jnp.where(alive, jnp.where(unstable, _PAIRED, _BISTABLE), jnp.where(unstable, stuck, _NORMAL)),
     )
     ends_normal = (phase == _NORMAL) | (phase == _BISTABLE) | (phase == _TRANSIENT)
-    delta = jnp.where(phase == _PAIRED, b["delta"], jnp.where(ends_normal, 0.0, jnp.nan))
+    delta = jnp.where(phase == _PAIRED, b.delta, jnp.where(ends_normal, 0.0, jnp.nan))
     flagged = (phase == _TRANSIENT) | (phase == _UNSETTLED)
     confirm = method.confirm
     if confirm is None:
@@ -278,7 +278,7 @@ def phase_row(params: InterbandParams, along: str, method: Continuation | None =
         phase = jnp.where(found, _PAIRED, phase)
         delta = jnp.where(found, c_delta, delta)
     n_exc = jnp.where(
-        phase == _PAIRED, b["n_exc"], jnp.where((phase == _NORMAL) | (phase == _BISTABLE), n_exc_n, jnp.nan)
+        phase == _PAIRED, b.n_exc, jnp.where((phase == _NORMAL) | (phase == _BISTABLE), n_exc_n, jnp.nan)
     )
     result = jax.vmap(  # per point (`RESULTS.where` takes one predicate at a time)
         lambda ok, gone: RESULTS.where(
@@ -287,11 +287,11 @@ def phase_row(params: InterbandParams, along: str, method: Continuation | None =
     )(normal_ok, lost)
     return PhaseRow(
         delta_abs=delta,
-        delta_abs_paired=b["delta"],
-        mu=b["mu"],
+        delta_abs_paired=b.delta,
+        mu=b.mu,
         growth_rate=jnp.where(normal_ok, growth, jnp.nan),
         n_exc=n_exc,
-        residual=jnp.where(b["alive"], b["residual"], res_n),
+        residual=jnp.where(b.alive, b.residual, res_n),
         phase=phase.astype(jnp.int32),
         result=result,
         threshold=threshold,

@@ -8,16 +8,17 @@ safe, never raise); this module adds what needs concrete values: `Newton.fallbac
 `throw`. It imports both engines and neither imports it (data flows one way).
 
 `continuation` visits a scan θ_0, θ_1, … of one `InterbandParams` field. With `Newton`,
-each paired steady state is found from a *secant predictor* — the linear extrapolation of
-the two previous solutions (the Newton unknowns, in the gauge Δ real) — by the chord
-iteration with the LU factors of a Jacobian from an *earlier* point
-(`corotating.chord_solve`): no time evolution, no Jacobian and no factorisation per point.
-The LU is refreshed when the chord iteration slows down (> `REFACTOR_AFTER` iterations).
-The first point, a point after an unpaired one (below threshold, Δ_ss = 0) and any point
-where the chord iteration fails are solved by `steady_state` with the whole `Newton`
-method (warm start, Newton, its fallback), so the scan may cross the phase boundary in
-either direction; the root at each point is the one `steady_state(p, Newton())` finds.
-With `Evolve` each point is evolved from the previous point's paired steady state.
+the paired branch is followed by the phase-map rows' engine (`branch.BranchWalk`): each
+point from a *secant predictor* — the linear extrapolation of the two previous solutions
+(the Newton unknowns, in the gauge Δ real) — by the chord iteration with the LU factors of
+a Jacobian from an *earlier* point (`corotating.chord_solve`), the LU refreshed when the
+chord iteration slows down or fails, and the step halved where the corrector still fails
+or |Δ| more than doubles or halves: no time evolution, no Jacobian and no factorisation per
+point. The first point, a point after an unpaired one (below threshold, Δ_ss = 0) and any
+point the walk cannot reach are solved by `steady_state` with the whole `Newton` method
+(warm start, Newton, its fallback), so the scan may cross the phase boundary in either
+direction; the root at each point is the one `steady_state(p, Newton())` finds. With
+`Evolve` each point is evolved from the previous point's paired steady state.
 
 Units: E_g = ħ = 1.
 """
@@ -32,23 +33,14 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .corotating import (
-    CHORD_STEPS,
-    chord_solve,
-    electron_number,
-    factor_jacobian,
-    from_unknowns,
-    newton_steady_state,
-    unknowns_of,
-)
+from .branch import BranchWalk
+from .corotating import electron_number, from_unknowns, newton_steady_state, root_result, unknowns_of
 from .methods import DEFAULT_STEADY_TOL, AbstractSteadyStateMethod, Evolve, Newton
 from .outcomes import raise_if_failed
 from .params import _FIELDS, InterbandParams
 from .pulses import AbstractDrive, as_drive
 from .state import InterbandState
 from .steady import SteadyState, evolve_steady_state
-
-REFACTOR_AFTER = CHORD_STEPS // 2  # chord iterations beyond which the Jacobian is refreshed
 
 
 def _method_error(fn: str, method) -> TypeError:
@@ -199,7 +191,8 @@ def continuation(
         it = tqdm(it, desc=f"continuation in {name}", unit="pt")
     points = [eqx.tree_at(lambda q: getattr(q, name), params, jnp.asarray(v)) for v in vals]
     scan = _scan_by_evolution if isinstance(method, Evolve) else _scan_by_newton
-    out = jax.tree.map(lambda *xs: jnp.stack(xs), *scan(points, vals, method, it))
+    args = (points, vals, method, it) + ((name,) if scan is _scan_by_newton else ())
+    out = jax.tree.map(lambda *xs: jnp.stack(xs), *scan(*args))
     return raise_if_failed(
         out, out.result, throw, where=lambda i: f"continuation point {name} = {vals[i]:g} (index {i})"
     )
@@ -217,37 +210,43 @@ def _scan_by_evolution(points, vals, method: Evolve, it):
     return out
 
 
-def _scan_by_newton(points, vals, method: Newton, it):
+def _scan_by_newton(points, vals, method: Newton, it, name):
+    """Continued points by `branch.BranchWalk` (the phase-map rows' engine: secant
+    predictor, chord corrector with a reused LU, step halving), each returned as the
+    `SteadyState` of its root; the first point, a point after an unpaired one and a point
+    the walk cannot reach are solved by `steady_state` with the whole method (warm start,
+    Newton, its fallback), and the walk resumes from there."""
     n_e = electron_number(points[0])
-    chord_kw = dict(tol=method.tol, steady_tol=DEFAULT_STEADY_TOL, delta_floor=method.delta_floor)
-    out, hist, lu = [], [], None  # hist: (value, unknowns) of the last paired solutions
+    floats = (method.tol, method.delta_floor, 1.0, DEFAULT_STEADY_TOL)  # max_jump 1: |Δ| may halve or double
+    engine = BranchWalk(points[0], name, n_e, *map(jnp.asarray, floats))
+    out, w = [], None  # w: the walk's state while on a paired branch
     for i in it:
-        p = points[i]
-        x_pred = None
-        if len(hist) == 2:
-            (a, xa), (b, xb) = hist
-            x_pred = xb + (vals[i] - b) / (b - a) * (xb - xa) if b != a else xb
-        elif len(hist) == 1:
-            x_pred = hist[0][1]
-        r = None
-        if x_pred is not None and lu is not None:
-            r, x = chord_solve(p, x_pred, n_e, lu, **chord_kw)
-            if not bool(r.success):  # stale Jacobian: refresh it here and try once more
-                lu = factor_jacobian(p, x_pred, n_e)
-                r, x = chord_solve(p, x_pred, n_e, lu, **chord_kw)
-            if not bool(r.success):
-                r = None
-            elif int(r.stats["newton_steps"]) > REFACTOR_AFTER:
-                lu = factor_jacobian(p, x, n_e)  # the old Jacobian is getting stale
-        if r is None:  # first point, after a gap, or the chord iteration failed
-            r = steady_state(p, method, y0=None if x_pred is None else from_unknowns(x_pred))
-            if x_pred is not None and not bool(r.success):  # predictor too far
+        p, r = points[i], None
+        if w is not None:
+            w_new, point = _walk_step(engine, w, jnp.asarray(vals[i]))
+            if bool(point.alive):
+                w, r = w_new, _continued(p, w_new.x1, n_e, point, method)
+        if r is None:  # first point, after a gap, or the walk did not reach it
+            r = steady_state(p, method, y0=None if w is None else from_unknowns(w.x1))
+            if w is not None and not bool(r.success):  # the last root was too far
                 r = steady_state(p, method)
-            x = unknowns_of(r)
-            lu = factor_jacobian(p, x, n_e) if _paired(r) else None
-        hist = (hist + [(vals[i], x)])[-2:] if _paired(r) else []
+            w = engine.resume(unknowns_of(r), jnp.asarray(vals[i]), r.delta_abs) if _paired(r) else None
         out.append(_uniform(r))
     return out
+
+
+@eqx.filter_jit
+def _walk_step(engine: BranchWalk, w, value):
+    return engine.step(w, value)
+
+
+@eqx.filter_jit
+def _continued(params, x, n_e, point, method: Newton) -> SteadyState:
+    """The `SteadyState` of a continued root `x` (`stats["newton_steps"]`: the walk's chord
+    iterations to reach it)."""
+    ok = jnp.asarray(True)
+    no_warm = (jnp.asarray(0.0), jnp.asarray(0))
+    return root_result(params, x, n_e, ok, ok, point.chord, *no_warm, DEFAULT_STEADY_TOL, method.delta_floor)
 
 
 def _paired(r: SteadyState) -> bool:
