@@ -1,6 +1,8 @@
-"""The paired branch along a phase-map row by natural-parameter continuation with step
-control (`phase_map`, item 2): `walk_branch` follows the paired steady state from a cold
-solve at the row's first point along the row; `branch_end` says where it ended.
+"""The paired branch along a line of parameter values by natural-parameter continuation
+with step control: the engine `BranchWalk` (`init` / `resume` / `step` / `terminate` on a
+`BranchState`, in the shape of an optimistix solver), shared by the phase-map rows
+(`walk_branch`: from a cold solve at the row's first point; `phase_map`, item 2) and by
+`stationary.continuation` (from a solved root); `branch_end` says where a walk ended.
 
 The corrector is the chord iteration on the stationary equations in the frame co-rotating
 with Δ (`corotating.chord_solve`: the mean-field equations with Eq. B3) with the LU of an
