@@ -133,3 +133,22 @@ def test_the_command_line_takes_the_plan_and_refuses_a_bad_one_in_one_line():
     assert r.exit_code == 2
     assert r.stderr == "Error: plan='gpu': use one of auto, cpu, accelerator.\n"
     assert "--plan" in invoke("sweep", "--help").stdout
+
+
+def test_a_sweep_refuses_a_method_field_it_cannot_run():
+    """Only a method's numeric fields become run options: a solver or an eigenvalue
+    implementation given on the object would be dropped, so the sweep refuses it."""
+    import diffrax as dfx
+    from jax.lax.linalg import EigImplementation
+
+    from photosc_jax.interband import Continuation, Evolve
+
+    axes = {"Omega": [0.1, 0.2], "V": [1.0, 2.0]}
+    for method, field in (
+        (Continuation(eig=EigImplementation.LAPACK), "eig"),
+        (Evolve(solver=dfx.Tsit5()), "solver"),
+    ):
+        with pytest.raises(
+            ValueError, match=f"leave {field} at its default or call steady_state or phase_row"
+        ):
+            ps.sweep("interband", axes, method=method)

@@ -70,8 +70,20 @@ class SweepModel:
     method_cls: type | None = None  # the class `method_of` builds
 
     def options_of(self, method) -> dict[str, Any]:
-        """The run options of a method object of this model (its fields, `_read_back`)."""
-        return {name: _read_back(method, name, opt.kind) for name, opt in self.options.items()}
+        """The run options of a method object of this model (its fields, `_read_back`).
+        A field that is no run option must be at its default (a sweep could not honour it)."""
+        options = {name: _read_back(method, name, opt.kind) for name, opt in self.options.items()}
+        if self.method_of is not None:
+            rebuilt = self.method_of(options)
+            for f in dataclasses.fields(method):
+                given = getattr(method, f.name)
+                if f.metadata.get("static", False) and given != getattr(rebuilt, f.name):
+                    raise ValueError(
+                        f"sweep(method={type(method).__name__}({f.name}={given!r}, ...)): a sweep runs "
+                        f"{type(method).__name__}'s numeric fields only; leave {f.name} at its default "
+                        "or call steady_state or phase_row directly."
+                    )
+        return options
 
     def param_fields(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self.params_cls)]
