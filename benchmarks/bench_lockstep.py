@@ -46,15 +46,21 @@ def efficiencies(work: dict[str, np.ndarray], batch: int) -> dict[str, float]:
     return out
 
 
-def row_work(n: int) -> tuple[dict[str, np.ndarray], float]:
-    """Per-row iteration counts of the n × n Fig. 2 map and the wall time of computing it."""
+def row_work(
+    n: int, *, vmapped: bool = False, omega_min: float = 0.01, fixed: dict | None = None
+) -> tuple[dict[str, np.ndarray], float]:
+    """Per-row iteration counts of the n × n Fig. 2 map (Ω from `omega_min` to 0.5, V from
+    0 to 8, other parameters `fixed`, default the paper's) and the wall time of computing
+    them: rows one after another (`lax.map`), or all vmapped in one batch (`vmapped`; the
+    counts are the same, only the time differs)."""
     from photosc_jax.interband import InterbandParams, phase_row
 
-    omega = jnp.linspace(0.01, 0.5, n)
+    omega = jnp.linspace(omega_min, 0.5, n)
     V = jnp.linspace(0.0, 8.0, n)
-    rows = InterbandParams(Omega=omega, V=jnp.tile(V, (n, 1)))
+    rows = InterbandParams(Omega=omega, V=jnp.tile(V, (n, 1)), **(fixed or {}))
     rows = jax.tree.map(lambda x: jnp.broadcast_to(x, (n,) + jnp.shape(x)) if jnp.ndim(x) == 0 else x, rows)
-    run = jax.jit(lambda p: jax.lax.map(lambda q: phase_row(q, "V").work, p))
+    batched = jax.vmap if vmapped else jax.lax.map
+    run = jax.jit(lambda p: batched(lambda q: phase_row(q, "V").work, p))
     t = time.perf_counter()
     w = jax.block_until_ready(run(rows))
     wall = time.perf_counter() - t
