@@ -12,6 +12,11 @@ is (sum over rows of the iterations each row needs) / (rows × iterations the ba
   corrector solves and for the chord iterations (the latter summed over the solves of a
   step: exact where a step takes one solve, otherwise a bound from above).
 
+A row whose branch has ended (or never began) idles through the rest of the walk, so the
+walk's loops are also reported among the rows still on the branch at each step,
+Σ_r c_rj / Σ_j (rows on the branch at j · max_r c_rj): the unevenness of the work itself,
+apart from the map's normal points.
+
 The rows' iteration counts come from `PhaseRow.work` (`RowWork`), computed here one row after
 another (`lax.map`, no vmap: the counts do not depend on batching) for the n × n Fig. 2 map
 (paper grid N = 201, T = 0, Ω ∈ [0.01, 0.5], V ∈ [0, 8]); batches are consecutive rows in
@@ -37,12 +42,16 @@ def efficiencies(work: dict[str, np.ndarray], batch: int) -> dict[str, float]:
     out = {}
     for name, counts in work.items():
         counts = np.asarray(counts, float)
-        need = run = 0.0
+        need = run = living = 0.0
         for a in range(0, counts.shape[0], batch):
             c = counts[a : a + batch]
             need += c.sum()
             run += c.shape[0] * (c.max(axis=0).sum() if c.ndim == 2 else c.max())
+            if c.ndim == 2:  # a row on the branch makes at least one corrector solve a step
+                living += ((c > 0).sum(axis=0) * c.max(axis=0)).sum()
         out[name] = need / run if run > 0 else float("nan")
+        if counts.ndim == 2:
+            out[name + ", rows on the branch"] = need / living if living > 0 else float("nan")
     return out
 
 
@@ -83,12 +92,15 @@ def main() -> None:
     work, wall = row_work(a.n)
     print(f"{a.n} rows of {a.n} points computed one after another in {wall:.1f} s (compile included)")
     table = {b: efficiencies(work, b) for b in a.batch}
-    width = max(len(k) for k in work)
+    width = max(len(k) for k in table[a.batch[0]])
     print(f"{'loop':<{width}}  " + "  ".join(f"B = {b:>3}" for b in a.batch) + "  mean per row")
-    for name, counts in work.items():
-        per_row = counts.sum(axis=1) if counts.ndim == 2 else counts
+    for name in table[a.batch[0]]:
+        counts = work.get(name)
+        mean = (
+            "" if counts is None else f"{(counts.sum(axis=1) if counts.ndim == 2 else counts).mean():10.1f}"
+        )
         cells = "  ".join(f"{table[b][name]:7.3f}" for b in a.batch)
-        print(f"{name:<{width}}  {cells}  {per_row.mean():10.1f}")
+        print(f"{name:<{width}}  {cells}  {mean}")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(

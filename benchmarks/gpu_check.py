@@ -14,7 +14,11 @@ On the machine's accelerators (the accelerator plan, `sweep(..., plan="accelerat
    predicts it would overrun `--budget` seconds);
 4. lockstep efficiency of the 64 rows vmapped in one batch (`bench_lockstep.efficiencies`
    on the rows' `PhaseRow.work`);
-5. peak device memory (`memory_stats()["peak_bytes_in_use"]`).
+5. the paired-branch stability check's eigenvalue problem (the 604 × 604 reduced Jacobian
+   at Fig. 3, Ω = 0.25, V = 5), 64 copies vmapped, timed with each `jax.lax.linalg.eig`
+   implementation the machine has (JAX's default, cuSOLVER, MAGMA, LAPACK; warm, compile
+   excluded): the row program's largest dense kernel (`interband.Continuation.eig`);
+6. peak device memory (`memory_stats()["peak_bytes_in_use"]`).
 
 Writes one JSON (`--out`) and prints a table. The numbers go to benchmarks/RESULTS.md with
 the date, the card and this command. No GPU in CI: this script is run by hand where one is
@@ -72,6 +76,40 @@ def compare(got: dict, ref: dict) -> dict:
         res[k]["nan_pattern_equal"] and res[k]["max_abs_diff"] <= 1e-8 for k in COMPARED
     )
     return res
+
+
+def eig_times(smoke: bool, batch: int = 64) -> dict[str, str]:
+    """Seconds per reduced-Jacobian eigenvalue problem (item 5 of the module docstring) for
+    each `EigImplementation` and JAX's default (None), `batch` copies vmapped in one call;
+    an implementation this machine lacks is reported by its error's first line."""
+    from jax.lax.linalg import EigImplementation
+
+    from photosc_jax.interband import InterbandParams, Newton, steady_state
+    from photosc_jax.interband.corotating import unknowns_of
+    from photosc_jax.interband.paired_stability import reduced_jacobian
+
+    params = InterbandParams(**(SMOKE if smoke else {}))
+    ss = steady_state(params, Newton())
+    k = reduced_jacobian(params, unknowns_of(ss))
+    stack = jax.numpy.broadcast_to(k, (batch,) + k.shape)
+    out = {"size": str(k.shape[0]), "batch": str(batch)}
+    for impl in (None, *EigImplementation):
+        name = "default" if impl is None else impl.value
+        run = jax.jit(
+            jax.vmap(
+                lambda m, impl=impl: jax.lax.linalg.eig(
+                    m, compute_left_eigenvectors=False, compute_right_eigenvectors=False, implementation=impl
+                )[0]
+            )
+        )
+        try:
+            jax.block_until_ready(run(stack))
+            t = time.perf_counter()
+            jax.block_until_ready(run(stack))
+            out[name] = f"{(time.perf_counter() - t) / batch * 1e3:.2f} ms per matrix"
+        except Exception as e:  # noqa: BLE001 - an implementation this platform lacks
+            out[name] = "unavailable: " + (str(e).splitlines() or [type(e).__name__])[0][:120]
+    return out
 
 
 def peak_memory() -> int | None:
@@ -134,6 +172,7 @@ def main() -> None:
     # all rows vmapped in one batch (one at a time in a smoke run: vmapped LAPACK on a CPU)
     work, wall = row_work(n64, vmapped=not s, omega_min=0.1 if s else 0.01, fixed=SMOKE if s else None)
     report["lockstep64"] = {"wall_s": wall, **efficiencies(work, n64)}
+    report["eig"] = eig_times(s, 4 if s else 64)
     report["peak_memory_bytes"] = peak_memory()
     report["total_s"] = time.perf_counter() - t_start
     Path(a.out).write_text(json.dumps(report, indent=1, default=str))
@@ -144,8 +183,11 @@ def main() -> None:
     print(f"{'64 x 64: cold / warm / compile':<40} {times}")
     print(f"{'64 x 64: rows per device per call':<40} {m['batch']} ({m['calls']} calls)")
     print(f"{'256 x 256':<40} {report['map256']}")
-    for k in work:
-        print(f"{k:<40} {report['lockstep64'][k]:.3f}")
+    for k, v in report["lockstep64"].items():
+        if k != "wall_s":
+            print(f"{k:<56} {v:.3f}")
+    for impl, v in report["eig"].items():
+        print(f"{'eig ' + impl:<40} {v}")
     print(f"{'peak device memory':<40} {report['peak_memory_bytes']}")
     print(f"{'total':<40} {report['total_s']:.0f} s; written {os.path.abspath(a.out)}")
 
