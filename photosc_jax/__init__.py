@@ -13,13 +13,21 @@ Shared: `sweep` / `open_sweep` (batched, resumable parameter sweeps into zarr st
 line: `photosc --help`. Equations, conventions and every correction to the papers: `docs/`.
 
 Importing this package turns on JAX's float64 mode (``jax_enable_x64``): the models'
-tolerances (rtol 1e-6, atol 1e-9, seeds of 1e-20) are meaningless in float32.
+tolerances (rtol 1e-6, atol 1e-9, seeds of 1e-20) are meaningless in float32. It also turns
+on JAX's persistent compilation cache (``jax_compilation_cache_dir``, default
+``~/.cache/photosc_jax/jax``; ``PHOTOSC_JAX_CACHE=DIR`` moves it, ``PHOTOSC_JAX_CACHE=off``
+turns it off; a cache the user configured is kept): programs compiled once are loaded by
+later processes instead of compiled again (`photosc_jax._compilation_cache`).
 """
 
 import jax as _jax
 
 # Visible, documented global switch (docs/conventions.md): float64 by default.
 _jax.config.update("jax_enable_x64", True)
+
+from ._compilation_cache import configure as _configure_cache
+
+_configure_cache()  # visible, documented (docs/conventions.md): compile once per machine
 
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version

@@ -108,7 +108,12 @@ refused. Chunks are blocks of the grid (whole rows along the row axis), about
 --chunk-size points each: by default 256 for continuation and 64 otherwise, split finer
 where that would leave a worker process fewer than two. They are stored with the sweep,
 so a store resumes on any machine. --shard i/n computes every n-th chunk starting at i,
-so n processes (e.g. a cluster array job) fill one store together.
+so n processes (e.g. a cluster array job) fill one store together; --shard auto takes i
+and n from SLURM (an array job, or the tasks of srun).
+
+Compiled programs are cached on disk (~/.cache/photosc_jax/jax; PHOTOSC_JAX_CACHE=DIR
+moves it, =off turns it off): a second or resumed run of the same map starts computing
+at once.
 
 Ctrl-C stops after the chunk in progress and exits with status 130 (finished chunks are
 kept: rerun the same command to resume); a second Ctrl-C stops at once.
@@ -183,7 +188,12 @@ def sweep(
     chunk_size: int = typer.Option(
         None, "--chunk-size", help="About how many grid points per chunk [points] (default: see above)."
     ),
-    shard: str = typer.Option(None, "--shard", help="i/n: compute chunks i, i+n, ... only."),
+    shard: str = typer.Option(
+        None,
+        "--shard",
+        help="i/n: compute chunks i, i+n, ... only; auto: i and n from a SLURM array job or "
+        "srun's tasks (SLURM_ARRAY_TASK_ID/_COUNT, else SLURM_PROCID/SLURM_NTASKS).",
+    ),
     plan: str = typer.Option(
         "auto",
         "--plan",
@@ -368,14 +378,33 @@ def _unknown(m, flag: str, fields, opt_names) -> str:
     )
 
 
-def _parse_shard(text: str | None) -> tuple[int, int] | None:
+def _parse_shard(text: str | None, env=None) -> tuple[int, int] | None:
+    """`--shard i/n`, or `--shard auto`: this process's place in a SLURM job (`env`, default
+    `os.environ`) — an array job (task i of n: (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN)
+    / SLURM_ARRAY_TASK_STEP of SLURM_ARRAY_TASK_COUNT), else the tasks of one step
+    (SLURM_PROCID of SLURM_NTASKS)."""
+    import os
     import re
 
     if text is None:
         return None
+    if text.strip() == "auto":
+        env = os.environ if env is None else env
+        if "SLURM_ARRAY_TASK_ID" in env and "SLURM_ARRAY_TASK_COUNT" in env:
+            step = int(env.get("SLURM_ARRAY_TASK_STEP", 1) or 1)
+            i = (int(env["SLURM_ARRAY_TASK_ID"]) - int(env.get("SLURM_ARRAY_TASK_MIN", 0))) // step
+            return i, int(env["SLURM_ARRAY_TASK_COUNT"])
+        if "SLURM_PROCID" in env and "SLURM_NTASKS" in env:
+            return int(env["SLURM_PROCID"]), int(env["SLURM_NTASKS"])
+        raise ValueError(
+            "--shard auto: no SLURM array job (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or "
+            "task (SLURM_PROCID, SLURM_NTASKS) variables here; give --shard i/n."
+        )
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
     if not match or not int(match[1]) < int(match[2]):
-        raise ValueError(f"--shard {text!r}: use i/n with whole numbers 0 <= i < n, e.g. --shard 0/4.")
+        raise ValueError(
+            f"--shard {text!r}: use i/n with whole numbers 0 <= i < n, or auto, e.g. --shard 0/4."
+        )
     return int(match[1]), int(match[2])
 
 

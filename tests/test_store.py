@@ -250,6 +250,49 @@ def test_bad_interband_input_is_one_line(args, message):
     assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], run.stderr
 
 
+@pytest.mark.parametrize(
+    "env, shard",
+    [
+        ({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0"}, (3, 4)),
+        ({"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1"}, (3, 4)),
+        (  # --array=10-16:2: tasks 10, 12, 14, 16
+            {
+                "SLURM_ARRAY_TASK_ID": "14",
+                "SLURM_ARRAY_TASK_COUNT": "4",
+                "SLURM_ARRAY_TASK_MIN": "10",
+                "SLURM_ARRAY_TASK_STEP": "2",
+            },
+            (2, 4),
+        ),  # fmt: skip
+        ({"SLURM_PROCID": "5", "SLURM_NTASKS": "8"}, (5, 8)),
+    ],
+)
+def test_shard_auto_reads_slurms_array_or_task_variables(env, shard):
+    from photosc_jax.cli import _parse_shard
+
+    assert _parse_shard("auto", env) == shard
+
+
+def test_shard_auto_fills_a_store_in_an_array_job(tmp_path, monkeypatch):
+    """Two array tasks with `--shard auto` fill one store; outside SLURM it is refused."""
+    store = str(tmp_path / "auto.zarr")
+    args = ["sweep", "metastability", "--DeltaE", "0.5:2:4", "--nu", "1:3:5", "--chunk-size", "10"]
+    for task in ("1", "2"):
+        monkeypatch.setenv("SLURM_ARRAY_TASK_ID", task)
+        monkeypatch.setenv("SLURM_ARRAY_TASK_MIN", "1")
+        monkeypatch.setenv("SLURM_ARRAY_TASK_COUNT", "2")
+        run = invoke(*args, "--out", store, "--shard", "auto", "--no-progress")
+        assert run.exit_code == 0, run.stderr
+    assert open_sweep(store).attrs["complete"] == 1
+    for name in ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT", "SLURM_PROCID"):
+        monkeypatch.delenv(name, raising=False)
+    run = invoke(*args, "--shard", "auto", "--no-progress")
+    assert run.exit_code == 2 and run.stderr.strip() == (
+        "Error: --shard auto: no SLURM array job (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) "
+        "or task (SLURM_PROCID, SLURM_NTASKS) variables here; give --shard i/n."
+    ), run.stderr
+
+
 def test_an_option_of_the_other_method_names_it():
     """The default interband method is continuation: --t-max (an evolve option) says so."""
     run = invoke("sweep", "interband", "--V", "1,2", "--t-max", "100", "--no-progress")

@@ -265,13 +265,13 @@ def test_workers_are_pinned_before_they_import_anything():
 
     core = max(workers.cores())
     start = workers._PINNED_START.format(core=core)
-    assert start.index("sched_setaffinity") < start.index("run_module")
+    assert start.index("sched_setaffinity") < start.index("import _main")
     probe = start.replace(
-        "runpy.run_module('photosc_jax.sweeps.workers', run_name='__main__')",
+        "from photosc_jax.sweeps.workers import _main\n_main()",
         "import sys; print(sorted(os.sched_getaffinity(0)), 'scipy' in sys.modules, "
         "os.environ['OPENBLAS_NUM_THREADS'])",
     )
     assert probe != start
-    env = workers._one_device_env()
+    env = workers._worker_env()
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert out.stdout.split() == [f"[{core}]", "False", "1"], out.stderr

@@ -5,7 +5,7 @@ In the CPU plan (`engine.sweep`'s `plan`) a row method (e.g. the interband
 process run their computations one after another, and vmapped rows would run batched
 LAPACK kernels, which can deadlock a small CPU thread pool. So on CPUs the rows are
 spread over *processes*: the parent creates the store and starts `n` workers
-(`python -m photosc_jax.sweeps.workers`, one JAX CPU device each). The workers take the
+(`python -m photosc_jax.sweeps.workers`, each on its first JAX CPU device). The workers take the
 chunks to compute one at a time, in order, each claiming the next free one (`Claims`: an
 exclusively created file per chunk), so a worker that drew slow rows (small Ω) does not
 hold up the end of the map; the parent shows the progress. Each chunk is written with its
@@ -21,10 +21,14 @@ row program compiles about twice as fast on two cores as on one, benchmarks/RESU
 and a process cannot be pinned once JAX runs (its thread pools are sized for the
 cores it saw at start; squeezed onto one core afterwards it crawls). So the parent, which
 is not pinned and has already imported JAX and built the sweep, compiles the chunk program
-with every core while the workers start, saves the executable
-(`jax.experimental.serialize_executable`) and opens a gate (`CompileGate`); the workers
-wait at the gate and load the executable without tracing the program. A worker finding no
-executable saved for its arguments traces and compiles the program itself.
+with every core while the workers start and opens a gate (`CompileGate`); the workers wait
+at the gate and take the parent's program from JAX's persistent compilation cache
+(`photosc_jax._compilation_cache`, on by default; the parent's cache directory is passed
+on), tracing it while they wait. With the cache off, the parent saves the executable
+(`jax.experimental.serialize_executable`) and the workers load it without tracing. A worker
+finding neither traces and compiles the program itself. (A program the parent took from
+the cache cannot be re-serialized: the workers' copy failed with "Function ... not found",
+so the two ways are never mixed.)
 
 Workers die with their parent (Linux `PR_SET_PDEATHSIG`), finish the chunk in progress on
 SIGINT (the parent forwards its own interrupt; they run in their own session, so a
@@ -123,11 +127,17 @@ class CompileGate:
         return self.path.with_name(self.path.name + ".program")
 
     def compile(self, run, args) -> None:
-        """Compile the `jax.jit` function `run` for `args`, save it, open the gate."""
+        """Compile the `jax.jit` function `run` for `args` (into the persistent cache if it
+        is on, else saved beside the gate), open the gate."""
         from jax.experimental import serialize_executable
 
+        from .._compilation_cache import in_use
+
         try:
-            program, _, out_tree = serialize_executable.serialize(run.lower(args).compile())
+            compiled = run.lower(args).compile()
+            if in_use():
+                return
+            program, _, out_tree = serialize_executable.serialize(compiled)
             blob = pickle.dumps((_signature(args), program, out_tree))
             tmp = self.saved.with_suffix(".tmp")
             tmp.write_bytes(blob)
@@ -140,6 +150,12 @@ class CompileGate:
     def program(self, run, args):
         """The compiled chunk program `run` (a `jax.jit` function) for `args`; None if
         `stop()` ended the wait (nothing is compiled then)."""
+        from .._compilation_cache import in_use
+
+        if in_use():  # trace while the parent compiles; then the cache has the program
+            lowered = run.lower(args)
+            self.wait()
+            return None if self.stop() else lowered.compile()
         self.wait()
         if self.stop():
             return None
@@ -187,20 +203,28 @@ class Claims:
 # load time, and a two-thread pool squeezed onto one core ran the 64 x 64 map about 8 times
 # slower (benchmarks/RESULTS.md, "Workers pinned before any import").
 _PINNED_START = (
-    "import os, runpy\n"
+    "import os\n"
     "if hasattr(os, 'sched_setaffinity'):\n"
     "    os.sched_setaffinity(0, {{{core}}})\n"
-    "runpy.run_module('photosc_jax.sweeps.workers', run_name='__main__')"
+    "from photosc_jax.sweeps.workers import _main\n"
+    "_main()"
 )
 
 
-def _one_device_env() -> dict[str, str]:
-    """The workers' environment: one JAX CPU device, one BLAS thread."""
+def _worker_env() -> dict[str, str]:
+    """The workers' environment: one BLAS thread, this process's compilation cache (or
+    none) and its number of JAX CPU devices. A worker computes on its first device only,
+    but JAX's persistent cache keys a program by the CPU client's device count, so the
+    same count makes the parent's program a cache hit for the workers."""
+    import jax
+
     flags = [
         f for f in os.environ.get("XLA_FLAGS", "").split() if "xla_force_host_platform_device_count" not in f
     ]
+    count = f"--xla_force_host_platform_device_count={len(jax.devices('cpu'))}"
     one = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    return {**os.environ, **one, "XLA_FLAGS": " ".join(flags + ["--xla_force_host_platform_device_count=1"])}
+    cache = {"PHOTOSC_JAX_CACHE": jax.config.jax_compilation_cache_dir or "off"}
+    return {**os.environ, **one, **cache, "XLA_FLAGS": " ".join([*flags, count])}
 
 
 def cores() -> list[int]:
@@ -217,7 +241,7 @@ def start(spec: dict, out: str, n: int) -> tuple[list[Worker], CompileGate]:
     (`CompileGate.compile`; until then the workers wait, at most GATE_TIMEOUT)."""
     job = {k: spec[k] for k in ("model", "method", "along", "axes", "parameters", "options")}
     mine = cores()
-    env = _one_device_env()
+    env = _worker_env()
     scratch = Path(tempfile.mkdtemp(prefix="photosc-workers-"))  # the gate, the program, the claims
     (scratch / "claims").mkdir()
     gate = CompileGate(scratch / "compiled")
