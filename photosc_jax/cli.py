@@ -207,6 +207,13 @@ def sweep(
         "as half the device memory holds, spread evenly over the calls).",
         show_default=False,
     ),
+    scheduler: str = typer.Option(
+        None,
+        "--scheduler",
+        help="Run the chunks as tasks on a running Dask cluster: its scheduler's address "
+        "(tcp://host:8786) or scheduler file (a .json path); needs --out on storage every "
+        "worker reaches and the dask extra (pip install 'photosc_jax[dask]').",
+    ),
     progress: bool = typer.Option(
         None, "--progress/--no-progress", help="Progress bar (default: on a terminal).", show_default=False
     ),
@@ -214,10 +221,13 @@ def sweep(
         False, "--verbose", help="Also print the run's diagnostics (devices, workers, vmap waste)."
     ),
 ) -> None:
+    import contextlib
+
+    from .sweeps.executors import ChunksFailedError
     from .sweeps.models import default_along, default_method, get_model, method_model
     from .sweeps.workers import WorkerError
 
-    with _user_errors(WorkerError):
+    with _user_errors(WorkerError, ChunksFailedError), contextlib.ExitStack() as cleanup:
         axes, fixed, options = _read_config(config) if config else ({}, {}, {})
         if method is None:  # continuation if an axis is swept (read the axes to know)
             probe = ({**axes}, {**fixed}, {**options})
@@ -245,6 +255,7 @@ def sweep(
             shard=_parse_shard(shard),
             plan=plan,
             batch=batch,
+            executor=_dask_client(scheduler, out, cleanup) if scheduler else None,
             progress=progress,
         )
     a = ds.attrs
@@ -269,6 +280,28 @@ def sweep(
     else:
         main = ds[m.main]
         typer.echo(main.to_pandas().to_string() if main.ndim <= 2 else str(main))
+
+
+def _dask_client(scheduler: str, out, cleanup):
+    """A Dask client of the cluster at `scheduler` (an address, or a scheduler file ending in
+    .json), closed by `cleanup` (an `ExitStack`)."""
+    if out is None:
+        raise ValueError(
+            "--scheduler: the cluster's workers write the chunks to a store; give --out on "
+            "storage every worker reaches."
+        )
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError(
+            "--scheduler needs Dask: pip install 'photosc_jax[dask]' (or pip install 'dask[distributed]')."
+        ) from None
+    kw = {"scheduler_file": scheduler} if scheduler.endswith(".json") else {"address": scheduler}
+    try:
+        client = Client(**kw, timeout=30)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ValueError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e}).") from None
+    return cleanup.enter_context(client)
 
 
 def _run_sweep(banner: str, model, axes, **kw):

@@ -32,6 +32,7 @@ import xarray as xr
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._devices import default_vmap_width
+from . import executors as executors_mod
 from . import store
 from . import workers as workers_mod
 from .models import (
@@ -84,7 +85,7 @@ PLANS = ("auto", "cpu", "accelerator")
 
 
 def _check_arguments(
-    fixed, options, out, shard, devices, vmap_width, workers, stop, plan="auto", batch=None
+    fixed, options, out, shard, devices, vmap_width, workers, stop, plan="auto", batch=None, executor=None
 ) -> None:
     """The arguments of `sweep` beyond the model, its axes and method (checked by `make_spec`
     and `get_model`), before any work: a one-line `TypeError` / `ValueError` that says what
@@ -126,6 +127,18 @@ def _check_arguments(
         raise ValueError(f"plan={short(plan)}: use one of {', '.join(PLANS)}.")
     if not (batch is None or _count(batch)):
         raise ValueError(f"batch={short(batch)}: use a whole number >= 1 (rows per device per call) or None.")
+    if executor is not None:
+        executors_mod.executor_of(executor)  # a TypeError / ValueError for the wrong kind
+        if out is None:
+            raise ValueError(
+                "sweep(executor=...): the tasks write their chunks to a store; give out= a path "
+                "every worker can reach (on a cluster: shared storage)."
+            )
+        if plan != "auto" or workers != "auto" or devices is not None or vmap_width != "auto":
+            raise ValueError(
+                "sweep(executor=...): the executor's workers run the chunks, each on its own "
+                "first device; leave plan, workers, devices and vmap_width at their defaults."
+            )
     if plan == "accelerator" and _count(workers) and workers > 1:
         raise ValueError(
             f"plan='accelerator' with workers={workers}: the accelerator plan runs in this process "
@@ -218,6 +231,7 @@ def sweep(
     batch: int | None = None,
     vmap_width: int | None | str = "auto",
     workers: int | str = "auto",
+    executor=None,
     progress: bool | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> xr.Dataset:
@@ -281,6 +295,13 @@ def sweep(
       time, in order. `photosc sweep` exposes every core as a device, so it uses them all.
       Other methods and the accelerator plan ignore it (they split the work over the
       devices).
+    - `executor`: run the chunks as tasks on this `concurrent.futures.Executor` — a Dask
+      cluster (a `distributed.Client`, or its `get_executor()`), a `ProcessPoolExecutor` with
+      the spawn start method, … — instead of on this process's devices and workers (module
+      `executors`): one task per unfinished chunk, each computed on the first device of the
+      process that runs it and written to the store `out` (required: a path the workers can
+      reach), a failed chunk retried twice, then listed in a `ChunksFailedError` (the store
+      keeps every other chunk). `plan`, `devices`, `vmap_width` and `workers` do not apply.
     - `progress`: show a progress bar (True/False; default None: only on a terminal) — the
       same keyword as `evolve(..., progress=)`.
     - `stop`: called before each chunk and at the end; once it returns True the sweep ends
@@ -299,7 +320,7 @@ def sweep(
     `sweep.workers.WorkerError` if a worker process failed (its finished chunks are kept).
     """
     axes = read_axes(axes)
-    _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop, plan, batch)
+    _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop, plan, batch, executor)
     return _sweep(
         model,
         axes,
@@ -317,6 +338,7 @@ def sweep(
         stop,
         plan=plan,
         batch=batch,
+        executor=executor,
     )
 
 
@@ -339,6 +361,7 @@ def _sweep(
     claim: Callable[[int], bool] | None = None,
     plan: str = "auto",
     batch: int | None = None,
+    executor=None,
 ) -> xr.Dataset:
     """`sweep` with its arguments checked; a worker process (`sweep.workers`) also passes
     `gate` (the chunk program comes from `gate.program`: compiled by the parent, loaded
@@ -371,7 +394,10 @@ def _sweep(
         vmap_width, workers = None, 1
     if vmap_width == "auto":
         vmap_width = default_vmap_width(devices)
-    n_workers = _n_workers(workers, model, devices, vmap_width, shard)
+    if executor is not None:  # the executor's workers take the chunks: spread for them
+        executor, n_workers = executors_mod.executor_of(executor)
+    else:
+        n_workers = _n_workers(workers, model, devices, vmap_width, shard)
     if chunk_size is None and chunks is None:
         spec = _spread(spec, n_workers)
     n_workers = min(n_workers, n_chunks(spec))
@@ -382,7 +408,7 @@ def _sweep(
     if shard is not None:  # (i, n), checked by `_check_arguments`
         mine = range(shard[0], n_chunks(spec), shard[1])
     scratch = None
-    if n_workers > 1 and out is None:  # the processes meet in a temporary store
+    if n_workers > 1 and out is None and executor is None:  # the processes meet in a temporary store
         scratch = tempfile.TemporaryDirectory(prefix="photosc-sweep-")
         out = str(Path(scratch.name) / "sweep.zarr")
     units = chunk_rows if model.along is not None else chunk_points  # what one call maps over
@@ -406,7 +432,16 @@ def _sweep(
     computed, interrupted, t0 = 0, False, time.perf_counter()
     bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), progress, f"{model.name} ({model.method})")
     calls = None
-    if plan == "accelerator":
+    if executor is not None:
+        if todo:
+            try:
+                computed, interrupted = executors_mod.run(
+                    executor, n_workers, spec, todo, out, bar.update, stop
+                )
+            finally:
+                bar.close()
+        todo = []
+    elif plan == "accelerator":
         if todo:
             computed, interrupted, calls, batch = _run_batched(
                 model, spec, todo, devices, batch, out, results, bar, stop
@@ -474,6 +509,18 @@ def _sweep(
     if "steps" in ds:
         ds.attrs["vmap_waste"] = vmap_waste(ds["steps"].values.reshape(-1), ds.attrs["vmap_width"])
     return ds
+
+
+def compute_chunk(model: SweepModel, spec, c: int) -> dict[str, np.ndarray]:
+    """The outputs of chunk `c` in its block shape, computed on this process's first device
+    (the CPU plan for one chunk: rows or points one after another on a CPU, vmapped on an
+    accelerator). What an executor's task runs (`executors.run_chunk`)."""
+    devices = jax.devices()[:1]
+    run, sharding = _runner(model, spec, devices, default_vmap_width(devices))
+    units = chunk_rows if model.along is not None else chunk_points
+    pts = units(spec, c)
+    values = run(_batched_params(model, spec, pts, len(pts), sharding))
+    return {k: _block(spec, c, var, np.asarray(values[k])[: len(pts)]) for k, var in model.outputs.items()}
 
 
 def _run_batched(model: SweepModel, spec, todo, devices, batch, out, results, bar, stop):
