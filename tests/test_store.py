@@ -77,7 +77,7 @@ def test_plain_xarray_opens_the_labelled_self_describing_dataset(tmp_path, refer
     for name in ("status", "regime"):
         a = ds[name].attrs
         assert len(a["flag_values"]) == len(a["flag_meanings"].split())
-        assert ds[name].dtype.kind == "i"  # flags stay integers (no NaN masking by xarray)
+        assert ds[name].encoding["_FillValue"] == -1  # "not computed": decoded as NaN
     assert "metastable_I" in ds["regime"].attrs["flag_meanings"].split()
     a = ds.attrs
     # every parameter with its default filled in, every run option, version and time
@@ -86,6 +86,56 @@ def test_plain_xarray_opens_the_labelled_self_describing_dataset(tmp_path, refer
     assert a["version"] and a["created"].endswith("Z") and a["Conventions"].startswith("CF")
     spec = json.loads(a["photosc_sweep"])
     assert spec["parameters"] == {"G": 0.6, "lam0": 0.3, "n_grid": 128}
+
+
+def _integer_outputs(store) -> list[str]:
+    return [name for name, v in open_sweep(store).data_vars.items() if v.dtype.kind == "i"]
+
+
+def test_integer_outputs_read_as_not_computed_where_missing_in_plain_xarray(tmp_path, reference):
+    """Integer outputs (codes) have the fill value -1, "not computed": a point not computed,
+    or a chunk whose file is gone, is NaN in plain xarray (which decodes the CF _FillValue,
+    so codes become floats there) and -1 in `open_sweep` -- never a valid code such as 0."""
+    store = tmp_path / "i.zarr"
+    sweep("metastability", AXES, out=str(store), shard=(0, 2), **KW)  # chunk 0: rows 0-1
+    names = _integer_outputs(store)
+    assert sorted(names) == ["regime", "status"]
+    (store / "regime" / "0.0").unlink()  # a finished chunk's file lost
+    plain = xr.open_zarr(store).load()
+    for name in names:
+        assert json.loads((store / name / ".zarray").read_text())["fill_value"] == -1
+        assert plain[name].dtype.kind == "f" and np.all(np.isnan(plain[name].values[2:])), name
+    np.testing.assert_array_equal(plain["status"].values[:2], reference["status"].values[:2])
+    assert np.all(np.isnan(plain["regime"].values))
+    with pytest.warns(StoreDamagedWarning, match=r"chunks 0\b"):
+        ds = open_sweep(store)
+    assert ds["regime"].dtype.kind == "i" and np.all(ds["regime"].values == -1)
+    assert np.all(ds["status"].values[:2] == -2) and np.all(ds["status"].values[2:] == -1)
+
+
+def test_a_store_with_integer_fill_value_null_resumes_and_is_migrated(tmp_path, reference):
+    """Stores made before the integer fill value was -1 (`fill_value: null`, every integer
+    chunk written with -1 at creation) resume: the metadata is repaired to -1 (data chunks
+    do not depend on the fill value) and the store completes equal to a fresh sweep."""
+    store = tmp_path / "old.zarr"
+    sweep("metastability", AXES, out=str(store), shard=(0, 2), **KW)
+    for name in _integer_outputs(store):
+        f = store / name / ".zarray"
+        f.write_text(json.dumps({**json.loads(f.read_text()), "fill_value": None}))
+        with zarr.config.set({"array.write_empty_chunks": True}):  # the old creation's -1
+            zarr.open_array(str(store / name), mode="r+", zarr_format=2)[2:4] = -1
+    zarr.consolidate_metadata(str(store), zarr_format=2)
+    with pytest.warns(UserWarning, match=r"repaired regime/\.zarray"):
+        ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 1 and ds.attrs["complete"] == 1
+    assert "regime/.zarray" in ds.attrs["notes"] and "status/.zarray" in ds.attrs["notes"]
+    _equal(ds, reference)
+    for name in _integer_outputs(store):
+        assert json.loads((store / name / ".zarray").read_text())["fill_value"] == -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _equal(xr.open_zarr(store).load(), reference)
+    assert sweep("metastability", AXES, out=str(store), **KW).attrs["chunks_computed"] == 0
 
 
 def test_explicit_defaults_are_the_same_sweep_and_real_differences_are_named(tmp_path):

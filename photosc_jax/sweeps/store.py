@@ -6,6 +6,10 @@ Layout (zarr format 2, consolidated metadata, CF attributes):
 - one array per output over the swept axes (dims in sweep order), chunked by the sweep's
   chunks (`spec.chunk_layout`), with `long_name`, `units` and, for codes,
   `flag_values`/`flag_meanings`; one coordinate array per swept parameter;
+- fill values (what a chunk not written, or whose file is missing, reads as): NaN for
+  floats and −1 ("not computed", `models.STORE_STATUS`) for integer outputs. Plain
+  `xarray.open_zarr` applies the CF `_FillValue`, so it decodes integer outputs to floats
+  with NaN at points not computed (or missing); `open_sweep` keeps them integers (−1);
 - the root attributes: CF globals, every parameter value (`parameter_<name>`, defaults
   filled in), every run option (`option_<name>`), the package version, the creation time,
   and the full specification as JSON (`photosc_sweep`);
@@ -79,9 +83,10 @@ def root_attrs(spec: dict, model: SweepModel) -> dict:
     return attrs
 
 
-def _write_layout(path: Path, spec: dict, model: SweepModel, *, data: bool) -> None:
-    """Write the metadata and coordinates of a store for `spec` at `path`; with `data`, also
-    the initial values of integer outputs (−1: not computed; floats read as NaN unwritten)."""
+def _write_layout(path: Path, spec: dict, model: SweepModel) -> None:
+    """Write the metadata and coordinates of a store for `spec` at `path` (no data: a chunk
+    not written reads as the fill value, NaN for floats and −1, "not computed", for integer
+    outputs)."""
     root = zarr.open_group(str(path), mode="w", zarr_format=2, attributes=root_attrs(spec, model))
     for name, values in spec["axes"].items():
         long_name, units = model.parameters.get(name, (name, "1"))
@@ -97,18 +102,15 @@ def _write_layout(path: Path, spec: dict, model: SweepModel, *, data: bool) -> N
         a[:] = np.asarray(values, dtype=float)
     for name, var in model.outputs.items():
         dt, shape = np.dtype(var.dtype), var_shape(spec, var.per_row)
-        a = root.create_array(
+        root.create_array(
             name,
             shape=shape,
             chunks=var_chunks(spec, var.per_row),
             dtype=dt,
-            fill_value=np.nan if dt.kind == "f" else None,
+            fill_value=_fill(dt),
             attributes=dict(_ARRAY_DIMENSIONS=var_dims(spec, var.per_row), **var.attrs()),
             **_codecs(),
         )
-        if data and dt.kind != "f":
-            with _every_chunk_written():
-                a[...] = np.full(shape, -1, dtype=dt)
     side = root.create_group(SIDE, attributes={ATTR: json.dumps(spec)})
     for name, dt in (("chunk_done", "i1"), ("chunk_crc", "i8")):
         side.create_array(name, shape=(n_chunks(spec),), chunks=(1,), dtype=dt, fill_value=0, **_codecs())
@@ -126,7 +128,7 @@ def create_or_open(path, spec: dict) -> tuple[dict, list[str]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=path.name + ".tmp", dir=path.parent))
     try:
-        _write_layout(tmp / "store.zarr", spec, model, data=True)
+        _write_layout(tmp / "store.zarr", spec, model)
         try:
             os.rename(tmp / "store.zarr", path)
         except OSError:  # another process created it meanwhile
@@ -232,7 +234,7 @@ def repair(path, spec: dict) -> list[str]:
     repaired = []
     with tempfile.TemporaryDirectory(prefix="photosc-template") as tmp:
         tmpl = Path(tmp) / "t.zarr"
-        _write_layout(tmpl, spec, model, data=False)
+        _write_layout(tmpl, spec, model)
         for src in sorted(tmpl.rglob("*")):
             rel = src.relative_to(tmpl)
             is_coord = rel.parts[0] in spec["axes"]
