@@ -248,6 +248,42 @@ def test_damaged_chunks_are_masked_on_read_and_recomputed_alone(tmp_path, refere
     _equal(again, reference)
 
 
+def test_a_lost_chunk_file_is_damage_even_where_the_fill_reads_the_computed_values(tmp_path, reference):
+    """Chunk 1 of Q_MS is all NaN, which is also what its lost file reads as: its checksum
+    passes, but a finished chunk with a file missing is damaged all the same, and a rerun
+    recomputes it and leaves every chunk file present."""
+    store = tmp_path / "lost.zarr"
+    sweep("metastability", AXES, out=str(store), **KW)
+    assert np.all(np.isnan(reference["Q_MS"].values[2:4]))
+    (store / "Q_MS" / "1.0").unlink()
+    with pytest.warns(StoreDamagedWarning, match=r"1 chunk\(s\) .*\(chunks 1\)"):
+        assert open_sweep(store).attrs["damaged_chunks"] == "1"
+    with pytest.warns(UserWarning, match=r"recomputed: \[1\]"):
+        ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 1 and (store / "Q_MS" / "1.0").is_file()
+    _equal(ds, reference)
+
+
+def test_chunk_files_are_found_with_the_arrays_dimension_separator(tmp_path, reference):
+    """A store whose arrays use nested keys ("0/0", `dimension_separator` "/") is complete:
+    the chunk files are looked up with the separator each array's metadata gives."""
+    store = tmp_path / "nested.zarr"
+    sweep("metastability", AXES, out=str(store), **KW)
+    for name in reference.data_vars:
+        meta = store / name / ".zarray"
+        meta.write_text(json.dumps({**json.loads(meta.read_text()), "dimension_separator": "/"}))
+        for f in sorted((store / name).glob("[0-9]*")):
+            (f.parent / f.name.split(".")[0]).mkdir(exist_ok=True)
+            f.rename(f.parent / f.name.split(".")[0] / f.name.split(".")[1])
+    zarr.consolidate_metadata(str(store), zarr_format=2)
+    assert (store / "Q_MS" / "1" / "0").is_file()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = open_sweep(store)
+    assert ds.attrs["complete"] == 1
+    _equal(ds, reference)
+
+
 def test_damaged_metadata_and_coordinates_are_reported_then_repaired_on_resume(tmp_path, reference):
     store = tmp_path / "m.zarr"
     sweep("metastability", AXES, out=str(store), **KW)

@@ -19,7 +19,9 @@ Layout (zarr format 2, consolidated metadata, CF attributes):
 
 Every zarr chunk also carries numcodecs' CRC32 filter, so a damaged file cannot decode
 silently, not even for a reader that knows nothing of this package. A chunk is finished
-when its flag is set and its values match its CRC; anything else is recomputed on resume.
+when its flag is set, its values match its CRC and each of its files is there (a lost file
+reads as the fill value, which can equal what was computed); anything else is recomputed on
+resume.
 `repair` restores damaged metadata and coordinates from the stored specification.
 """
 
@@ -307,6 +309,27 @@ def _read_array(path: Path, name: str, spec: dict, dtype, shape, slices) -> tupl
     return out, bad
 
 
+def chunk_key(spec: dict, per_row: bool, index: int, separator: str = ".") -> str:
+    """The zarr (format 2) key, relative to its array, of the file that holds sweep chunk
+    `index` of an output (`per_row`: without the row axis): the chunk's grid indices joined
+    by the array's `dimension_separator` ("0" for a 0-d array). Assumes the array is chunked
+    by `var_chunks` (one zarr chunk per sweep chunk)."""
+    grid = [s.start // c for s, c in zip(var_slices(spec, per_row, index), var_chunks(spec, per_row))]
+    return separator.join(str(g) for g in grid) or "0"
+
+
+def _missing_files(path: Path, name: str, spec: dict, per_row: bool, chunks) -> set[int]:
+    """The sweep chunks among `chunks` whose file of the output `name` is missing. A chunk
+    written by `write_chunk` always has its file, but a lost file reads as the fill value,
+    which may equal what was computed (an all-NaN chunk): its checksum would pass. Returns
+    an empty set where the array's metadata cannot be read (`_read_array` marks those)."""
+    try:
+        sep = zarr.open_array(str(path / name), mode="r", zarr_format=2).metadata.dimension_separator
+    except Exception:  # noqa: BLE001 - metadata damaged: every chunk is bad already
+        return set()
+    return {i for i in chunks if not (path / name / chunk_key(spec, per_row, i, sep)).is_file()}
+
+
 def points_done(path, spec: dict, chunks) -> int:
     """Points in the listed chunks whose completion flag is set (no checksums: a cheap
     progress count while other processes write; 0 where the flags cannot be read yet)."""
@@ -319,8 +342,9 @@ def points_done(path, spec: dict, chunks) -> int:
 
 def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Read and verify a store: (spec, values, done, damaged), where `done`/`damaged` flag
-    each chunk. Values of chunks not done or damaged are masked (NaN; −1 for integer
-    outputs, and −2 in `status` for damaged chunks)."""
+    each chunk. A chunk whose completion flag is set is damaged if its values fail their
+    CRC or any of its files is missing. Values of chunks not done or damaged are masked
+    (NaN; −1 for integer outputs, and −2 in `status` for damaged chunks)."""
     path = Path(path)
     spec = spec or read_spec(path)
     model = model_of(spec)
@@ -335,6 +359,9 @@ def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], n
     one = lambda i: (slice(i, i + 1),)  # noqa: E731
     flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,), one)
     crcs, bad_crcs = _read_array(path / SIDE, "chunk_crc", spec, np.dtype("i8"), (nc,), one)
+    flagged = [i for i in range(nc) if flags[i] == 1 and i not in bad_flags]
+    for name, var in model.outputs.items():
+        bad |= _missing_files(path, name, spec, var.per_row, flagged)
     done, damaged = np.zeros(nc, bool), np.zeros(nc, bool)
     for i in range(nc):
         if flags[i] != 1 or i in bad_flags:
