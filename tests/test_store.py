@@ -7,6 +7,7 @@ is model-agnostic."""
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -305,6 +306,56 @@ def test_damaged_metadata_and_coordinates_are_reported_then_repaired_on_resume(t
         f.write_text("{}")
     run = _cli("info", str(store))
     assert run.returncode == 2 and "damaged in both copies" in run.stderr
+
+
+def _garbage(name):
+    return lambda store: (store / name).write_text("garbage")
+
+
+@pytest.mark.parametrize(
+    "damage, fault, repaired",
+    [
+        (_garbage("zarr.json"), "zarr.json is stray zarr v3 metadata", "removed zarr.json"),
+        (_garbage(".zattrs"), ".zattrs is damaged", "repaired .zattrs"),
+        (_garbage(".zmetadata"), ".zmetadata is damaged", "repaired .zmetadata"),
+        (lambda store: (store / ".zgroup").unlink(), ".zgroup is missing", "repaired .zgroup"),
+    ],
+    ids=["zarr.json", ".zattrs", ".zmetadata", ".zgroup"],
+)
+def test_info_reports_metadata_that_breaks_plain_xarray_and_a_rerun_repairs_it(
+    tmp_path, reference, damage, fault, repaired
+):
+    """Each of these leaves `open_sweep` working (it reads the arrays and the spec's copy)
+    but breaks plain `xarray.open_zarr`: `info` names the file, the xarray error and the
+    command that repairs it; the rerun does, and then plain xarray reads what `open_sweep`
+    reads."""
+    store = tmp_path / "meta.zarr"
+    sweep("metastability", AXES, out=str(store), **KW)
+    damage(store)
+    run = invoke("info", str(store))
+    out = " ".join(run.stdout.split())
+    assert run.exit_code == 0 and "chunks 2/2 done (checksums verified; 0 damaged)" in out, run.stdout
+    expected = (
+        re.escape(f"metadata damaged: {fault}; plain xarray.open_zarr fails (")
+        + r"\w+: [^\n]+"
+        + re.escape(
+            "). Rerun the sweep command on this store to repair it: photosc sweep metastability "
+            f"--DeltaE 0.5:2:4 --nu 1:3:5 --out {store} "
+        )
+    )
+    assert re.search(expected, out), run.stdout
+    with pytest.raises(Exception):  # noqa: B017 - whichever error zarr gives
+        xr.open_zarr(store)
+    with pytest.warns(UserWarning, match=re.escape(repaired)):
+        ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 0
+    assert "metadata intact (plain xarray.open_zarr opens the store)" in " ".join(
+        invoke("info", str(store)).stdout.split()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _equal(xr.open_zarr(store).load(), open_sweep(store))
+    _equal(open_sweep(store), reference)
 
 
 @pytest.mark.parametrize(

@@ -22,11 +22,13 @@ silently, not even for a reader that knows nothing of this package. A chunk is f
 when its flag is set, its values match its CRC and each of its files is there (a lost file
 reads as the fill value, which can equal what was computed); anything else is recomputed on
 resume.
-`repair` restores damaged metadata and coordinates from the stored specification.
+`repair` restores damaged metadata and coordinates from the stored specification (and
+removes stray zarr v3 `zarr.json` files); `check_metadata` reports what it would repair.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -229,25 +231,72 @@ def _non_default(spec: dict) -> dict:
 
 def repair(path, spec: dict) -> list[str]:
     """Restore every metadata file and coordinate array of the store at `path` that differs
-    from what `spec` prescribes (data chunks are left alone: their CRCs decide). Returns
-    what was repaired."""
+    from what `spec` prescribes, and remove stray zarr v3 metadata (`zarr.json`: zarr and
+    xarray would read the store as format 3); data chunks are left alone (their CRCs
+    decide). Returns what was repaired."""
     path = Path(path)
-    model = model_of(spec)
     repaired = []
+    with _template(spec) as tmpl:
+        for rel, fault in _metadata_faults(path, spec, tmpl):
+            if fault == STRAY:
+                (path / rel).unlink()
+                repaired.append(f"removed {rel} ({STRAY})")
+                continue
+            (path / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tmpl / rel, path / rel)
+            repaired.append(f"repaired {rel}")
+    return repaired
+
+
+def check_metadata(path, spec: dict) -> list[str]:
+    """What `repair` would restore or remove in the store at `path` made for `spec`, without
+    writing: one "<file> is <fault>" per file, relative to the store (fault: "missing",
+    "damaged" or STRAY); empty where metadata and coordinates are intact."""
+    with _template(spec) as tmpl:
+        return [f"{rel} is {fault}" for rel, fault in _metadata_faults(Path(path), spec, tmpl)]
+
+
+STRAY = "stray zarr v3 metadata"  # a `zarr.json` in a format 2 store (`_metadata_faults`)
+
+
+@contextlib.contextmanager
+def _template(spec: dict):
+    """Yields the path of a fresh layout for `spec` (metadata and coordinates, no data) in
+    a temporary directory, removed on exit."""
     with tempfile.TemporaryDirectory(prefix="photosc-template") as tmp:
         tmpl = Path(tmp) / "t.zarr"
-        _write_layout(tmpl, spec, model)
-        for src in sorted(tmpl.rglob("*")):
-            rel = src.relative_to(tmpl)
-            is_coord = rel.parts[0] in spec["axes"]
-            if src.is_dir() or not (src.name in _METADATA or is_coord):
-                continue
-            dst = path / rel
-            if not _same(src, dst, json_file=src.name in _METADATA):
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
-                repaired.append(f"repaired {rel}")
-    return repaired
+        _write_layout(tmpl, spec, model_of(spec))
+        yield tmpl
+
+
+def _metadata_faults(path: Path, spec: dict, tmpl: Path) -> list[tuple[Path, str]]:
+    """(file relative to the store, fault) for each metadata file and coordinate chunk of
+    the store at `path` that is "missing" or "damaged" (differs from the template `tmpl`
+    written for `spec`), and for each `zarr.json` anywhere in it (STRAY: zarr and xarray
+    read a store with one as zarr format 3, and fail)."""
+    faults = []
+    for src in sorted(tmpl.rglob("*")):
+        rel = src.relative_to(tmpl)
+        is_coord = rel.parts[0] in spec["axes"]
+        if src.is_dir() or not (src.name in _METADATA or is_coord):
+            continue
+        if not _same(src, path / rel, json_file=src.name in _METADATA):
+            faults.append((rel, "damaged" if (path / rel).exists() else "missing"))
+    return faults + [(f.relative_to(path), STRAY) for f in sorted(path.rglob("zarr.json"))]
+
+
+def xarray_error(path) -> str | None:
+    """Why plain `xarray.open_zarr` cannot open the store at `path` (one line: the error's
+    type and first line), or None if it opens it (metadata and coordinates are read, values
+    are not)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "both zarr.json and .zgroup exist"
+            xr.open_zarr(str(path)).close()
+    except Exception as err:  # noqa: BLE001 - whatever a user of plain xarray would meet
+        first = (str(err).strip().splitlines() or [""])[0]
+        return f"{type(err).__name__}: {first}"
+    return None
 
 
 def _same(a: Path, b: Path, *, json_file: bool) -> bool:
