@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -282,6 +283,87 @@ def test_chunk_files_are_found_with_the_arrays_dimension_separator(tmp_path, ref
         warnings.simplefilter("error")
         ds = open_sweep(store)
     assert ds.attrs["complete"] == 1
+    _equal(ds, reference)
+
+
+def _other_shard_writes(monkeypatch, store, chunk, reference, before: int):
+    """Make chunk `chunk` of `store` be written (as another shard would: `write_chunk`, with
+    the reference values) just before the `before`-th array read (from 1) of the next
+    `load`. Returns the list of arrays read, filled as they are."""
+    from photosc_jax.sweeps import store as stored
+    from photosc_jax.sweeps.spec import var_slices
+
+    spec = stored.read_spec(store)
+    outputs = stored.model_of(spec).outputs
+    values = {k: reference[k].values[var_slices(spec, v.per_row, chunk)] for k, v in outputs.items()}
+    read, calls = stored._read_array, []
+
+    def reading(path, name, *args):
+        if len(calls) == before - 1:
+            stored.write_chunk(store, spec, chunk, values)
+        calls.append(name)
+        return read(path, name, *args)
+
+    monkeypatch.setattr(stored, "_read_array", reading)
+    return calls
+
+
+def test_a_chunk_written_by_another_shard_during_a_read_is_never_damaged(tmp_path, monkeypatch, reference):
+    """A writer writes values, then the CRC, then the completion flag, and `load` reads the
+    flags first: a chunk that another shard writes at any moment of a read is done (written
+    before the read began) or not done, never damaged."""
+    from photosc_jax.sweeps import store as stored
+
+    base = tmp_path / "base.zarr"
+    sweep("metastability", AXES, out=str(base), shard=(0, 2), **KW)
+    n_reads = len(reference.data_vars) + 2  # every output, the flags and the CRCs
+    first = reference.isel(DeltaE=slice(0, 2))  # chunk 0
+    for before in range(1, n_reads + 1):
+        store = tmp_path / f"read{before}.zarr"
+        shutil.copytree(base, store)
+        with monkeypatch.context() as m:
+            calls = _other_shard_writes(m, store, 1, reference, before)
+            spec, values, done, damaged = stored.load(store)
+        assert len(calls) == n_reads and not damaged.any(), (before, calls)
+        assert list(done) == [True, before == 1], (before, calls)
+        _equal(stored.dataset(spec, values, done).isel(DeltaE=slice(0, 2)), first)
+        assert stored.load(store)[2].all()  # the next read finds it done
+
+
+def test_shards_report_only_their_own_chunks(tmp_path, monkeypatch, reference):
+    """A shard does not report the chunks of other shards as recomputed, nor warn of them
+    at its end (they may be in flight): a damaged one is named in a note as theirs, and one
+    the other shard writes during the last read is simply not done yet."""
+    from photosc_jax.sweeps import store as stored
+
+    store = tmp_path / "shards.zarr"
+    kw = dict(chunk_size=5, progress=False)  # 4 chunks of one row; shards 0/3: 0, 3; 1/3: 1; 2/3: 2
+    sweep("metastability", AXES, out=str(store), shard=(0, 3), **kw)
+    _flip_byte(store / "Q_MS" / "0.0")  # shard 0's chunk 0, damaged
+    load, loads = stored.load, []
+
+    def loading(*args, **kwargs):  # the second load is the sweep's last read
+        loads.append(args)
+        if len(loads) == 2:
+            _other_shard_writes(monkeypatch, store, 2, reference, before=2)  # shard 2's chunk
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(stored, "load", loading)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = sweep("metastability", AXES, out=str(store), shard=(1, 3), **kw)
+    assert [str(w.message) for w in caught] == [
+        "1 chunk(s) of other shards failed their checksum: [0]; the shards that compute them "
+        "recompute them when run (again) on this store"
+    ]
+    assert len(loads) == 2 and ds.attrs["chunks_computed"] == 1
+    assert ds.attrs["chunks_done"] == 2 and ds.attrs["damaged_chunks"] == "0"  # chunks 1, 3
+    monkeypatch.undo()
+    with pytest.warns(StoreDamagedWarning, match=r"\(chunks 0\)"):
+        assert open_sweep(store).attrs["chunks_done"] == 3  # chunk 2 written meanwhile
+    with pytest.warns(UserWarning, match=r"recomputed: \[0\]"):
+        ds = sweep("metastability", AXES, out=str(store), shard=(0, 3), **kw)
+    assert ds.attrs["chunks_corrupt_recomputed"] == 1 and ds.attrs["complete"] == 1
     _equal(ds, reference)
 
 

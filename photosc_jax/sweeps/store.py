@@ -392,29 +392,29 @@ def points_done(path, spec: dict, chunks) -> int:
 def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Read and verify a store: (spec, values, done, damaged), where `done`/`damaged` flag
     each chunk. A chunk whose completion flag is set is damaged if its values fail their
-    CRC or any of its files is missing. Values of chunks not done or damaged are masked
-    (NaN; −1 for integer outputs, and −2 in `status` for damaged chunks)."""
+    CRC or any of its files is missing; other processes may be writing chunks meanwhile
+    (shards, workers): those read as not done. Values of chunks not done or damaged are
+    masked (NaN; −1 for integer outputs, and −2 in `status` for damaged chunks)."""
     path = Path(path)
     spec = spec or read_spec(path)
     model = model_of(spec)
     nc = n_chunks(spec)
+    # flags and CRCs before the values: `write_chunk` sets them after the values, so a chunk
+    # flagged here has its final values on disk; one flagged meanwhile (another process
+    # writing) reads as not done, never as damaged
+    one = lambda i: (slice(i, i + 1),)  # noqa: E731
+    flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,), one)
+    crcs, bad_crcs = _read_array(path / SIDE, "chunk_crc", spec, np.dtype("i8"), (nc,), one)
+    flagged = [i for i in range(nc) if flags[i] == 1 and i not in bad_flags]
     values, bad = {}, set()
     blocks = {name: (lambda i, r=var.per_row: var_slices(spec, r, i)) for name, var in model.outputs.items()}
     for name, var in model.outputs.items():
         values[name], b = _read_array(
             path, name, spec, np.dtype(var.dtype), var_shape(spec, var.per_row), blocks[name]
         )
-        bad |= b
-    one = lambda i: (slice(i, i + 1),)  # noqa: E731
-    flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,), one)
-    crcs, bad_crcs = _read_array(path / SIDE, "chunk_crc", spec, np.dtype("i8"), (nc,), one)
-    flagged = [i for i in range(nc) if flags[i] == 1 and i not in bad_flags]
-    for name, var in model.outputs.items():
-        bad |= _missing_files(path, name, spec, var.per_row, flagged)
+        bad |= b | _missing_files(path, name, spec, var.per_row, flagged)
     done, damaged = np.zeros(nc, bool), np.zeros(nc, bool)
-    for i in range(nc):
-        if flags[i] != 1 or i in bad_flags:
-            continue
+    for i in flagged:
         ok = (
             i not in bad
             and i not in bad_crcs
