@@ -4,6 +4,7 @@ the numbers unchanged, never hands back a corrupted value, repairs damaged metad
 refuses bad input with one line. The metastability model keeps these tests fast: the store
 is model-agnostic."""
 
+import errno
 import json
 import os
 import random
@@ -12,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -22,7 +24,7 @@ import xarray as xr
 import zarr
 from helpers import invoke
 
-from photosc_jax.sweeps import StoreDamagedWarning, StoreMismatchError, open_sweep, sweep
+from photosc_jax.sweeps import StoreDamagedWarning, StoreFullError, StoreMismatchError, open_sweep, sweep
 
 # its module-scoped fixtures are computed once: keep the module on one xdist worker
 pytestmark = pytest.mark.xdist_group("store")
@@ -438,6 +440,69 @@ def test_info_reports_metadata_that_breaks_plain_xarray_and_a_rerun_repairs_it(
         warnings.simplefilter("error")
         _equal(xr.open_zarr(store).load(), open_sweep(store))
     _equal(open_sweep(store), reference)
+
+
+FULL = (
+    "Writing the store {} failed: no space left on device: free space or use another --out; "
+    "finished chunks are kept and a rerun resumes."
+)
+
+
+def _disk_full(monkeypatch, fails, batch=lambda path: False):
+    """zarr's file writes raise ENOSPC where `fails(path)`; those of the same batch
+    (`batch(path)`: written concurrently) finish after the failure, as threads writing to
+    a full disk do, so a clean-up that does not wait for them leaves folders behind.
+    Returns the list of failed paths and an event set once the batch's writes are done."""
+    from zarr.storage import _local
+
+    put, failed, failure, late = _local._put, [], threading.Event(), threading.Event()
+
+    def full(path, value, exclusive=False):
+        if fails(path):
+            failed.append(path)
+            failure.set()
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        if not batch(path):
+            return put(path, value, exclusive=exclusive)
+        assert failure.wait(10)
+        time.sleep(0.2)  # still writing when the error reaches the caller
+        try:
+            return put(path, value, exclusive=exclusive)
+        finally:
+            late.set()
+
+    monkeypatch.setattr(_local, "_put", full)
+    return failed, late
+
+
+def test_a_full_disk_creating_a_store_is_one_error_and_leaves_nothing(tmp_path, monkeypatch):
+    store = tmp_path / "full.zarr"
+    failed, late = _disk_full(
+        monkeypatch,
+        lambda path: path.name == ".zarray" and path.parent.name == "Q_MS",
+        batch=lambda path: path.name == ".zattrs" and path.parent.name == "Q_MS",
+    )
+    with pytest.raises(StoreFullError) as err:
+        sweep("metastability", AXES, out=str(store), **KW)
+    assert failed and err.value.errno == errno.ENOSPC and str(err.value) == FULL.format(store)
+    assert late.wait(10)  # (the late writes have ended)
+    assert list(tmp_path.iterdir()) == []  # no store, no temporary folder
+
+
+def test_a_full_disk_writing_a_chunk_is_one_line_and_the_rerun_resumes(tmp_path, monkeypatch, reference):
+    store = tmp_path / "full.zarr"
+    sweep("metastability", AXES, out=str(store), shard=(0, 2), **KW)
+    failed, _ = _disk_full(monkeypatch, lambda path: path.parent.name == "E_B" and path.name == "1.0")
+    args = ["sweep", "metastability", "--DeltaE", "0.5:2:4", "--nu", "1:3:5", "--out", str(store)]
+    run = invoke(*args, "--no-progress")
+    assert failed and run.exit_code == 2, (run.stdout, run.stderr)
+    assert run.stderr == f"Error: {FULL.format(store)}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full.zarr"]
+    assert not [p for p in store.rglob("*") if ".partial" in p.name or ".tmp" in p.name]
+    monkeypatch.undo()
+    ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 1 and ds.attrs["chunks_damaged"] == 0
+    _equal(ds, reference)
 
 
 @pytest.mark.parametrize(

@@ -297,7 +297,9 @@ def sweep(
     mapping), each one line saying what to change; `MemoryError` for a sweep whose points in
     flight or whose results (in memory, or per chunk of a store) cannot fit in memory,
     checked before any compute; `StoreMismatchError` for a store of another sweep,
-    `sweep.workers.WorkerError` if a worker process failed (its finished chunks are kept).
+    `StoreFullError` (an `OSError`) when the store's disk is full (finished chunks are
+    kept), `sweep.workers.WorkerError` if a worker process failed (its finished chunks are
+    kept).
     """
     axes = read_axes(axes)
     _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop, plan, batch)

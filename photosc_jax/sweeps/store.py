@@ -28,7 +28,9 @@ removes stray zarr v3 `zarr.json` files); `check_metadata` reports what it would
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -41,6 +43,7 @@ import numcodecs
 import numpy as np
 import xarray as xr
 import zarr
+import zarr.core.sync
 
 from .models import SweepModel, model_of
 from .spec import LAYOUT, chunk_points, n_chunks, var_chunks, var_dims, var_shape, var_slices
@@ -56,6 +59,59 @@ class StoreMismatchError(ValueError):
 
 class StoreDamagedWarning(UserWarning):
     """Some chunks of a store failed their checksum; their values are masked."""
+
+
+class StoreFullError(OSError):
+    """A store could not be written: no space left on its device, or the disk quota used
+    up (`errno` says which). Its message is one line that says what to do."""
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+_FULL = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}
+
+
+@contextlib.contextmanager
+def _full_disk_is_one_error(path: Path):
+    """Turn a full disk (or quota) while writing the store at `path` into `StoreFullError`
+    (other errors pass unchanged)."""
+    try:
+        yield
+    except StoreFullError:
+        raise
+    except OSError as err:
+        if err.errno not in _FULL:
+            raise
+        raise StoreFullError(
+            err.errno,
+            f"Writing the store {path} failed: {_FULL[err.errno]}: free space or use another "
+            "--out; finished chunks are kept and a rerun resumes.",
+        ) from err
+
+
+def _settle() -> None:
+    """Wait for zarr's writes still in flight. When one write of a batch fails, zarr raises
+    at once (`asyncio.gather`) and leaves the others running in its event loop, where they
+    would write, and recreate folders, after the caller has cleaned up."""
+
+    async def others():
+        me = asyncio.current_task()
+        await asyncio.gather(*(t for t in asyncio.all_tasks() if t is not me), return_exceptions=True)
+
+    zarr.core.sync.sync(others())
+
+
+@contextlib.contextmanager
+def _scratch(prefix: str, where: Path | None = None):
+    """Yields a new temporary directory (in `where`, default the system's), removed on every
+    exit path once no zarr write is in flight (`_settle`)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=where))
+    try:
+        yield tmp
+    finally:
+        _settle()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _codecs():
@@ -122,25 +178,24 @@ def _write_layout(path: Path, spec: dict, model: SweepModel) -> None:
 
 
 def create_or_open(path, spec: dict) -> tuple[dict, list[str]]:
-    """Create the store for `spec` at `path` (atomically: built in a temporary directory and
-    renamed), or open an existing one made for the same sweep and repair its metadata.
-    Returns the store's specification and notes on what was decided or repaired."""
+    """Create the store for `spec` at `path` (atomically: built in a temporary directory
+    next to it, renamed, the directory removed on every exit path), or open an existing one
+    made for the same sweep and repair its metadata. Returns the store's specification and
+    notes on what was decided or repaired. Raises `StoreFullError` on a full disk."""
     path = Path(path)
     model = model_of(spec)
-    if path.exists():
-        return _resume(path, spec, model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=path.name + ".tmp", dir=path.parent))
-    try:
-        _write_layout(tmp / "store.zarr", spec, model)
-        try:
-            os.rename(tmp / "store.zarr", path)
-        except OSError:  # another process created it meanwhile
-            if not path.exists():
-                raise
+    with _full_disk_is_one_error(path):
+        if path.exists():
             return _resume(path, spec, model)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _scratch(path.name + ".tmp", path.parent) as tmp:
+            _write_layout(tmp / "store.zarr", spec, model)
+            try:
+                os.rename(tmp / "store.zarr", path)
+            except OSError:  # another process created it meanwhile
+                if not path.exists():
+                    raise
+                return _resume(path, spec, model)
     return spec, []
 
 
@@ -263,10 +318,9 @@ STRAY = "stray zarr v3 metadata"  # a `zarr.json` in a format 2 store (`_metadat
 def _template(spec: dict):
     """Yields the path of a fresh layout for `spec` (metadata and coordinates, no data) in
     a temporary directory, removed on exit."""
-    with tempfile.TemporaryDirectory(prefix="photosc-template") as tmp:
-        tmpl = Path(tmp) / "t.zarr"
-        _write_layout(tmpl, spec, model_of(spec))
-        yield tmpl
+    with _scratch("photosc-template") as tmp:
+        _write_layout(tmp / "t.zarr", spec, model_of(spec))
+        yield tmp / "t.zarr"
 
 
 def _metadata_faults(path: Path, spec: dict, tmpl: Path) -> list[tuple[Path, str]]:
@@ -318,9 +372,10 @@ def crc(values: dict[str, np.ndarray]) -> int:
 
 def write_chunk(path, spec: dict, index: int, values: dict[str, np.ndarray]) -> None:
     """Write one finished chunk (`values`: arrays of the chunk's block shape): data first,
-    then its CRC, then its completion flag."""
+    then its CRC, then its completion flag. Raises `StoreFullError` on a full disk (the
+    chunk is then not done: its flag is written last)."""
     model = model_of(spec)
-    with _every_chunk_written():
+    with _full_disk_is_one_error(Path(path)), _every_chunk_written():
         root = zarr.open_group(str(path), mode="r+", zarr_format=2)
         for name, v in values.items():
             root[name][var_slices(spec, model.outputs[name].per_row, index)] = v
