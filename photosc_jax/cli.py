@@ -504,7 +504,8 @@ def info(store: Path = typer.Argument(..., help="A sweep store (.zarr directory)
         "chunks",
         f"{a['chunks_done']}/{a['chunks_total']} done (checksums verified; {a['chunks_damaged']} damaged)",
     )
-    _row("metadata", _metadata_state(store, json.loads(a["photosc_sweep"])))
+    with _user_errors():  # (the check writes a template store in the temporary directory)
+        _row("metadata", _metadata_state(store, json.loads(a["photosc_sweep"])))
     typer.echo("")
     _print_counts(ds)
     typer.echo("")
