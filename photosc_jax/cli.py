@@ -503,17 +503,48 @@ def _open_store(store: Path):
 
 
 def _row(label: str, text: str) -> None:
-    """One line of a table: the label in a 12-character column, the text wrapped beside it."""
+    """One line of a table: the label in a 12-character column, the text wrapped beside it
+    at spaces only (paths and commands stay whole, to copy)."""
     import textwrap
 
-    typer.echo(textwrap.fill(text, 100, initial_indent=f"{label:<12}", subsequent_indent=" " * 12))
+    typer.echo(
+        textwrap.fill(
+            text,
+            100,
+            initial_indent=f"{label:<12}",
+            subsequent_indent=" " * 12,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    )
+
+
+def _metadata_state(store: Path, spec: dict) -> str:
+    """The `metadata` line of `info`: intact, or which files are damaged and how to repair
+    them; and whether plain `xarray.open_zarr` opens the store."""
+    from .sweeps import store as stored
+
+    faults, error = stored.check_metadata(store, spec), stored.xarray_error(store)
+    if not faults and error is None:
+        return "intact (plain xarray.open_zarr opens the store)"
+    text = f"damaged: {'; '.join(faults)}" if faults else "intact"
+    text += f"; plain xarray.open_zarr fails ({error})" if error else ""
+    if not faults:
+        return text + "."
+    return (
+        f"{text}. Rerun the sweep command on this store to repair it: "
+        f"{stored.command_line(spec)} --out {store}"
+    )
 
 
 @app.command(short_help="Describe a sweep store: axes, parameters, progress, outcome counts, ranges.")
 def info(store: Path = typer.Argument(..., help="A sweep store (.zarr directory).")) -> None:
     """Describe a sweep store: model and method, axes, every fixed parameter and run option,
     progress (each chunk's checksum verified), how many points have each status, phase or
-    regime, and the range of each output with its units."""
+    regime, the state of the metadata (damaged files; whether plain xarray opens the store),
+    and the range of each output with its units."""
+    import json
+
     import numpy as np
 
     ds = _open_store(store)
@@ -535,6 +566,8 @@ def info(store: Path = typer.Argument(..., help="A sweep store (.zarr directory)
         "chunks",
         f"{a['chunks_done']}/{a['chunks_total']} done (checksums verified; {a['chunks_damaged']} damaged)",
     )
+    with _user_errors():  # (the check writes a template store in the temporary directory)
+        _row("metadata", _metadata_state(store, json.loads(a["photosc_sweep"])))
     typer.echo("")
     _print_counts(ds)
     typer.echo("")

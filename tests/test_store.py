@@ -4,12 +4,16 @@ the numbers unchanged, never hands back a corrupted value, repairs damaged metad
 refuses bad input with one line. The metastability model keeps these tests fast: the store
 is model-agnostic."""
 
+import errno
 import json
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -20,7 +24,7 @@ import xarray as xr
 import zarr
 from helpers import invoke
 
-from photosc_jax.sweeps import StoreDamagedWarning, StoreMismatchError, open_sweep, sweep
+from photosc_jax.sweeps import StoreDamagedWarning, StoreFullError, StoreMismatchError, open_sweep, sweep
 
 # its module-scoped fixtures are computed once: keep the module on one xdist worker
 pytestmark = pytest.mark.xdist_group("store")
@@ -77,7 +81,7 @@ def test_plain_xarray_opens_the_labelled_self_describing_dataset(tmp_path, refer
     for name in ("status", "regime"):
         a = ds[name].attrs
         assert len(a["flag_values"]) == len(a["flag_meanings"].split())
-        assert ds[name].dtype.kind == "i"  # flags stay integers (no NaN masking by xarray)
+        assert ds[name].encoding["_FillValue"] == -1  # "not computed": decoded as NaN
     assert "metastable_I" in ds["regime"].attrs["flag_meanings"].split()
     a = ds.attrs
     # every parameter with its default filled in, every run option, version and time
@@ -86,6 +90,56 @@ def test_plain_xarray_opens_the_labelled_self_describing_dataset(tmp_path, refer
     assert a["version"] and a["created"].endswith("Z") and a["Conventions"].startswith("CF")
     spec = json.loads(a["photosc_sweep"])
     assert spec["parameters"] == {"G": 0.6, "lam0": 0.3, "n_grid": 128}
+
+
+def _integer_outputs(store) -> list[str]:
+    return [name for name, v in open_sweep(store).data_vars.items() if v.dtype.kind == "i"]
+
+
+def test_integer_outputs_read_as_not_computed_where_missing_in_plain_xarray(tmp_path, reference):
+    """Integer outputs (codes) have the fill value -1, "not computed": a point not computed,
+    or a chunk whose file is gone, is NaN in plain xarray (which decodes the CF _FillValue,
+    so codes become floats there) and -1 in `open_sweep` -- never a valid code such as 0."""
+    store = tmp_path / "i.zarr"
+    sweep("metastability", AXES, out=str(store), shard=(0, 2), **KW)  # chunk 0: rows 0-1
+    names = _integer_outputs(store)
+    assert sorted(names) == ["regime", "status"]
+    (store / "regime" / "0.0").unlink()  # a finished chunk's file lost
+    plain = xr.open_zarr(store).load()
+    for name in names:
+        assert json.loads((store / name / ".zarray").read_text())["fill_value"] == -1
+        assert plain[name].dtype.kind == "f" and np.all(np.isnan(plain[name].values[2:])), name
+    np.testing.assert_array_equal(plain["status"].values[:2], reference["status"].values[:2])
+    assert np.all(np.isnan(plain["regime"].values))
+    with pytest.warns(StoreDamagedWarning, match=r"chunks 0\b"):
+        ds = open_sweep(store)
+    assert ds["regime"].dtype.kind == "i" and np.all(ds["regime"].values == -1)
+    assert np.all(ds["status"].values[:2] == -2) and np.all(ds["status"].values[2:] == -1)
+
+
+def test_a_store_with_integer_fill_value_null_resumes_and_is_migrated(tmp_path, reference):
+    """Stores made before the integer fill value was -1 (`fill_value: null`, every integer
+    chunk written with -1 at creation) resume: the metadata is repaired to -1 (data chunks
+    do not depend on the fill value) and the store completes equal to a fresh sweep."""
+    store = tmp_path / "old.zarr"
+    sweep("metastability", AXES, out=str(store), shard=(0, 2), **KW)
+    for name in _integer_outputs(store):
+        f = store / name / ".zarray"
+        f.write_text(json.dumps({**json.loads(f.read_text()), "fill_value": None}))
+        with zarr.config.set({"array.write_empty_chunks": True}):  # the old creation's -1
+            zarr.open_array(str(store / name), mode="r+", zarr_format=2)[2:4] = -1
+    zarr.consolidate_metadata(str(store), zarr_format=2)
+    with pytest.warns(UserWarning, match=r"repaired regime/\.zarray"):
+        ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 1 and ds.attrs["complete"] == 1
+    assert "regime/.zarray" in ds.attrs["notes"] and "status/.zarray" in ds.attrs["notes"]
+    _equal(ds, reference)
+    for name in _integer_outputs(store):
+        assert json.loads((store / name / ".zarray").read_text())["fill_value"] == -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _equal(xr.open_zarr(store).load(), reference)
+    assert sweep("metastability", AXES, out=str(store), **KW).attrs["chunks_computed"] == 0
 
 
 def test_explicit_defaults_are_the_same_sweep_and_real_differences_are_named(tmp_path):
@@ -198,6 +252,123 @@ def test_damaged_chunks_are_masked_on_read_and_recomputed_alone(tmp_path, refere
     _equal(again, reference)
 
 
+def test_a_lost_chunk_file_is_damage_even_where_the_fill_reads_the_computed_values(tmp_path, reference):
+    """Chunk 1 of Q_MS is all NaN, which is also what its lost file reads as: its checksum
+    passes, but a finished chunk with a file missing is damaged all the same, and a rerun
+    recomputes it and leaves every chunk file present."""
+    store = tmp_path / "lost.zarr"
+    sweep("metastability", AXES, out=str(store), **KW)
+    assert np.all(np.isnan(reference["Q_MS"].values[2:4]))
+    (store / "Q_MS" / "1.0").unlink()
+    with pytest.warns(StoreDamagedWarning, match=r"1 chunk\(s\) .*\(chunks 1\)"):
+        assert open_sweep(store).attrs["damaged_chunks"] == "1"
+    with pytest.warns(UserWarning, match=r"recomputed: \[1\]"):
+        ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 1 and (store / "Q_MS" / "1.0").is_file()
+    _equal(ds, reference)
+
+
+def test_chunk_files_are_found_with_the_arrays_dimension_separator(tmp_path, reference):
+    """A store whose arrays use nested keys ("0/0", `dimension_separator` "/") is complete:
+    the chunk files are looked up with the separator each array's metadata gives."""
+    store = tmp_path / "nested.zarr"
+    sweep("metastability", AXES, out=str(store), **KW)
+    for name in reference.data_vars:
+        meta = store / name / ".zarray"
+        meta.write_text(json.dumps({**json.loads(meta.read_text()), "dimension_separator": "/"}))
+        for f in sorted((store / name).glob("[0-9]*")):
+            (f.parent / f.name.split(".")[0]).mkdir(exist_ok=True)
+            f.rename(f.parent / f.name.split(".")[0] / f.name.split(".")[1])
+    zarr.consolidate_metadata(str(store), zarr_format=2)
+    assert (store / "Q_MS" / "1" / "0").is_file()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = open_sweep(store)
+    assert ds.attrs["complete"] == 1
+    _equal(ds, reference)
+
+
+def _other_shard_writes(monkeypatch, store, chunk, reference, before: int):
+    """Make chunk `chunk` of `store` be written (as another shard would: `write_chunk`, with
+    the reference values) just before the `before`-th array read (from 1) of the next
+    `load`. Returns the list of arrays read, filled as they are."""
+    from photosc_jax.sweeps import store as stored
+    from photosc_jax.sweeps.spec import var_slices
+
+    spec = stored.read_spec(store)
+    outputs = stored.model_of(spec).outputs
+    values = {k: reference[k].values[var_slices(spec, v.per_row, chunk)] for k, v in outputs.items()}
+    read, calls = stored._read_array, []
+
+    def reading(path, name, *args):
+        if len(calls) == before - 1:
+            stored.write_chunk(store, spec, chunk, values)
+        calls.append(name)
+        return read(path, name, *args)
+
+    monkeypatch.setattr(stored, "_read_array", reading)
+    return calls
+
+
+def test_a_chunk_written_by_another_shard_during_a_read_is_never_damaged(tmp_path, monkeypatch, reference):
+    """A writer writes values, then the CRC, then the completion flag, and `load` reads the
+    flags first: a chunk that another shard writes at any moment of a read is done (written
+    before the read began) or not done, never damaged."""
+    from photosc_jax.sweeps import store as stored
+
+    base = tmp_path / "base.zarr"
+    sweep("metastability", AXES, out=str(base), shard=(0, 2), **KW)
+    n_reads = len(reference.data_vars) + 2  # every output, the flags and the CRCs
+    first = reference.isel(DeltaE=slice(0, 2))  # chunk 0
+    for before in range(1, n_reads + 1):
+        store = tmp_path / f"read{before}.zarr"
+        shutil.copytree(base, store)
+        with monkeypatch.context() as m:
+            calls = _other_shard_writes(m, store, 1, reference, before)
+            spec, values, done, damaged = stored.load(store)
+        assert len(calls) == n_reads and not damaged.any(), (before, calls)
+        assert list(done) == [True, before == 1], (before, calls)
+        _equal(stored.dataset(spec, values, done).isel(DeltaE=slice(0, 2)), first)
+        assert stored.load(store)[2].all()  # the next read finds it done
+
+
+def test_shards_report_only_their_own_chunks(tmp_path, monkeypatch, reference):
+    """A shard does not report the chunks of other shards as recomputed, nor warn of them
+    at its end (they may be in flight): a damaged one is named in a note as theirs, and one
+    the other shard writes during the last read is simply not done yet."""
+    from photosc_jax.sweeps import store as stored
+
+    store = tmp_path / "shards.zarr"
+    kw = dict(chunk_size=5, progress=False)  # 4 chunks of one row; shards 0/3: 0, 3; 1/3: 1; 2/3: 2
+    sweep("metastability", AXES, out=str(store), shard=(0, 3), **kw)
+    _flip_byte(store / "Q_MS" / "0.0")  # shard 0's chunk 0, damaged
+    load, loads = stored.load, []
+
+    def loading(*args, **kwargs):  # the second load is the sweep's last read
+        loads.append(args)
+        if len(loads) == 2:
+            _other_shard_writes(monkeypatch, store, 2, reference, before=2)  # shard 2's chunk
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(stored, "load", loading)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = sweep("metastability", AXES, out=str(store), shard=(1, 3), **kw)
+    assert [str(w.message) for w in caught] == [
+        "1 chunk(s) of other shards failed their checksum: [0]; the shards that compute them "
+        "recompute them when run (again) on this store"
+    ]
+    assert len(loads) == 2 and ds.attrs["chunks_computed"] == 1
+    assert ds.attrs["chunks_done"] == 2 and ds.attrs["damaged_chunks"] == "0"  # chunks 1, 3
+    monkeypatch.undo()
+    with pytest.warns(StoreDamagedWarning, match=r"\(chunks 0\)"):
+        assert open_sweep(store).attrs["chunks_done"] == 3  # chunk 2 written meanwhile
+    with pytest.warns(UserWarning, match=r"recomputed: \[0\]"):
+        ds = sweep("metastability", AXES, out=str(store), shard=(0, 3), **kw)
+    assert ds.attrs["chunks_corrupt_recomputed"] == 1 and ds.attrs["complete"] == 1
+    _equal(ds, reference)
+
+
 def test_damaged_metadata_and_coordinates_are_reported_then_repaired_on_resume(tmp_path, reference):
     store = tmp_path / "m.zarr"
     sweep("metastability", AXES, out=str(store), **KW)
@@ -219,6 +390,120 @@ def test_damaged_metadata_and_coordinates_are_reported_then_repaired_on_resume(t
         f.write_text("{}")
     run = _cli("info", str(store))
     assert run.returncode == 2 and "damaged in both copies" in run.stderr
+
+
+def _garbage(name):
+    return lambda store: (store / name).write_text("garbage")
+
+
+@pytest.mark.parametrize(
+    "damage, fault, repaired",
+    [
+        (_garbage("zarr.json"), "zarr.json is stray zarr v3 metadata", "removed zarr.json"),
+        (_garbage(".zattrs"), ".zattrs is damaged", "repaired .zattrs"),
+        (_garbage(".zmetadata"), ".zmetadata is damaged", "repaired .zmetadata"),
+        (lambda store: (store / ".zgroup").unlink(), ".zgroup is missing", "repaired .zgroup"),
+    ],
+    ids=["zarr.json", ".zattrs", ".zmetadata", ".zgroup"],
+)
+def test_info_reports_metadata_that_breaks_plain_xarray_and_a_rerun_repairs_it(
+    tmp_path, reference, damage, fault, repaired
+):
+    """Each of these leaves `open_sweep` working (it reads the arrays and the spec's copy)
+    but breaks plain `xarray.open_zarr`: `info` names the file, the xarray error and the
+    command that repairs it; the rerun does, and then plain xarray reads what `open_sweep`
+    reads."""
+    store = tmp_path / "meta.zarr"
+    sweep("metastability", AXES, out=str(store), **KW)
+    damage(store)
+    run = invoke("info", str(store))
+    out = " ".join(run.stdout.split())
+    assert run.exit_code == 0 and "chunks 2/2 done (checksums verified; 0 damaged)" in out, run.stdout
+    expected = (
+        re.escape(f"metadata damaged: {fault}; plain xarray.open_zarr fails (")
+        + r"\w+: [^\n]+"
+        + re.escape(
+            "). Rerun the sweep command on this store to repair it: photosc sweep metastability "
+            f"--DeltaE 0.5:2:4 --nu 1:3:5 --out {store} "
+        )
+    )
+    assert re.search(expected, out), run.stdout
+    with warnings.catch_warnings(), pytest.raises(Exception):  # noqa: B017 - whichever zarr gives
+        warnings.simplefilter("ignore")  # "both zarr.json and .zgroup exist"
+        xr.open_zarr(store)
+    with pytest.warns(UserWarning, match=re.escape(repaired)):
+        ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 0
+    assert "metadata intact (plain xarray.open_zarr opens the store)" in " ".join(
+        invoke("info", str(store)).stdout.split()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _equal(xr.open_zarr(store).load(), open_sweep(store))
+    _equal(open_sweep(store), reference)
+
+
+FULL = (
+    "Writing the store {} failed: no space left on device: free space or use another --out; "
+    "finished chunks are kept and a rerun resumes."
+)
+
+
+def _disk_full(monkeypatch, fails, batch=lambda path: False):
+    """zarr's file writes raise ENOSPC where `fails(path)`; those of the same batch
+    (`batch(path)`: written concurrently) finish after the failure, as threads writing to
+    a full disk do, so a clean-up that does not wait for them leaves folders behind.
+    Returns the list of failed paths and an event set once the batch's writes are done."""
+    from zarr.storage import _local
+
+    put, failed, failure, late = _local._put, [], threading.Event(), threading.Event()
+
+    def full(path, value, exclusive=False):
+        if fails(path):
+            failed.append(path)
+            failure.set()
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        if not batch(path):
+            return put(path, value, exclusive=exclusive)
+        assert failure.wait(10)
+        time.sleep(0.2)  # still writing when the error reaches the caller
+        try:
+            return put(path, value, exclusive=exclusive)
+        finally:
+            late.set()
+
+    monkeypatch.setattr(_local, "_put", full)
+    return failed, late
+
+
+def test_a_full_disk_creating_a_store_is_one_error_and_leaves_nothing(tmp_path, monkeypatch):
+    store = tmp_path / "full.zarr"
+    failed, late = _disk_full(
+        monkeypatch,
+        lambda path: path.name == ".zarray" and path.parent.name == "Q_MS",
+        batch=lambda path: path.name == ".zattrs" and path.parent.name == "Q_MS",
+    )
+    with pytest.raises(StoreFullError) as err:
+        sweep("metastability", AXES, out=str(store), **KW)
+    assert failed and err.value.errno == errno.ENOSPC and str(err.value) == FULL.format(store)
+    assert late.wait(10)  # (the late writes have ended)
+    assert list(tmp_path.iterdir()) == []  # no store, no temporary folder
+
+
+def test_a_full_disk_writing_a_chunk_is_one_line_and_the_rerun_resumes(tmp_path, monkeypatch, reference):
+    store = tmp_path / "full.zarr"
+    sweep("metastability", AXES, out=str(store), shard=(0, 2), **KW)
+    failed, _ = _disk_full(monkeypatch, lambda path: path.parent.name == "E_B" and path.name == "1.0")
+    args = ["sweep", "metastability", "--DeltaE", "0.5:2:4", "--nu", "1:3:5", "--out", str(store)]
+    run = invoke(*args, "--no-progress")
+    assert failed and run.exit_code == 2, (run.stdout, run.stderr)
+    assert run.stderr == f"Error: {FULL.format(store)}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full.zarr"]
+    assert not [p for p in store.rglob("*") if ".partial" in p.name or ".tmp" in p.name]
+    monkeypatch.undo()
+    ds = sweep("metastability", AXES, out=str(store), **KW)
+    assert ds.attrs["chunks_computed"] == 1 and ds.attrs["chunks_damaged"] == 0
+    _equal(ds, reference)
 
 
 @pytest.mark.parametrize(

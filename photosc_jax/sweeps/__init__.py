@@ -9,5 +9,6 @@ from .models import MODELS as MODELS
 from .models import STATUS as STATUS
 from .models import SweepModel as SweepModel
 from .store import StoreDamagedWarning as StoreDamagedWarning
+from .store import StoreFullError as StoreFullError
 from .store import StoreMismatchError as StoreMismatchError
 from .store import open_sweep as open_sweep

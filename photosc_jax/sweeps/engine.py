@@ -267,7 +267,8 @@ def sweep(
       last axis (the row axis of a row method) — and are stored with the sweep, so a store
       resumes on any machine with its own chunks.
     - `shard=(i, n)`: compute only chunks i, i+n, i+2n, … (independent processes filling
-      one store, e.g. a cluster array job).
+      one store, e.g. a cluster array job). Damaged chunks are recomputed, and warned of at
+      the end, by the shard that computes them; others' are named in a note.
     - `devices`: devices to split the work over (default: all, `jax.devices()`).
     - `plan`: how the work is laid out on them. "accelerator": every device runs a vmapped
       batch of `batch` rows (points, for point methods) per compiled call under
@@ -317,7 +318,9 @@ def sweep(
     mapping), each one line saying what to change; `MemoryError` for a sweep whose points in
     flight or whose results (in memory, or per chunk of a store) cannot fit in memory,
     checked before any compute; `StoreMismatchError` for a store of another sweep,
-    `sweep.workers.WorkerError` if a worker process failed (its finished chunks are kept).
+    `StoreFullError` (an `OSError`) when the store's disk is full (finished chunks are
+    kept), `sweep.workers.WorkerError` if a worker process failed (its finished chunks are
+    kept).
     """
     axes = read_axes(axes)
     _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop, plan, batch, executor)
@@ -422,14 +425,10 @@ def _sweep(
         _, _, done, damaged = store.load(out, spec)
         corrupt = set(np.flatnonzero(damaged).tolist())
         todo = [c for c in mine if not done[c]]
-        if corrupt & set(todo):
-            notes.append(
-                f"{len(corrupt & set(todo))} chunk(s) failed their checksum and are "
-                f"recomputed: {sorted(corrupt & set(todo))}"
-            )
+        notes += _damage_notes(corrupt, mine)
     for note in notes:
         warnings.warn(note, stacklevel=2)
-    computed, interrupted, t0 = 0, False, time.perf_counter()
+    computed, interrupted, t0, planned = 0, False, time.perf_counter(), list(todo)
     bar = _progress(sum(len(chunk_points(spec, c)) for c in todo), progress, f"{model.name} ({model.method})")
     calls = None
     if executor is not None:
@@ -485,16 +484,15 @@ def _sweep(
     bar.close()
     # a stop asked for during the last chunk ends the sweep as interrupted all the same
     interrupted = interrupted or (stop is not None and bool(stop()))
-    if scratch is not None:
-        ds = store.open_sweep(out).load()
-        scratch.cleanup()
-    elif out is not None:
-        ds = store.open_sweep(out)
+    if out is not None:
+        ds = _read_back(out, spec, mine)
+        if scratch is not None:
+            scratch.cleanup()
     else:
         ds = _in_memory(model, spec, results)
     ds.attrs.update(
         chunks_computed=computed,
-        chunks_corrupt_recomputed=len(corrupt & set(todo[:computed])),
+        chunks_corrupt_recomputed=len(corrupt & set(planned[:computed])),
         interrupted=int(interrupted),
         wall_time=time.perf_counter() - t0,
         devices=len(devices),
@@ -521,6 +519,33 @@ def compute_chunk(model: SweepModel, spec, c: int) -> dict[str, np.ndarray]:
     pts = units(spec, c)
     values = run(_batched_params(model, spec, pts, len(pts), sharding))
     return {k: _block(spec, c, var, np.asarray(values[k])[: len(pts)]) for k, var in model.outputs.items()}
+
+
+def _damage_notes(corrupt: set[int], mine) -> list[str]:
+    """The notes on the damaged chunks `corrupt` found as a sweep starts: those among `mine`
+    (the chunks this run computes: its shard's) are recomputed; other shards' chunks are
+    their own shards' to recompute (a chunk being rewritten by one may read as damaged)."""
+    ours, theirs = sorted(corrupt & set(mine)), sorted(corrupt - set(mine))
+    notes = [f"{len(ours)} chunk(s) failed their checksum and are recomputed: {ours}"] if ours else []
+    if theirs:
+        notes.append(
+            f"{len(theirs)} chunk(s) of other shards failed their checksum: {theirs}; the "
+            "shards that compute them recompute them when run (again) on this store"
+        )
+    return notes
+
+
+def _read_back(out, spec, mine) -> xr.Dataset:
+    """The store `out` as a dataset at the end of a sweep (`store.open_sweep`), warning
+    (`StoreDamagedWarning`) of damaged chunks among `mine` only: other shards' chunks may be
+    being rewritten by their shard meanwhile (all damaged chunks stay listed in
+    `attrs["damaged_chunks"]`)."""
+    spec, values, done, damaged = store.load(out, spec)
+    ours = np.zeros_like(damaged)
+    ours[list(mine)] = damaged[list(mine)]
+    if ours.any():
+        warnings.warn(store.damage_message(out, spec, ours), store.StoreDamagedWarning, stacklevel=3)
+    return store.dataset(spec, values, done, damaged)
 
 
 def _run_batched(model: SweepModel, spec, todo, devices, batch, out, results, bar, stop):

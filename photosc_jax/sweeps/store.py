@@ -6,6 +6,10 @@ Layout (zarr format 2, consolidated metadata, CF attributes):
 - one array per output over the swept axes (dims in sweep order), chunked by the sweep's
   chunks (`spec.chunk_layout`), with `long_name`, `units` and, for codes,
   `flag_values`/`flag_meanings`; one coordinate array per swept parameter;
+- fill values (what a chunk not written, or whose file is missing, reads as): NaN for
+  floats and −1 ("not computed", `models.STORE_STATUS`) for integer outputs. Plain
+  `xarray.open_zarr` applies the CF `_FillValue`, so it decodes integer outputs to floats
+  with NaN at points not computed (or missing); `open_sweep` keeps them integers (−1);
 - the root attributes: CF globals, every parameter value (`parameter_<name>`, defaults
   filled in), every run option (`option_<name>`), the package version, the creation time,
   and the full specification as JSON (`photosc_sweep`);
@@ -15,12 +19,18 @@ Layout (zarr format 2, consolidated metadata, CF attributes):
 
 Every zarr chunk also carries numcodecs' CRC32 filter, so a damaged file cannot decode
 silently, not even for a reader that knows nothing of this package. A chunk is finished
-when its flag is set and its values match its CRC; anything else is recomputed on resume.
-`repair` restores damaged metadata and coordinates from the stored specification.
+when its flag is set, its values match its CRC and each of its files is there (a lost file
+reads as the fill value, which can equal what was computed); anything else is recomputed on
+resume.
+`repair` restores damaged metadata and coordinates from the stored specification (and
+removes stray zarr v3 `zarr.json` files); `check_metadata` reports what it would repair.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno
 import json
 import os
 import shutil
@@ -33,6 +43,7 @@ import numcodecs
 import numpy as np
 import xarray as xr
 import zarr
+import zarr.core.sync
 
 from .models import SweepModel, model_of
 from .spec import LAYOUT, chunk_points, n_chunks, var_chunks, var_dims, var_shape, var_slices
@@ -48,6 +59,59 @@ class StoreMismatchError(ValueError):
 
 class StoreDamagedWarning(UserWarning):
     """Some chunks of a store failed their checksum; their values are masked."""
+
+
+class StoreFullError(OSError):
+    """A store could not be written: no space left on its device, or the disk quota used
+    up (`errno` says which). Its message is one line that says what to do."""
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+_FULL = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}
+
+
+@contextlib.contextmanager
+def _full_disk_is_one_error(path: Path):
+    """Turn a full disk (or quota) while writing the store at `path` into `StoreFullError`
+    (other errors pass unchanged)."""
+    try:
+        yield
+    except StoreFullError:
+        raise
+    except OSError as err:
+        if err.errno not in _FULL:
+            raise
+        raise StoreFullError(
+            err.errno,
+            f"Writing the store {path} failed: {_FULL[err.errno]}: free space or use another "
+            "--out; finished chunks are kept and a rerun resumes.",
+        ) from err
+
+
+def _settle() -> None:
+    """Wait for zarr's writes still in flight. When one write of a batch fails, zarr raises
+    at once (`asyncio.gather`) and leaves the others running in its event loop, where they
+    would write, and recreate folders, after the caller has cleaned up."""
+
+    async def others():
+        me = asyncio.current_task()
+        await asyncio.gather(*(t for t in asyncio.all_tasks() if t is not me), return_exceptions=True)
+
+    zarr.core.sync.sync(others())
+
+
+@contextlib.contextmanager
+def _scratch(prefix: str, where: Path | None = None):
+    """Yields a new temporary directory (in `where`, default the system's), removed on every
+    exit path once no zarr write is in flight (`_settle`)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=where))
+    try:
+        yield tmp
+    finally:
+        _settle()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _codecs():
@@ -79,9 +143,10 @@ def root_attrs(spec: dict, model: SweepModel) -> dict:
     return attrs
 
 
-def _write_layout(path: Path, spec: dict, model: SweepModel, *, data: bool) -> None:
-    """Write the metadata and coordinates of a store for `spec` at `path`; with `data`, also
-    the initial values of integer outputs (−1: not computed; floats read as NaN unwritten)."""
+def _write_layout(path: Path, spec: dict, model: SweepModel) -> None:
+    """Write the metadata and coordinates of a store for `spec` at `path` (no data: a chunk
+    not written reads as the fill value, NaN for floats and −1, "not computed", for integer
+    outputs)."""
     root = zarr.open_group(str(path), mode="w", zarr_format=2, attributes=root_attrs(spec, model))
     for name, values in spec["axes"].items():
         long_name, units = model.parameters.get(name, (name, "1"))
@@ -97,18 +162,15 @@ def _write_layout(path: Path, spec: dict, model: SweepModel, *, data: bool) -> N
         a[:] = np.asarray(values, dtype=float)
     for name, var in model.outputs.items():
         dt, shape = np.dtype(var.dtype), var_shape(spec, var.per_row)
-        a = root.create_array(
+        root.create_array(
             name,
             shape=shape,
             chunks=var_chunks(spec, var.per_row),
             dtype=dt,
-            fill_value=np.nan if dt.kind == "f" else None,
+            fill_value=_fill(dt),
             attributes=dict(_ARRAY_DIMENSIONS=var_dims(spec, var.per_row), **var.attrs()),
             **_codecs(),
         )
-        if data and dt.kind != "f":
-            with _every_chunk_written():
-                a[...] = np.full(shape, -1, dtype=dt)
     side = root.create_group(SIDE, attributes={ATTR: json.dumps(spec)})
     for name, dt in (("chunk_done", "i1"), ("chunk_crc", "i8")):
         side.create_array(name, shape=(n_chunks(spec),), chunks=(1,), dtype=dt, fill_value=0, **_codecs())
@@ -116,25 +178,24 @@ def _write_layout(path: Path, spec: dict, model: SweepModel, *, data: bool) -> N
 
 
 def create_or_open(path, spec: dict) -> tuple[dict, list[str]]:
-    """Create the store for `spec` at `path` (atomically: built in a temporary directory and
-    renamed), or open an existing one made for the same sweep and repair its metadata.
-    Returns the store's specification and notes on what was decided or repaired."""
+    """Create the store for `spec` at `path` (atomically: built in a temporary directory
+    next to it, renamed, the directory removed on every exit path), or open an existing one
+    made for the same sweep and repair its metadata. Returns the store's specification and
+    notes on what was decided or repaired. Raises `StoreFullError` on a full disk."""
     path = Path(path)
     model = model_of(spec)
-    if path.exists():
-        return _resume(path, spec, model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=path.name + ".tmp", dir=path.parent))
-    try:
-        _write_layout(tmp / "store.zarr", spec, model, data=True)
-        try:
-            os.rename(tmp / "store.zarr", path)
-        except OSError:  # another process created it meanwhile
-            if not path.exists():
-                raise
+    with _full_disk_is_one_error(path):
+        if path.exists():
             return _resume(path, spec, model)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _scratch(path.name + ".tmp", path.parent) as tmp:
+            _write_layout(tmp / "store.zarr", spec, model)
+            try:
+                os.rename(tmp / "store.zarr", path)
+            except OSError:  # another process created it meanwhile
+                if not path.exists():
+                    raise
+                return _resume(path, spec, model)
     return spec, []
 
 
@@ -225,25 +286,71 @@ def _non_default(spec: dict) -> dict:
 
 def repair(path, spec: dict) -> list[str]:
     """Restore every metadata file and coordinate array of the store at `path` that differs
-    from what `spec` prescribes (data chunks are left alone: their CRCs decide). Returns
-    what was repaired."""
+    from what `spec` prescribes, and remove stray zarr v3 metadata (`zarr.json`: zarr and
+    xarray would read the store as format 3); data chunks are left alone (their CRCs
+    decide). Returns what was repaired."""
     path = Path(path)
-    model = model_of(spec)
     repaired = []
-    with tempfile.TemporaryDirectory(prefix="photosc-template") as tmp:
-        tmpl = Path(tmp) / "t.zarr"
-        _write_layout(tmpl, spec, model, data=False)
-        for src in sorted(tmpl.rglob("*")):
-            rel = src.relative_to(tmpl)
-            is_coord = rel.parts[0] in spec["axes"]
-            if src.is_dir() or not (src.name in _METADATA or is_coord):
+    with _template(spec) as tmpl:
+        for rel, fault in _metadata_faults(path, spec, tmpl):
+            if fault == STRAY:
+                (path / rel).unlink()
+                repaired.append(f"removed {rel} ({STRAY})")
                 continue
-            dst = path / rel
-            if not _same(src, dst, json_file=src.name in _METADATA):
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
-                repaired.append(f"repaired {rel}")
+            (path / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tmpl / rel, path / rel)
+            repaired.append(f"repaired {rel}")
     return repaired
+
+
+def check_metadata(path, spec: dict) -> list[str]:
+    """What `repair` would restore or remove in the store at `path` made for `spec`, without
+    writing: one "<file> is <fault>" per file, relative to the store (fault: "missing",
+    "damaged" or STRAY); empty where metadata and coordinates are intact."""
+    with _template(spec) as tmpl:
+        return [f"{rel} is {fault}" for rel, fault in _metadata_faults(Path(path), spec, tmpl)]
+
+
+STRAY = "stray zarr v3 metadata"  # a `zarr.json` in a format 2 store (`_metadata_faults`)
+
+
+@contextlib.contextmanager
+def _template(spec: dict):
+    """Yields the path of a fresh layout for `spec` (metadata and coordinates, no data) in
+    a temporary directory, removed on exit."""
+    with _scratch("photosc-template") as tmp:
+        _write_layout(tmp / "t.zarr", spec, model_of(spec))
+        yield tmp / "t.zarr"
+
+
+def _metadata_faults(path: Path, spec: dict, tmpl: Path) -> list[tuple[Path, str]]:
+    """(file relative to the store, fault) for each metadata file and coordinate chunk of
+    the store at `path` that is "missing" or "damaged" (differs from the template `tmpl`
+    written for `spec`), and for each `zarr.json` anywhere in it (STRAY: zarr and xarray
+    read a store with one as zarr format 3, and fail)."""
+    faults = []
+    for src in sorted(tmpl.rglob("*")):
+        rel = src.relative_to(tmpl)
+        is_coord = rel.parts[0] in spec["axes"]
+        if src.is_dir() or not (src.name in _METADATA or is_coord):
+            continue
+        if not _same(src, path / rel, json_file=src.name in _METADATA):
+            faults.append((rel, "damaged" if (path / rel).exists() else "missing"))
+    return faults + [(f.relative_to(path), STRAY) for f in sorted(path.rglob("zarr.json"))]
+
+
+def xarray_error(path) -> str | None:
+    """Why plain `xarray.open_zarr` cannot open the store at `path` (one line: the error's
+    type and first line), or None if it opens it (metadata and coordinates are read, values
+    are not)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "both zarr.json and .zgroup exist"
+            xr.open_zarr(str(path)).close()
+    except Exception as err:  # noqa: BLE001 - whatever a user of plain xarray would meet
+        first = (str(err).strip().splitlines() or [""])[0]
+        return f"{type(err).__name__}: {first}"
+    return None
 
 
 def _same(a: Path, b: Path, *, json_file: bool) -> bool:
@@ -265,9 +372,10 @@ def crc(values: dict[str, np.ndarray]) -> int:
 
 def write_chunk(path, spec: dict, index: int, values: dict[str, np.ndarray]) -> None:
     """Write one finished chunk (`values`: arrays of the chunk's block shape): data first,
-    then its CRC, then its completion flag."""
+    then its CRC, then its completion flag. Raises `StoreFullError` on a full disk (the
+    chunk is then not done: its flag is written last)."""
     model = model_of(spec)
-    with _every_chunk_written():
+    with _full_disk_is_one_error(Path(path)), _every_chunk_written():
         root = zarr.open_group(str(path), mode="r+", zarr_format=2)
         for name, v in values.items():
             root[name][var_slices(spec, model.outputs[name].per_row, index)] = v
@@ -305,6 +413,27 @@ def _read_array(path: Path, name: str, spec: dict, dtype, shape, slices) -> tupl
     return out, bad
 
 
+def chunk_key(spec: dict, per_row: bool, index: int, separator: str = ".") -> str:
+    """The zarr (format 2) key, relative to its array, of the file that holds sweep chunk
+    `index` of an output (`per_row`: without the row axis): the chunk's grid indices joined
+    by the array's `dimension_separator` ("0" for a 0-d array). Assumes the array is chunked
+    by `var_chunks` (one zarr chunk per sweep chunk)."""
+    grid = [s.start // c for s, c in zip(var_slices(spec, per_row, index), var_chunks(spec, per_row))]
+    return separator.join(str(g) for g in grid) or "0"
+
+
+def _missing_files(path: Path, name: str, spec: dict, per_row: bool, chunks) -> set[int]:
+    """The sweep chunks among `chunks` whose file of the output `name` is missing. A chunk
+    written by `write_chunk` always has its file, but a lost file reads as the fill value,
+    which may equal what was computed (an all-NaN chunk): its checksum would pass. Returns
+    an empty set where the array's metadata cannot be read (`_read_array` marks those)."""
+    try:
+        sep = zarr.open_array(str(path / name), mode="r", zarr_format=2).metadata.dimension_separator
+    except Exception:  # noqa: BLE001 - metadata damaged: every chunk is bad already
+        return set()
+    return {i for i in chunks if not (path / name / chunk_key(spec, per_row, i, sep)).is_file()}
+
+
 def points_done(path, spec: dict, chunks) -> int:
     """Points in the listed chunks whose completion flag is set (no checksums: a cheap
     progress count while other processes write; 0 where the flags cannot be read yet)."""
@@ -317,26 +446,30 @@ def points_done(path, spec: dict, chunks) -> int:
 
 def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Read and verify a store: (spec, values, done, damaged), where `done`/`damaged` flag
-    each chunk. Values of chunks not done or damaged are masked (NaN; −1 for integer
-    outputs, and −2 in `status` for damaged chunks)."""
+    each chunk. A chunk whose completion flag is set is damaged if its values fail their
+    CRC or any of its files is missing; other processes may be writing chunks meanwhile
+    (shards, workers): those read as not done. Values of chunks not done or damaged are
+    masked (NaN; −1 for integer outputs, and −2 in `status` for damaged chunks)."""
     path = Path(path)
     spec = spec or read_spec(path)
     model = model_of(spec)
     nc = n_chunks(spec)
+    # flags and CRCs before the values: `write_chunk` sets them after the values, so a chunk
+    # flagged here has its final values on disk; one flagged meanwhile (another process
+    # writing) reads as not done, never as damaged
+    one = lambda i: (slice(i, i + 1),)  # noqa: E731
+    flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,), one)
+    crcs, bad_crcs = _read_array(path / SIDE, "chunk_crc", spec, np.dtype("i8"), (nc,), one)
+    flagged = [i for i in range(nc) if flags[i] == 1 and i not in bad_flags]
     values, bad = {}, set()
     blocks = {name: (lambda i, r=var.per_row: var_slices(spec, r, i)) for name, var in model.outputs.items()}
     for name, var in model.outputs.items():
         values[name], b = _read_array(
             path, name, spec, np.dtype(var.dtype), var_shape(spec, var.per_row), blocks[name]
         )
-        bad |= b
-    one = lambda i: (slice(i, i + 1),)  # noqa: E731
-    flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,), one)
-    crcs, bad_crcs = _read_array(path / SIDE, "chunk_crc", spec, np.dtype("i8"), (nc,), one)
+        bad |= b | _missing_files(path, name, spec, var.per_row, flagged)
     done, damaged = np.zeros(nc, bool), np.zeros(nc, bool)
-    for i in range(nc):
-        if flags[i] != 1 or i in bad_flags:
-            continue
+    for i in flagged:
         ok = (
             i not in bad
             and i not in bad_crcs
