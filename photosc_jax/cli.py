@@ -115,8 +115,10 @@ Compiled programs are cached on disk (~/.cache/photosc_jax/jax; PHOTOSC_JAX_CACH
 moves it, =off turns it off): a second or resumed run of the same map starts computing
 at once.
 
-Ctrl-C stops after the chunk in progress and exits with status 130 (finished chunks are
-kept: rerun the same command to resume); a second Ctrl-C stops at once.
+Ctrl-C stops after the chunk in progress (at once while the program compiles) and exits
+with status 130 (finished chunks are kept: rerun the same command to resume); a second
+Ctrl-C stops at once. SIGTERM stops at once (status 143). Temporary files are removed
+either way.
 """
 
 
@@ -634,7 +636,6 @@ def _interrupt(signum, frame) -> None:
     (finished chunks are kept; exit status 130); otherwise, or the second time, the
     command stops at once with status 130 (stores survive any kill; worker processes die
     with their parent)."""
-    import os
     import sys
 
     if _INTERRUPT["graceful"] and not _INTERRUPT["requested"]:
@@ -645,19 +646,40 @@ def _interrupt(signum, frame) -> None:
             file=sys.stderr,
         )
         return
-    print("\nStopped.", file=sys.stderr, flush=True)
-    os._exit(130)
+    _stop_now("Stopped.", 130)
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM (a batch system's or `kill`'s stop): stop at once, status 143, the sweep's
+    temporary files removed (finished chunks are kept; rerun to resume)."""
+    _stop_now("Terminated.", 128 + int(signum))
+
+
+def _stop_now(message: str, status: int) -> None:
+    """End the process now with `status`, after removing the temporary folders of a sweep in
+    progress (worker logs, the compiled program, a scratch store): `os._exit` skips every
+    `finally`. Worker processes die with their parent; stores survive any kill."""
+    import os
+    import sys
+
+    from .sweeps.workers import remove_scratch
+
+    remove_scratch()
+    print(f"\n{message}", file=sys.stderr, flush=True)
+    os._exit(status)
 
 
 def main() -> None:
     """The `photosc` command. The command runs in a second thread while the main thread
     waits: Python runs signal handlers in the main thread only, between bytecodes, so a
     main thread inside a long XLA call would hold a Ctrl-C until the call returned."""
+    import os
     import signal
     import sys
     import threading
 
     signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _terminate)
     _use_all_cpu_cores()
     status = {"code": 0}
 
@@ -674,6 +696,12 @@ def main() -> None:
     # the command is over and its store closed: a Ctrl-C while the interpreter shuts down
     # (which takes a while after JAX) would otherwise replace the command's exit status
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    compiling = any(t.name == "photosc-compile" and t.is_alive() for t in threading.enumerate())
+    if compiling:  # a sweep stopped while compiling (`CompileGate.compile_unless_stopped`):
+        sys.stdout.flush()  # the interpreter cannot shut down under XLA's compiler: end now
+        sys.stderr.flush()
+        code = status["code"]
+        os._exit(0 if code is None else code if isinstance(code, int) else 1)
     sys.exit(status["code"])
 
 

@@ -412,8 +412,8 @@ def _sweep(
         mine = range(shard[0], n_chunks(spec), shard[1])
     scratch = None
     if n_workers > 1 and out is None and executor is None:  # the processes meet in a temporary store
-        scratch = tempfile.TemporaryDirectory(prefix="photosc-sweep-")
-        out = str(Path(scratch.name) / "sweep.zarr")
+        scratch = workers_mod.scratch_dir("photosc-sweep-")
+        out = str(scratch / "sweep.zarr")
     units = chunk_rows if model.along is not None else chunk_points  # what one call maps over
     size = len(units(spec, 0))  # the first chunk is a full block
     size = -(-size // len(devices)) * len(devices)  # padded to a multiple of the devices
@@ -451,13 +451,28 @@ def _sweep(
         try:
             # the parent compiles the program with every core while the workers start
             run, sharding = _runner(model, spec, devices[:1], vmap_width)
-            gate.compile(run, _batched_params(model, spec, units(spec, todo[0]), size, sharding))
+            args = _batched_params(model, spec, units(spec, todo[0]), size, sharding)
+            if not gate.compile_unless_stopped(run, args, stop):
+                for w in helpers:  # stopped while compiling: the workers leave the gate at once
+                    w.interrupt()
             computed, interrupted = workers_mod.wait(
                 helpers, poll=lambda: bar.update(store.points_done(out, spec, todo) - bar.n), stop=stop
             )
-        except workers_mod.WorkerError:
+        except workers_mod.WorkerError as err:
+            _, _, done, _ = store.load(out, spec)
+            if not done[todo].all():
+                if scratch is not None:
+                    workers_mod.release(scratch)
+                raise
+            # the others finished its chunks: the map is whole, the failure only worth a note
+            died = "; ".join(f.splitlines()[0].rstrip(":") for f in err.failed)
+            warnings.warn(
+                f"{died}; the other workers computed every chunk: the map is complete.", stacklevel=2
+            )
+            computed = len(todo)
+        except BaseException:
             if scratch is not None:
-                scratch.cleanup()
+                workers_mod.release(scratch)
             raise
         todo = []
     elif todo:
@@ -487,7 +502,7 @@ def _sweep(
     if out is not None:
         ds = _read_back(out, spec, mine)
         if scratch is not None:
-            scratch.cleanup()
+            workers_mod.release(scratch)
     else:
         ds = _in_memory(model, spec, results)
     ds.attrs.update(

@@ -57,7 +57,12 @@ GATE_TIMEOUT = 900.0  # s a worker waits for the parent's compilation before com
 
 
 class WorkerError(RuntimeError):
-    """A sweep worker process failed (its output is in the message)."""
+    """A sweep worker process failed (its output is in the message; `failed`: one text per
+    failed worker, its first line saying which and how)."""
+
+    def __init__(self, message: str, failed: list[str]):
+        super().__init__(message)
+        self.failed = failed
 
 
 @dataclass
@@ -70,6 +75,32 @@ class Worker:
     def interrupt(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
+
+
+# The temporary folders of the sweeps in progress in this process (worker logs, the gate and
+# its program, the chunk claims, a scratch store): removed when a sweep ends, and by
+# `remove_scratch` when the process is stopped at once (`photosc`'s second Ctrl-C, SIGTERM),
+# which skips the `finally` blocks.
+_SCRATCH: set[Path] = set()
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A new temporary folder, registered for `release` / `remove_scratch`."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    _SCRATCH.add(path)
+    return path
+
+
+def release(path: Path) -> None:
+    """Remove the temporary folder `path` (from `scratch_dir`)."""
+    shutil.rmtree(path, ignore_errors=True)
+    _SCRATCH.discard(path)
+
+
+def remove_scratch() -> None:
+    """Remove every temporary folder of a sweep still in progress in this process."""
+    for path in list(_SCRATCH):
+        release(path)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -147,6 +178,22 @@ class CompileGate:
         finally:
             self.open()
 
+    def compile_unless_stopped(self, run, args, stop=None) -> bool:
+        """`compile`, in a background thread, while `stop()` is polled: False as soon as it
+        returns True (nothing is lost: the workers wait at the gate, no chunk is in
+        progress; the compilation finishes in the background and is dropped), else True
+        once the gate is open. A Ctrl-C during the compilation thus ends the sweep at once
+        instead of after it."""
+        import threading
+
+        worker = threading.Thread(target=self.compile, args=(run, args), name="photosc-compile", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.1)
+            if stop is not None and stop():
+                return False
+        return True
+
     def program(self, run, args):
         """The compiled chunk program `run` (a `jax.jit` function) for `args`; None if
         `stop()` ended the wait (nothing is compiled then)."""
@@ -180,7 +227,10 @@ class CompileGate:
             time.sleep(0.05)
 
     def open(self) -> None:
-        self.path.touch()
+        try:
+            self.path.touch()
+        except OSError:  # the sweep ended (and removed its folder) while this compiled
+            pass
 
 
 @dataclass
@@ -203,12 +253,13 @@ class Claims:
 # load time, and a two-thread pool squeezed onto one core ran the 64 x 64 map about 8 times
 # slower (benchmarks/RESULTS.md, "Workers pinned before any import").
 _PINNED_START = (
-    "import os\n"
+    "import os, signal\n"
     "if hasattr(os, 'sched_setaffinity'):\n"
     "    os.sched_setaffinity(0, {{{core}}})\n"
+    "signal.signal(signal.SIGINT, lambda *_: os.environ.update(PHOTOSC_WORKER_STOP='1'))\n"
     "from photosc_jax.sweeps.workers import _main\n"
     "_main()"
-)
+)  # a Ctrl-C forwarded while the worker imports is kept for `_main`, not a traceback
 
 
 def _worker_env() -> dict[str, str]:
@@ -242,12 +293,12 @@ def start(spec: dict, out: str, n: int) -> tuple[list[Worker], CompileGate]:
     job = {k: spec[k] for k in ("model", "method", "along", "axes", "parameters", "options")}
     mine = cores()
     env = _worker_env()
-    scratch = Path(tempfile.mkdtemp(prefix="photosc-workers-"))  # the gate, the program, the claims
+    scratch = scratch_dir("photosc-workers-")  # the gate, the program, the claims, the logs
     (scratch / "claims").mkdir()
     gate = CompileGate(scratch / "compiled")
     workers = []
     for i in range(n):
-        log = Path(tempfile.mkstemp(prefix=f"photosc-worker-{i}-", suffix=".log")[1])
+        log = scratch / f"worker-{i}.log"
         payload = json.dumps(
             {
                 **job,
@@ -273,8 +324,11 @@ def start(spec: dict, out: str, n: int) -> tuple[list[Worker], CompileGate]:
 def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
     """Wait for every worker; `poll()` is called about twice a second (progress), `stop()`
     when true interrupts the workers. Returns (chunks computed, interrupted); raises
-    `WorkerError` with the worker's output if one failed."""
+    `store.StoreFullError` if a worker found the disk full, else `WorkerError` with each
+    failed worker's output (or the signal that killed it) if one failed."""
     import time
+
+    from .store import StoreFullError
 
     interrupted = False
     while any(w.proc.poll() is None for w in workers):
@@ -285,28 +339,38 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
         if poll is not None:
             poll()
         time.sleep(0.5)
-    computed, failed = 0, []
+    computed, failed, full = 0, [], None
+    texts = [w.log.read_text(errors="replace") if w.log.exists() else "" for w in workers]
     for w in workers:
         for path in w.scratch:
-            shutil.rmtree(path, ignore_errors=True)
-        text = w.log.read_text(errors="replace")
-        w.log.unlink(missing_ok=True)
+            release(path)
+    for w, text in zip(workers, texts, strict=True):
         lines = text.strip().splitlines()
         try:
             report = json.loads(lines[-1])
+            if "full" in report:
+                full = StoreFullError(report["errno"], report["full"])
+                continue
             computed += int(report["chunks_computed"])
             interrupted |= bool(report["interrupted"])
         except (IndexError, ValueError, KeyError, TypeError):
-            if w.proc.returncode in (130, -signal.SIGINT) and stop is not None and stop():
+            code = w.proc.returncode
+            if code in (130, -signal.SIGINT) and stop is not None and stop():
                 interrupted = True
-            else:
+            elif code is not None and code < 0:
                 failed.append(
-                    f"worker {w.shard[0]}/{w.shard[1]} (exit {w.proc.returncode}):\n" + "\n".join(lines[-20:])
+                    f"worker {w.shard[0]}/{w.shard[1]} was killed by {signal.Signals(-code).name}"
+                    + (":\n" + "\n".join(lines[-20:]) if lines else " before it wrote any output")
                 )
+            else:
+                failed.append(f"worker {w.shard[0]}/{w.shard[1]} (exit {code}):\n" + "\n".join(lines[-20:]))
+    if full is not None:
+        raise full
     if failed:
         raise WorkerError(
             "A sweep worker process failed; the chunks it finished are kept "
-            "(rerun to resume):\n" + "\n".join(failed)
+            "(rerun to resume):\n" + "\n".join(failed),
+            failed,
         )
     return computed, interrupted
 
@@ -316,7 +380,7 @@ def _main() -> None:
     _die_with_parent(job["parent"])
     if hasattr(os, "sched_setaffinity"):  # pinned already (`_PINNED_START`); kept for direct runs
         os.sched_setaffinity(0, {job["core"]})
-    requested = {"stop": False}
+    requested = {"stop": os.environ.get("PHOTOSC_WORKER_STOP") == "1"}  # (`_PINNED_START`)
     gate = CompileGate(Path(job["gate"]), stop=lambda: requested["stop"])
 
     def on_interrupt(signum, frame):
@@ -328,26 +392,31 @@ def _main() -> None:
 
     from .engine import _sweep
     from .spec import read_axes
+    from .store import StoreFullError
 
     warnings.simplefilter("ignore")  # the parent reports the sweep's notes
-    ds = _sweep(
-        job["model"],
-        read_axes(job["axes"]),
-        job["method"],
-        job["along"],
-        job["parameters"],
-        job["options"],
-        job["out"],
-        None,
-        None,
-        None,
-        "auto",
-        1,
-        False,
-        lambda: requested["stop"],
-        gate=gate,
-        claim=Claims(Path(job["claims"])),
-    )
+    try:
+        ds = _sweep(
+            job["model"],
+            read_axes(job["axes"]),
+            job["method"],
+            job["along"],
+            job["parameters"],
+            job["options"],
+            job["out"],
+            None,
+            None,
+            None,
+            "auto",
+            1,
+            False,
+            lambda: requested["stop"],
+            gate=gate,
+            claim=Claims(Path(job["claims"])),
+        )
+    except StoreFullError as err:  # the parent raises it as the one-line error it is
+        print(json.dumps({"full": err.strerror, "errno": err.errno}))
+        sys.exit(1)
     print(
         json.dumps(
             {"chunks_computed": int(ds.attrs["chunks_computed"]), "interrupted": int(ds.attrs["interrupted"])}
