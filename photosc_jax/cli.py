@@ -209,6 +209,12 @@ def sweep(
         "as half the device memory holds, spread evenly over the calls).",
         show_default=False,
     ),
+    workers: str = typer.Option(
+        "auto",
+        "--workers",
+        help="Worker processes for --method continuation on CPUs: a number, or auto (one per "
+        "core, at most one per 8 rows: a small map runs faster in one process).",
+    ),
     scheduler: str = typer.Option(
         None,
         "--scheduler",
@@ -257,6 +263,7 @@ def sweep(
             shard=_parse_shard(shard),
             plan=plan,
             batch=batch,
+            workers=_parse_workers(workers),
             executor=_dask_client(scheduler, out, cleanup) if scheduler else None,
             progress=progress,
         )
@@ -282,6 +289,15 @@ def sweep(
     else:
         main = ds[m.main]
         typer.echo(main.to_pandas().to_string() if main.ndim <= 2 else str(main))
+
+
+def _parse_workers(text: str) -> int | str:
+    """`--workers`: "auto" or a whole number >= 1."""
+    if text.strip() == "auto":
+        return "auto"
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError(f"--workers {text!r}: use a whole number >= 1 or auto.")
+    return int(text)
 
 
 def _dask_client(scheduler: str, out, cleanup):

@@ -173,6 +173,31 @@ def test_default_chunks_give_every_worker_work():
     assert _spread(big, 2) == big and n_chunks(big) == 16
 
 
+def test_auto_workers_start_only_where_each_gets_eight_rows():
+    """A worker process's start costs about as much as 8 rows on the paper grid, so "auto"
+    (one per core) starts no more workers than leave each 8 rows: the README's 4 x 4 demo
+    map runs in one process; a 64-row map uses every core; an explicit number is kept."""
+    import jax
+    from helpers import invoke
+
+    from photosc_jax.sweeps.engine import _n_workers
+    from photosc_jax.sweeps.models import get_model
+    from photosc_jax.sweeps.workers import cores
+
+    m = get_model("interband", "continuation", "V")
+    cpus = [jax.devices("cpu")[0]] * 16  # (the rule reads the count and the platform)
+    count = len(cores())
+    assert [_n_workers("auto", m, cpus, 1, None, rows) for rows in (4, 12, 16, 64)] == [
+        1,
+        1,
+        min(2, count),
+        min(8, count),
+    ]
+    assert _n_workers(2, m, cpus, 1, None, 4) == min(2, count)
+    run = invoke("sweep", "interband", "--V", "1,2", "--workers", "0", "--no-progress")
+    assert run.exit_code == 2 and run.stderr == "Error: --workers '0': use a whole number >= 1 or auto.\n"
+
+
 def test_a_stop_during_the_last_chunk_still_counts_as_interrupted():
     from photosc_jax.sweeps import sweep
 

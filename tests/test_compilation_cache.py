@@ -42,7 +42,7 @@ def test_a_second_sweep_takes_the_row_program_from_the_cache_in_every_worker(tmp
     store."""
     cache = tmp_path / "xla"
     fixed = [f"--{k}={v}" for k, v in SMALL.items()]
-    args = ["sweep", "interband", "--Omega", "0.15,0.25", "--V", "0:6:6", *fixed]
+    args = ["sweep", "interband", "--Omega", "0.15,0.25", "--V", "0:6:6", *fixed, "--workers", "2"]
     first = _run([sys.executable, "-m", "photosc_jax", *args, "--out", str(tmp_path / "a.zarr")],
                  PHOTOSC_JAX_CACHE=str(cache))  # fmt: skip
     assert first.returncode == 0, first.stderr

@@ -19,7 +19,19 @@ from photosc_jax.sweeps import open_sweep
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the worker processes need two cores")
 
 FIXED = [f"--{k}={v}" for k, v in SMALL.items()]
-MAP = ["sweep", "interband", "--Omega", "0.15,0.2,0.25,0.3", "--V", "0:6:6", *FIXED, "--chunk-size", "6"]
+MAP = [
+    "sweep",
+    "interband",
+    "--Omega",
+    "0.15,0.2,0.25,0.3",
+    "--V",
+    "0:6:6",
+    *FIXED,
+    "--chunk-size",
+    "6",
+    "--workers",
+    "2",
+]
 
 
 def _start(tmp_path, *args, cache=None, env=None):
@@ -88,7 +100,19 @@ def test_ctrl_c_while_the_program_compiles_stops_at_once(tmp_path):
     """A cold compile of the paper-grid row program takes ≥ 10 s; the Ctrl-C, sent once the
     workers are up (the parent is compiling), ends the command within a few seconds."""
     store = tmp_path / "s.zarr"
-    args = ["sweep", "interband", "--Omega", "0.1,0.2", "--V", "2,4", "--out", str(store), "--no-progress"]
+    args = [
+        "sweep",
+        "interband",
+        "--Omega",
+        "0.1,0.2",
+        "--V",
+        "2,4",
+        "--workers",
+        "2",
+        "--out",
+        str(store),
+        "--no-progress",
+    ]
     proc = _start(tmp_path, *args, cache=tmp_path / "cold")
     _workers(proc)
     t0 = time.monotonic()

@@ -288,12 +288,14 @@ def sweep(
       CPU LAPACK kernels can deadlock XLA's thread pool when two run at once on a small
       machine (benchmarks/RESULTS.md, "the `BlockLU` hang found").
     - `workers`: processes for a row method on CPUs (`sweep.workers`): an int, or "auto"
-      (one per device when the devices are CPUs, else 1); at most one per CPU core, each
-      pinned to its core (the CPU plan: separate CPU devices of one process run one after
-      another, so the rows are spread over processes instead of devices). The chunk
-      program is compiled once, by this (unpinned) process with every core while the
-      workers start, and loaded by them without tracing; the workers claim chunks one at a
-      time, in order. `photosc sweep` exposes every core as a device, so it uses them all.
+      (one per device when the devices are CPUs, but at most one per 8 rows — a small map
+      runs faster in this process than it takes workers to start — else 1); at most one
+      per CPU core, each pinned to its core (the CPU plan: separate CPU devices of one
+      process run one after another, so the rows are spread over processes instead of
+      devices). The chunk program is compiled once, by this (unpinned) process with every
+      core while the workers start, and taken by them from the compilation cache (or, with
+      the cache off, loaded without tracing); the workers claim chunks one at a time, in
+      order. `photosc sweep` exposes every core as a device, so it uses them all.
       Other methods and the accelerator plan ignore it (they split the work over the
       devices).
     - `executor`: run the chunks as tasks on this `concurrent.futures.Executor` — a Dask
@@ -400,7 +402,8 @@ def _sweep(
     if executor is not None:  # the executor's workers take the chunks: spread for them
         executor, n_workers = executors_mod.executor_of(executor)
     else:
-        n_workers = _n_workers(workers, model, devices, vmap_width, shard)
+        rows = math.prod(len(v) for k, v in spec["axes"].items() if k != model.along)
+        n_workers = _n_workers(workers, model, devices, vmap_width, shard, rows)
     if chunk_size is None and chunks is None:
         spec = _spread(spec, n_workers)
     n_workers = min(n_workers, n_chunks(spec))
@@ -649,8 +652,15 @@ def _spread(spec, n_workers: int):
     return {**spec, "chunks": [int(c) for c in chunk_layout(shape, target, row_axis)]}
 
 
-def _n_workers(workers, model: SweepModel, devices, vmap_width, shard) -> int:
-    """Worker processes for this sweep (`workers` argument of `sweep`)."""
+ROWS_PER_WORKER = 8  # a worker process's start-up (≈ 5 s) pays off from about this many rows
+
+
+def _n_workers(workers, model: SweepModel, devices, vmap_width, shard, rows: int) -> int:
+    """Worker processes for this sweep (`workers` argument of `sweep`; `rows`: the rows of
+    a row method). "auto": one per CPU device, but no more than leave each worker
+    ROWS_PER_WORKER rows — a worker's start (the interpreter, the imports, tracing the row
+    program) costs about as much as that many rows on the paper grid, so a small map runs
+    faster in this process (benchmarks/RESULTS.md, "Compile once")."""
     if workers == "auto":
         auto = (
             model.along is not None
@@ -658,7 +668,7 @@ def _n_workers(workers, model: SweepModel, devices, vmap_width, shard) -> int:
             and vmap_width is not None
             and shard is None
         )
-        workers = len(devices) if auto else 1
+        workers = max(1, min(len(devices), rows // ROWS_PER_WORKER)) if auto else 1
     # (an int >= 1 or "auto", checked by `_check_arguments`); one per core: each is pinned
     # to its own (two JAX processes on one core crawl)
     workers = min(workers, len(workers_mod.cores()))
