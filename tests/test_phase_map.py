@@ -200,18 +200,21 @@ def test_compile_gate(tmp_path, monkeypatch):
     assert not gate.path.exists()
 
 
-def test_compiled_program_loads_in_a_fresh_process(tmp_path):
-    """The parent's compiled chunk program, saved at the gate, runs in a new process that
-    never traced it — also LAPACK calls (LU, eig), which crash a freshly loaded program
-    unless their targets are registered first — and is refused for other arguments.
-    Chunks are claimed once."""
+def test_compiled_program_loads_in_a_fresh_process(tmp_path, monkeypatch):
+    """With the compilation cache off, the parent's compiled chunk program, saved at the
+    gate, runs in a new process that never traced it — also LAPACK calls (LU, eig), which
+    crash a freshly loaded program unless their targets are registered first — and is
+    refused for other arguments. Chunks are claimed once."""
     import subprocess
     import sys
 
     import jax
     import jax.numpy as jnp
 
+    from photosc_jax import _compilation_cache
     from photosc_jax.sweeps import workers
+
+    monkeypatch.setattr(_compilation_cache, "in_use", lambda: False)
 
     def f(a):
         return jnp.sum(jnp.linalg.eigvals(a).real) + jnp.sum(jax.scipy.linalg.lu_factor(a)[0])

@@ -484,8 +484,6 @@ def _sweep(
         if stop is not None and stop():
             interrupted = True
             break
-        if claim is not None and not claim(c):
-            continue  # another worker has it
         pts = units(spec, c)
         args = _batched_params(model, spec, pts, size, sharding)
         if gate is not None:  # the parent's compiled program (every chunk has one shape)
@@ -494,6 +492,8 @@ def _sweep(
             if run is None:  # interrupted while waiting for it
                 interrupted = True
                 break
+        if claim is not None and not claim(c):
+            continue  # another worker has it
         values = run(args)
         _keep(
             model, spec, c, {k: np.asarray(values[k])[: len(pts)] for k in model.outputs}, out, results, bar

@@ -68,9 +68,13 @@ def _settle() -> None:
     if _SETTLED["done"]:
         return
     _SETTLED["done"] = True
-    from jax._src import xla_bridge
+    try:
+        from jax._src import xla_bridge
 
-    if xla_bridge.backends_are_initialized() or not hasattr(os, "sched_setaffinity"):
+        started = xla_bridge.backends_are_initialized()
+    except (ImportError, AttributeError):  # cannot tell: leave the process as it is
+        started = True
+    if started or not hasattr(os, "sched_setaffinity"):
         return
     index = _worker_index()
     if index is None:

@@ -200,6 +200,8 @@ class CompileGate:
         from .._compilation_cache import in_use
 
         if in_use():  # trace while the parent compiles; then the cache has the program
+            if self.stop():
+                return None
             lowered = run.lower(args)
             self.wait()
             return None if self.stop() else lowered.compile()
@@ -380,14 +382,30 @@ def _main() -> None:
     _die_with_parent(job["parent"])
     if hasattr(os, "sched_setaffinity"):  # pinned already (`_PINNED_START`); kept for direct runs
         os.sched_setaffinity(0, {job["core"]})
-    requested = {"stop": os.environ.get("PHOTOSC_WORKER_STOP") == "1"}  # (`_PINNED_START`)
-    gate = CompileGate(Path(job["gate"]), stop=lambda: requested["stop"])
+    # a Ctrl-C (forwarded by the parent) before this worker took a chunk ends it at once:
+    # it has nothing to finish; after that, it stops after the chunk in progress
+    requested = {"stop": False, "busy": False}
+
+    def stopped_idle() -> None:
+        print(json.dumps({"chunks_computed": 0, "interrupted": 1}), flush=True)
+        os._exit(130)
 
     def on_interrupt(signum, frame):
         requested["stop"] = True
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if not requested["busy"]:
+            stopped_idle()
 
     signal.signal(signal.SIGINT, on_interrupt)
+    if os.environ.get("PHOTOSC_WORKER_STOP") == "1":  # one came during the imports (`_PINNED_START`)
+        stopped_idle()
+    gate = CompileGate(Path(job["gate"]), stop=lambda: requested["stop"])
+    claims = Claims(Path(job["claims"]))
+
+    def claim(c: int) -> bool:
+        requested["busy"] = True  # from here on a Ctrl-C finishes the chunk in progress
+        return claims(c)
+
     import warnings
 
     from .engine import _sweep
@@ -412,7 +430,7 @@ def _main() -> None:
             False,
             lambda: requested["stop"],
             gate=gate,
-            claim=Claims(Path(job["claims"])),
+            claim=claim,
         )
     except StoreFullError as err:  # the parent raises it as the one-line error it is
         print(json.dumps({"full": err.strerror, "errno": err.errno}))
