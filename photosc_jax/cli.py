@@ -174,7 +174,9 @@ _SWEEP_FLAGS = (
 def sweep(
     ctx: typer.Context,
     model: str = typer.Argument(..., help="interband or metastability"),
-    out: Path = typer.Option(None, "--out", help="zarr store to write (resumable) [directory path]."),
+    out: str = typer.Option(
+        None, "--out", help="zarr store to write (resumable) [directory path, or a file:// URL]."
+    ),
     config: Path = typer.Option(None, "--config", help="TOML file with [axes], [fixed], [options]."),
     method: str = typer.Option(
         None,
@@ -505,6 +507,14 @@ def _read_config(path: Path):
     return axes, dict(cfg.get("fixed", {})), dict(cfg.get("options", {}))
 
 
+def _store_path(store: str) -> Path:
+    """A store argument (a path or a file:// URL) as a path, or exit 2 with the reason."""
+    from .sweeps.store import local_path
+
+    with _user_errors():
+        return local_path(store)
+
+
 def _open_store(store: Path):
     """`open_sweep`, or exit with status 2 and the reason (not a store, or damaged). Damaged
     chunks are reported on stderr (their values are masked)."""
@@ -556,7 +566,7 @@ def _metadata_state(store: Path, spec: dict) -> str:
 
 
 @app.command(short_help="Describe a sweep store: axes, parameters, progress, outcome counts, ranges.")
-def info(store: Path = typer.Argument(..., help="A sweep store (.zarr directory).")) -> None:
+def info(store: str = typer.Argument(..., help="A sweep store (.zarr directory, or a file:// URL).")) -> None:
     """Describe a sweep store: model and method, axes, every fixed parameter and run option,
     progress (each chunk's checksum verified), how many points have each status, phase or
     regime, the state of the metadata (damaged files; whether plain xarray opens the store),
@@ -565,6 +575,7 @@ def info(store: Path = typer.Argument(..., help="A sweep store (.zarr directory)
 
     import numpy as np
 
+    store = _store_path(store)
     ds = _open_store(store)
     a = ds.attrs
     how = f"by {a['method']}" + (f" along {a['along']}" if "along" in a else "")
@@ -602,13 +613,14 @@ def info(store: Path = typer.Argument(..., help="A sweep store (.zarr directory)
 
 @app.command(short_help="Plot a sweep store: a phase diagram (2-D) or a line (1-D), as a PNG.")
 def plot(
-    store: Path = typer.Argument(..., help="A sweep store (.zarr directory)."),
+    store: str = typer.Argument(..., help="A sweep store (.zarr directory, or a file:// URL)."),
     var: str = typer.Option(None, "--var", help="Variable to show (default: the model's main one)."),
     out: Path = typer.Option(None, "--out", help="PNG path (default: next to the store)."),
 ) -> None:
     """Plot a sweep: a phase diagram for 2-D sweeps (flagged points hatched), a line for 1-D."""
     from .plot import plot_sweep
 
+    store = _store_path(store)
     ds = _open_store(store)
     with _user_errors():
         if var is not None and var not in ds.data_vars:
@@ -621,10 +633,11 @@ def plot(
 
 @app.command(short_help="Export a sweep store to one netCDF file.")
 def export(
-    store: Path = typer.Argument(..., help="A sweep store (.zarr directory)."),
+    store: str = typer.Argument(..., help="A sweep store (.zarr directory, or a file:// URL)."),
     out: Path = typer.Argument(..., help="netCDF file to write (.nc)."),
 ) -> None:
     """Export a sweep store to one netCDF file (same variables, axes and attributes)."""
+    store = _store_path(store)
     ds = _open_store(store)
     with _user_errors():
         ds.to_netcdf(out)

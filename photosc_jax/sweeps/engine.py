@@ -258,9 +258,10 @@ def sweep(
       `interband.Evolve`'s t_max, tol, rtol, atol, delta_floor, max_steps; continuation:
       `interband.Continuation`'s tol, delta_floor, max_jump, quench (0/1) and confirm_t_max,
       the t_max of its `confirm` evolution, 0 for none; metastability: T).
-    - `out`: a zarr store path: results are written chunk by chunk; re-running on the same
-      store skips finished chunks, recomputes damaged ones and repairs damaged metadata; a
-      store made for another sweep is refused.
+    - `out`: a zarr store path (or a `file://` URL; object storage is refused):
+      results are written chunk by chunk; re-running on the same store skips finished
+      chunks, recomputes damaged ones and repairs damaged metadata; a store made for
+      another sweep is refused.
     - `chunk_size`: about how many points form one chunk (default: the model's — 256 for
       the interband continuation, 64 otherwise — split finer where that leaves fewer than
       two chunks per worker process). Chunks are blocks of the grid — whole rows along the
@@ -326,6 +327,7 @@ def sweep(
     """
     axes = read_axes(axes)
     _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop, plan, batch, executor)
+    out = None if out is None else str(store.local_path(out))
     return _sweep(
         model,
         axes,

@@ -227,6 +227,28 @@ def _resume(path: Path, spec: dict, model: SweepModel) -> tuple[dict, list[str]]
     return old, notes
 
 
+def local_path(location) -> Path:
+    """A store's location as a local path: a path, or a `file://` URL. URLs of other
+    storage (object stores: s3://, gs://, …) are refused with a one-line `ValueError`: the
+    store's atomic creation and the chunk claims rely on a filesystem's rename and
+    exclusive create, which object stores do not guarantee."""
+    import re
+    import urllib.parse
+    import urllib.request
+
+    text = os.fspath(location)
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]+)://", text)
+    if scheme is None:
+        return Path(text)
+    if scheme[1].lower() == "file":
+        return Path(urllib.request.url2pathname(urllib.parse.urlparse(text).path))
+    raise ValueError(
+        f"{text}: sweep stores on {scheme[1]}:// storage are not supported (creating a store "
+        "and claiming chunks need a filesystem's atomic rename and exclusive create); use a "
+        "path on a filesystem every worker reaches, or a file:// URL."
+    )
+
+
 def read_spec(path) -> dict:
     """The specification stored in a store: the root attribute, else its copy in `_photosc`."""
     path = Path(path)
@@ -507,12 +529,14 @@ def dataset(spec: dict, values: dict[str, np.ndarray], done: np.ndarray, damaged
 
 
 def open_sweep(path) -> xr.Dataset:
-    """The results of a sweep store as an `xarray.Dataset` with one dimension per swept
+    """The results of a sweep store (a path, or a `file://` URL; `local_path`) as an
+    `xarray.Dataset` with one dimension per swept
     parameter (in sweep order), every chunk's checksum verified. Points not computed yet are
     NaN (−1 for integer outputs); `attrs["complete"]` says whether all are done. Chunks
     whose values fail their checksum are masked as well (`status` −2), listed in
     `attrs["damaged_chunks"]`, and reported with a `StoreDamagedWarning`: rerunning the
     sweep command recomputes exactly those chunks."""
+    path = local_path(path)
     spec, values, done, damaged = load(path)
     if damaged.any():
         warnings.warn(damage_message(path, spec, damaged), StoreDamagedWarning, stacklevel=2)
