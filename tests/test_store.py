@@ -458,17 +458,17 @@ def _disk_full(monkeypatch, fails, batch=lambda path: False):
 
     put, failed, failure, late = _local._put, [], threading.Event(), threading.Event()
 
-    def full(path, value, exclusive=False):
+    def full(path, value, *args, **kwargs):  # (zarr's own signature differs between versions)
         if fails(path):
             failed.append(path)
             failure.set()
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         if not batch(path):
-            return put(path, value, exclusive=exclusive)
+            return put(path, value, *args, **kwargs)
         assert failure.wait(10)
         time.sleep(0.2)  # still writing when the error reaches the caller
         try:
-            return put(path, value, exclusive=exclusive)
+            return put(path, value, *args, **kwargs)
         finally:
             late.set()
 

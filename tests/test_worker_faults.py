@@ -131,10 +131,10 @@ if os.getppid() != {pytest_pid} and os.environ.get("PHOTOSC_TEST_FULL"):
 
     put = _local._put
 
-    def full(path, value, exclusive=False):
+    def full(path, value, *args, **kwargs):
         if path.parent.name == "delta_abs":
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return put(path, value, exclusive=exclusive)
+        return put(path, value, *args, **kwargs)
 
     _local._put = full
 """

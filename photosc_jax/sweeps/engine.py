@@ -529,16 +529,24 @@ def _sweep(
     return ds
 
 
-def compute_chunk(model: SweepModel, spec, c: int) -> dict[str, np.ndarray]:
-    """The outputs of chunk `c` in its block shape, computed on this process's first device
-    (the CPU plan for one chunk: rows or points one after another on a CPU, vmapped on an
-    accelerator). What an executor's task runs (`executors.run_chunk`)."""
+def chunk_program(model: SweepModel, spec, c: int):
+    """(the jitted chunk function, its arguments for chunk `c`, the chunk's number of rows or
+    points) on this process's first device: the CPU plan for one chunk (rows or points one
+    after another on a CPU, vmapped on an accelerator). What an executor's tasks run
+    (`executors.run_chunk`, `executors.compile_chunk`)."""
     devices = jax.devices()[:1]
     run, sharding = _runner(model, spec, devices, default_vmap_width(devices))
     units = chunk_rows if model.along is not None else chunk_points
     pts = units(spec, c)
-    values = run(_batched_params(model, spec, pts, len(pts), sharding))
-    return {k: _block(spec, c, var, np.asarray(values[k])[: len(pts)]) for k, var in model.outputs.items()}
+    size = len(units(spec, 0))  # every chunk padded to the first's (full) block: one program
+    return run, _batched_params(model, spec, pts, size, sharding), len(pts)
+
+
+def compute_chunk(model: SweepModel, spec, c: int) -> dict[str, np.ndarray]:
+    """The outputs of chunk `c` in its block shape, computed by `chunk_program`."""
+    run, args, n = chunk_program(model, spec, c)
+    values = run(args)
+    return {k: _block(spec, c, var, np.asarray(values[k])[:n]) for k, var in model.outputs.items()}
 
 
 def _damage_notes(corrupt: set[int], mine) -> list[str]:

@@ -11,9 +11,9 @@ it runs in (its rows one after another on a CPU, vmapped on an accelerator: the 
 writes the store's metadata, keeps a bounded number of tasks in flight, moves the progress
 bar as tasks complete, resubmits a chunk whose task failed (an exception, or its worker
 died) up to `retries` times, and raises `ChunksFailedError` listing the chunks that still
-failed — the store keeps every other chunk and a rerun resumes. The first chunk runs alone:
-its worker compiles the chunk program into JAX's persistent compilation cache
-(`photosc_jax._compilation_cache`) and the other workers, sharing the cache directory (one
+failed — the store keeps every other chunk and a rerun resumes. A first task compiles the
+chunk program alone (`compile_chunk`), into JAX's persistent compilation cache
+(`photosc_jax._compilation_cache`), and the other workers, sharing the cache directory (one
 machine, or a shared home), load it instead of all compiling at once.
 
 Worker processes must be started with the spawn method (JAX does not survive a fork), and a
@@ -60,6 +60,19 @@ def run_chunk(spec: str, out: str, index: int, attempt: int = 0) -> int:
     block = engine.compute_chunk(model_of(sweep_spec), sweep_spec, index)
     store.write_chunk(out, sweep_spec, index, block)
     return len(chunk_points(sweep_spec, index))
+
+
+def compile_chunk(spec: str, index: int) -> None:
+    """Compile the program of chunk `index` of the sweep `spec` (JSON) without running it:
+    the first task of a sweep (`run`), which puts the program into the persistent
+    compilation cache for the other workers."""
+    _settle()
+    from . import engine
+    from .models import model_of
+
+    sweep_spec = json.loads(spec)
+    run, args, _ = engine.chunk_program(model_of(sweep_spec), sweep_spec, index)
+    run.lower(args).compile()
 
 
 def _settle() -> None:
@@ -142,27 +155,35 @@ def run(
     retries: int = RETRIES,
 ) -> tuple[int, bool]:
     """Run the chunks `todo` of the sweep `spec` on `executor` (module docstring), at most
-    2·`capacity` tasks in flight, the first chunk alone; `progress(points)` after each
+    2·`capacity` tasks in flight, after a task that compiles the chunk program alone
+    (`compile_chunk`); `progress(points)` after each
     finished chunk. Returns (chunks computed, interrupted); raises `ChunksFailedError`."""
     job = json.dumps(spec)
     pending = collections.deque(todo)
     tries: collections.Counter = collections.Counter()
     failed: dict[int, str] = {}
     running: dict[cf.Future, int] = {}
-    computed, interrupted, pilot = 0, False, True
+    computed, interrupted = 0, False
+    # first the program alone (one worker compiles it into the cache; the others load it);
+    # if that fails, each task compiles for itself
+    pilot = executor.submit(compile_chunk, job, todo[0])
+    while not pilot.done():
+        if stop is not None and stop():
+            pilot.cancel()
+            return 0, True
+        cf.wait([pilot], timeout=0.2)
     while pending or running:
         if stop is not None and stop():
             interrupted = True
             for f in running:
                 f.cancel()  # not started: never runs; started: finishes and writes its chunk
             break
-        while pending and len(running) < (1 if pilot else 2 * capacity):
+        while pending and len(running) < 2 * capacity:
             c = pending.popleft()
             running[executor.submit(run_chunk, job, out, c, tries[c])] = c
         done, _ = cf.wait(running, timeout=0.5, return_when=cf.FIRST_COMPLETED)
         for f in done:
             c = running.pop(f)
-            pilot = False
             try:
                 points = f.result()
             except Exception as e:  # noqa: BLE001 - a task's failure: retried, then listed
