@@ -200,21 +200,19 @@ def test_compile_gate(tmp_path, monkeypatch):
     assert not gate.path.exists()
 
 
-def test_compiled_program_loads_in_a_fresh_process(tmp_path, monkeypatch):
-    """With the compilation cache off, the parent's compiled chunk program, saved at the
-    gate, runs in a new process that never traced it — also LAPACK calls (LU, eig), which
-    crash a freshly loaded program unless their targets are registered first — and is
-    refused for other arguments. Chunks are claimed once."""
+def test_compiled_program_loads_in_a_fresh_process(tmp_path):
+    """The parent's freshly compiled chunk program, saved at the gate, runs in a new process
+    that never traced it — also LAPACK calls (LU, eig), which crash a freshly loaded program
+    unless their targets are registered first — and is refused for other arguments; one
+    taken from the persistent compilation cache is not saved (it cannot be re-serialized).
+    Chunks are claimed once."""
     import subprocess
     import sys
 
     import jax
     import jax.numpy as jnp
 
-    from photosc_jax import _compilation_cache
     from photosc_jax.sweeps import workers
-
-    monkeypatch.setattr(_compilation_cache, "in_use", lambda: False)
 
     def f(a):
         return jnp.sum(jnp.linalg.eigvals(a).real) + jnp.sum(jax.scipy.linalg.lu_factor(a)[0])
@@ -224,6 +222,19 @@ def test_compiled_program_loads_in_a_fresh_process(tmp_path, monkeypatch):
     gate.compile(jax.jit(f), a)
     assert gate.path.exists() and gate.saved.exists()
     assert gate.load(jnp.eye(5)) is None  # another shape: the worker compiles itself
+    if jax.config.jax_compilation_cache_dir:  # (the tests run with a cache: conftest)
+        least = jax.config.jax_persistent_cache_min_compile_time_secs
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        try:
+            g = jax.jit(lambda a: f(a) + 1.0)
+            workers.CompileGate(tmp_path / "first").compile(g, a)  # fresh: saved, and cached
+            jax.clear_caches()  # this process forgets it: the next compile reads the disk cache
+            again = workers.CompileGate(tmp_path / "again")
+            again.compile(g, a)
+        finally:
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", least)
+        assert (tmp_path / "first.program").exists()
+        assert again.path.exists() and not again.saved.exists()
     code = (
         "import photosc_jax, jax.numpy as jnp; from pathlib import Path; "
         "from photosc_jax.sweeps.workers import CompileGate; a = 2.0 * jnp.eye(4) + 0.1; "

@@ -21,14 +21,14 @@ row program compiles about twice as fast on two cores as on one, benchmarks/RESU
 and a process cannot be pinned once JAX runs (its thread pools are sized for the
 cores it saw at start; squeezed onto one core afterwards it crawls). So the parent, which
 is not pinned and has already imported JAX and built the sweep, compiles the chunk program
-with every core while the workers start and opens a gate (`CompileGate`); the workers wait
-at the gate and take the parent's program from JAX's persistent compilation cache
-(`photosc_jax._compilation_cache`, on by default; the parent's cache directory is passed
-on), tracing it while they wait. With the cache off, the parent saves the executable
-(`jax.experimental.serialize_executable`) and the workers load it without tracing. A worker
-finding neither traces and compiles the program itself. (A program the parent took from
-the cache cannot be re-serialized: the workers' copy failed with "Function ... not found",
-so the two ways are never mixed.)
+with every core while the workers start, saves the executable
+(`jax.experimental.serialize_executable`) and opens a gate (`CompileGate`); the workers wait
+at the gate and load the executable without tracing the program. Where the parent's
+program came from JAX's persistent compilation cache (`photosc_jax._compilation_cache`,
+on by default; the parent's cache directory is passed on), nothing is saved — such a
+program cannot be re-serialized (the workers' copy failed with "Function ... not found") —
+and the workers trace the program and take it from the cache as well. A worker finding
+neither traces and compiles the program itself.
 
 Workers die with their parent (Linux `PR_SET_PDEATHSIG`), finish the chunk in progress on
 SIGINT (the parent forwards its own interrupt; they run in their own session, so a
@@ -158,15 +158,22 @@ class CompileGate:
         return self.path.with_name(self.path.name + ".program")
 
     def compile(self, run, args) -> None:
-        """Compile the `jax.jit` function `run` for `args` (into the persistent cache if it
-        is on, else saved beside the gate), open the gate."""
+        """Compile the `jax.jit` function `run` for `args`, save it beside the gate unless it
+        came from the persistent compilation cache (then the workers load it from there),
+        open the gate."""
+        from jax import monitoring
         from jax.experimental import serialize_executable
 
-        from .._compilation_cache import in_use
+        hits = []
 
+        def cached(event, **kwargs):
+            if event == "/jax/compilation_cache/cache_hits":
+                hits.append(event)
+
+        monitoring.register_event_listener(cached)
         try:
             compiled = run.lower(args).compile()
-            if in_use():
+            if hits:  # from the persistent cache: the workers take it from there too
                 return
             program, _, out_tree = serialize_executable.serialize(compiled)
             blob = pickle.dumps((_signature(args), program, out_tree))
@@ -176,6 +183,7 @@ class CompileGate:
         except Exception:  # not serializable here: the workers compile it themselves
             pass
         finally:
+            getattr(monitoring, "unregister_event_listener", lambda _: None)(cached)
             self.open()
 
     def compile_unless_stopped(self, run, args, stop=None) -> bool:
@@ -197,14 +205,6 @@ class CompileGate:
     def program(self, run, args):
         """The compiled chunk program `run` (a `jax.jit` function) for `args`; None if
         `stop()` ended the wait (nothing is compiled then)."""
-        from .._compilation_cache import in_use
-
-        if in_use():  # trace while the parent compiles; then the cache has the program
-            if self.stop():
-                return None
-            lowered = run.lower(args)
-            self.wait()
-            return None if self.stop() else lowered.compile()
         self.wait()
         if self.stop():
             return None
@@ -221,7 +221,15 @@ class CompileGate:
             return None
         if signature != _signature(args) or not _lapack_ready():
             return None
-        return serialize_executable.deserialize_and_load(program, jax.tree.structure(((args,), {})), out_tree)
+        import inspect
+
+        tree = jax.tree.structure(((args,), {}))
+        if "execution_devices" not in inspect.signature(serialize_executable.deserialize_and_load).parameters:
+            return None  # (old JAX: it would run on every device; the worker compiles instead)
+        # on the first device, as compiled: a worker sees as many CPU devices as its parent
+        return serialize_executable.deserialize_and_load(
+            program, tree, out_tree, execution_devices=jax.devices()[:1]
+        )
 
     def wait(self) -> None:
         deadline = time.monotonic() + GATE_TIMEOUT
