@@ -61,6 +61,7 @@ def _done(store) -> int:
 def test_a_local_cluster_gives_the_serial_store_with_each_worker_on_its_own_core(cluster, serial, tmp_path):
     ds = sweep("interband", AXES, executor=cluster, out=str(tmp_path / "dask.zarr"), **KW)
     assert ds.attrs["chunks_computed"] == 4 and ds.attrs["complete"] == 1
+    assert ds.attrs["plan"] == "executor" and ds.attrs["workers"] == 2
     _equal(ds, serial)
     _equal(open_sweep(tmp_path / "dask.zarr"), serial)
     pinned = [

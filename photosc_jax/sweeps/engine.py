@@ -403,6 +403,7 @@ def _sweep(
         vmap_width = default_vmap_width(devices)
     if executor is not None:  # the executor's workers take the chunks: spread for them
         executor, n_workers = executors_mod.executor_of(executor)
+        plan = "executor"  # (recorded in the dataset's attrs)
     else:
         rows = math.prod(len(v) for k, v in spec["axes"].items() if k != model.along)
         n_workers = _n_workers(workers, model, devices, vmap_width, shard, rows)

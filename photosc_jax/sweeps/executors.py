@@ -154,10 +154,10 @@ def run(
     stop: Callable[[], bool] | None = None,
     retries: int = RETRIES,
 ) -> tuple[int, bool]:
-    """Run the chunks `todo` of the sweep `spec` on `executor` (module docstring), at most
-    2·`capacity` tasks in flight, after a task that compiles the chunk program alone
-    (`compile_chunk`); `progress(points)` after each
-    finished chunk. Returns (chunks computed, interrupted); raises `ChunksFailedError`."""
+    """Run the chunks `todo` of the sweep `spec` on `executor` (module docstring): first a
+    task that compiles the chunk program alone (`compile_chunk`), then the chunks, at most
+    2·`capacity` tasks in flight; `progress(points)` after each finished chunk. Returns
+    (chunks computed, interrupted); raises `ChunksFailedError`."""
     job = json.dumps(spec)
     pending = collections.deque(todo)
     tries: collections.Counter = collections.Counter()
@@ -196,7 +196,8 @@ def run(
             computed += 1
             progress(points)
     if failed:
-        listed = "; ".join(f"chunk {c}: {why}" for c, why in sorted(failed.items()))
+        listed = "; ".join(f"chunk {c}: {why}" for c, why in sorted(failed.items())[:10])
+        listed += "; ..." if len(failed) > 10 else ""
         raise ChunksFailedError(
             f"{len(failed)} chunk(s) failed on all {retries + 1} tries ({listed}). The other "
             f"chunks are in {out}: rerun the same sweep to retry these.",
