@@ -19,9 +19,8 @@ import pytest
 import zarr
 from helpers import SMALL, invoke
 
+from photosc_jax.sweeps import ChunksFailedError, open_sweep, sweep
 from photosc_jax.sweeps import executors as executors_mod
-from photosc_jax.sweeps import open_sweep, sweep
-from photosc_jax.sweeps.executors import ChunksFailedError
 
 distributed = pytest.importorskip("distributed")
 
