@@ -294,11 +294,11 @@ def sweep(
       per CPU core, each pinned to its core (the CPU plan: separate CPU devices of one
       process run one after another, so the rows are spread over processes instead of
       devices). The chunk program is compiled once, by this (unpinned) process with every
-      core while the workers start, and taken by them from the compilation cache (or, with
-      the cache off, loaded without tracing); the workers claim chunks one at a time, in
-      order. `photosc sweep` exposes every core as a device, so it uses them all.
-      Other methods and the accelerator plan ignore it (they split the work over the
-      devices).
+      core while the workers start, and loaded by them without tracing (or, where it came
+      from the persistent compilation cache, read by them from the cache as well); the
+      workers claim chunks one at a time, in order. `photosc sweep` exposes every core as
+      a device, so it uses them all. Other methods and the accelerator plan ignore it (they
+      split the work over the devices).
     - `executor`: run the chunks as tasks on this `concurrent.futures.Executor` — a Dask
       cluster (a `distributed.Client`, or its `get_executor()`), a `ProcessPoolExecutor` with
       the spawn start method, … — instead of on this process's devices and workers (module
