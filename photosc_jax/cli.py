@@ -399,7 +399,7 @@ def _read_arguments(m, extra: list[str], axes: dict, fixed: dict, options: dict)
             raise ValueError(f"{flag} is given twice ({given[key]} and {value}); give it once.")
         given[key] = value
         if key in m.options:
-            options[key] = _number(flag, value)
+            options[key] = value if m.options[key].kind is str else _number(flag, value)
         elif name in m.choice_fields():
             fixed[name] = value
         elif name in fields:

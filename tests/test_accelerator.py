@@ -136,19 +136,39 @@ def test_the_command_line_takes_the_plan_and_refuses_a_bad_one_in_one_line():
 
 
 def test_a_sweep_refuses_a_method_field_it_cannot_run():
-    """Only a method's numeric fields become run options: a solver or an eigenvalue
-    implementation given on the object would be dropped, so the sweep refuses it."""
+    """Only a method's fields that are run options reach a sweep: a solver given on the
+    object would be dropped, so the sweep refuses it."""
     import diffrax as dfx
+
+    from photosc_jax.interband import Evolve
+
+    with pytest.raises(ValueError, match="leave solver at its default or call steady_state or phase_row"):
+        ps.sweep("interband", {"Omega": [0.1, 0.2], "V": [1.0, 2.0]}, method=Evolve(solver=dfx.Tsit5()))
+
+
+def test_the_eigenvalue_implementation_is_a_run_option():
+    """`Continuation.eig` is the run option `eig` (a name; "auto" for None) both ways, and a
+    GPU implementation on CPU devices is refused in one line before any compute."""
+    from helpers import invoke
     from jax.lax.linalg import EigImplementation
 
-    from photosc_jax.interband import Continuation, Evolve
+    from photosc_jax.interband import Continuation
+    from photosc_jax.sweeps.models import get_model
 
-    axes = {"Omega": [0.1, 0.2], "V": [1.0, 2.0]}
-    for method, field in (
-        (Continuation(eig=EigImplementation.LAPACK), "eig"),
-        (Evolve(solver=dfx.Tsit5()), "solver"),
-    ):
-        with pytest.raises(
-            ValueError, match=f"leave {field} at its default or call steady_state or phase_row"
-        ):
-            ps.sweep("interband", axes, method=method)
+    m = get_model("interband", "continuation", "V")
+    assert m.options_of(Continuation())["eig"] == "auto"
+    assert m.options_of(Continuation(eig=EigImplementation.LAPACK))["eig"] == "lapack"
+    assert m.method_of(
+        {**m.resolve({**{k: o.default for k, o in m.options.items()}, "eig": "magma"})}
+    ).eig == (EigImplementation.MAGMA)
+    grid = ("--Omega", "0.1:0.2:2", "--V", "1:2:2")
+    r = invoke("sweep", "interband", *grid, "--eig", "cusolver")
+    assert r.exit_code == 2
+    assert (
+        r.stderr
+        == "Error: --eig cusolver runs on NVIDIA GPUs; these devices are cpu: use --eig auto (or lapack).\n"
+    )
+    r = invoke("sweep", "interband", *grid, "--eig", "gpu")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("Error: --eig = 'gpu': choose one of auto, lapack, cusolver, magma (")
+    assert "--eig (auto)" in " ".join(invoke("sweep", "--help").stdout.split())

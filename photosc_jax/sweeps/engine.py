@@ -82,6 +82,19 @@ def _validate_points(model: SweepModel, spec) -> None:
 
 
 PLANS = ("auto", "cpu", "accelerator")
+_EIG_PLATFORM = {"cusolver": "gpu", "magma": "gpu"}  # where each named eig implementation runs
+
+
+def _check_eig(spec, devices, executor) -> None:
+    """A one-line `ValueError` for a GPU eigenvalue implementation (run option `eig`) on
+    devices of another platform (an executor's workers are not known here: not checked)."""
+    need = _EIG_PLATFORM.get(spec["options"].get("eig"))
+    have = devices[0].platform
+    if need is not None and executor is None and have != need:
+        raise ValueError(
+            f"--eig {spec['options']['eig']} runs on NVIDIA GPUs; these devices are {have}: "
+            "use --eig auto (or lapack)."
+        )
 
 
 def _check_arguments(
@@ -253,11 +266,13 @@ def sweep(
       `steady_state` takes), its fields being the run options (then give no `options`).
     - `along`: the row axis of "continuation" (default: V if swept, else the last axis).
     - `fixed`: other parameter fields (defaults: the class's defaults; all are recorded).
-    - `options`: run options: the numeric fields of the method object each point is solved
-      with, named and defaulted as on the object, which checks them (interband evolve:
+    - `options`: run options: the fields of the method object each point is solved with
+      that a sweep can run (numbers, and names of choices), named and defaulted as on the
+      object, which checks them (interband evolve:
       `interband.Evolve`'s t_max, tol, rtol, atol, delta_floor, max_steps; continuation:
-      `interband.Continuation`'s tol, delta_floor, max_jump, quench (0/1) and confirm_t_max,
-      the t_max of its `confirm` evolution, 0 for none; metastability: T).
+      `interband.Continuation`'s tol, delta_floor, max_jump, quench (0/1), confirm_t_max,
+      the t_max of its `confirm` evolution, 0 for none, and eig, the name of its eigenvalue
+      implementation: "auto", "lapack", "cusolver" or "magma"; metastability: T).
     - `out`: a zarr store path (or a `file://` URL; object storage is refused):
       results are written chunk by chunk; re-running on the same store skips finished
       chunks, recomputes damaged ones and repairs damaged metadata; a store made for
@@ -395,6 +410,7 @@ def _sweep(
     spec = make_spec(model, axes, dict(fixed or {}), dict(options or {}), chunk_size, chunks=chunks)
     _validate_points(model, spec)
     devices = list(devices or jax.devices())
+    _check_eig(spec, devices, executor)
     if plan == "auto":
         plan = "cpu" if devices[0].platform == "cpu" else "accelerator"
     if plan == "accelerator":

@@ -72,7 +72,7 @@ class SweepModel:
     def options_of(self, method) -> dict[str, Any]:
         """The run options of a method object of this model (its fields, `_read_back`).
         A field that is no run option must be at its default (a sweep could not honour it)."""
-        options = {name: _read_back(method, name, opt.kind) for name, opt in self.options.items()}
+        options = {name: _read_back(method, name, opt) for name, opt in self.options.items()}
         if self.method_of is not None:
             rebuilt = self.method_of(options)
             for f in dataclasses.fields(method):
@@ -80,8 +80,8 @@ class SweepModel:
                 if f.metadata.get("static", False) and given != getattr(rebuilt, f.name):
                     raise ValueError(
                         f"sweep(method={type(method).__name__}({f.name}={given!r}, ...)): a sweep runs "
-                        f"{type(method).__name__}'s numeric fields only; leave {f.name} at its default "
-                        "or call steady_state or phase_row directly."
+                        f"only the fields that are run options ({', '.join(self.options)}); leave "
+                        f"{f.name} at its default or call steady_state or phase_row directly."
                     )
         return options
 
@@ -130,14 +130,17 @@ def _described(table: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _read_back(method, name: str, kind: type):
+def _read_back(method, name: str, opt: Option):
     """The value of the run option `name` in the method object built from it (a nested
-    method's field `confirm_t_max` is `method.confirm.t_max`, 0 where there is none)."""
+    method's field `confirm_t_max` is `method.confirm.t_max`, 0 where there is none; a
+    named choice is its enum's value, the option's default where the field is None)."""
     outer, _, inner = name.partition("_") if name.startswith("confirm_") else (name, "", "")
     value = getattr(method, outer)
     if inner:
         value = 0.0 if value is None else getattr(value, inner)
-    return kind(np.asarray(value).item())
+    if opt.kind is str:
+        return opt.default if value is None else str(value.value)
+    return opt.kind(np.asarray(value).item())
 
 
 def _method_options(cls, **nested: Option) -> dict[str, Option]:
@@ -249,6 +252,8 @@ def _interband_continuation(along: str) -> SweepModel:
     (`interband.phase_map`)."""
     import functools
 
+    from jax.lax.linalg import EigImplementation
+
     from ..interband import Continuation, Evolve
     from ..interband.phase_map import NOT_CONFIRMED, PHASES, phase_row
 
@@ -258,7 +263,8 @@ def _interband_continuation(along: str) -> SweepModel:
     def method_of(opt):
         confirm = Evolve(t_max=opt["confirm_t_max"]) if opt["confirm_t_max"] > 0 else None
         fields = {k: opt[k] for k in ("tol", "delta_floor", "max_jump")}
-        return Continuation(**fields, quench=bool(opt["quench"]), confirm=confirm)
+        eig = None if opt["eig"] == "auto" else EigImplementation(opt["eig"])
+        return Continuation(**fields, quench=bool(opt["quench"]), confirm=confirm, eig=eig)
 
     def point(params, opt):
         row = phase_row(params, along, method_of(opt))
@@ -279,6 +285,13 @@ def _interband_continuation(along: str) -> SweepModel:
                 "Continuation.confirm = Evolve(t_max=...): evolve each transient or unsettled point "
                 "from the paper's initial state for this long to confirm its phase [hbar/E_g] (0: none)",
                 low=0.0,
+            ),
+            eig=Option(
+                "auto",
+                "Continuation.eig: eigenvalue implementation of the paired-branch stability "
+                "check; auto: cusolver on NVIDIA GPUs where available, else lapack (host CPU)",
+                kind=str,
+                choices=("auto", "lapack", "cusolver", "magma"),
             ),
         ),
         method_of=method_of,

@@ -105,20 +105,28 @@ def read_axes(axes) -> dict[str, np.ndarray]:
 
 @dataclasses.dataclass(frozen=True)
 class Option:
-    """A run option: its default, type, allowed range and meaning (with units)."""
+    """A run option: its default, type, allowed range (or, for a name, its choices) and
+    meaning (with units)."""
 
-    default: float | int | None  # None: the method object sets it (e.g. Evolve.tol = rtol/2)
+    default: float | int | str | None  # None: the method object sets it (Evolve.tol = rtol/2)
     help: str
-    kind: type = float  # float or int
+    kind: type = float  # float, int, or str (a name among `choices`)
+    choices: tuple[str, ...] = ()
     low: float = -math.inf  # allowed range; `open_low`/`open_high` exclude the ends
     high: float = math.inf
     open_low: bool = False
     open_high: bool = False
 
-    def check(self, name: str, value) -> float | int | None:
+    def check(self, name: str, value) -> float | int | str | None:
         flag = "--" + name.replace("_", "-")
         if value is None and self.default is None:  # left to the method object (`SweepModel.resolve`)
             return None
+        if self.kind is str:
+            if value not in self.choices:
+                raise ValueError(
+                    f"{flag} = {value!r}: choose one of {', '.join(self.choices)} ({self.help})."
+                )
+            return value
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise ValueError(f"{flag} must be a number, got {value!r}.")
         x = float(value)
