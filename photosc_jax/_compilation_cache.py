@@ -13,7 +13,9 @@ Importing `photosc_jax` calls `configure()`, which points JAX's cache
 unless the cache is already configured (`JAX_COMPILATION_CACHE_DIR`, or
 `jax.config.update("jax_compilation_cache_dir", ...)` before the import: then that one is
 used) or `PHOTOSC_JAX_CACHE=off` (no cache). Programs that compile in under a second are
-not stored (JAX's `jax_persistent_cache_min_compile_time_secs`). The cache is only ever a
+not stored (JAX's `jax_persistent_cache_min_compile_time_secs`). Sweeps also keep their
+traced chunk programs there (`sweeps.programs`), so a later run skips tracing too. The
+cache is only ever a
 copy of what compiling gives: deleting the directory is always safe. It does not evict old
 entries (about 1 MB a program); clear it with `rm -rf ~/.cache/photosc_jax`.
 """

@@ -37,9 +37,9 @@ def test_the_cache_is_on_by_default_moved_or_off_by_the_variable_and_a_users_own
 
 
 def test_a_second_sweep_takes_the_row_program_from_the_cache_in_every_worker(tmp_path):
-    """The pinned workers (one per core) on a 2 x 6 continuation map, twice, into two stores: the second run
-    adds no cache entry (the parent and both workers hit the first run's) and gives the same
-    store."""
+    """The pinned workers (one per core) on a 2 x 6 continuation map, twice, into two stores:
+    the first stores the traced row program and its compilation, the second adds no cache
+    entry (the parent and both workers hit the first run's) and gives the same store."""
     cache = tmp_path / "xla"
     fixed = [f"--{k}={v}" for k, v in SMALL.items()]
     args = ["sweep", "interband", "--Omega", "0.15,0.25", "--V", "0:6:6", *fixed, "--workers", "2"]
@@ -47,7 +47,7 @@ def test_a_second_sweep_takes_the_row_program_from_the_cache_in_every_worker(tmp
                  PHOTOSC_JAX_CACHE=str(cache))  # fmt: skip
     assert first.returncode == 0, first.stderr
     entries = sorted(p.name for p in cache.iterdir())
-    assert entries, "the first run stored no compiled program"
+    assert any(n.startswith("photosc-program-") for n in entries), "no traced program stored"
     second = _run([sys.executable, "-m", "photosc_jax", *args, "--out", str(tmp_path / "b.zarr")],
                   PHOTOSC_JAX_CACHE=str(cache))  # fmt: skip
     assert second.returncode == 0, second.stderr
@@ -55,3 +55,43 @@ def test_a_second_sweep_takes_the_row_program_from_the_cache_in_every_worker(tmp
     a, b = xr.open_zarr(tmp_path / "a.zarr"), xr.open_zarr(tmp_path / "b.zarr")
     for name in a.data_vars:
         xr.testing.assert_identical(a[name].load(), b[name].load())
+
+
+def test_a_chunk_program_is_traced_once_and_loaded_from_the_cache_after(tmp_path, monkeypatch):
+    """`programs.CachedProgram`: the first call traces and stores the program, a new object
+    with the same key loads it without tracing (same values), a damaged file is traced and
+    stored again, and another key or argument shape is another program; without a cache
+    the plain jit function runs."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from photosc_jax.sweeps import programs
+
+    traces = []
+
+    def make():
+        @jax.jit
+        def run(args):
+            traces.append(1)
+            return {"y": jnp.linalg.solve(args["a"], args["b"])}
+
+        return run
+
+    monkeypatch.setattr(programs, "_directory", lambda: tmp_path)  # the cache's directory
+    args = {"a": jnp.eye(3) * 2.0, "b": jnp.arange(3.0)}
+    first = programs.CachedProgram(make(), "key")(args)
+    stored = list(tmp_path.glob("photosc-program-*.exported"))
+    assert len(traces) == 1 and len(stored) == 1
+    again = programs.CachedProgram(make(), "key")(args)
+    assert len(traces) == 1  # loaded: not traced
+    np.testing.assert_array_equal(np.asarray(again["y"]), np.asarray(first["y"]))
+    stored[0].write_bytes(b"garbage")
+    programs.CachedProgram(make(), "key")(args)
+    assert len(traces) == 2 and stored[0].read_bytes() != b"garbage"
+    programs.CachedProgram(make(), "other key")(args)
+    programs.CachedProgram(make(), "key")({"a": jnp.eye(4), "b": jnp.ones(4)})
+    assert len(traces) == 4 and len(list(tmp_path.glob("photosc-program-*.exported"))) == 3
+    monkeypatch.setattr(programs, "_directory", lambda: None)  # no cache
+    plain = make()
+    assert programs.CachedProgram(plain, "key").for_args(args) is plain

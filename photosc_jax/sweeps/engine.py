@@ -33,7 +33,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._devices import default_vmap_width
 from . import executors as executors_mod
-from . import store
+from . import programs, store
 from . import workers as workers_mod
 from .models import (
     SweepModel,
@@ -174,7 +174,7 @@ def _runner(model: SweepModel, spec, devices, vmap_width):
     options, devices and width reuse one compilation (per chunk shape)."""
     key = (id(model), json.dumps(spec["options"], sort_keys=True), tuple(devices), vmap_width)
     if key not in _RUNNERS:
-        _RUNNERS[key] = _make_runner(model, spec["options"], devices, vmap_width)
+        _RUNNERS[key] = _make_runner(model, spec, devices, vmap_width)
     return _RUNNERS[key]
 
 
@@ -182,7 +182,8 @@ _RUNNERS: dict = {}  # the cached runners also keep their models alive, so ids s
 _PROGRAMS: dict = {}  # compiled accelerator-plan programs: {(runner, argument signature): executable}
 
 
-def _make_runner(model: SweepModel, opts, devices, vmap_width):
+def _make_runner(model: SweepModel, spec, devices, vmap_width):
+    opts = spec["options"]
     mesh = Mesh(np.asarray(devices), ("points",))
 
     def local(batched):
@@ -196,8 +197,10 @@ def _make_runner(model: SweepModel, opts, devices, vmap_width):
         return jax.lax.map(fn, batched, batch_size=vmap_width)
 
     sharding = NamedSharding(mesh, PartitionSpec("points"))
-    if len(devices) == 1:
-        return jax.jit(local), sharding
+    if len(devices) == 1:  # its traced program kept on disk (module `programs`; the static
+        # parameters are in the arguments' tree, which the program's name includes)
+        what = (model.name, model.method, model.along, list(model.outputs), model.numerics, opts, vmap_width)
+        return programs.CachedProgram(jax.jit(local), json.dumps(what, sort_keys=True)), sharding
     sharded = jax.shard_map(
         local,
         mesh=mesh,

@@ -117,16 +117,6 @@ def _die_with_parent(parent: int) -> None:
         sys.exit(1)
 
 
-def _signature(args) -> str:
-    """What a compiled chunk program was made for: the arguments' tree and their shapes and
-    dtypes (a worker loads the saved program only for the same)."""
-    import jax  # here, not at import: a worker pins itself before JAX starts
-    import numpy as np
-
-    leaves, tree = jax.tree.flatten(args)
-    return f"{tree} {[(np.shape(x), str(getattr(x, 'dtype', None) or np.result_type(x))) for x in leaves]}"
-
-
 def _lapack_ready() -> bool:
     """Register LAPACK's FFI targets, which JAX otherwise does while *lowering* a LAPACK
     call: a deserialized program that calls LU or eig crashes the process without it
@@ -164,6 +154,8 @@ class CompileGate:
         from jax import monitoring
         from jax.experimental import serialize_executable
 
+        from .programs import signature
+
         hits = []
 
         def cached(event, **kwargs):
@@ -176,7 +168,7 @@ class CompileGate:
             if hits:  # from the persistent cache: the workers take it from there too
                 return
             program, _, out_tree = serialize_executable.serialize(compiled)
-            blob = pickle.dumps((_signature(args), program, out_tree))
+            blob = pickle.dumps((signature(args), program, out_tree))
             tmp = self.saved.with_suffix(".tmp")
             tmp.write_bytes(blob)
             tmp.replace(self.saved)  # atomically, before the gate opens
@@ -215,11 +207,13 @@ class CompileGate:
         import jax
         from jax.experimental import serialize_executable
 
+        from .programs import signature as signature_of
+
         try:
             signature, program, out_tree = pickle.loads(self.saved.read_bytes())
         except (OSError, pickle.UnpicklingError, ValueError, EOFError):
             return None
-        if signature != _signature(args) or not _lapack_ready():
+        if signature != signature_of(args) or not _lapack_ready():
             return None
         import inspect
 
