@@ -3,10 +3,12 @@
 CLI) exactly as the same sweep written to a local folder, resumes, detects and recomputes a
 lost chunk object, repairs its metadata, survives an interrupted creation, runs on an
 executor, and what object storage cannot support (independent shards) is refused in one
-line, as is a URL whose filesystem is not installed. The metastability model keeps these
-tests fast: the store is model-agnostic."""
+line, as is a URL whose filesystem is not installed. One test runs on S3 itself, emulated
+by moto's server (the `test` extra installs moto and s3fs). The metastability model keeps
+these tests fast: the store is model-agnostic."""
 
 import multiprocessing
+import socket
 import sys
 import uuid
 import warnings
@@ -231,3 +233,44 @@ def test_a_url_whose_filesystem_is_not_installed_names_the_package(tmp_path, mon
         with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
             open_sweep(where)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    """An S3 emulator (moto's server, in a thread) with one bucket; fsspec's configuration
+    points s3:// at it, as `FSSPEC_S3_ENDPOINT_URL` etc. would. Yields the bucket's URL."""
+    pytest.importorskip("s3fs")
+    ThreadedMotoServer = pytest.importorskip("moto.server").ThreadedMotoServer
+
+    with socket.socket() as probe:  # a free port (moto < 5.0.x cannot report the one it took)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    options = {"endpoint_url": f"http://127.0.0.1:{port}", "key": "test", "secret": "test"}
+    monkeypatch.setitem(fsspec.config.conf, "s3", options)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    bucket = f"photosc-{uuid.uuid4().hex[:12]}"
+    fsspec.filesystem("s3", skip_instance_cache=True).mkdir(bucket)
+    try:
+        yield f"s3://{bucket}"
+    finally:
+        server.stop()
+        fsspec.filesystem("s3").clear_instance_cache()
+
+
+def test_a_store_on_an_s3_emulator_repairs_and_recomputes_what_was_lost(s3, local):
+    """The same on S3 (s3fs, an asynchronous filesystem that zarr drives directly, with no
+    folders: a prefix exists while objects are under it)."""
+    url = f"{s3}/map.zarr"
+    assert sweep("metastability", AXES, out=url, **KW).attrs["complete"] == 1
+    fs, root = fsspec.core.url_to_fs(url)
+    fs.rm_file(f"{root}/Q_MS/1.0")
+    fs.rm_file(f"{root}/.zmetadata")
+    with pytest.warns(UserWarning, match=r"recomputed: \[1\]"):
+        ds = sweep("metastability", AXES, out=url, **KW)
+    assert ds.attrs["chunks_computed"] == 1 and stored.check_metadata(url, stored.read_spec(url)) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _equal(open_sweep(url), open_sweep(local))
+        _equal(xr.open_zarr(url).load(), xr.open_zarr(local).load())
