@@ -175,7 +175,9 @@ def sweep(
     ctx: typer.Context,
     model: str = typer.Argument(..., help="interband or metastability"),
     out: str = typer.Option(
-        None, "--out", help="zarr store to write (resumable) [directory path, or a file:// URL]."
+        None,
+        "--out",
+        help="zarr store to write (resumable) [directory path, file:// URL, or an fsspec URL: s3://...].",
     ),
     config: Path = typer.Option(None, "--config", help="TOML file with [axes], [fixed], [options]."),
     method: str = typer.Option(
@@ -507,15 +509,16 @@ def _read_config(path: Path):
     return axes, dict(cfg.get("fixed", {})), dict(cfg.get("options", {}))
 
 
-def _store_path(store: str) -> Path:
-    """A store argument (a path or a file:// URL) as a path, or exit 2 with the reason."""
-    from .sweeps.store import local_path
+def _store_path(store: str):
+    """A store argument (a path, a file:// URL or another fsspec URL) as its location
+    (`sweeps.location`), or exit 2 with the reason."""
+    from .sweeps.location import location
 
     with _user_errors():
-        return local_path(store)
+        return location(store)
 
 
-def _open_store(store: Path):
+def _open_store(store):
     """`open_sweep`, or exit with status 2 and the reason (not a store, or damaged). Damaged
     chunks are reported on stderr (their values are masked)."""
     import warnings
@@ -547,7 +550,7 @@ def _row(label: str, text: str) -> None:
     )
 
 
-def _metadata_state(store: Path, spec: dict) -> str:
+def _metadata_state(store, spec: dict) -> str:
     """The `metadata` line of `info`: intact, or which files are damaged and how to repair
     them; and whether plain `xarray.open_zarr` opens the store."""
     from .sweeps import store as stored
@@ -566,7 +569,11 @@ def _metadata_state(store: Path, spec: dict) -> str:
 
 
 @app.command(short_help="Describe a sweep store: axes, parameters, progress, outcome counts, ranges.")
-def info(store: str = typer.Argument(..., help="A sweep store (.zarr directory, or a file:// URL).")) -> None:
+def info(
+    store: str = typer.Argument(
+        ..., help="A sweep store (.zarr directory, file:// URL or fsspec URL: s3://...)."
+    ),
+) -> None:
     """Describe a sweep store: model and method, axes, every fixed parameter and run option,
     progress (each chunk's checksum verified), how many points have each status, phase or
     regime, the state of the metadata (damaged files; whether plain xarray opens the store),
@@ -613,9 +620,13 @@ def info(store: str = typer.Argument(..., help="A sweep store (.zarr directory, 
 
 @app.command(short_help="Plot a sweep store: a phase diagram (2-D) or a line (1-D), as a PNG.")
 def plot(
-    store: str = typer.Argument(..., help="A sweep store (.zarr directory, or a file:// URL)."),
+    store: str = typer.Argument(
+        ..., help="A sweep store (.zarr directory, file:// URL or fsspec URL: s3://...)."
+    ),
     var: str = typer.Option(None, "--var", help="Variable to show (default: the model's main one)."),
-    out: Path = typer.Option(None, "--out", help="PNG path (default: next to the store)."),
+    out: Path = typer.Option(
+        None, "--out", help="PNG path (default: next to the store; a URL's: in the current directory)."
+    ),
 ) -> None:
     """Plot a sweep: a phase diagram for 2-D sweeps (flagged points hatched), a line for 1-D."""
     from .plot import plot_sweep
@@ -626,14 +637,16 @@ def plot(
         if var is not None and var not in ds.data_vars:
             raise ValueError(f"{store} has no variable {var!r}; choose one of {', '.join(ds.data_vars)}.")
         fig = plot_sweep(ds, var)
-        out = out or Path(str(store).rstrip("/")).with_suffix(".png")
+        out = out or store.beside(".png")
         fig.savefig(out, dpi=130)
     typer.echo(f"Figure written to {out}")
 
 
 @app.command(short_help="Export a sweep store to one netCDF file.")
 def export(
-    store: str = typer.Argument(..., help="A sweep store (.zarr directory, or a file:// URL)."),
+    store: str = typer.Argument(
+        ..., help="A sweep store (.zarr directory, file:// URL or fsspec URL: s3://...)."
+    ),
     out: Path = typer.Argument(..., help="netCDF file to write (.nc)."),
 ) -> None:
     """Export a sweep store to one netCDF file (same variables, axes and attributes)."""

@@ -728,27 +728,12 @@ def test_sigint_at_any_moment_exits_cleanly_and_resumes(tmp_path, campaign_refer
     _equal(open_sweep(store), campaign_reference)
 
 
-OBJECT_STORE = (
-    "s3://bucket/map.zarr: sweep stores on s3:// storage are not supported (creating a store and "
-    "claiming chunks need a filesystem's atomic rename and exclusive create); use a path on a "
-    "filesystem every worker reaches, or a file:// URL."
-)
-
-
-def test_a_file_url_is_a_store_path_and_object_storage_is_refused(tmp_path, monkeypatch, reference):
-    monkeypatch.chdir(tmp_path)  # a refused URL must not become a local folder "s3:"
+def test_a_file_url_is_a_store_path(tmp_path, reference):
+    """(Other URLs: tests/test_object_store.py.)"""
     url = (tmp_path / "url.zarr").as_uri()
     assert url.startswith("file:///")
     ds = sweep("metastability", AXES, out=url, **KW)
     assert ds.attrs["complete"] == 1 and (tmp_path / "url.zarr" / ".zmetadata").exists()
     _equal(open_sweep(url), reference)
     assert invoke("info", url).exit_code == 0
-    with pytest.raises(ValueError) as err:
-        sweep("metastability", AXES, out="s3://bucket/map.zarr", **KW)
-    assert str(err.value) == OBJECT_STORE
-    args = ["sweep", "metastability", "--DeltaE", "0.5:2:4", "--nu", "1:3:5", "--no-progress"]
-    run = invoke(*args, "--out", "s3://bucket/map.zarr")
-    assert run.exit_code == 2 and run.stderr == f"Error: {OBJECT_STORE}\n"
-    run = invoke("info", "s3://bucket/map.zarr")
-    assert run.exit_code == 2 and run.stderr == f"Error: {OBJECT_STORE}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["url.zarr"]

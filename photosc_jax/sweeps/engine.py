@@ -23,7 +23,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jax
@@ -35,6 +35,7 @@ from .._devices import default_vmap_width
 from . import executors as executors_mod
 from . import programs, store
 from . import workers as workers_mod
+from .location import Local, location
 from .models import (
     SweepModel,
     default_along,
@@ -159,6 +160,25 @@ def _check_arguments(
         )
 
 
+def _check_location(where, shard, executor) -> None:
+    """What a store's location (`location.Local` / `Remote`) cannot support: independent
+    shard processes creating the store need an atomic rename, and a store in this process's
+    memory cannot be reached by an executor's worker processes (one-line `ValueError`s)."""
+    if shard is not None and not where.atomic_rename:
+        raise ValueError(
+            f"--shard (shard=) with --out {where}: independent shard processes may each create "
+            "the store, which needs a filesystem's atomic rename, and object storage has none; "
+            "run the sweep once with --scheduler (sweep(executor=...)), where one process "
+            "creates the store, or put the store on a shared filesystem."
+        )
+    if executor is not None and where.in_process and not isinstance(executor, ThreadPoolExecutor):
+        raise ValueError(
+            f"sweep(executor=...) with out={where}: this store lives in this process's memory, "
+            "which the executor's workers cannot reach; use storage every worker reaches, or a "
+            "ThreadPoolExecutor."
+        )
+
+
 def _count(x) -> bool:
     """`x` is an int >= 1 (not a bool)."""
     return isinstance(x, int) and not isinstance(x, bool) and x >= 1
@@ -276,10 +296,14 @@ def sweep(
       `interband.Continuation`'s tol, delta_floor, max_jump, quench (0/1), confirm_t_max,
       the t_max of its `confirm` evolution, 0 for none, and eig, the name of its eigenvalue
       implementation: "auto", "lapack", "cusolver" or "magma"; metastability: T).
-    - `out`: a zarr store path (or a `file://` URL; object storage is refused):
-      results are written chunk by chunk; re-running on the same store skips finished
-      chunks, recomputes damaged ones and repairs damaged metadata; a store made for
-      another sweep is refused.
+    - `out`: where to write the zarr store: a path, a `file://` URL, or the URL of storage an
+      installed fsspec filesystem reaches (an object store: `s3://bucket/map.zarr`, …;
+      `memory://` in this process; module `location`): results are written chunk by
+      chunk; re-running on the same store skips finished chunks, recomputes damaged ones
+      and repairs damaged metadata; a store made for another sweep is refused. On an
+      object store `shard` is refused (no atomic creation: use `executor`), and a
+      `memory://` store, which no other process reaches, runs in this process (or on a
+      `ThreadPoolExecutor`).
     - `chunk_size`: about how many points form one chunk (default: the model's — 256 for
       the interband continuation, 64 otherwise — split finer where that leaves fewer than
       two chunks per worker process). Chunks are blocks of the grid — whole rows along the
@@ -345,7 +369,10 @@ def sweep(
     """
     axes = read_axes(axes)
     _check_arguments(fixed, options, out, shard, devices, vmap_width, workers, stop, plan, batch, executor)
-    out = None if out is None else str(store.local_path(out))
+    if out is not None:
+        where = location(out)
+        _check_location(where, shard, executor)
+        out = str(where)
     return _sweep(
         model,
         axes,
@@ -403,7 +430,7 @@ def _sweep(
         along = default_along(axes)
     model = get_model(model, method, along)
     chunks = None
-    if out is not None and chunk_size is None and Path(out).exists():
+    if out is not None and chunk_size is None and location(out).present():
         try:  # resume with the store's own chunks
             old = store.read_spec(out)
             if [len(v) for v in old["axes"].values()] == [len(v) for v in axes.values()]:
@@ -426,6 +453,8 @@ def _sweep(
     else:
         rows = math.prod(len(v) for k, v in spec["axes"].items() if k != model.along)
         n_workers = _n_workers(workers, model, devices, vmap_width, shard, rows)
+        if out is not None and location(out).in_process:
+            n_workers = 1  # (worker processes could not reach the store)
     if chunk_size is None and chunks is None:
         spec = _spread(spec, n_workers)
     n_workers = min(n_workers, n_chunks(spec))
@@ -724,8 +753,20 @@ def _block(spec, c, var, v: np.ndarray) -> np.ndarray:
 
 
 def _check_writable(out) -> None:
-    """Fail before any compute if results could not be written at `out` (by trying)."""
-    path = Path(out)
+    """Fail before any compute if results could not be written at `out` (by trying: a file
+    created and removed)."""
+    where = location(out)
+    if not isinstance(where, Local):
+        try:
+            where.write_bytes(".photosc-probe", b"")
+            where.remove(".photosc-probe")
+        except Exception as err:  # noqa: BLE001 - whatever the filesystem raises
+            first = (str(err).strip().splitlines() or [""])[0]
+            raise ValueError(
+                f"--out {out}: cannot write there ({type(err).__name__}: {first}); choose another location."
+            ) from None
+        return
+    path = where.path
     if path.exists() and not path.is_dir():
         raise ValueError(
             f"--out {out} exists and is not a directory (a zarr store is one); choose another path."

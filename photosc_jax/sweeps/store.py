@@ -24,6 +24,11 @@ reads as the fill value, which can equal what was computed); anything else is re
 resume.
 `repair` restores damaged metadata and coordinates from the stored specification (and
 removes stray zarr v3 `zarr.json` files); `check_metadata` reports what it would repair.
+
+A store lives in a local folder or on any storage fsspec reaches (module `location`; every
+function here takes a path, a `file://` URL, another fsspec URL or a `location.Local` /
+`location.Remote`). What differs on an object store is how a store is created
+(`create_or_open`); chunks, flags and checksums are objects written one PUT each.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import xarray as xr
 import zarr
 import zarr.core.sync
 
+from .location import Local, Remote, location
 from .models import SweepModel, model_of
 from .spec import LAYOUT, chunk_points, n_chunks, var_chunks, var_dims, var_shape, var_slices
 
@@ -73,7 +79,7 @@ _FULL = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exce
 
 
 @contextlib.contextmanager
-def _full_disk_is_one_error(path: Path):
+def _full_disk_is_one_error(path):
     """Turn a full disk (or quota) while writing the store at `path` into `StoreFullError`
     (other errors pass unchanged)."""
     try:
@@ -178,15 +184,32 @@ def _write_layout(path: Path, spec: dict, model: SweepModel) -> None:
 
 
 def create_or_open(path, spec: dict) -> tuple[dict, list[str]]:
-    """Create the store for `spec` at `path` (atomically: built in a temporary directory
-    next to it, renamed, the directory removed on every exit path), or open an existing one
-    made for the same sweep and repair its metadata. Returns the store's specification and
-    notes on what was decided or repaired. Raises `StoreFullError` on a full disk."""
-    path = Path(path)
+    """Create the store for `spec` at `path`, or open an existing one made for the same
+    sweep and repair its metadata. Returns the store's specification and notes on what was
+    decided or repaired. Raises `StoreFullError` on a full disk.
+
+    In a local folder the store is created atomically: built in a temporary directory next
+    to it, renamed (the directory removed on every exit path); of processes creating it at
+    once one wins and the others open its store. On an object store (`location.Remote`)
+    there is no rename: the layout is written object by object, each write atomic, the
+    whole not — so in an order that leaves an interrupted creation recognisable: every
+    array's metadata and the coordinates first, then the specification's copy in
+    `_photosc`, the root attributes (with the specification), the root group (`.zgroup`:
+    without it zarr and xarray find no group) and the consolidated metadata last. Until
+    the first specification is written the prefix holds no sweep store (a rerun writes the
+    layout again, after checking that nothing else is stored there); after it, a store
+    whose missing metadata `check_metadata` names and a rerun restores (`repair`). Two
+    processes creating one store on an object store at once are not guarded against
+    (`engine.sweep` refuses `shard` there)."""
+    loc = location(path)
     model = model_of(spec)
+    if isinstance(loc, Remote):
+        with _full_disk_is_one_error(loc):
+            return _create_or_open_remote(loc, spec, model)
+    path = loc.path
     with _full_disk_is_one_error(path):
         if path.exists():
-            return _resume(path, spec, model)
+            return _resume(loc, spec, model)
         path.parent.mkdir(parents=True, exist_ok=True)
         with _scratch(path.name + ".tmp", path.parent) as tmp:
             _write_layout(tmp / "store.zarr", spec, model)
@@ -195,11 +218,33 @@ def create_or_open(path, spec: dict) -> tuple[dict, list[str]]:
             except OSError:  # another process created it meanwhile
                 if not path.exists():
                     raise
-                return _resume(path, spec, model)
+                return _resume(loc, spec, model)
     return spec, []
 
 
-def _resume(path: Path, spec: dict, model: SweepModel) -> tuple[dict, list[str]]:
+# the objects a creation on an object store writes last, in this order (`create_or_open`)
+_LAST = (f"{SIDE}/.zattrs", ".zattrs", ".zgroup", ".zmetadata")
+
+
+def _create_or_open_remote(loc: Remote, spec: dict, model: SweepModel) -> tuple[dict, list[str]]:
+    """`create_or_open` on an object store (its docstring)."""
+    if loc.exists(".zattrs") or loc.exists(f"{SIDE}/.zattrs"):  # a specification: a store
+        return _resume(loc, spec, model)
+    with _template(spec) as tmpl:
+        layout = {f.relative_to(tmpl).as_posix(): f for f in sorted(tmpl.rglob("*")) if f.is_file()}
+        other = sorted(set(loc.files()) - set(layout))
+        if other:
+            raise StoreMismatchError(
+                f"{loc} holds {len(other)} object(s) of something other than a sweep store (e.g. "
+                f"{other[0]}) and no sweep specification; use another --out location."
+            )
+        loc.write_all({rel: f.read_bytes() for rel, f in layout.items() if rel not in _LAST})
+        for rel in _LAST:
+            loc.write_bytes(rel, layout[rel].read_bytes())
+    return spec, []
+
+
+def _resume(path, spec: dict, model: SweepModel) -> tuple[dict, list[str]]:
     from .spec import differences
 
     old = read_spec(path)
@@ -227,37 +272,15 @@ def _resume(path: Path, spec: dict, model: SweepModel) -> tuple[dict, list[str]]
     return old, notes
 
 
-def local_path(location) -> Path:
-    """A store's location as a local path: a path, or a `file://` URL. URLs of other
-    storage (object stores: s3://, gs://, …) are refused with a one-line `ValueError`: the
-    store's atomic creation and the chunk claims rely on a filesystem's rename and
-    exclusive create, which object stores do not guarantee."""
-    import re
-    import urllib.parse
-    import urllib.request
-
-    text = os.fspath(location)
-    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]+)://", text)
-    if scheme is None:
-        return Path(text)
-    if scheme[1].lower() == "file":
-        return Path(urllib.request.url2pathname(urllib.parse.urlparse(text).path))
-    raise ValueError(
-        f"{text}: sweep stores on {scheme[1]}:// storage are not supported (creating a store "
-        "and claiming chunks need a filesystem's atomic rename and exclusive create); use a "
-        "path on a filesystem every worker reaches, or a file:// URL."
-    )
-
-
 def read_spec(path) -> dict:
     """The specification stored in a store: the root attribute, else its copy in `_photosc`."""
-    path = Path(path)
-    if not path.is_dir():
-        raise StoreMismatchError(f"{path} is not a sweep store (no such directory).")
+    path = location(path)
+    if not path.present():
+        raise StoreMismatchError(f"{path} is not a sweep store ({path.nothing}).")
     err = None
-    for where in (path / ".zattrs", path / SIDE / ".zattrs"):
+    for where in (".zattrs", f"{SIDE}/.zattrs"):
         try:
-            attrs = json.loads(where.read_text(encoding="utf-8"))
+            attrs = json.loads(path.read_bytes(where).decode("utf-8"))
             spec = json.loads(attrs[ATTR])
         except Exception as e:  # noqa: BLE001 - any damage: try the copy
             err = err or e
@@ -311,16 +334,15 @@ def repair(path, spec: dict) -> list[str]:
     from what `spec` prescribes, and remove stray zarr v3 metadata (`zarr.json`: zarr and
     xarray would read the store as format 3); data chunks are left alone (their CRCs
     decide). Returns what was repaired."""
-    path = Path(path)
+    path = location(path)
     repaired = []
     with _template(spec) as tmpl:
         for rel, fault in _metadata_faults(path, spec, tmpl):
             if fault == STRAY:
-                (path / rel).unlink()
+                path.remove(rel)
                 repaired.append(f"removed {rel} ({STRAY})")
                 continue
-            (path / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(tmpl / rel, path / rel)
+            path.write_bytes(rel, (tmpl / rel).read_bytes())
             repaired.append(f"repaired {rel}")
     return repaired
 
@@ -330,7 +352,7 @@ def check_metadata(path, spec: dict) -> list[str]:
     writing: one "<file> is <fault>" per file, relative to the store (fault: "missing",
     "damaged" or STRAY); empty where metadata and coordinates are intact."""
     with _template(spec) as tmpl:
-        return [f"{rel} is {fault}" for rel, fault in _metadata_faults(Path(path), spec, tmpl)]
+        return [f"{rel} is {fault}" for rel, fault in _metadata_faults(location(path), spec, tmpl)]
 
 
 STRAY = "stray zarr v3 metadata"  # a `zarr.json` in a format 2 store (`_metadata_faults`)
@@ -345,7 +367,7 @@ def _template(spec: dict):
         yield tmp / "t.zarr"
 
 
-def _metadata_faults(path: Path, spec: dict, tmpl: Path) -> list[tuple[Path, str]]:
+def _metadata_faults(path: Local | Remote, spec: dict, tmpl: Path) -> list[tuple[str, str]]:
     """(file relative to the store, fault) for each metadata file and coordinate chunk of
     the store at `path` that is "missing" or "damaged" (differs from the template `tmpl`
     written for `spec`), and for each `zarr.json` anywhere in it (STRAY: zarr and xarray
@@ -356,9 +378,9 @@ def _metadata_faults(path: Path, spec: dict, tmpl: Path) -> list[tuple[Path, str
         is_coord = rel.parts[0] in spec["axes"]
         if src.is_dir() or not (src.name in _METADATA or is_coord):
             continue
-        if not _same(src, path / rel, json_file=src.name in _METADATA):
-            faults.append((rel, "damaged" if (path / rel).exists() else "missing"))
-    return faults + [(f.relative_to(path), STRAY) for f in sorted(path.rglob("zarr.json"))]
+        if not _same(src, path, rel.as_posix(), json_file=src.name in _METADATA):
+            faults.append((rel.as_posix(), "damaged" if path.exists(rel.as_posix()) else "missing"))
+    return faults + [(rel, STRAY) for rel in path.find("zarr.json")]
 
 
 def xarray_error(path) -> str | None:
@@ -368,18 +390,20 @@ def xarray_error(path) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "both zarr.json and .zgroup exist"
-            xr.open_zarr(str(path)).close()
+            xr.open_zarr(location(path).zarr_path()).close()
     except Exception as err:  # noqa: BLE001 - whatever a user of plain xarray would meet
         first = (str(err).strip().splitlines() or [""])[0]
         return f"{type(err).__name__}: {first}"
     return None
 
 
-def _same(a: Path, b: Path, *, json_file: bool) -> bool:
+def _same(a: Path, store: Local | Remote, rel: str, *, json_file: bool) -> bool:
+    """The template file `a` and the file `rel` of `store` hold the same (JSON: the same
+    values)."""
     try:
         if json_file:
-            return json.loads(a.read_text(encoding="utf-8")) == json.loads(b.read_text(encoding="utf-8"))
-        return a.read_bytes() == b.read_bytes()
+            return json.loads(a.read_bytes()) == json.loads(store.read_bytes(rel))
+        return a.read_bytes() == store.read_bytes(rel)
     except Exception:  # noqa: BLE001 - missing or unreadable: not the same
         return False
 
@@ -397,8 +421,9 @@ def write_chunk(path, spec: dict, index: int, values: dict[str, np.ndarray]) -> 
     then its CRC, then its completion flag. Raises `StoreFullError` on a full disk (the
     chunk is then not done: its flag is written last)."""
     model = model_of(spec)
-    with _full_disk_is_one_error(Path(path)), _every_chunk_written():
-        root = zarr.open_group(str(path), mode="r+", zarr_format=2)
+    path = location(path)
+    with _full_disk_is_one_error(path), _every_chunk_written():
+        root = zarr.open_group(path.zarr_path(), mode="r+", zarr_format=2)
         for name, v in values.items():
             root[name][var_slices(spec, model.outputs[name].per_row, index)] = v
         root[SIDE]["chunk_crc"][index : index + 1] = np.asarray([crc(values)], dtype=np.int64)
@@ -411,12 +436,14 @@ def _every_chunk_written():
     return zarr.config.set({"array.write_empty_chunks": True})
 
 
-def _read_array(path: Path, name: str, spec: dict, dtype, shape, slices) -> tuple[np.ndarray, set[int]]:
-    """Read one array; on damage, chunk by chunk (`slices(i)`: the block of sweep chunk i).
-    Returns (values, indices of chunks that could not be read); unreadable values are
-    filled."""
+def _read_array(
+    path: Local | Remote, name: str, spec: dict, dtype, shape, slices
+) -> tuple[np.ndarray, set[int]]:
+    """Read the array `name` (relative to the store) of the store `path`; on damage, chunk
+    by chunk (`slices(i)`: the block of sweep chunk i). Returns (values, indices of chunks
+    that could not be read); unreadable values are filled."""
     try:
-        a = zarr.open_array(str(path / name), mode="r", zarr_format=2)
+        a = zarr.open_array(path.zarr_path(name), mode="r", zarr_format=2)
         if a.shape != tuple(shape) or np.dtype(a.dtype) != np.dtype(dtype):
             raise ValueError(f"{name} has shape {a.shape}, dtype {a.dtype}")
     except Exception:  # noqa: BLE001 - metadata damaged: the whole array is unreadable
@@ -444,23 +471,25 @@ def chunk_key(spec: dict, per_row: bool, index: int, separator: str = ".") -> st
     return separator.join(str(g) for g in grid) or "0"
 
 
-def _missing_files(path: Path, name: str, spec: dict, per_row: bool, chunks) -> set[int]:
+def _missing_files(path: Local | Remote, name: str, spec: dict, per_row: bool, chunks) -> set[int]:
     """The sweep chunks among `chunks` whose file of the output `name` is missing. A chunk
     written by `write_chunk` always has its file, but a lost file reads as the fill value,
     which may equal what was computed (an all-NaN chunk): its checksum would pass. Returns
     an empty set where the array's metadata cannot be read (`_read_array` marks those)."""
     try:
-        sep = zarr.open_array(str(path / name), mode="r", zarr_format=2).metadata.dimension_separator
+        sep = zarr.open_array(path.zarr_path(name), mode="r", zarr_format=2).metadata.dimension_separator
     except Exception:  # noqa: BLE001 - metadata damaged: every chunk is bad already
         return set()
-    return {i for i in chunks if not (path / name / chunk_key(spec, per_row, i, sep)).is_file()}
+    keys = {i: chunk_key(spec, per_row, i, sep) for i in chunks}
+    missing = path.missing(name, keys.values()) if keys else set()
+    return {i for i, k in keys.items() if k in missing}
 
 
 def points_done(path, spec: dict, chunks) -> int:
     """Points in the listed chunks whose completion flag is set (no checksums: a cheap
     progress count while other processes write; 0 where the flags cannot be read yet)."""
     try:
-        flags = zarr.open_array(str(Path(path) / SIDE / "chunk_done"), mode="r", zarr_format=2)[:]
+        flags = zarr.open_array(location(path).zarr_path(f"{SIDE}/chunk_done"), mode="r", zarr_format=2)[:]
     except Exception:  # noqa: BLE001 - a flag file being written
         return 0
     return sum(len(chunk_points(spec, c)) for c in chunks if flags[c] == 1)
@@ -472,7 +501,7 @@ def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], n
     CRC or any of its files is missing; other processes may be writing chunks meanwhile
     (shards, workers): those read as not done. Values of chunks not done or damaged are
     masked (NaN; −1 for integer outputs, and −2 in `status` for damaged chunks)."""
-    path = Path(path)
+    path = location(path)
     spec = spec or read_spec(path)
     model = model_of(spec)
     nc = n_chunks(spec)
@@ -480,8 +509,8 @@ def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], n
     # flagged here has its final values on disk; one flagged meanwhile (another process
     # writing) reads as not done, never as damaged
     one = lambda i: (slice(i, i + 1),)  # noqa: E731
-    flags, bad_flags = _read_array(path / SIDE, "chunk_done", spec, np.dtype("i1"), (nc,), one)
-    crcs, bad_crcs = _read_array(path / SIDE, "chunk_crc", spec, np.dtype("i8"), (nc,), one)
+    flags, bad_flags = _read_array(path, f"{SIDE}/chunk_done", spec, np.dtype("i1"), (nc,), one)
+    crcs, bad_crcs = _read_array(path, f"{SIDE}/chunk_crc", spec, np.dtype("i8"), (nc,), one)
     flagged = [i for i in range(nc) if flags[i] == 1 and i not in bad_flags]
     values, bad = {}, set()
     blocks = {name: (lambda i, r=var.per_row: var_slices(spec, r, i)) for name, var in model.outputs.items()}
@@ -529,14 +558,15 @@ def dataset(spec: dict, values: dict[str, np.ndarray], done: np.ndarray, damaged
 
 
 def open_sweep(path) -> xr.Dataset:
-    """The results of a sweep store (a path, or a `file://` URL; `local_path`) as an
-    `xarray.Dataset` with one dimension per swept
-    parameter (in sweep order), every chunk's checksum verified. Points not computed yet are
+    """The results of a sweep store (a path, a `file://` URL or the URL of storage an
+    installed fsspec filesystem reaches: `s3://bucket/map.zarr`, …; `location.location`) as
+    an `xarray.Dataset` with one dimension per swept parameter (in sweep order), every
+    chunk's checksum verified. Points not computed yet are
     NaN (−1 for integer outputs); `attrs["complete"]` says whether all are done. Chunks
     whose values fail their checksum are masked as well (`status` −2), listed in
     `attrs["damaged_chunks"]`, and reported with a `StoreDamagedWarning`: rerunning the
     sweep command recomputes exactly those chunks."""
-    path = local_path(path)
+    path = location(path)
     spec, values, done, damaged = load(path)
     if damaged.any():
         warnings.warn(damage_message(path, spec, damaged), StoreDamagedWarning, stacklevel=2)

@@ -240,7 +240,9 @@ class CompileGate:
 @dataclass
 class Claims:
     """Chunks taken by the workers of one sweep: a worker computes chunk `c` only if it is
-    the first to create the file `<folder>/<c>` (`os.O_EXCL`: atomic on a local disk)."""
+    the first to create the file `<folder>/<c>` (`os.O_EXCL`: atomic on a local disk). The
+    folder is the sweep's local temporary one (`start`), not beside the store, so the store
+    itself may be on object storage, which has no exclusive create."""
 
     folder: Path
 
