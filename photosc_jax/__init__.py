@@ -34,7 +34,6 @@ from importlib.metadata import version as _version
 
 from . import interband as interband
 from . import longlived as longlived
-from . import plot as plot
 from . import units as units
 from .fitting import fit as fit
 from .interband import Evolve as Evolve
@@ -52,3 +51,17 @@ try:
     __version__ = _version("photosc_jax")
 except _PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
+
+
+def __getattr__(name: str):
+    """`photosc_jax.plot` is imported on first use: matplotlib costs ≈ 0.3 s at import, which
+    every sweep worker process and every non-plotting command would pay."""
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "plot"})
