@@ -418,7 +418,8 @@ def _sweep(
     """`sweep` with its arguments checked; a worker process (`sweep.workers`) also passes
     `gate` (the chunk program comes from `gate.program`: compiled by the parent, loaded
     here) and `claim` (a chunk is computed only if `claim(c)` is true: the first worker to
-    claim it)."""
+    claim it); a worker's dataset is then empty but for its attrs (the parent reads the
+    store)."""
     if method is None and isinstance(model, str):
         method = default_method(model, bool(axes))
     if method is not None and not isinstance(method, str):  # a method object: its fields
@@ -553,7 +554,9 @@ def _sweep(
     bar.close()
     # a stop asked for during the last chunk ends the sweep as interrupted all the same
     interrupted = interrupted or (stop is not None and bool(stop()))
-    if out is not None:
+    if claim is not None:  # a worker: the parent reads the store back once every worker is done
+        ds = xr.Dataset()
+    elif out is not None:
         ds = _read_back(out, spec, mine)
         if scratch is not None:
             workers_mod.release(scratch)

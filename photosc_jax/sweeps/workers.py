@@ -328,7 +328,7 @@ def start(spec: dict, out: str, n: int) -> tuple[list[Worker], CompileGate]:
 
 
 def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
-    """Wait for every worker; `poll()` is called about twice a second (progress), `stop()`
+    """Wait for every worker; `poll()` is called about five times a second (progress), `stop()`
     when true interrupts the workers. Returns (chunks computed, interrupted); raises
     `store.StoreFullError` if a worker found the disk full, else `WorkerError` with each
     failed worker's output (or the signal that killed it) if one failed."""
@@ -344,7 +344,7 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
                 w.interrupt()
         if poll is not None:
             poll()
-        time.sleep(0.5)
+        time.sleep(0.2)
     computed, failed, full = 0, [], None
     texts = [w.log.read_text(errors="replace") if w.log.exists() else "" for w in workers]
     for w in workers:
