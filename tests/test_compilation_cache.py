@@ -95,3 +95,32 @@ def test_a_chunk_program_is_traced_once_and_loaded_from_the_cache_after(tmp_path
     monkeypatch.setattr(programs, "_directory", lambda: None)  # no cache
     plain = make()
     assert programs.CachedProgram(plain, "key").for_args(args) is plain
+
+
+def test_a_program_that_cannot_be_exported_runs_as_plain_jit_and_is_not_tried_again(tmp_path, monkeypatch):
+    """A host callback (`equinox.error_if`, as in the interband evolution) cannot be
+    stored: the exported program runs in this process, and a `.plain` marker makes later
+    processes run the plain jit function without trying again (one trace each)."""
+    import equinox as eqx
+    import jax
+    import numpy as np
+
+    from photosc_jax.sweeps import programs
+
+    traces = []
+
+    def make():
+        @jax.jit
+        def run(args):
+            traces.append(1)
+            return {"y": eqx.error_if(args["b"] * 2.0, args["b"] < -1.0, "negative")}
+
+        return run
+
+    monkeypatch.setattr(programs, "_directory", lambda: tmp_path)
+    args = {"b": np.arange(3.0)}
+    np.testing.assert_array_equal(np.asarray(programs.CachedProgram(make(), "k")(args)["y"]), 2 * args["b"])
+    assert len(traces) == 1
+    assert [p.suffix for p in tmp_path.iterdir()] == [".plain"]
+    np.testing.assert_array_equal(np.asarray(programs.CachedProgram(make(), "k")(args)["y"]), 2 * args["b"])
+    assert len(traces) == 2  # the plain jit function, traced once

@@ -10,7 +10,9 @@ package's source, the versions of JAX and of the libraries it traces through, th
 the x64 flag, the model, method and run options (the caller's `key`) and the arguments'
 tree (with the static parameters), shapes and dtypes. Deleting the files is always safe; without the
 persistent cache (`PHOTOSC_JAX_CACHE=off`), for programs over several devices, or where
-exporting fails, the plain `jax.jit` function runs (the same numbers).
+exporting or storing fails (a program with a host callback, e.g. `equinox.error_if`, as
+the interband evolution's: an empty `.plain` file then tells later processes not to try
+again), the plain `jax.jit` function runs (the same numbers).
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ class CachedProgram:
             (_environment(), jax.default_backend(), str(jax.config.jax_enable_x64), self.key, sig)
         )
         path = folder / f"photosc-program-{hashlib.sha256(material.encode()).hexdigest()[:32]}.exported"
+        plain = path.with_suffix(".plain")  # marks a program that cannot be exported
+        if plain.exists():
+            return self.run
         try:
             exported = jax.export.deserialize(bytearray(path.read_bytes()))
         except Exception:  # none stored (or unreadable): trace and store it
@@ -100,10 +105,15 @@ class CachedProgram:
                 exported = jax.export.export(jax.jit(lambda *xs: self.run(jax.tree.unflatten(tree, xs))))(
                     *leaves
                 )
-            except Exception:  # not exportable here: plain jit
+            except Exception:  # not exportable (e.g. a host callback): plain jit, now and later
+                with contextlib.suppress(Exception):
+                    _write(plain, b"")
                 return self.run
-            with contextlib.suppress(Exception):  # (a read-only cache: used, not kept)
+            try:
                 _write(path, exported.serialize())
+            except Exception:  # not serializable (a host callback), or a read-only cache
+                with contextlib.suppress(Exception):
+                    _write(plain, b"")
         return jax.jit(lambda a: exported.call(*jax.tree.leaves(a)))
 
 
