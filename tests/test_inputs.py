@@ -205,20 +205,20 @@ def test_results_count_whole_also_with_a_store(small_host, monkeypatch, tmp_path
 def test_long_axes_are_checked_by_their_extremes():
     """Checking the values of 10⁶-point axes costs no more than a short one (the corners of
     the grid); a value outside the range anywhere on an axis is one of its extremes."""
-    from photosc_jax.sweeps.engine import _validate_points
+    from photosc_jax.sweeps.arguments import validate_points
 
     model = get_model("metastability")
     spec = make_spec(
         model, {"DeltaE": np.linspace(0.5, 2, 10**6), "nu": np.linspace(1, 3, 10**6)}, {}, {}, None
     )
     t0 = time.perf_counter()
-    _validate_points(model, spec)
+    validate_points(model, spec)
     assert time.perf_counter() - t0 < 2
     spec["axes"]["nu"][-1] = 101.0
     with pytest.raises(
         ValueError, match=r"^Grid point \{'DeltaE': 0\.5, 'nu': 101\.0\}: MetastabilityParams\.nu = 101"
     ):
-        _validate_points(model, spec)
+        validate_points(model, spec)
 
 
 # ---------------------------------------------------------------------------------------
