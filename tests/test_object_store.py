@@ -115,9 +115,7 @@ def test_a_deleted_chunk_object_is_detected_and_recomputed(url, local):
         assert open_sweep(url).attrs["damaged_chunks"] == "1"
     with pytest.warns(UserWarning) as seen:
         ds = sweep("metastability", AXES, out=url, **KW)
-    assert [str(w.message) for w in seen] == [
-        "1 chunk(s) failed their checksum and are recomputed: [1]"
-    ]
+    assert [str(w.message) for w in seen] == ["1 chunk(s) failed their checksum and are recomputed: [1]"]
     assert ds.attrs["chunks_computed"] == 1 and fs.exists(f"{root}/Q_MS/1.0")
     _equal(ds, open_sweep(local))
 
