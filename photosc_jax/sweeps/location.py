@@ -94,10 +94,6 @@ class Remote:
     def __str__(self) -> str:
         return self.url
 
-    @property
-    def protocol(self) -> str:
-        return self.url.split("://", 1)[0].split("::")[-1]
-
     def _key(self, rel: str) -> str:
         return f"{self.root}/{rel}" if rel else self.root
 

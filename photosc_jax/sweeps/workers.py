@@ -27,8 +27,9 @@ at the gate and load the executable without tracing the program. Where the paren
 program came from JAX's persistent compilation cache (`photosc_jax._compilation_cache`,
 on by default; the parent's cache directory is passed on), nothing is saved — such a
 program cannot be re-serialized (the workers' copy failed with "Function ... not found") —
-and the workers trace the program and take it from the cache as well. A worker finding
-neither traces and compiles the program itself.
+and the workers load the traced program the parent stored (`programs`) and take its
+compilation from the cache as well. A worker finding neither traces and compiles the
+program itself.
 
 Workers die with their parent (Linux `PR_SET_PDEATHSIG`), finish the chunk in progress on
 SIGINT (the parent forwards its own interrupt; they run in their own session, so a
