@@ -715,10 +715,10 @@ def main() -> None:
     """The `photosc` command. The command runs in a second thread while the main thread
     waits: Python runs signal handlers in the main thread only, between bytecodes, so a
     main thread inside a long XLA call would hold a Ctrl-C until the call returned."""
-    import os
     import signal
-    import sys
     import threading
+
+    from ._process import exit_now
 
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _terminate)
@@ -730,21 +730,22 @@ def main() -> None:
             app()
         except SystemExit as done:  # typer ends every command with sys.exit
             status["code"] = done.code
+        except BaseException:  # a bug: its traceback, and a failed status
+            import traceback
+
+            traceback.print_exc()
+            status["code"] = 1
 
     thread = threading.Thread(target=command, name="photosc", daemon=True)
     thread.start()
     while thread.is_alive():
         thread.join(0.1)
-    # the command is over and its store closed: a Ctrl-C while the interpreter shuts down
-    # (which takes a while after JAX) would otherwise replace the command's exit status
+    # the command is over and its store closed: end at once, without the interpreter's slow
+    # teardown after JAX (a Ctrl-C during it would replace the command's exit status, and
+    # it cannot happen at all under XLA's compiler, still running in the background when
+    # a sweep was stopped while compiling: `CompileGate.compile_unless_stopped`)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    compiling = any(t.name == "photosc-compile" and t.is_alive() for t in threading.enumerate())
-    if compiling:  # a sweep stopped while compiling (`CompileGate.compile_unless_stopped`):
-        sys.stdout.flush()  # the interpreter cannot shut down under XLA's compiler: end now
-        sys.stderr.flush()
-        code = status["code"]
-        os._exit(0 if code is None else code if isinstance(code, int) else 1)
-    sys.exit(status["code"])
+    exit_now(status["code"])
 
 
 if __name__ == "__main__":

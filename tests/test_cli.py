@@ -316,3 +316,36 @@ def test_the_command_uses_every_cpu_core_as_a_device():
         pytest.skip("a dependency starts a JAX backend when imported (old versions)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_a_bug_in_a_command_exits_1_with_its_traceback():
+    """An unexpected exception in a command (not bad input: that is one line and status 2)
+    prints its traceback and ends the command with status 1, not 0."""
+    code = (
+        "import sys, photosc_jax.cli as cli\n"
+        "@cli.app.command('boom')\n"
+        "def boom():\n"
+        "    raise RuntimeError('a bug')\n"
+        "sys.argv = ['photosc', 'boom']\n"
+        "cli.main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == "RuntimeError: a bug"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "err"), [("None", 0, ""), ("3", 3, ""), ("'Error: no store'", 1, "Error: no store\n")]
+)
+def test_exit_now_flushes_runs_atexit_and_keeps_the_status(code, status, err):
+    """`_process.exit_now` (the end of `photosc` and of its workers): buffered output and the
+    atexit handlers come out before the process ends, with the status `sys.exit` gives."""
+    script = (
+        "import atexit\n"
+        "from photosc_jax._process import exit_now\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "print('buffered', end=' ')\n"
+        f"exit_now({code})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (status, "buffered atexit ran\n", err)

@@ -377,10 +377,13 @@ def _sweep(
     elif n_workers > 1 and todo:  # worker processes compute every chunk (module `workers`)
         helpers, gate = workers_mod.start(spec, out, n_workers)
         try:
-            # the parent compiles the program with every core while the workers start
+            # the parent compiles the program with every core while the workers start,
+            # unless an earlier run did (then each worker takes it from the cache at once)
             run, sharding = _runner(model, spec, devices[:1], vmap_width)
             args = _batched_params(model, spec, units(spec, todo[0]), size, sharding)
-            if not gate.compile_unless_stopped(run, args, stop):
+            if isinstance(run, programs.CachedProgram) and run.stored(args):
+                gate.open()
+            elif not gate.compile_unless_stopped(run, args, stop):
                 for w in helpers:  # stopped while compiling: the workers leave the gate at once
                     w.interrupt()
             computed, interrupted = workers_mod.wait(

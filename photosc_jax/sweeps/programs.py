@@ -86,14 +86,26 @@ class CachedProgram:
             self._loaded[sig] = self._load_or_export(args, sig)
         return self._loaded[sig]
 
-    def _load_or_export(self, args, sig: str):
+    def stored(self, args) -> bool:
+        """Whether the traced program for `args` is on disk (an earlier process traced it,
+        and so also compiled it into the persistent cache)."""
+        path = self._path(signature(args))
+        return path is not None and path.exists()
+
+    def _path(self, sig: str) -> Path | None:
+        """The program's file (module docstring), None where the cache is off."""
         folder = _directory()
         if folder is None:
-            return self.run
+            return None
         material = "\n".join(
             (_environment(), jax.default_backend(), str(jax.config.jax_enable_x64), self.key, sig)
         )
-        path = folder / f"photosc-program-{hashlib.sha256(material.encode()).hexdigest()[:32]}.exported"
+        return folder / f"photosc-program-{hashlib.sha256(material.encode()).hexdigest()[:32]}.exported"
+
+    def _load_or_export(self, args, sig: str):
+        path = self._path(sig)
+        if path is None:
+            return self.run
         plain = path.with_suffix(".plain")  # marks a program that cannot be exported
         if plain.exists():
             return self.run

@@ -28,8 +28,11 @@ program came from JAX's persistent compilation cache (`photosc_jax._compilation_
 on by default; the parent's cache directory is passed on), nothing is saved — such a
 program cannot be re-serialized (the workers' copy failed with "Function ... not found") —
 and the workers load the traced program the parent stored (`programs`) and take its
-compilation from the cache as well. A worker finding neither traces and compiles the
-program itself.
+compilation from the cache as well. Where an earlier run stored that traced program, the
+parent compiles nothing: the gate opens at once and each worker loads the program and its
+compilation from the cache. A worker finding neither traces and compiles the program
+itself. A worker ends with `os._exit` once its report is written (`_process.exit_now`),
+skipping the interpreter's slow teardown after JAX.
 
 Workers die with their parent (Linux `PR_SET_PDEATHSIG`), finish the chunk in progress on
 SIGINT (the parent forwards its own interrupt; they run in their own session, so a
@@ -413,6 +416,7 @@ def _main() -> None:
 
     import warnings
 
+    from .._process import exit_now
     from .engine import _sweep
     from .spec import read_axes
     from .store import StoreFullError
@@ -439,12 +443,13 @@ def _main() -> None:
         )
     except StoreFullError as err:  # the parent raises it as the one-line error it is
         print(json.dumps({"full": err.strerror, "errno": err.errno}))
-        sys.exit(1)
+        exit_now(1)
     print(
         json.dumps(
             {"chunks_computed": int(ds.attrs["chunks_computed"]), "interrupted": int(ds.attrs["interrupted"])}
         )
     )
+    exit_now(0)  # its chunks are written: the parent sees the end at once
 
 
 if __name__ == "__main__":
