@@ -340,6 +340,9 @@ def _run_sweep(banner: str, model, axes, **kw):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            # a library's socket or session left unclosed and collected meanwhile is no
+            # note on the sweep (Python hides ResourceWarning by default)
+            warnings.simplefilter("ignore", ResourceWarning)
             ds = run_sweep(model, axes, stop=lambda: _INTERRUPT["requested"], **kw)
     finally:
         _INTERRUPT["graceful"] = False

@@ -147,6 +147,29 @@ def test_sweep_and_info_print_readable_counts(tmp_path):
     assert "l0" in q_b and "barrier position" in q_b
 
 
+def test_sweep_notes_are_the_sweeps_own_not_a_librarys_unclosed_resources(tmp_path, monkeypatch):
+    """`photosc sweep` prints the sweep's warnings as `Note: ...` lines, but not a
+    ResourceWarning that a garbage-collected library object (an unclosed aiohttp session
+    of s3fs) happens to raise meanwhile: Python hides those by default."""
+    import warnings
+
+    from helpers import invoke
+
+    import photosc_jax.sweeps
+
+    sweep = photosc_jax.sweeps.sweep
+
+    def noisy(*args, **kwargs):
+        warnings.warn("Unclosed client session", ResourceWarning, stacklevel=1)
+        warnings.warn("a note on the sweep", stacklevel=1)
+        return sweep(*args, **kwargs)
+
+    monkeypatch.setattr(photosc_jax.sweeps, "sweep", noisy)
+    run = invoke("sweep", "metastability", "--DeltaE", "0.5:2:2", "--nu", "1:3:2", "--no-progress")
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr == "Note: a note on the sweep\n"
+
+
 def test_info_and_plot_refuse_a_non_store_in_one_line(tmp_path):
     from helpers import invoke
 

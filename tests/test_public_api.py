@@ -50,3 +50,20 @@ def test_fit_and_sweep_are_functions():
 
 def test_version_is_the_installed_metadata():
     assert ps.__version__ == importlib.metadata.version("photosc_jax")
+
+
+def test_importing_the_package_or_a_sweep_worker_leaves_xarray_and_matplotlib_out():
+    """`import photosc_jax`, and a sweep worker process's own imports, load neither xarray
+    (with pandas) nor matplotlib: every worker and every process that only computes would
+    pay for them at its start (benchmarks/RESULTS.md, "Faster start and end of a mapped
+    sweep"); `open_sweep` and `plot` load them when used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, photosc_jax, photosc_jax.sweeps.workers; "
+        "heavy = ('xarray', 'pandas', 'matplotlib'); print([m for m in heavy if m in sys.modules])"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"

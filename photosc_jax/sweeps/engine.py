@@ -20,11 +20,10 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
-import xarray as xr
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._devices import default_vmap_width
@@ -58,6 +57,9 @@ from .spec import (
     var_shape,
     var_slices,
 )
+
+if TYPE_CHECKING:  # imported where a dataset is made: a sweep worker never needs xarray
+    import xarray as xr
 
 __all__ = ["parse_axis", "status_counts", "sweep", "vmap_waste"]
 
@@ -282,17 +284,11 @@ def _sweep(
     workers,
     progress,
     stop,
-    gate: workers_mod.CompileGate | None = None,
-    claim: Callable[[int], bool] | None = None,
     plan: str = "auto",
     batch: int | None = None,
     executor=None,
 ) -> xr.Dataset:
-    """`sweep` with its arguments checked; a worker process (`sweep.workers`) also passes
-    `gate` (the chunk program comes from `gate.program`: compiled by the parent, loaded
-    here) and `claim` (a chunk is computed only if `claim(c)` is true: the first worker to
-    claim it); a worker's dataset is then empty but for its attrs (the parent reads the
-    store)."""
+    """`sweep` with its arguments checked."""
     if method is None and isinstance(model, str):
         method = default_method(model, bool(axes))
     if method is not None and not isinstance(method, str):  # a method object: its fields
@@ -375,7 +371,7 @@ def _sweep(
             )
         todo = []
     elif n_workers > 1 and todo:  # worker processes compute every chunk (module `workers`)
-        helpers, gate = workers_mod.start(spec, out, n_workers)
+        helpers, gate = workers_mod.start(spec, out, todo, n_workers)
         try:
             # the parent compiles the program with every core while the workers start,
             # unless an earlier run did (then each worker takes it from the cache at once)
@@ -413,16 +409,7 @@ def _sweep(
             interrupted = True
             break
         pts = units(spec, c)
-        args = _batched_params(model, spec, pts, size, sharding)
-        if gate is not None:  # the parent's compiled program (every chunk has one shape)
-            run = gate.program(run, args)
-            gate = None
-            if run is None:  # interrupted while waiting for it
-                interrupted = True
-                break
-        if claim is not None and not claim(c):
-            continue  # another worker has it
-        values = run(args)
+        values = run(_batched_params(model, spec, pts, size, sharding))
         _keep(
             model, spec, c, {k: np.asarray(values[k])[: len(pts)] for k in model.outputs}, out, results, bar
         )
@@ -430,9 +417,7 @@ def _sweep(
     bar.close()
     # a stop asked for during the last chunk ends the sweep as interrupted all the same
     interrupted = interrupted or (stop is not None and bool(stop()))
-    if claim is not None:  # a worker: the parent reads the store back once every worker is done
-        ds = xr.Dataset()
-    elif out is not None:
+    if out is not None:
         ds = _read_back(out, spec, mine)
         if scratch is not None:
             workers_mod.release(scratch)
@@ -470,10 +455,12 @@ def chunk_program(model: SweepModel, spec, c: int):
     return run, _batched_params(model, spec, pts, size, sharding), len(pts)
 
 
-def compute_chunk(model: SweepModel, spec, c: int) -> dict[str, np.ndarray]:
-    """The outputs of chunk `c` in its block shape, computed by `chunk_program`."""
+def compute_chunk(model: SweepModel, spec, c: int, program=None) -> dict[str, np.ndarray]:
+    """The outputs of chunk `c` in its block shape, computed by `chunk_program`'s function,
+    or by `program`, that function compiled already (every chunk has one shape; a sweep
+    worker's `CompileGate.program`)."""
     run, args, n = chunk_program(model, spec, c)
-    values = run(args)
+    values = (run if program is None else program)(args)
     return {k: _block(spec, c, var, np.asarray(values[k])[:n]) for k, var in model.outputs.items()}
 
 

@@ -43,16 +43,19 @@ import tempfile
 import warnings
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numcodecs
 import numpy as np
-import xarray as xr
 import zarr
 import zarr.core.sync
 
 from .location import Local, Remote, location
 from .models import SweepModel, model_of
 from .spec import LAYOUT, chunk_points, n_chunks, var_chunks, var_dims, var_shape, var_slices
+
+if TYPE_CHECKING:  # imported where a dataset is made: a sweep worker never needs xarray
+    import xarray as xr
 
 ATTR = "photosc_sweep"
 SIDE = "_photosc"
@@ -390,6 +393,8 @@ def xarray_error(path) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "both zarr.json and .zgroup exist"
+            import xarray as xr
+
             xr.open_zarr(location(path).zarr_path()).close()
     except Exception as err:  # noqa: BLE001 - whatever a user of plain xarray would meet
         first = (str(err).strip().splitlines() or [""])[0]
@@ -554,6 +559,8 @@ def dataset(spec: dict, values: dict[str, np.ndarray], done: np.ndarray, damaged
     )
     if damaged.any():
         attrs["damaged_chunks"] = " ".join(str(i) for i in np.flatnonzero(damaged))
+    import xarray as xr
+
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 

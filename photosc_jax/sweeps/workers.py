@@ -296,11 +296,11 @@ def cores() -> list[int]:
         return list(range(os.cpu_count() or 1))
 
 
-def start(spec: dict, out: str, n: int) -> tuple[list[Worker], CompileGate]:
-    """Start n pinned workers for the sweep `spec` on the existing store `out`. Returns them
-    and the gate the parent opens once it has compiled the chunk program
-    (`CompileGate.compile`; until then the workers wait, at most GATE_TIMEOUT)."""
-    job = {k: spec[k] for k in ("model", "method", "along", "axes", "parameters", "options")}
+def start(spec: dict, out: str, todo: list[int], n: int) -> tuple[list[Worker], CompileGate]:
+    """Start n pinned workers for the chunks `todo` of the sweep `spec` on the existing store
+    `out`. Returns them and the gate the parent opens once it has compiled the chunk
+    program (`CompileGate.compile`; until then the workers wait, at most GATE_TIMEOUT)."""
+    job = {"spec": json.dumps(spec), "todo": list(todo)}
     mine = cores()
     env = _worker_env()
     scratch = scratch_dir("photosc-workers-")  # the gate, the program, the claims, the logs
@@ -410,46 +410,43 @@ def _main() -> None:
     gate = CompileGate(Path(job["gate"]), stop=lambda: requested["stop"])
     claims = Claims(Path(job["claims"]))
 
-    def claim(c: int) -> bool:
-        requested["busy"] = True  # from here on a Ctrl-C finishes the chunk in progress
-        return claims(c)
-
-    import warnings
-
     from .._process import exit_now
-    from .engine import _sweep
-    from .spec import read_axes
     from .store import StoreFullError
 
-    warnings.simplefilter("ignore")  # the parent reports the sweep's notes
     try:
-        ds = _sweep(
-            job["model"],
-            read_axes(job["axes"]),
-            job["method"],
-            job["along"],
-            job["parameters"],
-            job["options"],
-            job["out"],
-            None,
-            None,
-            None,
-            "auto",
-            1,
-            False,
-            lambda: requested["stop"],
-            gate=gate,
-            claim=claim,
-        )
+        computed = _compute(job, gate, claims, requested)
     except StoreFullError as err:  # the parent raises it as the one-line error it is
         print(json.dumps({"full": err.strerror, "errno": err.errno}))
         exit_now(1)
-    print(
-        json.dumps(
-            {"chunks_computed": int(ds.attrs["chunks_computed"]), "interrupted": int(ds.attrs["interrupted"])}
-        )
-    )
+    print(json.dumps({"chunks_computed": computed, "interrupted": int(requested["stop"])}))
     exit_now(0)  # its chunks are written: the parent sees the end at once
+
+
+def _compute(job: dict, gate: CompileGate, claims: Claims, requested: dict) -> int:
+    """A worker's share of the sweep `job["spec"]` (JSON) on the store `job["out"]`: the
+    chunks `job["todo"]` in order, each computed only if this worker claims it first
+    (`claims`), with the program from `gate` (`CompileGate.program`), and written with its
+    checksum and completion flag, as an executor's task writes it (`executors.run_chunk`);
+    until `requested["stop"]`. Returns how many chunks it computed."""
+    from . import engine, store
+    from .models import model_of
+
+    spec = json.loads(job["spec"])
+    model = model_of(spec)
+    program, computed = None, 0
+    for c in job["todo"]:
+        if requested["stop"]:
+            break
+        if program is None:  # one program for every chunk (one shape)
+            program = gate.program(*engine.chunk_program(model, spec, c)[:2])
+            if program is None:  # stopped while waiting at the gate
+                break
+        requested["busy"] = True  # from here on a Ctrl-C finishes the chunk in progress
+        if not claims(c):
+            continue  # another worker has it
+        store.write_chunk(job["out"], spec, c, engine.compute_chunk(model, spec, c, program))
+        computed += 1
+    return computed
 
 
 if __name__ == "__main__":
