@@ -383,7 +383,7 @@ def _sweep(
                 for w in helpers:  # stopped while compiling: the workers leave the gate at once
                     w.interrupt()
             computed, interrupted = workers_mod.wait(
-                helpers, poll=lambda: bar.update(store.points_done(out, spec, todo) - bar.n), stop=stop
+                helpers, poll=lambda: _follow(out, spec, todo, bar), stop=stop
             )
         except workers_mod.WorkerError as err:
             _, _, done, _ = store.load(out, spec)
@@ -462,6 +462,16 @@ def compute_chunk(model: SweepModel, spec, c: int, program=None) -> dict[str, np
     run, args, n = chunk_program(model, spec, c)
     values = (run if program is None else program)(args)
     return {k: _block(spec, c, var, np.asarray(values[k])[:n]) for k, var in model.outputs.items()}
+
+
+def _follow(out, spec, todo, bar) -> None:
+    """While worker processes compute the chunks `todo`: move the progress bar to the points
+    done, and once the first chunk is in, import xarray for the read-back at the end (so
+    that it is not paid after the last chunk, nor while the workers start)."""
+    done = store.points_done(out, spec, todo)
+    bar.update(done - bar.n)
+    if done and "xarray" not in sys.modules:
+        import xarray  # noqa: F401
 
 
 def _damage_notes(corrupt: set[int], mine) -> list[str]:
