@@ -212,8 +212,9 @@ def sweep(
       process run one after another, so the rows are spread over processes instead of
       devices). The chunk program is compiled once, by this (unpinned) process with every
       core while the workers start, and loaded by them without tracing (or, where it came
-      from the persistent compilation cache, read by them from the cache as well); the
-      workers claim chunks one at a time, in order. `photosc sweep` exposes every core as
+      from the persistent compilation cache, read by them from the cache as well; where
+      an earlier run stored it, only the workers take it from the cache); the workers
+      claim chunks one at a time, in order. `photosc sweep` exposes every core as
       a device, so it uses them all. Other methods and the accelerator plan ignore it (they
       split the work over the devices).
     - `executor`: run the chunks as tasks on this `concurrent.futures.Executor` — a Dask
