@@ -370,5 +370,7 @@ def test_exit_now_flushes_runs_atexit_and_keeps_the_status(code, status, err):
         "print('buffered', end=' ')\n"
         f"exit_now({code})\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    # (-W ignore: an old dependency's DeprecationWarning at import would be on stderr too)
+    run = [sys.executable, "-W", "ignore", "-c", script]
+    proc = subprocess.run(run, capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stdout, proc.stderr) == (status, "buffered atexit ran\n", err)
