@@ -58,6 +58,7 @@ from pathlib import Path
 __all__ = ["CompileGate", "Worker", "WorkerError", "start", "wait"]
 
 GATE_TIMEOUT = 900.0  # s a worker waits for the parent's compilation before compiling itself
+ABANDONED_SWITCH = 1e-4  # s: the interpreter's switch interval while a dropped compilation runs
 
 
 class WorkerError(RuntimeError):
@@ -187,14 +188,31 @@ class CompileGate:
         returns True (nothing is lost: the workers wait at the gate, no chunk is in
         progress; the compilation finishes in the background and is dropped), else True
         once the gate is open. A Ctrl-C during the compilation thus ends the sweep at once
-        instead of after it."""
+        instead of after it. While a dropped compilation still runs, the interpreter
+        switches threads every ABANDONED_SWITCH seconds instead of every 5 ms: tracing holds
+        the interpreter, and the sweep's own thread, reading the store back in many small
+        reads, waited a switch interval after each (2.5–3.3 s for a 2 × 2 map instead of
+        0.4 s, benchmarks/RESULTS.md, "Faster start and end of a mapped sweep")."""
         import threading
 
-        worker = threading.Thread(target=self.compile, args=(run, args), name="photosc-compile", daemon=True)
+        usual, dropped = sys.getswitchinterval(), threading.Event()
+
+        def compile_then_restore() -> None:
+            try:
+                self.compile(run, args)
+            finally:
+                if dropped.is_set():
+                    sys.setswitchinterval(usual)
+
+        worker = threading.Thread(target=compile_then_restore, name="photosc-compile", daemon=True)
         worker.start()
         while worker.is_alive():
             worker.join(0.1)
             if stop is not None and stop():
+                dropped.set()
+                sys.setswitchinterval(ABANDONED_SWITCH)
+                if not worker.is_alive():  # it ended meanwhile (and may not have seen the flag)
+                    sys.setswitchinterval(usual)
                 return False
         return True
 
@@ -262,14 +280,18 @@ class Claims:
 # whose OpenBLAS (also jaxlib's CPU LAPACK) sizes its thread pool for the cores it sees at
 # load time, and a two-thread pool squeezed onto one core ran the 64 x 64 map about 8 times
 # slower (benchmarks/RESULTS.md, "Workers pinned before any import").
+_STOPPED_IDLE = '{"chunks_computed": 0, "interrupted": 1}'  # the report of a worker stopped idle
 _PINNED_START = (
     "import os, signal\n"
     "if hasattr(os, 'sched_setaffinity'):\n"
     "    os.sched_setaffinity(0, {{{core}}})\n"
-    "signal.signal(signal.SIGINT, lambda *_: os.environ.update(PHOTOSC_WORKER_STOP='1'))\n"
+    "def stop(*_):\n"
+    "    print({report!r}, flush=True)\n"
+    "    os._exit(130)\n"
+    "signal.signal(signal.SIGINT, stop)\n"
     "from photosc_jax.sweeps.workers import _main\n"
     "_main()"
-)  # a Ctrl-C forwarded while the worker imports is kept for `_main`, not a traceback
+)  # a Ctrl-C forwarded while the worker imports ends it at once (it has nothing to finish)
 
 
 def _worker_env() -> dict[str, str]:
@@ -321,7 +343,12 @@ def start(spec: dict, out: str, todo: list[int], n: int) -> tuple[list[Worker], 
         )
         with open(log, "w") as fh:
             proc = subprocess.Popen(
-                [sys.executable, "-c", _PINNED_START.format(core=mine[i % len(mine)]), payload],
+                [
+                    sys.executable,
+                    "-c",
+                    _PINNED_START.format(core=mine[i % len(mine)], report=_STOPPED_IDLE),
+                    payload,
+                ],
                 stdout=fh,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -395,7 +422,7 @@ def _main() -> None:
     requested = {"stop": False, "busy": False}
 
     def stopped_idle() -> None:
-        print(json.dumps({"chunks_computed": 0, "interrupted": 1}), flush=True)
+        print(_STOPPED_IDLE, flush=True)
         os._exit(130)
 
     def on_interrupt(signum, frame):
@@ -405,8 +432,6 @@ def _main() -> None:
             stopped_idle()
 
     signal.signal(signal.SIGINT, on_interrupt)
-    if os.environ.get("PHOTOSC_WORKER_STOP") == "1":  # one came during the imports (`_PINNED_START`)
-        stopped_idle()
     gate = CompileGate(Path(job["gate"]), stop=lambda: requested["stop"])
     claims = Claims(Path(job["claims"]))
 
