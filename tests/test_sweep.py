@@ -264,7 +264,7 @@ def test_workers_are_pinned_before_they_import_anything():
     from photosc_jax.sweeps import workers
 
     core = max(workers.cores())
-    start = workers._PINNED_START.format(core=core)
+    start = workers._PINNED_START.format(core=core, report=workers._STOPPED_IDLE)
     assert start.index("sched_setaffinity") < start.index("import _main")
     probe = start.replace(
         "from photosc_jax.sweeps.workers import _main\n_main()",

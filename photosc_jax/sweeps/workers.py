@@ -191,8 +191,8 @@ class CompileGate:
         instead of after it. While a dropped compilation still runs, the interpreter
         switches threads every ABANDONED_SWITCH seconds instead of every 5 ms: tracing holds
         the interpreter, and the sweep's own thread, reading the store back in many small
-        reads, waited a switch interval after each (2.5–3.3 s for a 2 × 2 map instead of
-        0.4 s, benchmarks/RESULTS.md, "Faster start and end of a mapped sweep")."""
+        reads, would wait a switch interval after each (benchmarks/RESULTS.md, "Faster
+        start and end of a mapped sweep")."""
         import threading
 
         usual, dropped = sys.getswitchinterval(), threading.Event()
