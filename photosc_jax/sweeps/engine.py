@@ -380,14 +380,9 @@ def _sweep(
             args = _batched_params(model, spec, units(spec, todo[0]), size, sharding)
             if isinstance(run, programs.CachedProgram) and run.stored(args):
                 gate.open()
-            else:
-                # xarray for the read-back first: after a stop during the compile the store
-                # is read back while the compiling thread holds the interpreter most of the time
-                import xarray  # noqa: F401
-
-                if not gate.compile_unless_stopped(run, args, stop):
-                    for w in helpers:  # stopped while compiling: the workers leave the gate at once
-                        w.interrupt()
+            elif not gate.compile_unless_stopped(run, args, stop):
+                for w in helpers:  # stopped while compiling: the workers leave the gate at once
+                    w.interrupt()
             computed, interrupted = workers_mod.wait(
                 helpers, poll=lambda: _follow(out, spec, todo, bar), stop=stop
             )
