@@ -15,7 +15,9 @@ grid N = 201, T = 0, paper defaults), with its own compilation cache directory
    compiled program by that count), the second is warm; the warm one against the warm
    command-line run of 2. (the pinned local workers) — the ratio is printed.
 
-Prints wall times and ratios and the load average (measure on a quiet machine).
+First, the time to import the package in a fresh process (every `photosc` command and every
+sweep worker pays it), and the part of it that `ml_dtypes` (JAX's dtypes) takes. Prints
+wall times and ratios and the load average (measure on a quiet machine).
 """
 
 from __future__ import annotations
@@ -57,6 +59,19 @@ def main() -> None:
     ap.add_argument("--skip-dask", action="store_true")
     a = ap.parse_args()
     print(f"load average: {os.getloadavg()}; cores: {os.cpu_count()}", flush=True)
+    imports = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import photosc_jax"], capture_output=True, text=True
+    ).stderr.splitlines()
+    cumulative = {  # `-X importtime` lines: "import time: self [us] | cumulative [us] | name"
+        line.split("|")[2].strip(): int(line.split("|")[1]) / 1e6
+        for line in imports
+        if line.count("|") == 2 and line.split("|")[1].strip().isdigit()
+    }
+    print(
+        f"import photosc_jax: {cumulative.get('photosc_jax', float('nan')):.2f} s, "
+        f"of which ml_dtypes {cumulative.get('ml_dtypes', float('nan')):.2f} s",
+        flush=True,
+    )
     photosc = [sys.executable, "-m", "photosc_jax", "sweep", "interband", "--no-progress"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
