@@ -160,18 +160,22 @@ def test_confirmation_by_evolution_recovers_paired_points_the_walk_missed(store)
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPU cores")
-def test_worker_processes_fill_the_same_map(store):
+def test_worker_processes_fill_the_same_map(store, capsys):
     """Rows spread over two pinned worker processes (`sweep.workers`, what `photosc sweep`
     does on a multi-core CPU) give the one-process map (to rounding: a chunk is one row
-    here, two in the fixture's store)."""
+    here, two in the fixture's store), and the parent's progress bar, fed by the workers'
+    marks, ends at every point."""
     import glob
     import tempfile
 
     scratch = lambda: set(glob.glob(os.path.join(tempfile.gettempdir(), "photosc-worker*")))  # noqa: E731
     before = scratch()
     one = open_sweep(store)
-    two = sweep("interband", {"Omega": OMEGA, "V": V}, workers=2, **{**KW, "chunk_size": 12})
+    two = sweep(
+        "interband", {"Omega": OMEGA, "V": V}, workers=2, **{**KW, "chunk_size": 12, "progress": True}
+    )
     assert two.attrs["workers"] == 2 and two.attrs["chunks_computed"] == 2
+    assert "| 24/24 [" in capsys.readouterr().err.split("\r")[-1]  # the bar's last state
     assert scratch() == before  # logs, the compile gate and its cache are removed
     for name in one.data_vars:
         a, b = two[name].values, one[name].values
@@ -198,6 +202,26 @@ def test_compile_gate(tmp_path, monkeypatch):
     stopped = workers.CompileGate(gate.path, stop=lambda: True)  # Ctrl-C while waiting
     assert stopped.program(None, None) is None and time.monotonic() - t < 1.0
     assert not gate.path.exists()
+
+
+def test_the_progress_counts_the_chunks_a_worker_wrote_just_before_it_ended(tmp_path):
+    """The parent's progress (`workers.finished`, polled by `workers.wait`) sees the chunks
+    a worker marked done right before it exited, between two polls: `wait` polls once more
+    after the last worker ended, before it removes the marks."""
+    import subprocess
+    import sys
+
+    from photosc_jax.sweeps import workers
+
+    done, log = tmp_path / "done", tmp_path / "worker-0.log"
+    done.mkdir()
+    log.write_text('{"chunks_computed": 2, "interrupted": 0}\n')
+    script = f"import pathlib; [pathlib.Path({str(done)!r}, c).touch() for c in '37']"
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    crew = [workers.Worker((0, 1), proc, log, done)]
+    seen = []
+    assert workers.wait(crew, poll=lambda: seen.append(workers.finished(crew))) == (2, False)
+    assert seen[0] == set() and seen[-1] == {3, 7}  # (the first poll: before the marks)
 
 
 def test_compiled_program_loads_in_a_fresh_process(tmp_path):

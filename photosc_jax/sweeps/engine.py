@@ -384,7 +384,7 @@ def _sweep(
                 for w in helpers:  # stopped while compiling: the workers leave the gate at once
                     w.interrupt()
             computed, interrupted = workers_mod.wait(
-                helpers, poll=lambda: _follow(out, spec, todo, bar), stop=stop
+                helpers, poll=lambda: _follow(spec, todo, helpers, bar), stop=stop
             )
         except workers_mod.WorkerError as err:
             _, _, done, _ = store.load(out, spec)
@@ -465,13 +465,14 @@ def compute_chunk(model: SweepModel, spec, c: int, program=None) -> dict[str, np
     return {k: _block(spec, c, var, np.asarray(values[k])[:n]) for k, var in model.outputs.items()}
 
 
-def _follow(out, spec, todo, bar) -> None:
-    """While worker processes compute the chunks `todo`: move the progress bar to the points
-    done, and once the first chunk is in, import xarray for the read-back at the end (so
-    that it is not paid after the last chunk, nor while the workers start)."""
-    done = store.points_done(out, spec, todo)
-    bar.update(done - bar.n)
-    if done and "xarray" not in sys.modules:
+def _follow(spec, todo, helpers, bar) -> None:
+    """While the worker processes `helpers` compute the chunks `todo`: move the progress bar
+    to the points done, and once fewer chunks are left than workers (a core is free), import
+    xarray for the read-back at the end (so that it is paid neither after the last chunk nor
+    on a busy worker's core)."""
+    done = workers_mod.finished(helpers)
+    bar.update(sum(len(chunk_points(spec, c)) for c in done) - bar.n)
+    if len(done) >= max(1, len(todo) - len(helpers) + 1) and "xarray" not in sys.modules:
         import xarray  # noqa: F401
 
 

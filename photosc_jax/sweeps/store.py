@@ -52,7 +52,7 @@ import zarr.core.sync
 
 from .location import Local, Remote, location
 from .models import SweepModel, model_of
-from .spec import LAYOUT, chunk_points, n_chunks, var_chunks, var_dims, var_shape, var_slices
+from .spec import LAYOUT, n_chunks, var_chunks, var_dims, var_shape, var_slices
 
 if TYPE_CHECKING:  # imported where a dataset is made: a sweep worker never needs xarray
     import xarray as xr
@@ -488,16 +488,6 @@ def _missing_files(path: Local | Remote, name: str, spec: dict, per_row: bool, c
     keys = {i: chunk_key(spec, per_row, i, sep) for i in chunks}
     missing = path.missing(name, keys.values()) if keys else set()
     return {i for i, k in keys.items() if k in missing}
-
-
-def points_done(path, spec: dict, chunks) -> int:
-    """Points in the listed chunks whose completion flag is set (no checksums: a cheap
-    progress count while other processes write; 0 where the flags cannot be read yet)."""
-    try:
-        flags = zarr.open_array(location(path).zarr_path(f"{SIDE}/chunk_done"), mode="r", zarr_format=2)[:]
-    except Exception:  # noqa: BLE001 - a flag file being written
-        return 0
-    return sum(len(chunk_points(spec, c)) for c in chunks if flags[c] == 1)
 
 
 def load(path, spec: dict | None = None) -> tuple[dict, dict[str, np.ndarray], np.ndarray, np.ndarray]:

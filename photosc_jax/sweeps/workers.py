@@ -8,9 +8,10 @@ spread over *processes*: the parent creates the store and starts `n` workers
 (`python -m photosc_jax.sweeps.workers`, each on its first JAX CPU device). The workers take the
 chunks to compute one at a time, in order, each claiming the next free one (`Claims`: an
 exclusively created file per chunk), so a worker that drew slow rows (small Ω) does not
-hold up the end of the map; the parent shows the progress. Each chunk is written with its
-own completion flag, so the processes never write the same file, and a store left by any
-of them resumes as usual.
+hold up the end of the map. Each chunk is written with its own completion flag, so the
+processes never write the same file, and a store left by any of them resumes as usual;
+the worker then marks it in the sweep's local temporary folder, from which the parent
+shows the progress (`finished`).
 
 Each worker is pinned to its own CPU core: unpinned JAX processes sharing the cores run
 many times slower than one alone (XLA's CPU thread pools of the processes contend;
@@ -55,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CompileGate", "Worker", "WorkerError", "start", "wait"]
+__all__ = ["CompileGate", "Worker", "WorkerError", "finished", "start", "wait"]
 
 GATE_TIMEOUT = 900.0  # s a worker waits for the parent's compilation before compiling itself
 ABANDONED_SWITCH = 1e-4  # s: the interpreter's switch interval while a dropped compilation runs
@@ -75,6 +76,7 @@ class Worker:
     shard: tuple[int, int]  # (i, n): worker i of n
     proc: subprocess.Popen
     log: Path
+    done: Path  # the local folder where the workers mark the chunks they wrote (`finished`)
     scratch: list[Path] = field(default_factory=list)  # removed by `wait`
 
     def interrupt(self) -> None:
@@ -294,6 +296,17 @@ _PINNED_START = (
 )  # a Ctrl-C forwarded while the worker imports ends it at once (it has nothing to finish)
 
 
+def finished(workers: list[Worker]) -> set[int]:
+    """The chunks the `workers` (of one sweep) have written so far: what the parent shows as
+    progress. An empty file per chunk in a local folder, made after the chunk's flag, so
+    polling it costs the parent (whose core a worker shares) no store reads; empty after
+    `wait` removed the folder."""
+    try:
+        return {int(name) for name in os.listdir(workers[0].done)}
+    except (OSError, IndexError):
+        return set()
+
+
 def _worker_env() -> dict[str, str]:
     """The workers' environment: one BLAS thread, this process's compilation cache (or
     none) and its number of JAX CPU devices. A worker computes on its first device only,
@@ -327,6 +340,7 @@ def start(spec: dict, out: str, todo: list[int], n: int) -> tuple[list[Worker], 
     env = _worker_env()
     scratch = scratch_dir("photosc-workers-")  # the gate, the program, the claims, the logs
     (scratch / "claims").mkdir()
+    (scratch / "done").mkdir()
     gate = CompileGate(scratch / "compiled")
     workers = []
     for i in range(n):
@@ -339,6 +353,7 @@ def start(spec: dict, out: str, todo: list[int], n: int) -> tuple[list[Worker], 
                 "core": mine[i % len(mine)],
                 "gate": str(gate.path),
                 "claims": str(scratch / "claims"),
+                "done": str(scratch / "done"),
             }
         )
         with open(log, "w") as fh:
@@ -354,12 +369,13 @@ def start(spec: dict, out: str, todo: list[int], n: int) -> tuple[list[Worker], 
                 env=env,
                 start_new_session=True,
             )  # Ctrl-C: parent forwards once
-        workers.append(Worker((i, n), proc, log, [scratch] if i == 0 else []))
+        workers.append(Worker((i, n), proc, log, scratch / "done", [scratch] if i == 0 else []))
     return workers, gate
 
 
 def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
-    """Wait for every worker; `poll()` is called about five times a second (progress), `stop()`
+    """Wait for every worker; `poll()` is called about five times a second and once after the
+    last worker ended (progress), `stop()`
     when true interrupts the workers. Returns (chunks computed, interrupted); raises
     `store.StoreFullError` if a worker found the disk full, else `WorkerError` with each
     failed worker's output (or the signal that killed it) if one failed."""
@@ -376,6 +392,8 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
         if poll is not None:
             poll()
         time.sleep(0.2)
+    if poll is not None:  # what the last workers did since the last poll
+        poll()
     computed, failed, full = 0, [], None
     texts = [w.log.read_text(errors="replace") if w.log.exists() else "" for w in workers]
     for w in workers:
@@ -451,8 +469,9 @@ def _compute(job: dict, gate: CompileGate, claims: Claims, requested: dict) -> i
     """A worker's share of the sweep `job["spec"]` (JSON) on the store `job["out"]`: the
     chunks `job["todo"]` in order, each computed only if this worker claims it first
     (`claims`), with the program from `gate` (`CompileGate.program`), and written with its
-    checksum and completion flag, as an executor's task writes it (`executors.run_chunk`);
-    until `requested["stop"]`. Returns how many chunks it computed."""
+    checksum and completion flag, as an executor's task writes it (`executors.run_chunk`),
+    then marked in the local folder `job["done"]` (`finished`); until `requested["stop"]`.
+    Returns how many chunks it computed."""
     from . import engine, store
     from .models import model_of
 
@@ -470,6 +489,7 @@ def _compute(job: dict, gate: CompileGate, claims: Claims, requested: dict) -> i
         if not claims(c):
             continue  # another worker has it
         store.write_chunk(job["out"], spec, c, engine.compute_chunk(model, spec, c, program))
+        Path(job["done"], str(c)).touch()
         computed += 1
     return computed
 
