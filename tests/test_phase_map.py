@@ -224,6 +224,30 @@ def test_the_progress_counts_the_chunks_a_worker_wrote_just_before_it_ended(tmp_
     assert seen[0] == set() and seen[-1] == {3, 7}  # (the first poll: before the marks)
 
 
+def test_a_file_made_while_the_scratch_folder_is_removed_does_not_keep_it(tmp_path, monkeypatch):
+    """`workers.release` (also what SIGTERM runs) removes a sweep's temporary folder although a
+    file appeared in it during the removal (another thread opening the compile gate)."""
+    import shutil
+
+    from photosc_jax.sweeps import workers
+
+    folder = tmp_path / "photosc-workers-x"
+    (folder / "claims").mkdir(parents=True)
+    real, calls = shutil.rmtree, []
+
+    def racing(path, ignore_errors=False):
+        calls.append(path)
+        if len(calls) == 1:  # the gate's file appears while the folder is emptied: it stays
+            real(path / "claims")
+            (path / "compiled").touch()
+        else:
+            real(path, ignore_errors=ignore_errors)
+
+    monkeypatch.setattr(workers.shutil, "rmtree", racing)
+    workers.release(folder)
+    assert not folder.exists() and len(calls) == 2
+
+
 def test_compiled_program_loads_in_a_fresh_process(tmp_path):
     """The parent's freshly compiled chunk program, saved at the gate, runs in a new process
     that never traced it — also LAPACK calls (LU, eig), which crash a freshly loaded program

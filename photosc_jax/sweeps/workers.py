@@ -43,6 +43,7 @@ their last line of output.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -99,8 +100,14 @@ def scratch_dir(prefix: str) -> Path:
 
 
 def release(path: Path) -> None:
-    """Remove the temporary folder `path` (from `scratch_dir`)."""
-    shutil.rmtree(path, ignore_errors=True)
+    """Remove the temporary folder `path` (from `scratch_dir`). Another thread of this
+    process (the sweep's, opening the compile gate) or a worker about to die with it may
+    create a file in it while it is removed, which leaves it behind: then it is removed
+    again (a few times at most)."""
+    for _ in range(5):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            break
     _SCRATCH.discard(path)
 
 
@@ -374,13 +381,11 @@ def start(spec: dict, out: str, todo: list[int], n: int) -> tuple[list[Worker], 
 
 
 def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
-    """Wait for every worker; `poll()` is called about five times a second and once after the
-    last worker ended (progress), `stop()`
+    """Wait for every worker, returning as soon as the last one ended; `poll()` is called
+    about five times a second and once after the last worker ended (progress), `stop()`
     when true interrupts the workers. Returns (chunks computed, interrupted); raises
     `store.StoreFullError` if a worker found the disk full, else `WorkerError` with each
     failed worker's output (or the signal that killed it) if one failed."""
-    import time
-
     from .store import StoreFullError
 
     interrupted = False
@@ -391,7 +396,10 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
                 w.interrupt()
         if poll is not None:
             poll()
-        time.sleep(0.2)
+        running = [w for w in workers if w.proc.poll() is None]
+        if running:  # 0.2 s, or less if it is the last to end (then the sweep goes on at once)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                running[-1].proc.wait(0.2)
     if poll is not None:  # what the last workers did since the last poll
         poll()
     computed, failed, full = 0, [], None
