@@ -120,6 +120,28 @@ def test_a_chunk_that_always_fails_is_listed_after_its_retries_and_the_rest_kept
     _equal(again, sweep("metastability", META, chunk_size=10, progress=False))
 
 
+class RecordingExecutor(cf.ThreadPoolExecutor):
+    """Runs tasks in threads of this process and records the function of each task."""
+
+    def __init__(self, workers):
+        super().__init__(max_workers=workers)
+        self.tasks = []
+
+    def submit(self, fn, *args, **kwargs):
+        self.tasks.append(fn.__name__)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_the_other_workers_import_the_package_while_the_first_compiles(tmp_path):
+    """One task compiles the chunk program first; the executor's other workers (2 of 3
+    here) import the package meanwhile, each in a distinct task (Dask would merge equal
+    ones); then one task per chunk (4)."""
+    ex = RecordingExecutor(workers=3)
+    with ex:
+        sweep("metastability", META, executor=ex, out=str(tmp_path / "s.zarr"), chunk_size=5, progress=False)
+    assert ex.tasks == ["compile_chunk", "prepare", "prepare", *["run_chunk"] * 4]
+
+
 def test_a_killed_parent_resumes_with_only_the_rest_computed(serial, tmp_path):
     """The parent (with its spawn process pool) is killed once a chunk is in; a rerun on the
     same store computes exactly the chunks that were not finished."""

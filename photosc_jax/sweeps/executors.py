@@ -13,8 +13,9 @@ bar as tasks complete, resubmits a chunk whose task failed (an exception, or its
 died) up to `retries` times, and raises `ChunksFailedError` listing the chunks that still
 failed — the store keeps every other chunk and a rerun resumes. A first task compiles the
 chunk program alone (`compile_chunk`), into JAX's persistent compilation cache
-(`photosc_jax._compilation_cache`), and the other workers, sharing the cache directory (one
-machine, or a shared home), load it instead of all compiling at once.
+(`photosc_jax._compilation_cache`), while the other workers import the package (`prepare`),
+and the other workers, sharing the cache directory (one machine, or a shared home), load it
+instead of all compiling at once.
 
 Worker processes must be started with the spawn method (JAX does not survive a fork), and a
 CPU worker should run one task at a time: a task pins its process to one core before JAX
@@ -73,6 +74,18 @@ def compile_chunk(spec: str, index: int) -> None:
     sweep_spec = json.loads(spec)
     run, args, _ = engine.chunk_program(model_of(sweep_spec), sweep_spec, index)
     run.lower(args).compile()
+
+
+def prepare(spec: str, which: int) -> None:
+    """Settle this process and import what a task of the sweep `spec` (JSON) needs, without
+    its program: what the other workers do while the first task compiles it (`run`).
+    `which` only makes each such task a distinct one (Dask caches a task by its arguments)."""
+    del which
+    _settle()
+    from . import engine  # noqa: F401
+    from .models import model_of
+
+    model_of(json.loads(spec))
 
 
 def _settle() -> None:
@@ -155,7 +168,8 @@ def run(
     retries: int = RETRIES,
 ) -> tuple[int, bool]:
     """Run the chunks `todo` of the sweep `spec` on `executor` (module docstring): first a
-    task that compiles the chunk program alone (`compile_chunk`), then the chunks, at most
+    task that compiles the chunk program alone (`compile_chunk`), with `capacity` − 1 tasks
+    that import the package on the other workers meanwhile (`prepare`), then the chunks, at most
     2·`capacity` tasks in flight; `progress(points)` after each finished chunk. Returns
     (chunks computed, interrupted); raises `ChunksFailedError`."""
     job = json.dumps(spec)
@@ -165,11 +179,14 @@ def run(
     running: dict[cf.Future, int] = {}
     computed, interrupted = 0, False
     # first the program alone (one worker compiles it into the cache; the others load it);
-    # if that fails, each task compiles for itself
+    # if that fails, each task compiles for itself. Meanwhile the other workers import the
+    # package (their first chunk then only loads the program)
     pilot = executor.submit(compile_chunk, job, todo[0])
+    warm = [executor.submit(prepare, job, i) for i in range(1, capacity)]
     while not pilot.done():
         if stop is not None and stop():
-            pilot.cancel()
+            for f in (pilot, *warm):
+                f.cancel()
             return 0, True
         cf.wait([pilot], timeout=0.2)
     while pending or running:
