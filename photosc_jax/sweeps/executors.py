@@ -12,9 +12,9 @@ writes the store's metadata, keeps a bounded number of tasks in flight, moves th
 bar as tasks complete, resubmits a chunk whose task failed (an exception, or its worker
 died) up to `retries` times, and raises `ChunksFailedError` listing the chunks that still
 failed — the store keeps every other chunk and a rerun resumes. A first task compiles the
-chunk program alone (`compile_chunk`), into JAX's persistent compilation cache
-(`photosc_jax._compilation_cache`), while the other workers import the package (`prepare`),
-and the other workers, sharing the cache directory (one machine, or a shared home), load it
+chunk program alone (`compile_chunk`) into JAX's persistent compilation cache
+(`photosc_jax._compilation_cache`) while the other workers import the package (`prepare`);
+they then load it from the cache (sharing its directory: one machine, or a shared home)
 instead of all compiling at once.
 
 Worker processes must be started with the spawn method (JAX does not survive a fork), and a
