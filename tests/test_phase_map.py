@@ -218,7 +218,7 @@ def test_the_progress_counts_the_chunks_a_worker_wrote_just_before_it_ended(tmp_
     log.write_text('{"chunks_computed": 2, "interrupted": 0}\n')
     script = f"import pathlib; [pathlib.Path({str(done)!r}, c).touch() for c in '37']"
     proc = subprocess.Popen([sys.executable, "-c", script])
-    crew = [workers.Worker((0, 1), proc, log, done)]
+    crew = [workers.Worker((0, 1), proc, log)]
     seen = []
     assert workers.wait(crew, poll=lambda: seen.append(workers.finished(crew))) == (2, False)
     assert seen[0] == set() and seen[-1] == {3, 7}  # (the first poll: before the marks)

@@ -76,8 +76,7 @@ class WorkerError(RuntimeError):
 class Worker:
     shard: tuple[int, int]  # (i, n): worker i of n
     proc: subprocess.Popen
-    log: Path
-    done: Path  # the local folder where the workers mark the chunks they wrote (`finished`)
+    log: Path  # in the sweep's local temporary folder, beside `done/`, the chunks' marks
     scratch: list[Path] = field(default_factory=list)  # removed by `wait`
 
     def interrupt(self) -> None:
@@ -309,7 +308,7 @@ def finished(workers: list[Worker]) -> set[int]:
     polling it costs the parent (whose core a worker shares) no store reads; empty after
     `wait` removed the folder."""
     try:
-        return {int(name) for name in os.listdir(workers[0].done)}
+        return {int(name) for name in os.listdir(workers[0].log.with_name("done"))}
     except (OSError, IndexError):
         return set()
 
@@ -376,7 +375,7 @@ def start(spec: dict, out: str, todo: list[int], n: int) -> tuple[list[Worker], 
                 env=env,
                 start_new_session=True,
             )  # Ctrl-C: parent forwards once
-        workers.append(Worker((i, n), proc, log, scratch / "done", [scratch] if i == 0 else []))
+        workers.append(Worker((i, n), proc, log, [scratch] if i == 0 else []))
     return workers, gate
 
 
@@ -389,17 +388,16 @@ def wait(workers: list[Worker], poll=None, stop=None) -> tuple[int, bool]:
     from .store import StoreFullError
 
     interrupted = False
-    while any(w.proc.poll() is None for w in workers):
+    while running := [w for w in workers if w.proc.poll() is None]:
         if stop is not None and not interrupted and stop():
             interrupted = True
             for w in workers:
                 w.interrupt()
         if poll is not None:
             poll()
-        running = [w for w in workers if w.proc.poll() is None]
-        if running:  # 0.2 s, or less if it is the last to end (then the sweep goes on at once)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                running[-1].proc.wait(0.2)
+        # 0.2 s, or less if it is the last to end (then the sweep goes on at once)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            running[-1].proc.wait(0.2)
     if poll is not None:  # what the last workers did since the last poll
         poll()
     computed, failed, full = 0, [], None
