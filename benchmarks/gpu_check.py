@@ -3,26 +3,33 @@
 Usage: python benchmarks/gpu_check.py [--out gpu_check.json] [--budget 480] [--skip-256]
        python benchmarks/gpu_check.py --smoke   (the same steps on a tiny grid, on a CPU)
 
-On the machine's accelerators (the accelerator plan, `sweep(..., plan="accelerator")`):
+On a machine lent through the `device` tool, whose image has JAX but not zarr: run
+`bash benchmarks/gpu_wheels.sh` here first, then the command of docs/sweeps.md ("The GPU
+check"), which installs those wheels there and runs this script.
+
+On the machine's accelerators (the accelerator plan, `sweep(..., plan="accelerator")`), in
+this order:
 
 1. devices, memory and library versions (`jax.print_environment_info`);
 2. the 16 × 16 Fig. 2 map (paper grid N = 201, T = 0, Ω ∈ [0.01, 0.5], V ∈ [0, 8]) against
    the CPU result stored beside this script (`gpu_check_reference.json`, made by
    `--make-reference` on a CPU): phases equal, |Δ|, growth rates and thresholds to 1e-8;
 3. the 64 × 64 map timed twice (the first call compiles, the second reuses the program:
-   compile = first − second) and the 256 × 256 map (skipped with a note if the 64 × 64 time
-   predicts it would overrun `--budget` seconds);
-4. lockstep efficiency of the 64 rows vmapped in one batch (`bench_lockstep.efficiencies`
-   on the rows' `PhaseRow.work`);
-5. the paired-branch stability check's eigenvalue problem (the 604 × 604 reduced Jacobian
+   compile = first − second), then the 256 × 256 map (skipped with a note if the 64 × 64
+   times predict it would overrun `--budget` seconds: the rows of one call run side by
+   side, so 4× the grid steps per row cost about 4× the warm 64 × 64 time);
+4. the paired-branch stability check's eigenvalue problem (the 604 × 604 reduced Jacobian
    at Fig. 3, Ω = 0.25, V = 5), 64 copies vmapped, timed with each `jax.lax.linalg.eig`
    implementation the machine has (JAX's default, cuSOLVER, MAGMA, LAPACK; warm, compile
    excluded): the row program's largest dense kernel (`interband.Continuation.eig`);
+5. lockstep efficiency of the 64 rows vmapped in one batch (`bench_lockstep.efficiencies`
+   on the rows' `PhaseRow.work`);
 6. peak device memory (`memory_stats()["peak_bytes_in_use"]`).
 
-Writes one JSON (`--out`) and prints a table. The numbers go to benchmarks/RESULTS.md with
-the date, the card and this command. No GPU in CI: this script is run by hand where one is
-lent (`device` tool).
+Writes one JSON (`--out`), after every step, so a run cut short keeps the steps it did; a
+step that fails records its error's first line and the others still run. Prints a table at
+the end. The numbers go to benchmarks/RESULTS.md with the date, the card and this command.
+No GPU in CI: this script is run by hand where one is lent (`device` tool).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import jax
@@ -133,63 +141,110 @@ def main() -> None:
         REFERENCE.write_text(json.dumps({"made": time.strftime("%Y-%m-%d"), "wall_s": wall, **summary(ds)}))
         print(f"wrote {REFERENCE} ({wall:.1f} s)")
         return
-    report: dict = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv)}
-    report["environment"] = jax.print_environment_info(return_string=True)
-    report["devices"] = [str(d) for d in jax.devices()]
-    print(report["environment"])
+    out = Path(a.out)
+    report: dict = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv), "stage_s": {}}
+
+    def stage(name: str, run):
+        """One step of the check: its result, or its error's first line, goes into the
+        report, which is written after every step (a run cut short keeps what it did)."""
+        t = time.perf_counter()
+        try:
+            report[name] = run()
+        except Exception as e:  # noqa: BLE001 - a failed step must not cost the others
+            traceback.print_exc()
+            report[name] = {"error": f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}"}
+        report["stage_s"][name] = time.perf_counter() - t
+        out.write_text(json.dumps(report, indent=1, default=str))
+        return report[name]
+
+    def environment():
+        text = jax.print_environment_info(return_string=True)
+        print(text, flush=True)
+        return {"info": text, "devices": [str(d) for d in jax.devices()]}
 
     s = a.smoke
     n16, n64 = (4, 6) if s else (16, 64)
-    ds16, wall16 = fig2(n16, "accelerator", s)
-    ref = summary(fig2(n16, "cpu", s)[0]) if s else json.loads(REFERENCE.read_text())
-    report["map16"] = {"wall_s": wall16, **compare(summary(ds16), ref)}
-    ds64, cold = fig2(n64, "accelerator", s)
-    _, warm = fig2(n64, "accelerator", s)
-    report["map64"] = {
-        "wall_cold_s": cold,
-        "wall_warm_s": warm,
-        "compile_s": cold - warm,
-        "batch": int(ds64.attrs["vmap_width"]),
-        "calls": int(ds64.attrs["calls"]),
-        "phases": np.bincount(ds64["phase"].values.reshape(-1), minlength=6).tolist(),
-    }
-    left = a.budget - (time.perf_counter() - t_start)
-    predicted = 16 * warm + (cold - warm)  # 16 times the rows x points, one more compile
-    if a.skip_256 or s or predicted > left:
-        why = f"predicted {predicted:.0f} s > {left:.0f} s left" if predicted > left else "not asked for"
-        report["map256"] = {"skipped": why}
-    else:
+
+    def map16():
+        ds16, wall16 = fig2(n16, "accelerator", s)
+        ref = summary(fig2(n16, "cpu", s)[0]) if s else json.loads(REFERENCE.read_text())
+        return {"wall_s": wall16, **compare(summary(ds16), ref)}
+
+    def map64():
+        ds64, cold = fig2(n64, "accelerator", s)
+        _, warm = fig2(n64, "accelerator", s)
+        return {
+            "wall_cold_s": cold,
+            "wall_warm_s": warm,
+            "compile_s": cold - warm,
+            "batch": int(ds64.attrs["vmap_width"]),
+            "calls": int(ds64.attrs["calls"]),
+            "phases": np.bincount(ds64["phase"].values.reshape(-1), minlength=6).tolist(),
+        }
+
+    def map256():
+        m = report.get("map64", {})
+        left = a.budget - (time.perf_counter() - t_start)
+        if a.skip_256 or s:
+            return {"skipped": "not asked for"}
+        if "wall_warm_s" not in m:
+            return {"skipped": "the 64 x 64 map failed"}
+        # the rows of a call run side by side: 4x the grid steps per row; 4x the calls too
+        # where the 64 rows already needed several (the device's memory)
+        predicted = m["compile_s"] + 4 * m["wall_warm_s"] * (4 if m["calls"] > 1 else 1)
+        if predicted > left:
+            return {"skipped": f"predicted {predicted:.0f} s > {left:.0f} s left of --budget"}
         ds256, wall256 = fig2(256, "accelerator")
-        report["map256"] = {
+        return {
             "wall_s": wall256,
+            "predicted_s": predicted,
             "batch": int(ds256.attrs["vmap_width"]),
             "calls": int(ds256.attrs["calls"]),
             "phases": np.bincount(ds256["phase"].values.reshape(-1), minlength=6).tolist(),
         }
-    sys.path.insert(0, str(HERE))
-    from bench_lockstep import efficiencies, row_work
 
-    # all rows vmapped in one batch (one at a time in a smoke run: vmapped LAPACK on a CPU)
-    work, wall = row_work(n64, vmapped=not s, omega_min=0.1 if s else 0.01, fixed=SMOKE if s else None)
-    report["lockstep64"] = {"wall_s": wall, **efficiencies(work, n64)}
-    report["eig"] = eig_times(s, 4 if s else 64)
+    def lockstep64():
+        sys.path.insert(0, str(HERE))
+        from bench_lockstep import efficiencies, row_work
+
+        # all rows vmapped in one batch (one at a time in a smoke run: vmapped LAPACK on a CPU)
+        work, wall = row_work(n64, vmapped=not s, omega_min=0.1 if s else 0.01, fixed=SMOKE if s else None)
+        return {"wall_s": wall, **efficiencies(work, n64)}
+
+    # the 256 x 256 map (the target) before the steps that only explain it
+    stage("environment", environment)
+    stage("map16", map16)
+    stage("map64", map64)
+    stage("map256", map256)
+    stage("eig", lambda: eig_times(s, 4 if s else 64))
+    stage("lockstep64", lockstep64)
     report["peak_memory_bytes"] = peak_memory()
     report["total_s"] = time.perf_counter() - t_start
-    Path(a.out).write_text(json.dumps(report, indent=1, default=str))
+    out.write_text(json.dumps(report, indent=1, default=str))
+    print_table(report, out)
+
+
+def print_table(report: dict, out: Path) -> None:
+    """The report as a table (a failed step shows its error)."""
     print(f"\n{'check':<40} value")
-    print(f"{'16 x 16 equals the CPU map':<40} {report['map16']['ok']} ({wall16:.1f} s)")
+    r16 = report["map16"]
+    wall16 = r16.get("wall_s", float("nan"))
+    print(f"{'16 x 16 equals the CPU map':<40} {r16.get('ok', r16)} ({wall16:.1f} s)")
     m = report["map64"]
-    times = f"{m['wall_cold_s']:.1f} / {m['wall_warm_s']:.1f} / {m['compile_s']:.1f} s"
-    print(f"{'64 x 64: cold / warm / compile':<40} {times}")
-    print(f"{'64 x 64: rows per device per call':<40} {m['batch']} ({m['calls']} calls)")
+    if "error" in m:
+        print(f"{'64 x 64':<40} {m}")
+    else:
+        times = f"{m['wall_cold_s']:.1f} / {m['wall_warm_s']:.1f} / {m['compile_s']:.1f} s"
+        print(f"{'64 x 64: cold / warm / compile':<40} {times}")
+        print(f"{'64 x 64: rows per device per call':<40} {m['batch']} ({m['calls']} calls)")
     print(f"{'256 x 256':<40} {report['map256']}")
     for k, v in report["lockstep64"].items():
         if k != "wall_s":
-            print(f"{k:<56} {v:.3f}")
+            print(f"{k:<56} {v if isinstance(v, str) else f'{v:.3f}'}")
     for impl, v in report["eig"].items():
         print(f"{'eig ' + impl:<40} {v}")
     print(f"{'peak device memory':<40} {report['peak_memory_bytes']}")
-    print(f"{'total':<40} {report['total_s']:.0f} s; written {os.path.abspath(a.out)}")
+    print(f"{'total':<40} {report['total_s']:.0f} s; written {os.path.abspath(out)}")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,10 @@ print("RESULT " + json.dumps(res))
 """
 
 
+# the tests of the four-device run share one worker, so that the run (≈ 100 s) is made once
+ON_FOUR_DEVICES = pytest.mark.xdist_group("four_devices")
+
+
 @pytest.fixture(scope="module")
 def four_devices(tmp_path_factory):
     out = tmp_path_factory.mktemp("acc") / "map.zarr"
@@ -71,6 +75,7 @@ def four_devices(tmp_path_factory):
     return json.loads(line[len("RESULT ") :]), out
 
 
+@ON_FOUR_DEVICES
 def test_the_accelerator_plan_on_four_devices_equals_the_cpu_plan(four_devices):
     res, out = four_devices
     assert res["devices"] == 4 and res["plan"] == "accelerator"
@@ -83,12 +88,14 @@ def test_the_accelerator_plan_on_four_devices_equals_the_cpu_plan(four_devices):
     assert np.isfinite(ds["threshold"].values).all()
 
 
+@ON_FOUR_DEVICES
 def test_the_row_program_under_shard_map_has_no_collectives(four_devices):
     res, _ = four_devices
     assert res["hlo_chars"] > 10_000  # the whole row program was compiled
     assert res["collectives"] == dict.fromkeys(res["collectives"], 0), res["collectives"]
 
 
+@ON_FOUR_DEVICES
 def test_the_row_memory_model_is_within_30_percent_of_memory_analysis(four_devices):
     res, _ = four_devices
     assert res["compiled_bytes"] > 0
