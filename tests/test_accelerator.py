@@ -63,6 +63,17 @@ print("RESULT " + json.dumps(res))
 ON_FOUR_DEVICES = pytest.mark.xdist_group("four_devices")
 
 
+@ON_FOUR_DEVICES
+def test_loadgroup_keeps_the_xdist_groups(request):
+    """Under `--dist loadgroup` (the README's test command) a test's xdist_group must reach
+    the scheduler, which reads it from the nodeid's suffix: pytest 9.2 drops that suffix
+    and every group is silently split over the workers (pytest-xdist#1386), so the module
+    fixtures above and in the grouped modules run once per worker."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run with --dist loadgroup")
+    assert request.node.nodeid.endswith("@four_devices"), request.node.nodeid
+
+
 @pytest.fixture(scope="module")
 def four_devices(tmp_path_factory):
     out = tmp_path_factory.mktemp("acc") / "map.zarr"
