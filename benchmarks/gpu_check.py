@@ -5,7 +5,7 @@ Usage: python benchmarks/gpu_check.py [--out gpu_check.json] [--budget 480] [--s
 
 On a machine lent through the `device` tool, whose image has JAX but not zarr: run
 `bash benchmarks/gpu_wheels.sh` here first, then the command of docs/sweeps.md ("The GPU
-check"), which installs those wheels there and runs this script.
+check on a lent machine"), which installs those wheels there and runs this script.
 
 On the machine's accelerators (the accelerator plan, `sweep(..., plan="accelerator")`), in
 this order:
@@ -24,7 +24,7 @@ this order:
    excluded): the row program's largest dense kernel (`interband.Continuation.eig`);
 5. lockstep efficiency of the 64 rows vmapped in one batch (`bench_lockstep.efficiencies`
    on the rows' `PhaseRow.work`);
-6. peak device memory (`memory_stats()["peak_bytes_in_use"]`).
+6. peak device memory (`memory_stats()["peak_bytes_in_use"]`, after every step).
 
 Writes one JSON (`--out`), after every step, so a run cut short keeps the steps it did; a
 step that fails records its error's first line and the others still run. Prints a table at
@@ -154,6 +154,7 @@ def main() -> None:
             traceback.print_exc()
             report[name] = {"error": f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}"}
         report["stage_s"][name] = time.perf_counter() - t
+        report["peak_memory_bytes"] = peak_memory()
         out.write_text(json.dumps(report, indent=1, default=str))
         return report[name]
 
@@ -218,7 +219,6 @@ def main() -> None:
     stage("map256", map256)
     stage("eig", lambda: eig_times(s, 4 if s else 64))
     stage("lockstep64", lockstep64)
-    report["peak_memory_bytes"] = peak_memory()
     report["total_s"] = time.perf_counter() - t_start
     out.write_text(json.dumps(report, indent=1, default=str))
     print_table(report, out)
