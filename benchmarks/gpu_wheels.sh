@@ -4,7 +4,8 @@
 # (`carry: [".whl"]`). The image (/work/.library/device/KINDS.md) is CPython 3.12 with JAX,
 # diffrax, equinox, lineax, optimistix, xarray, fsspec, scipy, matplotlib, typer and tqdm,
 # but no zarr: zarr and what it needs beyond the image are fetched here. The device
-# command that installs them and runs the check is in docs/sweeps.md ("The GPU check").
+# command that installs them and runs the check is in docs/sweeps.md ("The GPU check on a
+# lent machine").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf .whl

@@ -59,7 +59,7 @@ print("RESULT " + json.dumps(res))
 """
 
 
-# the tests of the four-device run share one worker, so that the run (≈ 100 s) is made once
+# the tests of the four-device run share one worker, so that the run is made once
 ON_FOUR_DEVICES = pytest.mark.xdist_group("four_devices")
 
 
@@ -68,7 +68,8 @@ def test_loadgroup_keeps_the_xdist_groups(request):
     """Under `--dist loadgroup` (the README's test command) a test's xdist_group must reach
     the scheduler, which reads it from the nodeid's suffix: pytest 9.2 drops that suffix
     and every group is silently split over the workers (pytest-xdist#1386), so the module
-    fixtures above and in the grouped modules run once per worker."""
+    fixtures shared by a group (`four_devices` below, those of the grouped modules) are
+    made once per worker."""
     if not getattr(request.config.option, "loadgroup", False):
         pytest.skip("not run with --dist loadgroup")
     assert request.node.nodeid.endswith("@four_devices"), request.node.nodeid
