@@ -213,7 +213,7 @@ def test_the_progress_counts_the_chunks_a_worker_wrote_just_before_it_ended(tmp_
 
     from photosc_jax.sweeps import workers
 
-    done, log = tmp_path / "done", tmp_path / "worker-0.log"
+    done, log = tmp_path / workers.MARKS, tmp_path / "worker-0.log"
     done.mkdir()
     log.write_text('{"chunks_computed": 2, "interrupted": 0}\n')
     script = f"import pathlib; [pathlib.Path({str(done)!r}, c).touch() for c in '37']"

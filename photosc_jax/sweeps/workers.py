@@ -61,6 +61,7 @@ __all__ = ["CompileGate", "Worker", "WorkerError", "finished", "start", "wait"]
 
 GATE_TIMEOUT = 900.0  # s a worker waits for the parent's compilation before compiling itself
 ABANDONED_SWITCH = 1e-4  # s: the interpreter's switch interval while a dropped compilation runs
+MARKS = "done"  # the folder, beside the workers' logs, where they mark the chunks they wrote
 
 
 class WorkerError(RuntimeError):
@@ -76,7 +77,7 @@ class WorkerError(RuntimeError):
 class Worker:
     shard: tuple[int, int]  # (i, n): worker i of n
     proc: subprocess.Popen
-    log: Path  # in the sweep's local temporary folder, beside `done/`, the chunks' marks
+    log: Path  # in the sweep's local temporary folder, beside the chunks' marks (MARKS)
     scratch: list[Path] = field(default_factory=list)  # removed by `wait`
 
     def interrupt(self) -> None:
@@ -308,7 +309,7 @@ def finished(workers: list[Worker]) -> set[int]:
     polling it costs the parent (whose core a worker shares) no store reads; empty after
     `wait` removed the folder."""
     try:
-        return {int(name) for name in os.listdir(workers[0].log.with_name("done"))}
+        return {int(name) for name in os.listdir(workers[0].log.with_name(MARKS))}
     except (OSError, IndexError):
         return set()
 
@@ -346,7 +347,7 @@ def start(spec: dict, out: str, todo: list[int], n: int) -> tuple[list[Worker], 
     env = _worker_env()
     scratch = scratch_dir("photosc-workers-")  # the gate, the program, the claims, the logs
     (scratch / "claims").mkdir()
-    (scratch / "done").mkdir()
+    (scratch / MARKS).mkdir()
     gate = CompileGate(scratch / "compiled")
     workers = []
     for i in range(n):
@@ -359,7 +360,7 @@ def start(spec: dict, out: str, todo: list[int], n: int) -> tuple[list[Worker], 
                 "core": mine[i % len(mine)],
                 "gate": str(gate.path),
                 "claims": str(scratch / "claims"),
-                "done": str(scratch / "done"),
+                "done": str(scratch / MARKS),
             }
         )
         with open(log, "w") as fh:
