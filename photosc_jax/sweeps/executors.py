@@ -52,13 +52,11 @@ def run_chunk(spec: str, out: str, index: int, attempt: int = 0) -> int:
     the store `out` (created by the parent). `attempt` only makes each try a distinct task
     (Dask caches a task by its arguments). Returns the chunk's number of points."""
     del attempt
-    _settle()
+    sweep_spec, model = _begin(spec)
     from . import engine, store
-    from .models import model_of
     from .spec import chunk_points
 
-    sweep_spec = json.loads(spec)
-    block = engine.compute_chunk(model_of(sweep_spec), sweep_spec, index)
+    block = engine.compute_chunk(model, sweep_spec, index)
     store.write_chunk(out, sweep_spec, index, block)
     return len(chunk_points(sweep_spec, index))
 
@@ -67,12 +65,10 @@ def compile_chunk(spec: str, index: int) -> None:
     """Compile the program of chunk `index` of the sweep `spec` (JSON) without running it:
     the first task of a sweep (`run`), which puts the program into the persistent
     compilation cache for the other workers."""
-    _settle()
+    sweep_spec, model = _begin(spec)
     from . import engine
-    from .models import model_of
 
-    sweep_spec = json.loads(spec)
-    run, args, _ = engine.chunk_program(model_of(sweep_spec), sweep_spec, index)
+    run, args, _ = engine.chunk_program(model, sweep_spec, index)
     run.lower(args).compile()
 
 
@@ -81,11 +77,18 @@ def prepare(spec: str, which: int) -> None:
     its program: what the other workers do while the first task compiles it (`run`).
     `which` only makes each such task a distinct one (Dask caches a task by its arguments)."""
     del which
-    _settle()
+    _begin(spec)
     from . import engine  # noqa: F401
+
+
+def _begin(spec: str):
+    """The start of every task: settle this process (`_settle`), then parse the sweep
+    `spec` (JSON) and build its model. Returns (the specification, the model)."""
+    _settle()
     from .models import model_of
 
-    model_of(json.loads(spec))
+    sweep_spec = json.loads(spec)
+    return sweep_spec, model_of(sweep_spec)
 
 
 def _settle() -> None:
